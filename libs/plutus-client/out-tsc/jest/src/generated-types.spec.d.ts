@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=generated-types.spec.d.ts.map

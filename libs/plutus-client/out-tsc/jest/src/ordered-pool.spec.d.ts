@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=ordered-pool.spec.d.ts.map

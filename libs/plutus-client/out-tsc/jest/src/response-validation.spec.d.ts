@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=response-validation.spec.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=retry-policy.spec.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=token-provider.spec.d.ts.map

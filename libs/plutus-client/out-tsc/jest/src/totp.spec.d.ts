@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=totp.spec.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=version.spec.d.ts.map

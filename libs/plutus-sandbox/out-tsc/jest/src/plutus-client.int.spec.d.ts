@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=plutus-client.int.spec.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=sandbox-server.spec.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=synthetic-history.spec.d.ts.map

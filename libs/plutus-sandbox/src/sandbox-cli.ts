@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util';
+import { dumpDataset } from './dataset-files';
+import { startSandbox } from './sandbox-server';
+
+export const USAGE = `plutus-sandbox: a local Plutus API with synthetic (or your own) card data
+
+Usage: plutus-sandbox [--port 4010] [--host 127.0.0.1] [--seed 42] [--months 36] [--now ISO]
+                      [--data DIR] [--latency MS] [--quiet]
+       plutus-sandbox --dump DIR [--seed 42] [--months 36] [--now ISO]
+
+  --data DIR   serve DIR/rewards.json and DIR/transactions.json instead of generated data
+  --dump DIR   write the generated dataset to DIR in that format, then exit
+  --latency MS add this delay to every response`;
+
+/**
+ * The CLI as a function: `log` gets every line it prints, and `stopSignal` resolves when a serving sandbox
+ * should stop (SIGINT/SIGTERM in the real CLI).
+ */
+export async function runSandboxCli(
+  argv: string[],
+  log: (line: string) => void = console.log,
+  stopSignal: Promise<void> = waitForTermination(),
+): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '4010' },
+      host: { type: 'string', default: '127.0.0.1' },
+      seed: { type: 'string', default: '42' },
+      months: { type: 'string', default: '36' },
+      now: { type: 'string' },
+      data: { type: 'string' },
+      dump: { type: 'string' },
+      latency: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    log(USAGE);
+    return 0;
+  }
+  const number = (name: string, text: string | undefined) => {
+    const value = Number(text);
+    if (text === undefined || !Number.isFinite(value)) throw new Error(`--${name} must be a number, got ${text}`);
+    return value;
+  };
+  const sandbox = await startSandbox({
+    port: values.dump ? 0 : number('port', values.port),
+    host: values.host,
+    seed: number('seed', values.seed),
+    months: number('months', values.months),
+    now: values.now,
+    dataset: values.data,
+    faults: values.latency ? { latencyMs: number('latency', values.latency) } : undefined,
+    onRequest: values.quiet ? undefined : (line) => log(line),
+  });
+  if (values.dump) {
+    const data = sandbox.data();
+    await dumpDataset(data, values.dump);
+    await sandbox.close();
+    log(`wrote ${data.rewards.length} rewards and ${data.transactions.length} transactions to ${values.dump}`);
+    return 0;
+  }
+  const { email, password, totpSecret } = sandbox.credentials;
+  log(`Plutus sandbox listening on ${sandbox.url}`);
+  log(`  sign in with email=${email} password=${password} totpSecret=${totpSecret} (sandbox-only credentials)`);
+  await stopSignal;
+  await sandbox.close();
+  return 0;
+}
+
+
+function waitForTermination(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
