@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=generated-types.spec.d.ts.map

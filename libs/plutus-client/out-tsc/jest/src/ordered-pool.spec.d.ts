@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=ordered-pool.spec.d.ts.map

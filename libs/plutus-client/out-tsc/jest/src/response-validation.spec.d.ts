@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=response-validation.spec.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=retry-policy.spec.d.ts.map

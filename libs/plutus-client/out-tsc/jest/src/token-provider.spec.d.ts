@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=token-provider.spec.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=totp.spec.d.ts.map

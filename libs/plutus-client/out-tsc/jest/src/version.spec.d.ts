@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=version.spec.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=plutus-client.int.spec.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=sandbox-server.spec.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=synthetic-history.spec.d.ts.map
