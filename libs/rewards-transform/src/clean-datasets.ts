@@ -1,0 +1,99 @@
+import type { CsvColumns } from './csv';
+import {
+  MONEY_SCALE,
+  PLU_SCALE,
+  RATE_SCALE,
+  REQUIRED_REWARD_COLUMNS,
+  REQUIRED_TRANSACTION_COLUMNS,
+  REWARDS_SCHEMA,
+  TRANSACTIONS_SCHEMA,
+} from './curated-schemas';
+import { merchantCategory } from './merchant-category';
+import { cleanRaw, type CellParser, type CleaningResult, type FieldRule } from './raw-cleaning';
+import type { Column, ColumnSpec, Table } from './table';
+import { boolean, currency, instant, integer, scaledDecimal, text } from './values';
+
+const spec = (schema: readonly ColumnSpec[], name: string): ColumnSpec => {
+  const found = schema.find((column) => column.name === name);
+  if (!found) throw new Error(`No column ${name} in the curated schema.`);
+  return found;
+};
+const rule = (schema: readonly ColumnSpec[], source: string, target: string, parse: CellParser): FieldRule => ({
+  source,
+  target: spec(schema, target),
+  parse,
+});
+const plainText: CellParser = (raw) => text(raw);
+const nonNegative =
+  (scale: number): CellParser =>
+  (raw, name) => {
+    const value = scaledDecimal(raw, scale, name);
+    return typeof value === 'number' && value < 0 ? { problem: `${name} is negative` } : value;
+  };
+
+const TRANSACTION_RULES: readonly FieldRule[] = [
+  rule(TRANSACTIONS_SCHEMA, 'id', 'transaction_id', plainText),
+  rule(TRANSACTIONS_SCHEMA, 'model', 'model', plainText),
+  rule(TRANSACTIONS_SCHEMA, 'user_id', 'user_id', plainText),
+  rule(TRANSACTIONS_SCHEMA, 'currency', 'currency', currency),
+  rule(TRANSACTIONS_SCHEMA, 'amount', 'amount_minor', integer),
+  rule(TRANSACTIONS_SCHEMA, 'date', 'transaction_date', instant),
+  rule(TRANSACTIONS_SCHEMA, 'type', 'transaction_type', (raw) => text(raw)?.toUpperCase() ?? null),
+  rule(TRANSACTIONS_SCHEMA, 'is_debit', 'is_debit', boolean),
+  rule(TRANSACTIONS_SCHEMA, 'description', 'description', plainText),
+];
+
+const REWARD_RULES: readonly FieldRule[] = [
+  rule(REWARDS_SCHEMA, 'id', 'reward_id', plainText),
+  rule(REWARDS_SCHEMA, 'amount', 'plu_amount', nonNegative(PLU_SCALE)),
+  // A ledger entry without `available` has not been released.
+  rule(REWARDS_SCHEMA, 'available', 'is_available', (raw, name) => boolean(raw, name) ?? false),
+  rule(REWARDS_SCHEMA, 'reason', 'reason', plainText),
+  rule(REWARDS_SCHEMA, 'createdAt', 'created_at', instant),
+  // Nullable here; filled from created_at below.
+  { source: 'updatedAt', target: { ...spec(REWARDS_SCHEMA, 'updated_at'), nullable: true }, parse: instant },
+  rule(REWARDS_SCHEMA, 'rebate_rate', 'rebate_rate', nonNegative(RATE_SCALE)),
+  rule(REWARDS_SCHEMA, 'fiat_amount_rewarded', 'fiat_amount_rewarded', (raw, name) => scaledDecimal(raw, MONEY_SCALE, name)),
+  rule(REWARDS_SCHEMA, 'currency', 'currency', currency),
+  rule(REWARDS_SCHEMA, 'reference_type', 'reference_type', plainText),
+  rule(REWARDS_SCHEMA, 'reference_id', 'reference_id', plainText),
+  rule(REWARDS_SCHEMA, 'type', 'reward_type', (raw) => text(raw)?.toUpperCase() ?? null),
+];
+
+/** Raw transactions CSV columns to the typed `transactions` table (+ rejects), with derived columns. */
+export function cleanTransactions(csv: CsvColumns): CleaningResult {
+  const { table, rejects } = cleanRaw('transactions', csv, TRANSACTION_RULES, REQUIRED_TRANSACTION_COLUMNS);
+  const amountMinor = table.columns['amount_minor'] as Float64Array;
+  const description = table.columns['description'] as (string | null)[];
+  // transaction_amount is abs(amount) / 100: the same integer at scale 2, so exact.
+  const transactionAmount = amountMinor.map(Math.abs);
+  const categories = new Map<string | null, string>();
+  const category = description.map((text) => {
+    let found = categories.get(text);
+    if (found === undefined) categories.set(text, (found = merchantCategory(text)));
+    return found;
+  });
+  return {
+    table: ordered(TRANSACTIONS_SCHEMA, table, { transaction_amount: transactionAmount, merchant_category: category }),
+    rejects,
+  };
+}
+
+/** Raw rewards CSV columns to the typed `rewards` table (+ rejects). */
+export function cleanRewards(csv: CsvColumns): CleaningResult {
+  const { table, rejects } = cleanRaw('rewards', csv, REWARD_RULES, REQUIRED_REWARD_COLUMNS);
+  const created = table.columns['created_at'] as Float64Array;
+  const updated = table.columns['updated_at'] as Float64Array;
+  for (let i = 0; i < table.length; i += 1) if (Number.isNaN(updated[i])) updated[i] = created[i];
+  return { table: ordered(REWARDS_SCHEMA, table, {}), rejects };
+}
+
+function ordered(schema: readonly ColumnSpec[], table: Table, extra: Record<string, Column>): Table {
+  const columns: Record<string, Column> = {};
+  for (const column of schema) {
+    const values = extra[column.name] ?? table.columns[column.name];
+    if (!values) throw new Error(`Column ${column.name} was not produced.`);
+    columns[column.name] = values;
+  }
+  return { length: table.length, columns };
+}

@@ -1,0 +1,98 @@
+/** Columns of a parsed CSV: the header, then one array of raw cell texts per column. */
+export interface CsvColumns {
+  header: string[];
+  columns: string[][];
+  rowCount: number;
+}
+
+/**
+ * RFC 4180 CSV to columns, in one pass over the text. Quoted cells may hold commas, quotes ("") and newlines;
+ * CRLF and LF both end rows; a final newline is optional. Rows with too few cells get empty strings, so a
+ * short row is reported by validation as missing values rather than lost here.
+ */
+export function parseCsv(text: string): CsvColumns {
+  const input = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const length = input.length;
+  let position = 0;
+  let header: string[] | undefined;
+  let columns: string[][] = [];
+  let row: string[] = [];
+  let rowCount = 0;
+
+  const endRow = () => {
+    if (!header) {
+      header = row.map((name) => name.trim());
+      columns = header.map(() => []);
+    } else if (!(row.length === 1 && row[0] === '')) {
+      for (let c = 0; c < columns.length; c += 1) columns[c].push(c < row.length ? row[c] : '');
+      rowCount += 1;
+    }
+    row = [];
+  };
+
+  while (position < length) {
+    let cell: string;
+    if (input.charCodeAt(position) === 34 /* " */) {
+      let start = position + 1;
+      let value = '';
+      for (;;) {
+        const quote = input.indexOf('"', start);
+        if (quote < 0) throw new CsvFormatError(`Unterminated quoted cell starting at character ${position}.`);
+        if (input.charCodeAt(quote + 1) === 34) {
+          value += input.slice(start, quote + 1);
+          start = quote + 2;
+        } else {
+          value += input.slice(start, quote);
+          position = quote + 1;
+          break;
+        }
+      }
+      cell = value;
+    } else {
+      let end = position;
+      while (end < length) {
+        const code = input.charCodeAt(end);
+        if (code === 44 || code === 10 || code === 13) break;
+        end += 1;
+      }
+      cell = input.slice(position, end);
+      position = end;
+    }
+    row.push(cell);
+    const next = input.charCodeAt(position);
+    if (next === 44) {
+      position += 1;
+      if (position === length) row.push('');
+    } else if (next === 13 || next === 10) {
+      position += next === 13 && input.charCodeAt(position + 1) === 10 ? 2 : 1;
+      endRow();
+    } else if (position < length) {
+      throw new CsvFormatError(`Unexpected character after a quoted cell at character ${position}.`);
+    }
+  }
+  if (row.length > 0) endRow();
+  return { header: header ?? [], columns, rowCount };
+}
+
+export class CsvFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CsvFormatError';
+  }
+}
+
+/** One CSV cell: quoted when it holds a comma, quote, newline or edge whitespace. Null is an empty cell. */
+export function csvCell(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Rows of objects to CSV with the given columns, in that order (missing fields are empty cells). */
+export function formatCsv(columns: readonly string[], rows: Iterable<Record<string, unknown>>): string {
+  const lines = [columns.map(csvCell).join(',')];
+  for (const row of rows) {
+    lines.push(columns.map((column) => csvCell(row[column] as string | number | boolean | null | undefined)).join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}

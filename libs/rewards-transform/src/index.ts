@@ -1,0 +1,14 @@
+export { transformRun, rejectsToCsv, type TransformInput, type TransformOutput, type TransformPhase } from './transform-run';
+export { parseCsv, formatCsv, csvCell, CsvFormatError, type CsvColumns } from './csv';
+export { cleanTransactions, cleanRewards } from './clean-datasets';
+export { cleanRaw, type FieldRule, type RejectedRow, type CleaningResult } from './raw-cleaning';
+export { dedupeLatest, type DedupeResult } from './dedupe';
+export { buildRewardFacts, type RewardFactsResult } from './reward-facts';
+export { merchantCategory } from './merchant-category';
+export { tableToParquet, type ParquetCompression } from './parquet-output';
+export { nullRates, countReasons, type QualityReport, type DatasetQuality } from './quality-report';
+export { tableToDataFrame, dataFrameToRawColumns } from './dataframe';
+export { RawInputError } from './transform-errors';
+export { takeRows, concatTables, rowAt, tableRows, type Table, type Column, type ColumnSpec, type ColumnKind } from './table';
+export * from './curated-schemas';
+export { scaledDecimal, instant, integer, boolean, currency, text, isProblem, type Problem } from './values';

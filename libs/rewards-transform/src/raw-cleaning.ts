@@ -1,0 +1,73 @@
+import type { CsvColumns } from './csv';
+import { RawInputError } from './transform-errors';
+import { emptyColumn, type Column, type ColumnSpec, type Table } from './table';
+import { isProblem, type Problem } from './values';
+
+export type CellParser = (raw: string, name: string) => string | number | boolean | null | Problem;
+
+/** How one raw column becomes one typed column. */
+export interface FieldRule {
+  source: string;
+  target: ColumnSpec;
+  parse: CellParser;
+}
+
+export interface RejectedRow {
+  /** The row's cells exactly as they came, by raw column name. */
+  row: Record<string, string>;
+  /** Every problem found in the row, joined by "; ". */
+  reason: string;
+}
+
+export interface CleaningResult {
+  table: Table;
+  rejects: RejectedRow[];
+}
+
+/**
+ * Types every cell by its rule. A row with any unparseable cell, or a null in a non-nullable column, goes to
+ * the rejects with every reason found; nothing is dropped silently. Rules whose source column the file lacks
+ * read as empty, unless the column is in `required`: then the whole input is refused, naming the column.
+ */
+export function cleanRaw(dataset: string, csv: CsvColumns, rules: readonly FieldRule[], required: readonly string[]): CleaningResult {
+  for (const column of required) {
+    if (!csv.header.includes(column)) {
+      throw new RawInputError(dataset, `required column "${column}" is missing (columns found: ${csv.header.join(', ') || 'none'}).`);
+    }
+  }
+  const sourceIndex = rules.map((rule) => csv.header.indexOf(rule.source));
+  const out = rules.map((rule) => emptyColumn(rule.target, csv.rowCount));
+  const rejects: RejectedRow[] = [];
+  let kept = 0;
+  const values: (string | number | boolean | null)[] = new Array(rules.length);
+  for (let r = 0; r < csv.rowCount; r += 1) {
+    let reasons: string[] | undefined;
+    for (let f = 0; f < rules.length; f += 1) {
+      const rule = rules[f];
+      const raw = sourceIndex[f] < 0 ? '' : csv.columns[sourceIndex[f]][r];
+      const value = rule.parse(raw, rule.source);
+      if (isProblem(value)) (reasons ??= []).push(value.problem);
+      else if (value === null && !rule.target.nullable) (reasons ??= []).push(`missing ${rule.source}`);
+      else values[f] = value;
+    }
+    if (reasons) {
+      const row: Record<string, string> = {};
+      csv.header.forEach((name, c) => (row[name] = csv.columns[c][r]));
+      rejects.push({ row, reason: [...new Set(reasons)].join('; ') });
+      continue;
+    }
+    for (let f = 0; f < rules.length; f += 1) {
+      const value = values[f];
+      const column = out[f];
+      if (column instanceof Float64Array) column[kept] = value === null ? Number.NaN : (value as number);
+      else (column as unknown[])[kept] = value;
+    }
+    kept += 1;
+  }
+  const columns: Record<string, Column> = {};
+  rules.forEach((rule, f) => {
+    const column = out[f];
+    columns[rule.target.name] = column instanceof Float64Array ? column.slice(0, kept) : (column as unknown[]).slice(0, kept) as Column;
+  });
+  return { table: { length: kept, columns }, rejects };
+}

@@ -1,0 +1,79 @@
+/**
+ * The rules work on columns, not rows: a Table holds one array per column. Numbers (integers, exact decimals
+ * as scaled integers, doubles, timestamps as epoch milliseconds) live in Float64Arrays with NaN for null;
+ * strings and booleans in plain arrays with null. Columnar work is what keeps 1M-row runs fast and small.
+ */
+export type ColumnKind = 'string' | 'integer' | 'decimal' | 'double' | 'boolean' | 'timestamp';
+
+export interface ColumnSpec {
+  name: string;
+  kind: ColumnKind;
+  nullable: boolean;
+  /** decimal only: digits in all, and after the point. Values are stored as integers of 10^-scale. */
+  precision?: number;
+  scale?: number;
+  description: string;
+}
+
+export type Column = Float64Array | (string | null)[] | (boolean | null)[];
+
+export interface Table {
+  length: number;
+  columns: Record<string, Column>;
+}
+
+export const isNumericKind = (kind: ColumnKind): boolean =>
+  kind === 'integer' || kind === 'decimal' || kind === 'double' || kind === 'timestamp';
+
+export function emptyColumn(spec: ColumnSpec, length: number): Column {
+  return isNumericKind(spec.kind) ? new Float64Array(length).fill(Number.NaN) : new Array(length).fill(null);
+}
+
+/** The rows at `indexes`, in that order, as a new table. */
+export function takeRows(table: Table, indexes: ArrayLike<number>): Table {
+  const columns: Record<string, Column> = {};
+  for (const [name, column] of Object.entries(table.columns)) {
+    if (column instanceof Float64Array) {
+      const out = new Float64Array(indexes.length);
+      for (let i = 0; i < indexes.length; i += 1) out[i] = column[indexes[i]];
+      columns[name] = out;
+    } else {
+      const out = new Array(indexes.length);
+      for (let i = 0; i < indexes.length; i += 1) out[i] = column[indexes[i]];
+      columns[name] = out;
+    }
+  }
+  return { length: indexes.length, columns };
+}
+
+/** Rows of `a` then rows of `b`; both must have the same columns. */
+export function concatTables(a: Table, b: Table): Table {
+  const columns: Record<string, Column> = {};
+  for (const [name, left] of Object.entries(a.columns)) {
+    const right = b.columns[name];
+    if (!right) throw new Error(`Cannot concatenate tables: column ${name} is missing on one side.`);
+    if (left instanceof Float64Array) {
+      const out = new Float64Array(a.length + b.length);
+      out.set(left, 0);
+      out.set(right as Float64Array, a.length);
+      columns[name] = out;
+    } else {
+      columns[name] = (left as unknown[]).concat(right as unknown[]) as Column;
+    }
+  }
+  return { length: a.length + b.length, columns };
+}
+
+/** One row as a plain object: numbers with NaN turned into null (for tests and small outputs). */
+export function rowAt(table: Table, index: number): Record<string, string | number | boolean | null> {
+  const row: Record<string, string | number | boolean | null> = {};
+  for (const [name, column] of Object.entries(table.columns)) {
+    const value = column[index];
+    row[name] = typeof value === 'number' && Number.isNaN(value) ? null : (value as string | number | boolean | null);
+  }
+  return row;
+}
+
+export function tableRows(table: Table): Record<string, string | number | boolean | null>[] {
+  return Array.from({ length: table.length }, (_, i) => rowAt(table, i));
+}
