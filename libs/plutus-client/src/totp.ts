@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** Decodes an RFC 4648 base32 secret, as authenticator apps show it (spaces and padding allowed). */
-export function decodeBase32(secret: string): Buffer {
+export function decodeBase32(secret: string): Uint8Array {
   const clean = secret.replace(/[\s=-]/g, '').toUpperCase();
   let bits = 0;
   let value = 0;
@@ -28,7 +28,7 @@ export interface TotpOptions {
 }
 
 /** An RFC 6238 time-based one-time code (HMAC-SHA1), for a base32 secret at a given instant. */
-export function totpCode(secret: string | Buffer, atMs: number, options: TotpOptions = {}): string {
+export function totpCode(secret: string | Uint8Array, atMs: number, options: TotpOptions = {}): string {
   const stepSeconds = options.stepSeconds ?? 30;
   const digits = options.digits ?? 6;
   const key = typeof secret === 'string' ? decodeBase32(secret) : secret;
