@@ -8,14 +8,14 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createPlutusClient } from '@org/plutus-client';
+import { DEMO_CREDENTIALS, dumpDataset, generateHistory } from '@org/plutus-sandbox';
 
 const TRANSACTIONS = 50_000;
 const REWARDS = 20_000;
 
 if (process.argv[2] === '--child') {
   const concurrency = Number(process.argv[3]);
-  const { generateHistory, dumpDataset } = await import('@org/plutus-sandbox');
-  const { createPlutusClient } = await import('@org/plutus-client');
   // Enough history for the counts, then cut to exactly the benchmark's sizes.
   const history = generateHistory({ seed: 1, start: new Date('2016-01-01T00:00:00Z'), now: new Date('2026-01-01T00:00:00Z'), purchasesPerDay: 20 });
   const dataset = { transactions: history.transactions.slice(0, TRANSACTIONS), rewards: history.rewards.slice(0, REWARDS) };
@@ -31,7 +31,6 @@ if (process.argv[2] === '--child') {
     });
     server.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
   });
-  const { DEMO_CREDENTIALS } = await import('@org/plutus-sandbox');
   const client = createPlutusClient({ baseUrl: url, auth: DEMO_CREDENTIALS });
   const started = performance.now();
   let transactions = 0;

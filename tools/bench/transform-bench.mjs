@@ -6,36 +6,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { transformRun } from '@org/rewards-transform';
+import { syntheticRawCsv } from '../dist/index.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 
-function syntheticCsv(rows, dir) {
-  // Deterministic rows shaped like the API's: 5% of rewards point at no transaction, 1% are duplicates.
-  let seed = 12345;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const merchants = ['TESCO STORES 3291 LONDON GB', 'PRET A MANGER', 'TFL TRAVEL CH', 'AMAZON.CO.UK*2K4LM', 'CAFFÈ NERO 0412', 'SNCF PARIS'];
-  const base = Date.parse('2022-01-01T00:00:00Z');
-  const tx = ['id,model,user_id,currency,amount,date,type,is_debit,description'];
-  const rw = ['id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_type,reference_id,type'];
-  for (let i = 0; i < rows; i += 1) {
-    const at = base + Math.floor(random() * 3 * 365 * 86_400_000);
-    const amount = 100 + Math.floor(random() * 20_000);
-    const merchant = merchants[i % merchants.length];
-    tx.push(`t-${i},card_transaction,u1,${i % 10 === 0 ? 'EUR' : 'GBP'},-${amount},${new Date(at).toISOString().replace('Z', '+00:00')},PURCHASE,true,${merchant}`);
-    const ref = random() < 0.05 ? `missing-${i}` : `t-${Math.floor(random() * rows)}`;
-    const perk = i % 50 === 0;
-    const fiat = perk ? '10.00' : ((amount / 100) * 0.03).toFixed(4);
-    const created = new Date(at + 86_400_000).toISOString();
-    const updated = new Date(at + 46 * 86_400_000).toISOString();
-    const id = random() < 0.01 && i > 0 ? `r-${i - 1}` : `r-${i}`;
-    rw.push(`${id},${(Number(fiat) / 4.2).toFixed(6)},${i % 3 === 0},${i % 40 === 0 ? 'Rejected by admin' : ''},${created},${updated},${perk ? 0 : 0.03},${fiat},GBP,card_transaction,${ref},${perk ? 'PERK' : 'REBATE'}`);
-  }
-  writeFileSync(join(dir, 'transactions.csv'), tx.join('\n') + '\n');
-  writeFileSync(join(dir, 'rewards.csv'), rw.join('\n') + '\n');
+function writeSyntheticCsv(rows, dir) {
+  const { transactionsCsv, rewardsCsv } = syntheticRawCsv(rows);
+  writeFileSync(join(dir, 'transactions.csv'), transactionsCsv);
+  writeFileSync(join(dir, 'rewards.csv'), rewardsCsv);
 }
 
 async function child(rows, dir) {
-  const { transformRun } = await import('@org/rewards-transform');
   const transactionsCsv = readFileSync(join(dir, 'transactions.csv'), 'utf8');
   const rewardsCsv = readFileSync(join(dir, 'rewards.csv'), 'utf8');
   const phases = {};
@@ -45,7 +28,6 @@ async function child(rows, dir) {
   for (const [name, bytes] of Object.entries(output.parquet)) writeFileSync(join(dir, `ours-${name}.parquet`), bytes);
   const ourPeakMb = process.resourceUsage().maxRSS / 1024;
 
-  const { DuckDBInstance } = await import('@duckdb/node-api');
   const connection = await (await DuckDBInstance.create(':memory:')).connect();
   const duckStarted = performance.now();
   await connection.run(`
@@ -80,7 +62,7 @@ if (process.argv[2] === '--child') {
   for (const rows of SIZES) {
     const dir = mkdtempSync(join(tmpdir(), 'transform-bench-'));
     try {
-      syntheticCsv(rows, dir);
+      writeSyntheticCsv(rows, dir);
       const out = execFileSync(process.execPath, ['--max-old-space-size=4096', self, '--child', String(rows), dir], { encoding: 'utf8' });
       const r = JSON.parse(out.trim().split('\n').at(-1));
       results.push(r);

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-const { startSandbox } = await import('@org/plutus-sandbox');
+import { startSandbox } from '@org/plutus-sandbox';
 
 const workspace = resolve(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'plutus-client-pack-'));

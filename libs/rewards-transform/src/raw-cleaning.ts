@@ -38,6 +38,7 @@ export function cleanRaw(dataset: string, csv: CsvColumns, rules: readonly Field
   const sourceIndex = rules.map((rule) => csv.header.indexOf(rule.source));
   const out = rules.map((rule) => emptyColumn(rule.target, csv.rowCount));
   const rejects: RejectedRow[] = [];
+  const interners = rules.map(() => stringInterner());
   let kept = 0;
   const values: (string | number | boolean | null)[] = new Array(rules.length);
   for (let r = 0; r < csv.rowCount; r += 1) {
@@ -60,7 +61,7 @@ export function cleanRaw(dataset: string, csv: CsvColumns, rules: readonly Field
       const value = values[f];
       const column = out[f];
       if (column instanceof Float64Array) column[kept] = value === null ? Number.NaN : (value as number);
-      else (column as unknown[])[kept] = value;
+      else (column as unknown[])[kept] = typeof value === 'string' ? interners[f](value) : value;
     }
     kept += 1;
   }
@@ -70,4 +71,26 @@ export function cleanRaw(dataset: string, csv: CsvColumns, rules: readonly Field
     columns[rule.target.name] = column instanceof Float64Array ? column.slice(0, kept) : (column as unknown[]).slice(0, kept) as Column;
   });
   return { table: { length: kept, columns }, rejects };
+}
+
+/**
+ * Returns one shared string for equal values while a column has few distinct values (currencies, types,
+ * merchants), so a million rows hold a handful of strings rather than a million copies. Gives up on
+ * high-cardinality columns (ids) after 50,000 distinct values.
+ */
+function stringInterner(limit = 50_000): (value: string) => string {
+  let seen: Map<string, string> | undefined = new Map();
+  return (value) => {
+    if (!seen) return value;
+    const shared = seen.get(value);
+    if (shared !== undefined) return shared;
+    if (seen.size >= limit) {
+      seen = undefined;
+      return value;
+    }
+    // A flat copy, so the shared string does not pin the whole raw file in memory.
+    const flat = (' ' + value).slice(1);
+    seen.set(flat, flat);
+    return flat;
+  };
 }

@@ -1,0 +1,1 @@
+export { syntheticRawCsv, type SyntheticRawCsv } from './synthetic-raw-csv';
