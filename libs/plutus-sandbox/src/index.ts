@@ -3,3 +3,4 @@ export { type SandboxFaults, type FaultSpec, type SandboxRoute, type FaultName }
 export { generateHistory, pluPrice, REJECTED_REASON, type SandboxDataset, type SyntheticHistoryOptions } from './synthetic-history';
 export { loadDataset, dumpDataset, SandboxDatasetError, REWARDS_FILE, TRANSACTIONS_FILE } from './dataset-files';
 export { MERCHANTS, PERK_SUBSCRIPTIONS, type Merchant } from './merchants';
+export { runSandboxCli, USAGE as SANDBOX_USAGE } from './sandbox-cli';

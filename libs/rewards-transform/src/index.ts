@@ -12,3 +12,4 @@ export { RawInputError } from './transform-errors';
 export { takeRows, concatTables, rowAt, tableRows, type Table, type Column, type ColumnSpec, type ColumnKind } from './table';
 export * from './curated-schemas';
 export { scaledDecimal, instant, integer, boolean, currency, text, isProblem, type Problem } from './values';
+export { parquetToTable } from './parquet-input';

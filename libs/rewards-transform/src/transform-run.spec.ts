@@ -6,7 +6,8 @@ import { parseCsv } from './csv';
 import { RawInputError } from './transform-errors';
 import { tableRows } from './table';
 import { tableToDataFrame } from './dataframe';
-import { REWARD_FACTS_SCHEMA } from './curated-schemas';
+import { REWARD_FACTS_SCHEMA, TRANSACTIONS_SCHEMA } from './curated-schemas';
+import { parquetToTable } from './parquet-input';
 import { transformRun, type TransformOutput } from './transform-run';
 import { cleanTransactions } from './clean-datasets';
 
@@ -120,5 +121,17 @@ describe('transformRun on hand-written fixtures', () => {
     await writeFile(join(dir, 'zstd.parquet'), zstd.parquet.reward_facts);
     const [meta] = await query(`select compression from parquet_metadata('${join(dir, 'zstd.parquet')}') limit 1`);
     expect(meta.compression).toBe('ZSTD');
+  });
+});
+
+describe('parquetToTable', () => {
+  it('reads back exactly what tableToParquet wrote, nulls and negatives included', async () => {
+    const schema = TRANSACTIONS_SCHEMA;
+    const output = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: 'id,amount,createdAt\n' });
+    const back = parquetToTable(output.parquet.transactions, schema);
+    expect(tableRows(back)).toEqual(tableRows(output.tables.transactions));
+    const factsSchema = REWARD_FACTS_SCHEMA;
+    const facts = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv') });
+    expect(tableRows(parquetToTable(facts.parquet.reward_facts, factsSchema))).toEqual(tableRows(facts.tables.reward_facts));
   });
 });

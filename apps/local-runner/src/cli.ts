@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+import { runLocalRunnerCli } from './local-runner-cli';
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  console.error(`local-runner needs Node.js 22 or later (this is ${process.version}). Run it through npm (\`npm start\`), which uses the workspace's Node 22, or \`nvm use\`.`);
+  process.exit(2);
+}
+
+runLocalRunnerCli(process.argv.slice(2), {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  env: process.env,
+  cwd: process.env['INIT_CWD'] ?? process.cwd(),
+}).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`local-runner: ${(error as Error).stack ?? String(error)}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,3 @@
+export { runLocalRunnerCli, type CliIo } from './local-runner-cli';
+export { runPipelineOnce, WAREHOUSE_FILE, type RunOutcome } from './run-pipeline';
+export { readRunnerConfig, ConfigError, USAGE, type RunnerConfig } from './runner-config';

@@ -1,0 +1,112 @@
+import { DuckDbDatabase, FileObjectStore } from '@org/local-adapters';
+import { objectLayout, readCursor, readLock, readManifest, type ProgressEvent, type RunManifest } from '@org/pipeline';
+import { runSandboxCli } from '@org/plutus-sandbox';
+import { join } from 'node:path';
+import { runPipelineOnce, WAREHOUSE_FILE } from './run-pipeline';
+import { formatRunSummary, table } from './run-summary';
+import { ConfigError, readRunnerConfig, USAGE } from './runner-config';
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  now?: () => Date;
+}
+
+/** The CLI as a function returning its exit code: 0 success, 1 a failed run, 2 a usage or setup error. */
+export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let config;
+  try {
+    config = readRunnerConfig(argv, io.env, io.cwd);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`local-runner: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  switch (config.command) {
+    case 'help':
+      io.out(USAGE);
+      return 0;
+    case 'sandbox':
+      return runSandboxCli(config.rest, io.out);
+    case 'unlock': {
+      const store = new FileObjectStore(config.dataDir);
+      const lock = await readLock(store);
+      await store.delete(objectLayout.lock);
+      io.out(lock ? `removed the lock of run ${lock.runId} (taken ${lock.acquiredAt})` : 'no lock was held');
+      return 0;
+    }
+    case 'status':
+      return status(config.dataDir, config.json, io);
+    default: {
+      const progress = config.json ? () => undefined : progressPrinter(io.err);
+      try {
+        const outcome = await runPipelineOnce(config, progress, io.now);
+        if (config.json) io.out(JSON.stringify(outcome, null, 2));
+        else if (outcome.ok) io.out(formatRunSummary(outcome));
+        else {
+          io.err(formatRunSummary(outcome));
+          io.err(`local-runner: run ${outcome.runId} failed (${(outcome.failure ?? "unknown cause").replace(/\.$/, "")}); manifest: ${outcome.manifestPath}`);
+        }
+        return outcome.ok ? 0 : 1;
+      } catch (error) {
+        io.err(`local-runner: ${(error as Error).message}`);
+        return 2;
+      }
+    }
+  }
+}
+
+/** Progress for long steps on stderr: pages fetched of total, rows transformed, tables loaded. */
+function progressPrinter(write: (line: string) => void): (event: ProgressEvent) => void {
+  let lastAt = 0;
+  return (event) => {
+    if ('total' in event) {
+      const now = Date.now();
+      if (event.fetched < event.total && now - lastAt < 250) return;
+      lastAt = now;
+      write(`extract: transactions ${event.fetched}/${event.total}`);
+    } else if ('dataset' in event && event.step === 'extract') write(`extract: rewards ${event.fetched} changed since the cursor`);
+    else if ('rowsOut' in event) write(`transform: ${event.rowsIn} rows in, ${event.rowsOut} curated`);
+    else if ('rowsInTable' in event) write(`load: ${event.dataset} now holds ${event.rowsInTable} rows`);
+    else if ('message' in event) write(`${event.step}: ${event.message}`);
+  };
+}
+
+async function status(dataDir: string, json: boolean, io: CliIo): Promise<number> {
+  const store = new FileObjectStore(dataDir);
+  const cursor = await readCursor(store);
+  const lock = await readLock(store);
+  const runIds = [...new Set((await store.list(objectLayout.runsPrefix)).map((key) => key.split('/')[1]))].sort().slice(-10);
+  const runs = (await Promise.all(runIds.map((runId) => readManifest(store, runId).catch(() => undefined)))).filter(
+    (manifest): manifest is RunManifest => manifest !== undefined,
+  );
+  let tables: Record<string, number> = {};
+  if (await store.exists(WAREHOUSE_FILE)) {
+    const database = new DuckDbDatabase(join(dataDir, WAREHOUSE_FILE));
+    try {
+      const rows = await database.query<{ name: string; n: number }>(
+        "SELECT table_name AS name, estimated_size::INTEGER AS n FROM duckdb_tables() WHERE table_name IN ('transactions', 'rewards', 'reward_facts')",
+      );
+      tables = Object.fromEntries(rows.map((row) => [row.name, row.n]));
+    } finally {
+      await database.close();
+    }
+  }
+  if (json) {
+    io.out(JSON.stringify({ dataDir, cursor, lock: lock ?? null, tables, runs: runs.map((m) => ({ runId: m.runId, status: m.status, startedAt: m.startedAt, error: m.error })) }, null, 2));
+    return 0;
+  }
+  io.out(`data: ${dataDir}`);
+  io.out(`cursor: transactions through ${cursor.transactionsThrough ?? '(none yet)'}, rewards updated through ${cursor.rewardsUpdatedThrough ?? '(none yet)'}`);
+  io.out(`lock: ${lock ? `held by ${lock.runId} since ${lock.acquiredAt}` : 'free'}`);
+  io.out(`warehouse rows: ${Object.keys(tables).length ? Object.entries(tables).map(([name, n]) => `${name} ${n}`).join(', ') : '(no warehouse yet)'}`);
+  if (runs.length) {
+    io.out('');
+    io.out(table(['run', 'status', 'started', 'error'], runs.map((m) => [m.runId, m.status, m.startedAt, m.error ? `${m.error.step}: ${m.error.message}` : ''])));
+  }
+  return 0;
+}

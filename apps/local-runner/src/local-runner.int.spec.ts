@@ -1,0 +1,190 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDbCatalog, DuckDbDatabase, DuckDbWarehouse, FileObjectStore } from '@org/local-adapters';
+import { extractStep, newRunId, readCursor, transformStep, type PipelineContext } from '@org/pipeline';
+import { createPlutusClient } from '@org/plutus-client';
+import { dumpDataset, startSandbox, type SandboxDataset } from '@org/plutus-sandbox';
+import type { CuratedDataset } from '@org/rewards-transform';
+import { runLocalRunnerCli } from './local-runner-cli';
+import { WAREHOUSE_FILE } from './run-pipeline';
+
+const DATASETS: CuratedDataset[] = ['transactions', 'rewards', 'reward_facts'];
+jest.setTimeout(60_000);
+
+// End to end through the CLI, on the embedded sandbox: the same state machine, files on disk, DuckDB.
+describe('local-runner end to end', () => {
+  /** The folder the CLI runs in; its default data folder is `.data` inside it. */
+  let workDir: string;
+  let dataDir: string;
+  let out: string[];
+  let err: string[];
+  const cli = (...argv: string[]) => {
+    out = [];
+    err = [];
+    return runLocalRunnerCli(argv, { out: (line) => out.push(line), err: (line) => err.push(line), env: {}, cwd: workDir });
+  };
+  const inWarehouse = async <T>(use: (database: DuckDbDatabase, warehouse: DuckDbWarehouse) => Promise<T>): Promise<T> => {
+    const database = new DuckDbDatabase(join(dataDir, WAREHOUSE_FILE));
+    try {
+      return await use(database, new DuckDbWarehouse(database, (key) => key));
+    } finally {
+      await database.close();
+    }
+  };
+  const checksums = () => inWarehouse(async (_, warehouse) => Promise.all(DATASETS.map((dataset) => warehouse.tableChecksum(dataset))));
+  const count = (sql: string) => inWarehouse(async (database) => (await database.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${sql}`))[0].n);
+  const sandboxData = async (now: string): Promise<SandboxDataset> => {
+    const sandbox = await startSandbox({ now, months: 12 });
+    try {
+      return sandbox.data();
+    } finally {
+      await sandbox.close();
+    }
+  };
+
+  beforeEach(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'local-runner-'));
+    dataDir = join(workDir, '.data');
+  });
+  afterEach(() => rm(workDir, { recursive: true, force: true }));
+
+  it('loads everything on a first run, changes nothing on a re-run, and adds only what is new later', async () => {
+    const now = '2026-06-30T12:00:00Z';
+    expect(await cli('run', '--sandbox-now', now, '--sandbox-months', '12')).toBe(0);
+    expect(out.join('\n')).toContain('Run succeeded');
+    expect(out.join('\n')).toContain(`manifest:  ${dataDir}/runs/`);
+    expect(out.join('\n')).toMatch(/transactions +\d+ +\d+ +0 +0 +\d+/);
+    expect(err.some((line) => /^extract: transactions \d+\/\d+$/.test(line))).toBe(true);
+    const data = await sandboxData(now);
+    expect(await count('transactions')).toBe(data.transactions.length);
+    expect(await count('rewards')).toBe(data.rewards.length);
+    expect(await count('reward_facts')).toBe(data.rewards.length);
+    const firstSums = await checksums();
+
+    expect(await cli('run', '--sandbox-now', now, '--sandbox-months', '12')).toBe(0);
+    expect(await checksums()).toEqual(firstSums);
+
+    const later = '2026-07-10T12:00:00Z';
+    expect(await cli('run', '--sandbox-now', later, '--sandbox-months', '12', '--json')).toBe(0);
+    const outcome = JSON.parse(out.join('\n'));
+    expect(outcome.manifest.steps.extract.counts.transactions).toBeLessThan(data.transactions.length / 5);
+    const laterData = await sandboxData(later);
+    // Everything loaded before stays (the sandbox's window slid past some old rows), and the new rows arrived.
+    const ids = new Set([...data.transactions, ...laterData.transactions].map((row) => row.id));
+    expect(await count('transactions')).toBe(ids.size);
+    const available = laterData.rewards.filter((reward) => reward.available).length;
+    const before = new Map(data.rewards.map((reward) => [reward.id, reward]));
+    const vested = laterData.rewards.filter((reward) => reward.available && before.get(reward.id)?.available === false);
+    expect(vested.length).toBeGreaterThan(0); // status changes happened, and must be applied:
+    const laterIds = new Set(laterData.rewards.map((reward) => reward.id));
+    expect(await count(`rewards WHERE is_available AND reward_id IN (${[...laterIds].map((id) => `'${id}'`).join(',')})`)).toBe(available);
+    expect(await count('reward_facts WHERE is_rejected')).toBe(await count("rewards WHERE reason = 'Rejected by admin'"));
+  });
+
+  it('joins a reward to a transaction that was loaded in an earlier run', async () => {
+    const old = { id: 't-old', currency: 'GBP', amount: -4200, date: '2026-03-01T10:00:00+00:00', type: 'PURCHASE', is_debit: true, description: 'LIDL GB LONDON' };
+    const recent = { id: 't-recent', currency: 'GBP', amount: -500, date: '2026-06-29T10:00:00+00:00', type: 'PURCHASE', is_debit: true, description: 'PRET A MANGER' };
+    const first = join(workDir, 'first');
+    const second = join(workDir, 'second');
+    await dumpDataset({ transactions: [recent, old], rewards: [] }, first);
+    const reward = { id: 'r-late', amount: 0.3, available: false, reason: null, createdAt: '2026-06-30T08:00:00Z', updatedAt: '2026-06-30T08:00:00Z', rebate_rate: 0.03, fiat_amount_rewarded: '1.26', currency: 'GBP', reference_type: 'card_transaction', reference_id: 't-old', type: 'REBATE' };
+    await dumpDataset({ transactions: [recent, old], rewards: [reward] }, second);
+    expect(await cli('run', '--sandbox-data', first)).toBe(0);
+    expect(await cli('run', '--sandbox-data', second, '--json')).toBe(0);
+    expect(JSON.parse(out.join('\n')).manifest.steps.extract.counts).toEqual({ transactions: 1, rewards: 1 });
+    const [fact] = await inWarehouse((database) => database.query("SELECT has_transaction, merchant, transaction_amount::VARCHAR AS amount, round(plu_price, 4) AS price FROM reward_facts WHERE reward_id = 'r-late'"));
+    expect(fact).toEqual({ has_transaction: true, merchant: 'LIDL GB LONDON', amount: '42.00', price: 4.2 });
+  });
+
+  it('leaves warehouse and cursor as they were when Plutus fails, and the next run completes', async () => {
+    const now = '2026-06-30T12:00:00Z';
+    expect(await cli('run', '--sandbox-now', now, '--sandbox-months', '12')).toBe(0);
+    const sums = await checksums();
+    const cursor = await readCursor(new FileObjectStore(dataDir));
+    const later = '2026-07-03T12:00:00Z';
+    expect(await cli('run', '--sandbox-now', later, '--sandbox-months', '12', '--sandbox-faults', '{"serverError":{"routes":["transactions"]}}')).toBe(1);
+    const lastLine = err.at(-1) ?? '';
+    expect(lastLine).toMatch(/^local-runner: run \S+ failed \(extract failed: TransientError: .*500.*\); manifest: .*manifest\.json$/);
+    const manifest = JSON.parse(await readFile(lastLine.replace(/^.*manifest: /, ''), 'utf8'));
+    expect(manifest).toMatchObject({ status: 'failed', error: { step: 'extract', name: 'TransientError' } });
+    expect(await checksums()).toEqual(sums);
+    expect(await readCursor(new FileObjectStore(dataDir))).toEqual(cursor);
+    expect(await cli('run', '--sandbox-now', later, '--sandbox-months', '12')).toBe(0);
+    const ids = new Set([...(await sandboxData(now)).transactions, ...(await sandboxData(later)).transactions].map((row) => row.id));
+    expect(await count('transactions')).toBe(ids.size);
+  });
+
+  it('loads everything else and quarantines malformed rows with their reason', async () => {
+    const source = join(workDir, 'source');
+    const good = { id: 't-1', currency: 'GBP', amount: -1000, date: '2026-06-01T10:00:00+00:00', description: 'TESCO STORES' };
+    const bad = { id: 't-2', currency: 'POUNDS', amount: -1000, date: '2026-06-01T11:00:00+00:00', description: 'BAD CURRENCY' };
+    const rewards = [
+      { id: 'r-1', amount: 0.1, createdAt: '2026-06-02T00:00:00Z', rebate_rate: 0.03, reference_id: 't-1' },
+      { id: 'r-2', amount: 0.1, createdAt: '2026-06-02T00:00:00Z', rebate_rate: -0.03, reference_id: 't-1' },
+    ];
+    await dumpDataset({ transactions: [good, bad], rewards }, source);
+    expect(await cli('run', '--sandbox-data', source, '--data-dir', 'store')).toBe(0);
+    dataDir = join(workDir, 'store');
+    expect(await count('transactions')).toBe(1);
+    expect(await count('rewards')).toBe(1);
+    const store = new FileObjectStore(dataDir);
+    const [rejects] = await store.list('quarantine/transactions/');
+    const text = Buffer.from(await store.get(rejects)).toString();
+    expect(text).toContain('t-2');
+    expect(text).toContain('currency not a currency code');
+    expect(Buffer.from(await store.get((await store.list('quarantine/rewards/'))[0])).toString()).toContain('rebate_rate is negative');
+  });
+
+  it('after a crash between transform and load, refuses to interleave, and completes once unlocked', async () => {
+    const now = '2026-06-30T12:00:00Z';
+    // A run that dies after transforming: its steps ran, the process ended before load; its lock stays.
+    const sandbox = await startSandbox({ now, months: 12 });
+    const store = new FileObjectStore(dataDir);
+    const database = new DuckDbDatabase(join(dataDir, WAREHOUSE_FILE));
+    const context: PipelineContext = {
+      store,
+      catalog: new DuckDbCatalog(database, (key) => store.locate(key)),
+      warehouse: new DuckDbWarehouse(database, (key) => store.locate(key)),
+      source: createPlutusClient({ baseUrl: sandbox.url, auth: sandbox.credentials }),
+      now: () => new Date(),
+      lookbackDays: 7,
+    };
+    const crashed = newRunId(new Date());
+    await transformStep(context, await extractStep(context, { runId: crashed, mode: 'incremental' }));
+    await database.close();
+    await sandbox.close();
+
+    expect(await cli('run', '--sandbox-now', now, '--sandbox-months', '12')).toBe(1);
+    expect(err.join('\n')).toContain(`Run ${crashed} has been running since`);
+    expect(await readCursor(store)).toEqual({ transactionsThrough: null, rewardsUpdatedThrough: null });
+
+    expect(await cli('unlock')).toBe(0);
+    expect(out).toEqual([expect.stringContaining(`removed the lock of run ${crashed}`)]);
+    expect(await cli('run', '--sandbox-now', now, '--sandbox-months', '12')).toBe(0);
+    expect(await count('reward_facts')).toBe((await sandboxData(now)).rewards.length);
+    expect(await cli('status')).toBe(0);
+    expect(out.join('\n')).toContain('lock: free');
+  });
+
+  it('says what is wrong with a bad command line, with exit code 2', async () => {
+    expect(await cli('backfill', '--from', '2026-01-01')).toBe(2);
+    expect(err[0]).toBe('local-runner: backfill needs --to YYYY-MM-DD, got nothing.');
+    expect(await cli('launch')).toBe(2);
+    expect(await cli('--help')).toBe(0);
+    expect(out[0]).toContain('local-runner: the card-rewards pipeline on one machine');
+  });
+
+  it('backfills a window of dates without moving the cursor back', async () => {
+    const now = '2026-06-30T12:00:00Z';
+    expect(await cli('run', '--sandbox-now', now, '--sandbox-months', '12')).toBe(0);
+    const cursor = await readCursor(new FileObjectStore(dataDir));
+    const sums = await checksums();
+    expect(await cli('backfill', '--from', '2026-01-01', '--to', '2026-01-31', '--sandbox-now', now, '--sandbox-months', '12', '--json')).toBe(0);
+    const outcome = JSON.parse(out.join('\n'));
+    const january = (await sandboxData(now)).transactions.filter((row) => row.date.startsWith('2026-01')).length;
+    expect(outcome.manifest.steps.extract.counts.transactions).toBe(january);
+    expect(await readCursor(new FileObjectStore(dataDir))).toEqual(cursor);
+    expect(await checksums()).toEqual(sums);
+  });
+});

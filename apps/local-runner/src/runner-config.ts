@@ -1,0 +1,136 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { PlutusAuth } from '@org/plutus-client';
+import type { SandboxFaults } from '@org/plutus-sandbox';
+
+export type RunnerCommand = 'run' | 'backfill' | 'status' | 'sandbox' | 'unlock' | 'help';
+
+/** Everything the runner needs, read once from flags and environment, validated, then passed down. */
+export interface RunnerConfig {
+  command: RunnerCommand;
+  dataDir: string;
+  json: boolean;
+  lookbackDays: number;
+  backfill?: { from: string; to: string };
+  /** Real Plutus (or any https host) when credentials are configured; otherwise the embedded sandbox. */
+  source:
+    | { kind: 'sandbox'; dataset?: string; now?: string; seed: number; months: number; faults?: SandboxFaults }
+    | { kind: 'plutus'; auth: PlutusAuth; baseUrl?: string };
+  /** Arguments passed through to the sandbox CLI (`local-runner sandbox ...`). */
+  rest: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const USAGE = `local-runner: the card-rewards pipeline on one machine
+
+Usage:
+  local-runner run      [options]                      pull new data, transform, load (incremental)
+  local-runner backfill --from YYYY-MM-DD --to YYYY-MM-DD [options]   re-pull a window of dates
+  local-runner status   [--data-dir DIR] [--json]      cursor, lock and the latest runs
+  local-runner unlock   [--data-dir DIR]               remove a lock left by a crashed run
+  local-runner sandbox  [sandbox options]              serve the Plutus sandbox (see plutus-sandbox --help)
+
+Options:
+  --data-dir DIR        where objects and the DuckDB warehouse live (default ./.data)
+  --lookback-days N     re-pull this many days before the cursor (default 7)
+  --sandbox-data DIR    make the embedded sandbox serve DIR/rewards.json + DIR/transactions.json
+  --sandbox-now ISO     the embedded sandbox's clock (default: now)
+  --sandbox-seed N      seed of the synthetic history (default 42)
+  --json                machine-readable output
+
+Real Plutus instead of the sandbox (read from the environment, never from flags):
+  PLUTUS_ID_TOKEN                                 an id_token copied from your signed-in browser session
+  PLUTUS_EMAIL, PLUTUS_PASSWORD, PLUTUS_TOTP_SECRET   where Plutus accepts them without a captcha
+  PLUTUS_BASE_URL                                 one base URL for all calls (https, or loopback)`;
+
+export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): RunnerConfig {
+  const [first, ...tail] = argv;
+  const command = (first ?? 'run') as RunnerCommand;
+  if (first === '--help' || first === '-h') return { ...defaults(cwd), command: 'help' };
+  if (!['run', 'backfill', 'status', 'sandbox', 'unlock', 'help'].includes(command)) {
+    throw new ConfigError(`Unknown command "${first}". Commands: run, backfill, status, unlock, sandbox.`);
+  }
+  if (command === 'sandbox') return { ...defaults(cwd), command, rest: tail };
+  let values;
+  try {
+    values = parseArgs({
+      args: [...tail],
+      options: {
+        'data-dir': { type: 'string' },
+        'lookback-days': { type: 'string' },
+        'sandbox-data': { type: 'string' },
+        'sandbox-now': { type: 'string' },
+        'sandbox-seed': { type: 'string' },
+        'sandbox-months': { type: 'string' },
+        'sandbox-faults': { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const number = (name: string, text: string | undefined, fallback: number) => {
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 0) throw new ConfigError(`--${name} must be a whole number, got ${text}.`);
+    return value;
+  };
+  const date = (name: string, text: string | undefined) => {
+    if (text === undefined || Number.isNaN(Date.parse(text))) throw new ConfigError(`backfill needs --${name} YYYY-MM-DD, got ${text ?? 'nothing'}.`);
+    return text;
+  };
+  const backfill = command === 'backfill' ? { from: date('from', values.from), to: date('to', values.to) } : undefined;
+  if (backfill && Date.parse(backfill.from) > Date.parse(backfill.to)) throw new ConfigError('--from must not be after --to.');
+  if (values['sandbox-now'] !== undefined && Number.isNaN(Date.parse(values['sandbox-now']))) {
+    throw new ConfigError(`--sandbox-now must be an ISO date, got ${values['sandbox-now']}.`);
+  }
+  let faults: SandboxFaults | undefined;
+  if (values['sandbox-faults']) {
+    try {
+      faults = JSON.parse(values['sandbox-faults']) as SandboxFaults;
+    } catch {
+      throw new ConfigError('--sandbox-faults must be JSON, e.g. {"serverError":{"routes":["transactions"]}}.');
+    }
+  }
+  return {
+    command,
+    dataDir: resolve(cwd, values['data-dir'] ?? '.data'),
+    json: values.json ?? false,
+    lookbackDays: number('lookback-days', values['lookback-days'], 7),
+    backfill,
+    source: plutusFromEnv(env) ?? {
+      kind: 'sandbox',
+      dataset: values['sandbox-data'] ? resolve(cwd, values['sandbox-data']) : undefined,
+      now: values['sandbox-now'],
+      seed: number('sandbox-seed', values['sandbox-seed'], 42),
+      months: number('sandbox-months', values['sandbox-months'], 36),
+      faults,
+    },
+    rest: [],
+  };
+}
+
+function defaults(cwd: string): RunnerConfig {
+  return { command: 'run', dataDir: resolve(cwd, '.data'), json: false, lookbackDays: 7, source: { kind: 'sandbox', seed: 42, months: 36 }, rest: [] };
+}
+
+function plutusFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['source'] | undefined {
+  const baseUrl = env['PLUTUS_BASE_URL'] || undefined;
+  if (env['PLUTUS_ID_TOKEN']) return { kind: 'plutus', auth: { idToken: env['PLUTUS_ID_TOKEN'] }, baseUrl };
+  const email = env['PLUTUS_EMAIL'];
+  const password = env['PLUTUS_PASSWORD'];
+  const totpSecret = env['PLUTUS_TOTP_SECRET'];
+  if (email || password || totpSecret) {
+    if (!email || !password || !totpSecret) throw new ConfigError('Set all of PLUTUS_EMAIL, PLUTUS_PASSWORD and PLUTUS_TOTP_SECRET, or PLUTUS_ID_TOKEN.');
+    return { kind: 'plutus', auth: { email, password, totpSecret }, baseUrl };
+  }
+  return undefined;
+}

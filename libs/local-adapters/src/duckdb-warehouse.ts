@@ -1,0 +1,86 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { createTableSql, mergeStatements, quoteIdentifier, quoteLiteral, type Catalog, type MergeResult, type PartitionRef, type Warehouse } from '@org/pipeline';
+import { CURATED_SCHEMAS, DATASET_KEYS, type CuratedDataset } from '@org/rewards-transform';
+
+/** One DuckDB database file, shared by the local warehouse and catalog (DuckDB allows one writer process). */
+export class DuckDbDatabase {
+  private connection?: Promise<DuckDBConnection>;
+  constructor(readonly path: string) {}
+
+  connect(): Promise<DuckDBConnection> {
+    this.connection ??= DuckDBInstance.create(this.path).then((instance) => instance.connect());
+    return this.connection;
+  }
+
+  async run(sql: string): Promise<void> {
+    await (await this.connect()).run(sql);
+  }
+
+  async query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+    return (await (await this.connect()).runAndReadAll(sql)).getRowObjectsJson() as T[];
+  }
+
+  async close(): Promise<void> {
+    if (!this.connection) return;
+    const connection = await this.connection;
+    connection.closeSync();
+    this.connection = undefined;
+  }
+}
+
+/**
+ * The Warehouse port on DuckDB: parquet into a temp staging table, then the same de-duplicate + MERGE text the
+ * Redshift adapter sends, all inside one transaction. Loading the same files twice changes nothing.
+ */
+export class DuckDbWarehouse implements Warehouse {
+  constructor(
+    private readonly database: DuckDbDatabase,
+    private readonly locate: (key: string) => string,
+  ) {}
+
+  async mergeDataset(dataset: CuratedDataset, objectKeys: readonly string[]): Promise<MergeResult> {
+    const columns = CURATED_SCHEMAS[dataset].map((spec) => quoteIdentifier(spec.name)).join(', ');
+    const files = objectKeys.map((key) => quoteLiteral(this.locate(key))).join(', ');
+    const staging = `staging_${dataset}`;
+    await this.database.run(createTableSql(dataset, 'duckdb'));
+    await this.database.run('BEGIN TRANSACTION');
+    try {
+      await this.database.run(`CREATE TEMP TABLE ${quoteIdentifier(staging)} AS SELECT ${columns} FROM read_parquet([${files}])`);
+      const [{ staged }] = await this.database.query<{ staged: number }>(`SELECT count(*)::INTEGER AS staged FROM ${quoteIdentifier(staging)}`);
+      for (const statement of mergeStatements(dataset, { staging })) await this.database.run(statement);
+      await this.database.run(`DROP TABLE ${quoteIdentifier(staging)}`);
+      await this.database.run('COMMIT');
+      const [{ rows }] = await this.database.query<{ rows: number }>(`SELECT count(*)::INTEGER AS rows FROM ${quoteIdentifier(dataset)}`);
+      return { dataset, rowsStaged: staged, rowsInTable: rows };
+    } catch (error) {
+      await this.database.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** An order-independent fingerprint of a table's contents, for proving a re-run changed nothing. */
+  async tableChecksum(dataset: CuratedDataset): Promise<string> {
+    const key = quoteIdentifier(DATASET_KEYS[dataset]);
+    const [row] = await this.database.query<{ checksum: string | null; rows: number }>(
+      `SELECT md5(string_agg(t::VARCHAR, '|' ORDER BY t.${key})) AS checksum, count(*)::INTEGER AS rows FROM ${quoteIdentifier(dataset)} AS t`,
+    );
+    return `${row.rows}:${row.checksum ?? 'empty'}`;
+  }
+}
+
+/** The Catalog port on DuckDB: one view per curated dataset over all its Parquet partitions. */
+export class DuckDbCatalog implements Catalog {
+  constructor(
+    private readonly database: DuckDbDatabase,
+    private readonly locate: (key: string) => string,
+  ) {}
+
+  async registerPartitions(partitions: readonly PartitionRef[]): Promise<void> {
+    for (const dataset of new Set(partitions.map((partition) => partition.dataset))) {
+      const glob = this.locate(`curated/${dataset}/x`).replace(/x$/, '**/*.parquet');
+      await this.database.run(
+        `CREATE OR REPLACE VIEW ${quoteIdentifier(`curated_${dataset}`)} AS SELECT * FROM read_parquet(${quoteLiteral(glob)}, hive_partitioning = true)`,
+      );
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import { MemoryObjectStore } from '../test/memory-object-store';
+import { acquireRunLock, laterOf, readCursor, releaseRunLock, STALE_LOCK_MS, writeCursor } from './cursor-state';
+import { RunLockedError } from './pipeline-errors';
+
+describe('run lock', () => {
+  const now = new Date('2026-01-01T10:00:00Z');
+
+  it('lets one run in, tells a second who holds it, and is re-entrant for the holder', async () => {
+    const store = new MemoryObjectStore();
+    await expect(acquireRunLock(store, 'run-a', now)).resolves.toEqual({});
+    await expect(acquireRunLock(store, 'run-a', now)).resolves.toEqual({});
+    const second = acquireRunLock(store, 'run-b', new Date(now.getTime() + 60_000));
+    await expect(second).rejects.toBeInstanceOf(RunLockedError);
+    await expect(acquireRunLock(store, 'run-b', now)).rejects.toThrow('Run run-a has been running since 2026-01-01T10:00:00.000Z');
+    await releaseRunLock(store, 'run-b'); // not the holder: no effect
+    await expect(acquireRunLock(store, 'run-b', now)).rejects.toBeInstanceOf(RunLockedError);
+    await releaseRunLock(store, 'run-a');
+    await expect(acquireRunLock(store, 'run-b', now)).resolves.toEqual({});
+  });
+
+  it('takes over a lock left by a run that died', async () => {
+    const store = new MemoryObjectStore();
+    await acquireRunLock(store, 'crashed', now);
+    await expect(acquireRunLock(store, 'next', new Date(now.getTime() + STALE_LOCK_MS + 1))).resolves.toEqual({ tookOverFrom: 'crashed' });
+  });
+});
+
+describe('cursor', () => {
+  it('starts empty and round-trips', async () => {
+    const store = new MemoryObjectStore();
+    expect(await readCursor(store)).toEqual({ transactionsThrough: null, rewardsUpdatedThrough: null });
+    await writeCursor(store, { transactionsThrough: '2026-01-01T00:00:00.000Z', rewardsUpdatedThrough: null });
+    expect((await readCursor(store)).transactionsThrough).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('never moves backwards', () => {
+    expect(laterOf('2026-01-02T00:00:00Z', '2026-01-01T00:00:00Z')).toBe('2026-01-02T00:00:00Z');
+    expect(laterOf(null, '2026-01-01T00:00:00Z')).toBe('2026-01-01T00:00:00Z');
+    expect(laterOf('2026-01-01T00:00:00Z', null)).toBe('2026-01-01T00:00:00Z');
+  });
+});

@@ -1,0 +1,20 @@
+export type { ObjectStore, Catalog, Warehouse, MergeResult, PartitionRef, RewardsSource } from './ports';
+export { PipelineError, TransientError, RunLockedError, ObjectNotFoundError, TRANSIENT_ERROR_NAMES } from './pipeline-errors';
+export type { PipelineContext, RunRef, RunRequest, ProgressEvent } from './pipeline-context';
+export { objectLayout, newRunId, runIdOfKey } from './object-layout';
+export { readManifest, writeManifest, type RunManifest, type StepName, type StepRecord } from './run-manifest';
+export { readCursor, writeCursor, acquireRunLock, releaseRunLock, readLock, laterOf, EMPTY_CURSOR, STALE_LOCK_MS, type Cursor } from './cursor-state';
+export { extractStep } from './steps/extract-step';
+export { transformStep } from './steps/transform-step';
+export { catalogStep } from './steps/catalog-step';
+export { loadStep } from './steps/load-step';
+export { commitStep, recordFailureStep, type FailureInput } from './steps/commit-step';
+export {
+  buildStateMachineDefinition,
+  pipelineTaskHandlers,
+  PIPELINE_TASKS,
+  type PipelineTask,
+  type StateMachineResources,
+  type StateMachineOptions,
+} from './state-machine';
+export { createTableSql, mergeStatements, quoteIdentifier, quoteLiteral, columnType, VERSION_COLUMNS, type SqlDialect } from './warehouse-sql';

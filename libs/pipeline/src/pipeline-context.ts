@@ -1,0 +1,34 @@
+import type { Catalog, ObjectStore, RewardsSource, Warehouse } from './ports';
+
+export type ProgressEvent =
+  | { step: 'extract'; dataset: 'transactions'; fetched: number; total: number }
+  | { step: 'extract'; dataset: 'rewards'; fetched: number }
+  | { step: 'transform'; rowsIn: number; rowsOut: number }
+  | { step: 'load'; dataset: string; rowsInTable: number }
+  | { step: string; message: string };
+
+/** What the steps run against: the ports, the clock and the settings. Built once by an app, passed down. */
+export interface PipelineContext {
+  store: ObjectStore;
+  catalog: Catalog;
+  warehouse: Warehouse;
+  source: RewardsSource;
+  now: () => Date;
+  /** Re-pull this many days before the cursor, for late-arriving rows. Default 7. */
+  lookbackDays: number;
+  pageSize?: number;
+  concurrency?: number;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** What steps hand each other: a reference. Everything else is in the run's manifest. */
+export interface RunRef {
+  runId: string;
+}
+
+export interface RunRequest extends RunRef {
+  mode: 'incremental' | 'backfill';
+  /** backfill: the window of transaction dates (inclusive). */
+  from?: string;
+  to?: string;
+}

@@ -1,0 +1,43 @@
+import type { QualityReport } from '@org/rewards-transform';
+import { objectLayout } from './object-layout';
+import type { ObjectStore } from './ports';
+import type { Cursor } from './cursor-state';
+
+export type StepName = 'extract' | 'transform' | 'catalog' | 'load' | 'commit';
+
+export interface StepRecord {
+  status: 'running' | 'succeeded' | 'failed';
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  counts?: Record<string, number>;
+  keys?: Record<string, string>;
+}
+
+/** Everything about one run: what it pulled, wrote and loaded, how long each step took, and how it ended. */
+export interface RunManifest {
+  runId: string;
+  ingestDate: string;
+  mode: 'incremental' | 'backfill';
+  status: 'running' | 'succeeded' | 'failed';
+  startedAt: string;
+  finishedAt?: string;
+  window: { transactionsFrom: string | null; transactionsTo: string; rewardsUpdatedFrom: string | null; rewardsUpdatedTo: string };
+  cursorBefore: Cursor;
+  /** Latest instants seen in this run's data: the next cursor, once the load succeeded. */
+  observed: { transactionsThrough: string | null; rewardsUpdatedThrough: string | null };
+  cursorAfter?: Cursor;
+  steps: Partial<Record<StepName, StepRecord>>;
+  /** sha256 of each object written, by key. */
+  checksums: Record<string, string>;
+  quality?: QualityReport;
+  error?: { step: string; name: string; message: string };
+}
+
+export async function readManifest(store: ObjectStore, runId: string): Promise<RunManifest> {
+  return JSON.parse(Buffer.from(await store.get(objectLayout.manifest(runId))).toString('utf8')) as RunManifest;
+}
+
+export async function writeManifest(store: ObjectStore, manifest: RunManifest): Promise<void> {
+  await store.put(objectLayout.manifest(manifest.runId), JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
+}

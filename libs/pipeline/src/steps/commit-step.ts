@@ -1,0 +1,54 @@
+import { laterOf, readCursor, releaseRunLock, writeCursor } from '../cursor-state';
+import type { PipelineContext, RunRef } from '../pipeline-context';
+import { readManifest, writeManifest } from '../run-manifest';
+import { recordStep } from './step-record';
+
+/** Advances the cursor (never backwards) now that the load succeeded, closes the manifest, frees the lock. */
+export async function commitStep(context: PipelineContext, ref: RunRef): Promise<RunRef> {
+  await recordStep(context, ref.runId, 'commit', async (manifest) => {
+    if (manifest.steps.load?.status !== 'succeeded') throw new Error(`Run ${ref.runId} has not loaded; refusing to move the cursor.`);
+    const current = await readCursor(context.store);
+    const next = {
+      transactionsThrough: laterOf(current.transactionsThrough, manifest.observed.transactionsThrough),
+      rewardsUpdatedThrough: laterOf(current.rewardsUpdatedThrough, manifest.observed.rewardsUpdatedThrough),
+    };
+    await writeCursor(context.store, next);
+    manifest.cursorAfter = next;
+  });
+  const manifest = await readManifest(context.store, ref.runId);
+  manifest.status = 'succeeded';
+  manifest.finishedAt = context.now().toISOString();
+  await writeManifest(context.store, manifest);
+  await releaseRunLock(context.store, ref.runId);
+  return ref;
+}
+
+export interface FailureInput extends RunRef {
+  error?: { Error?: string; Cause?: string };
+}
+
+/** The Catch path: records the failure in the manifest and frees the lock. The cursor stays where it was. */
+export async function recordFailureStep(context: PipelineContext, input: FailureInput): Promise<FailureInput> {
+  const manifest = await readManifest(context.store, input.runId).catch(() => undefined);
+  if (manifest && manifest.status === 'running') {
+    const failedStep = (Object.entries(manifest.steps).find(([, step]) => step?.status === 'running')?.[0] ?? 'unknown') as string;
+    const step = manifest.steps[failedStep as keyof typeof manifest.steps];
+    if (step) step.status = 'failed';
+    manifest.status = 'failed';
+    manifest.finishedAt = context.now().toISOString();
+    manifest.error = { step: failedStep, name: input.error?.Error ?? 'Error', message: causeMessage(input.error?.Cause) };
+    await writeManifest(context.store, manifest);
+  }
+  await releaseRunLock(context.store, input.runId);
+  return input;
+}
+
+function causeMessage(cause: string | undefined): string {
+  if (!cause) return 'no cause given';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string; message?: string };
+    return parsed.errorMessage ?? parsed.message ?? cause;
+  } catch {
+    return cause;
+  }
+}

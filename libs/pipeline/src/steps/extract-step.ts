@@ -1,0 +1,113 @@
+import { PlutusError, type Reward, type Transaction } from '@org/plutus-client';
+import { formatCsv, RAW_REWARD_COLUMNS, RAW_TRANSACTION_COLUMNS } from '@org/rewards-transform';
+import { acquireRunLock, EMPTY_CURSOR, readCursor, type Cursor } from '../cursor-state';
+import { objectLayout } from '../object-layout';
+import { TransientError } from '../pipeline-errors';
+import type { PipelineContext, RunRef, RunRequest } from '../pipeline-context';
+import { writeManifest, type RunManifest } from '../run-manifest';
+import { noteStepDetails, putTracked, recordStep } from './step-record';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Pulls this run's window from Plutus and lands it raw: transactions from (cursor - lookback) to now (all on a
+ * first run; the given window on a backfill), and the rewards whose updatedAt is past (cursor - lookback),
+ * since rewards change state late. Takes the store's run lock first.
+ */
+export async function extractStep(context: PipelineContext, request: RunRequest): Promise<RunRef> {
+  const now = context.now();
+  const manifest: RunManifest = {
+    runId: request.runId,
+    ingestDate: now.toISOString().slice(0, 10),
+    mode: request.mode,
+    status: 'running',
+    startedAt: now.toISOString(),
+    window: { transactionsFrom: null, transactionsTo: now.toISOString(), rewardsUpdatedFrom: null, rewardsUpdatedTo: now.toISOString() },
+    cursorBefore: EMPTY_CURSOR,
+    observed: { transactionsThrough: null, rewardsUpdatedThrough: null },
+    steps: {},
+    checksums: {},
+  };
+  // Written before the lock is tried, so even a run turned away by the lock has a manifest saying why.
+  await writeManifest(context.store, manifest);
+
+  await recordStep(context, request.runId, 'extract', async (record) => {
+    const lock = await acquireRunLock(context.store, request.runId, now);
+    if (lock.tookOverFrom) context.onProgress?.({ step: 'extract', message: `took over a stale lock of run ${lock.tookOverFrom}` });
+    const cursor = await readCursor(context.store);
+    const window = extractionWindow(request, cursor, context.lookbackDays, now);
+    record.window = window;
+    record.cursorBefore = cursor;
+    const transactions: Transaction[] = [];
+    const rewards: Reward[] = [];
+    try {
+      for await (const page of context.source.transactions({
+        from: window.transactionsFrom ?? undefined,
+        to: window.transactionsTo,
+        pageSize: context.pageSize,
+        concurrency: context.concurrency,
+      })) {
+        transactions.push(...page.rows);
+        context.onProgress?.({ step: 'extract', dataset: 'transactions', fetched: page.fetchedCount, total: page.totalCount });
+      }
+      const fromMs = window.rewardsUpdatedFrom === null ? -Infinity : Date.parse(window.rewardsUpdatedFrom);
+      for (const reward of await context.source.listRewards()) {
+        const changed = Date.parse(reward.updatedAt ?? reward.createdAt);
+        // A row whose timestamp cannot be read is kept: transform quarantines it with a reason.
+        if (Number.isNaN(changed) || changed >= fromMs) rewards.push(reward);
+      }
+      context.onProgress?.({ step: 'extract', dataset: 'rewards', fetched: rewards.length });
+    } catch (error) {
+      if (error instanceof PlutusError && error.transient) throw new TransientError(`Plutus failed: ${error.message}`, { cause: error });
+      throw error;
+    }
+    const transactionsKey = objectLayout.raw('transactions', record.ingestDate, record.runId);
+    const rewardsKey = objectLayout.raw('rewards', record.ingestDate, record.runId);
+    await putTracked(context, record, transactionsKey, formatCsv(RAW_TRANSACTION_COLUMNS, transactions), 'text/csv');
+    await putTracked(context, record, rewardsKey, formatCsv(RAW_REWARD_COLUMNS, rewards), 'text/csv');
+    record.observed = {
+      transactionsThrough: latest(transactions.map((row) => row.date)),
+      rewardsUpdatedThrough: latest(rewards.map((row) => row.updatedAt ?? row.createdAt)),
+    };
+    noteStepDetails(record, 'extract', {
+      counts: { transactions: transactions.length, rewards: rewards.length },
+      keys: { transactions: transactionsKey, rewards: rewardsKey },
+    });
+  });
+  return { runId: request.runId };
+}
+
+function extractionWindow(request: RunRequest, cursor: Cursor, lookbackDays: number, now: Date): RunManifest['window'] {
+  const back = (iso: string | null) => (iso === null ? null : new Date(Date.parse(iso) - lookbackDays * DAY_MS).toISOString());
+  if (request.mode === 'backfill') {
+    return {
+      transactionsFrom: requireDate(request.from, 'from'),
+      transactionsTo: requireDate(request.to, 'to', true),
+      rewardsUpdatedFrom: requireDate(request.from, 'from'),
+      rewardsUpdatedTo: now.toISOString(),
+    };
+  }
+  return {
+    transactionsFrom: back(cursor.transactionsThrough),
+    transactionsTo: now.toISOString(),
+    rewardsUpdatedFrom: back(cursor.rewardsUpdatedThrough),
+    rewardsUpdatedTo: now.toISOString(),
+  };
+}
+
+function latest(instants: readonly string[]): string | null {
+  let best: number | undefined;
+  for (const instant of instants) {
+    const ms = Date.parse(instant);
+    if (!Number.isNaN(ms) && (best === undefined || ms > best)) best = ms;
+  }
+  return best === undefined ? null : new Date(best).toISOString();
+}
+
+/** A date or instant; a bare end date means the end of that day, so `--to 2024-03-31` includes the 31st. */
+function requireDate(value: string | undefined, name: string, endOfDay = false): string {
+  const ms = value === undefined ? Number.NaN : Date.parse(value);
+  if (Number.isNaN(ms)) throw new Error(`backfill needs --${name} as a date (YYYY-MM-DD), got ${value ?? 'nothing'}.`);
+  const bareDate = /^\d{4}-\d{2}-\d{2}$/.test(value as string);
+  return new Date(endOfDay && bareDate ? ms + DAY_MS - 1 : ms).toISOString();
+}
