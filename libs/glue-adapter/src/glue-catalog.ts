@@ -1,0 +1,188 @@
+import {
+  AlreadyExistsException,
+  BatchCreatePartitionCommand,
+  CreateDatabaseCommand,
+  CreateTableCommand,
+  EntityNotFoundException,
+  GetCrawlerCommand,
+  GetTableCommand,
+  StartCrawlerCommand,
+  UpdateTableCommand,
+  type Column,
+  type GlueClient,
+  type StorageDescriptor,
+  type TableInput,
+} from '@aws-sdk/client-glue';
+import { PipelineError, type Catalog, type PartitionRef } from '@org/pipeline';
+import { CURATED_SCHEMAS, type ColumnSpec, type CuratedDataset } from '@org/rewards-transform';
+
+export interface GlueCatalogSettings {
+  databaseName: string;
+  /** Where the curated Parquet lives: s3://{bucket}/{prefix}curated/{dataset}/... */
+  bucket: string;
+  prefix?: string;
+  catalogId?: string;
+  /** Optionally start this crawler after registering partitions, and wait for it, as the public pipeline did. */
+  crawlerName?: string;
+  crawlerTimeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class GlueCatalogError extends PipelineError {}
+
+const PARTITION_KEYS: Column[] = [
+  { Name: 'ingest_date', Type: 'string' },
+  { Name: 'run', Type: 'string' },
+];
+const BATCH_LIMIT = 100;
+
+/**
+ * The pipeline's Catalog on the Glue Data Catalog: makes sure the database and the three tables exist (Parquet
+ * SerDe, the curated schema's columns and types, partitioned by ingest_date and run), adds columns when the
+ * schema gains some, and registers each run's partitions. Partitions that already exist are not an error.
+ */
+export class GlueCatalog implements Catalog {
+  private ensured = false;
+  private readonly prefix: string;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly client: GlueClient,
+    private readonly settings: GlueCatalogSettings,
+  ) {
+    this.prefix = settings.prefix ? settings.prefix.replace(/\/?$/, '/') : '';
+    this.sleep = settings.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async registerPartitions(partitions: readonly PartitionRef[]): Promise<void> {
+    await this.ensureTables();
+    for (const dataset of new Set(partitions.map((partition) => partition.dataset))) {
+      const mine = partitions.filter((partition) => partition.dataset === dataset);
+      for (let i = 0; i < mine.length; i += BATCH_LIMIT) {
+        const batch = mine.slice(i, i + BATCH_LIMIT);
+        const answer = await this.send(() =>
+          this.client.send(
+            new BatchCreatePartitionCommand({
+              CatalogId: this.settings.catalogId,
+              DatabaseName: this.settings.databaseName,
+              TableName: dataset,
+              PartitionInputList: batch.map((partition) => ({
+                Values: [partition.ingestDate, partition.runId],
+                StorageDescriptor: this.storage(dataset, `ingest_date=${partition.ingestDate}/run=${partition.runId}/`),
+              })),
+            }),
+          ),
+        );
+        const failures = (answer.Errors ?? []).filter((error) => error.ErrorDetail?.ErrorCode !== 'AlreadyExistsException');
+        if (failures.length) {
+          const first = failures[0];
+          throw new GlueCatalogError(
+            `Glue refused ${failures.length} partition(s) of ${this.settings.databaseName}.${dataset}; first: ` +
+              `${first.PartitionValues?.join('/')}: ${first.ErrorDetail?.ErrorCode}: ${first.ErrorDetail?.ErrorMessage}`,
+          );
+        }
+      }
+    }
+    if (this.settings.crawlerName) await this.runCrawler(this.settings.crawlerName);
+  }
+
+  /** Creates the database and tables when missing; adds columns the curated schema gained. Once per instance. */
+  async ensureTables(): Promise<void> {
+    if (this.ensured) return;
+    await this.send(() =>
+      this.client.send(new CreateDatabaseCommand({ CatalogId: this.settings.catalogId, DatabaseInput: { Name: this.settings.databaseName, Description: 'Card-rewards pipeline: curated Parquet' } })),
+    ).catch((error: unknown) => {
+      if (!(error instanceof AlreadyExistsException)) throw error;
+    });
+    for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) {
+      const wanted = this.tableInput(dataset);
+      try {
+        const { Table: table } = await this.send(() =>
+          this.client.send(new GetTableCommand({ CatalogId: this.settings.catalogId, DatabaseName: this.settings.databaseName, Name: dataset })),
+        );
+        const have = new Set((table?.StorageDescriptor?.Columns ?? []).map((column) => column.Name));
+        const missing = (wanted.StorageDescriptor?.Columns ?? []).filter((column) => !have.has(column.Name));
+        if (missing.length) {
+          await this.send(() =>
+            this.client.send(new UpdateTableCommand({ CatalogId: this.settings.catalogId, DatabaseName: this.settings.databaseName, TableInput: wanted })),
+          );
+        }
+      } catch (error) {
+        if (!(error instanceof EntityNotFoundException)) throw error;
+        await this.send(() =>
+          this.client.send(new CreateTableCommand({ CatalogId: this.settings.catalogId, DatabaseName: this.settings.databaseName, TableInput: wanted })),
+        ).catch((createError: unknown) => {
+          if (!(createError instanceof AlreadyExistsException)) throw createError;
+        });
+      }
+    }
+    this.ensured = true;
+  }
+
+  tableInput(dataset: CuratedDataset): TableInput {
+    return {
+      Name: dataset,
+      TableType: 'EXTERNAL_TABLE',
+      Parameters: { classification: 'parquet', EXTERNAL: 'TRUE', 'parquet.compression': 'SNAPPY' },
+      PartitionKeys: PARTITION_KEYS,
+      StorageDescriptor: this.storage(dataset, ''),
+    };
+  }
+
+  private storage(dataset: CuratedDataset, suffix: string): StorageDescriptor {
+    return {
+      Columns: CURATED_SCHEMAS[dataset].map((spec) => ({ Name: spec.name, Type: glueType(spec), Comment: spec.description.slice(0, 255) })),
+      Location: `s3://${this.settings.bucket}/${this.prefix}curated/${dataset}/${suffix}`,
+      InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+      OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+      SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe', Parameters: { 'serialization.format': '1' } },
+    };
+  }
+
+  private async runCrawler(name: string): Promise<void> {
+    await this.send(() => this.client.send(new StartCrawlerCommand({ Name: name }))).catch((error: unknown) => {
+      if ((error as Error).name !== 'CrawlerRunningException') throw error;
+    });
+    const deadline = Date.now() + (this.settings.crawlerTimeoutMs ?? 15 * 60_000);
+    for (let wait = 2000; ; wait = Math.min(wait * 2, 30_000)) {
+      const { Crawler: crawler } = await this.send(() => this.client.send(new GetCrawlerCommand({ Name: name })));
+      if (crawler?.State === 'READY') {
+        const status = crawler.LastCrawl?.Status;
+        if (status && status !== 'SUCCEEDED') throw new GlueCatalogError(`Crawler ${name} ended ${status}: ${crawler.LastCrawl?.ErrorMessage ?? 'no message'}`);
+        return;
+      }
+      if (Date.now() > deadline) throw new GlueCatalogError(`Crawler ${name} still ${crawler?.State} after the timeout.`);
+      await this.sleep(wait);
+    }
+  }
+
+  /** Glue throttles control-plane calls readily: retry ThrottlingException with backoff, five tries. */
+  private async send<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await call();
+      } catch (error) {
+        const name = (error as Error).name;
+        if (attempt >= 5 || (name !== 'ThrottlingException' && name !== 'ConcurrentModificationException')) throw error;
+        await this.sleep(200 * 2 ** attempt);
+      }
+    }
+  }
+}
+
+export function glueType(spec: ColumnSpec): string {
+  switch (spec.kind) {
+    case 'string':
+      return 'string';
+    case 'integer':
+      return 'bigint';
+    case 'decimal':
+      return `decimal(${spec.precision ?? 18},${spec.scale ?? 0})`;
+    case 'double':
+      return 'double';
+    case 'boolean':
+      return 'boolean';
+    case 'timestamp':
+      return 'timestamp';
+  }
+}

@@ -1,0 +1,1 @@
+export { GlueCatalog, GlueCatalogError, glueType, type GlueCatalogSettings } from './glue-catalog';

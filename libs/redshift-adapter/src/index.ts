@@ -1,0 +1,1 @@
+export { RedshiftWarehouse, RedshiftStatementError, type RedshiftTarget, type RedshiftWarehouseSettings, type RedshiftValue } from './redshift-warehouse';

@@ -1,0 +1,1 @@
+export { S3ObjectStore, S3AccessDeniedError, mapS3Error, type S3ObjectStoreSettings } from './s3-object-store';
