@@ -1,9 +1,7 @@
 import {
-  AlreadyExistsException,
   BatchCreatePartitionCommand,
   CreateDatabaseCommand,
   CreateTableCommand,
-  EntityNotFoundException,
   GetCrawlerCommand,
   GetTableCommand,
   StartCrawlerCommand,
@@ -92,7 +90,7 @@ export class GlueCatalog implements Catalog {
     await this.send(() =>
       this.client.send(new CreateDatabaseCommand({ CatalogId: this.settings.catalogId, DatabaseInput: { Name: this.settings.databaseName, Description: 'Card-rewards pipeline: curated Parquet' } })),
     ).catch((error: unknown) => {
-      if (!(error instanceof AlreadyExistsException)) throw error;
+      if (!isNamed(error, 'AlreadyExistsException')) throw error;
     });
     for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) {
       const wanted = this.tableInput(dataset);
@@ -108,11 +106,11 @@ export class GlueCatalog implements Catalog {
           );
         }
       } catch (error) {
-        if (!(error instanceof EntityNotFoundException)) throw error;
+        if (!isNamed(error, 'EntityNotFoundException')) throw error;
         await this.send(() =>
           this.client.send(new CreateTableCommand({ CatalogId: this.settings.catalogId, DatabaseName: this.settings.databaseName, TableInput: wanted })),
         ).catch((createError: unknown) => {
-          if (!(createError instanceof AlreadyExistsException)) throw createError;
+          if (!isNamed(createError, 'AlreadyExistsException')) throw createError;
         });
       }
     }
@@ -185,4 +183,9 @@ export function glueType(spec: ColumnSpec): string {
     case 'timestamp':
       return 'timestamp';
   }
+}
+
+/** By name, not instanceof: two copies of the SDK in one bundle would make instanceof lie. */
+function isNamed(error: unknown, name: string): boolean {
+  return (error as { name?: string } | undefined)?.name === name;
 }

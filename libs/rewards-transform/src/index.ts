@@ -7,7 +7,6 @@ export { buildRewardFacts, type RewardFactsResult } from './reward-facts';
 export { merchantCategory } from './merchant-category';
 export { tableToParquet, type ParquetCompression } from './parquet-output';
 export { nullRates, countReasons, type QualityReport, type DatasetQuality } from './quality-report';
-export { tableToDataFrame, dataFrameToRawColumns } from './dataframe';
 export { RawInputError } from './transform-errors';
 export { takeRows, concatTables, rowAt, tableRows, type Table, type Column, type ColumnSpec, type ColumnKind } from './table';
 export * from './curated-schemas';

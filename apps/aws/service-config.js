@@ -1,0 +1,318 @@
+// The Serverless Framework v3 service for the rewards pipeline, built in JavaScript so the state machine comes
+// from @org/pipeline's definition (the one the local runner runs), not from a second, hand-written copy.
+// serverless.js calls buildServiceConfig with the command line's --stage, --region and --param values.
+const { buildStateMachineDefinition, PIPELINE_TASKS } = require('@org/pipeline');
+
+const DEFAULTS = {
+  schedule: 'rate(1 day)',
+  scheduleEnabled: 'true',
+  alarmEmail: '',
+  lookbackDays: '7',
+  rawRetentionDays: '90',
+  dataPrefix: '',
+  plutusSecretArn: '',
+  plutusBaseUrl: '',
+  redshiftWorkgroup: '',
+  redshiftClusterId: '',
+  redshiftDbUser: '',
+  redshiftDatabase: 'dev',
+  redshiftSchema: 'rewards',
+  createRedshiftServerless: 'false',
+  redshiftBaseCapacity: '8',
+};
+
+/** `--param="k=v"` pairs over the defaults, validated once. */
+function readParams(options) {
+  const given = [].concat(options.param || []).map((pair) => {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--param must be key=value, got ${pair}`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  });
+  for (const [key] of given) if (!(key in DEFAULTS)) throw new Error(`Unknown --param ${key}; known: ${Object.keys(DEFAULTS).join(', ')}`);
+  const params = { ...DEFAULTS, ...Object.fromEntries(given) };
+  params.createRedshiftServerless = params.createRedshiftServerless === 'true';
+  params.scheduleEnabled = params.scheduleEnabled === 'true';
+  const targets = [params.redshiftWorkgroup, params.redshiftClusterId, params.createRedshiftServerless ? 'create' : ''].filter(Boolean);
+  if (targets.length !== 1) {
+    throw new Error('Choose exactly one warehouse: --param="redshiftWorkgroup=NAME", --param="redshiftClusterId=ID" (with redshiftDbUser), or --param="createRedshiftServerless=true".');
+  }
+  return params;
+}
+
+const FUNCTIONS = {
+  extract: { task: 'Extract', handler: 'src/handlers/extract.handler', memorySize: 1024 },
+  transform: { task: 'Transform', handler: 'src/handlers/transform.handler', memorySize: 3008 },
+  catalog: { task: 'Catalog', handler: 'src/handlers/catalog.handler', memorySize: 512 },
+  load: { task: 'Load', handler: 'src/handlers/load.handler', memorySize: 512 },
+  commit: { task: 'Commit', handler: 'src/handlers/commit.handler', memorySize: 512 },
+  recordFailure: { task: 'RecordFailure', handler: 'src/handlers/record-failure.handler', memorySize: 512 },
+};
+
+const bucketArn = { 'Fn::GetAtt': ['DataBucket', 'Arn'] };
+const objects = (prefix, dataPrefix) => ({ 'Fn::Join': ['', [bucketArn, `/${dataPrefix}${prefix}*`]] });
+const logGroupArn = (name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-${name}:*` });
+
+/** Least privilege per function: only the object prefixes, catalog entries, secret and warehouse it uses. */
+function policyFor(name, params) {
+  const p = params.dataPrefix;
+  const list = (prefixes) => ({
+    Effect: 'Allow',
+    Action: ['s3:ListBucket'],
+    Resource: bucketArn,
+    Condition: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${p}${prefix}*`) } },
+  });
+  const rw = (prefixes, actions) => ({ Effect: 'Allow', Action: actions, Resource: prefixes.map((prefix) => objects(prefix, p)) });
+  const logs = { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroupArn(name) };
+  const runState = [rw(['runs/', 'state/'], ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']), list(['runs/', 'state/'])];
+  const statements = {
+    extract: [
+      ...runState,
+      rw(['raw/'], ['s3:PutObject']),
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: params.plutusSecretArn || { Ref: 'PlutusSecret' } },
+    ],
+    transform: [
+      ...runState,
+      rw(['raw/'], ['s3:GetObject']),
+      rw(['curated/'], ['s3:GetObject', 's3:PutObject']),
+      rw(['quarantine/'], ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']),
+      list(['curated/', 'quarantine/']),
+    ],
+    catalog: [
+      ...runState,
+      {
+        Effect: 'Allow',
+        Action: ['glue:GetDatabase', 'glue:CreateDatabase', 'glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition'],
+        Resource: [
+          { 'Fn::Sub': 'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${GlueDatabase}' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/*' },
+        ],
+      },
+    ],
+    load: [...runState, ...warehouseStatements(params)],
+    commit: runState,
+    recordFailure: runState,
+  }[name];
+  return { Version: '2012-10-17', Statement: [logs, ...statements] };
+}
+
+function warehouseStatements(params) {
+  const statementScope = {
+    // DescribeStatement and GetStatementResult take no resource ARN; the Data API limits them to the caller's own statements.
+    Effect: 'Allow',
+    Action: ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'],
+    Resource: '*',
+  };
+  if (params.redshiftClusterId) {
+    const cluster = { 'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:cluster:${params.redshiftClusterId}` };
+    return [
+      { Effect: 'Allow', Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'], Resource: cluster },
+      {
+        Effect: 'Allow',
+        Action: ['redshift:GetClusterCredentials'],
+        Resource: [
+          { 'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbuser:${params.redshiftClusterId}/${params.redshiftDbUser || 'rewards_loader'}` },
+          { 'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbname:${params.redshiftClusterId}/${params.redshiftDatabase}` },
+        ],
+      },
+      statementScope,
+    ];
+  }
+  const workgroup = params.createRedshiftServerless
+    ? { 'Fn::GetAtt': ['RedshiftWorkgroup', 'Workgroup.WorkgroupArn'] }
+    : { 'Fn::Sub': `arn:\${AWS::Partition}:redshift-serverless:\${AWS::Region}:\${AWS::AccountId}:workgroup/*` };
+  return [
+    { Effect: 'Allow', Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement', 'redshift-serverless:GetCredentials'], Resource: workgroup },
+    statementScope,
+  ];
+}
+
+function roleFor(name, params) {
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      },
+      Policies: [{ PolicyName: `${name}-least-privilege`, PolicyDocument: policyFor(name, params) }],
+    },
+  };
+}
+
+function resources(params, stage) {
+  const r = {
+    DataBucket: {
+      Type: 'AWS::S3::Bucket',
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: {
+          Rules: [
+            { Id: 'expire-raw', Status: 'Enabled', Prefix: `${params.dataPrefix}raw/`, ExpirationInDays: Number(params.rawRetentionDays), NoncurrentVersionExpiration: { NoncurrentDays: 30 } },
+            { Id: 'abort-incomplete-uploads', Status: 'Enabled', Prefix: '', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
+          ],
+        },
+      },
+    },
+    DataBucketPolicy: {
+      Type: 'AWS::S3::BucketPolicy',
+      Properties: {
+        Bucket: { Ref: 'DataBucket' },
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'DenyInsecureTransport',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 's3:*',
+              Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }],
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ],
+        },
+      },
+    },
+    GlueDatabase: {
+      Type: 'AWS::Glue::Database',
+      Properties: { CatalogId: { Ref: 'AWS::AccountId' }, DatabaseInput: { Name: `rewards_${stage.replace(/[^a-z0-9_]/gi, '_')}`, Description: 'Card-rewards pipeline: curated Parquet' } },
+    },
+    RedshiftCopyRole: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: ['redshift.amazonaws.com', 'redshift-serverless.amazonaws.com'] }, Action: 'sts:AssumeRole' }],
+        },
+        Policies: [
+          {
+            PolicyName: 'read-curated-parquet',
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                { Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects('curated/', params.dataPrefix) },
+                { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: bucketArn },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: 'Rewards pipeline failures', KmsMasterKeyId: 'alias/aws/sns' } },
+  };
+  if (params.alarmEmail) {
+    r.AlarmEmailSubscription = { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: params.alarmEmail } };
+  }
+  if (!params.plutusSecretArn) {
+    r.PlutusSecret = {
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: {
+        Description: 'Plutus credentials for the rewards pipeline as JSON: {"idToken": "..."} or {"email", "password", "totpSecret"}. Set with `aws secretsmanager put-secret-value`.',
+        SecretString: '{"idToken": ""}',
+      },
+    };
+  }
+  for (const name of Object.keys(FUNCTIONS)) r[`${name[0].toUpperCase()}${name.slice(1)}Role`] = roleFor(name, params);
+  if (params.createRedshiftServerless) {
+    r.RedshiftNamespace = {
+      Type: 'AWS::RedshiftServerless::Namespace',
+      Properties: {
+        NamespaceName: `rewards-${stage}`,
+        DbName: params.redshiftDatabase,
+        ManageAdminPassword: true,
+        AdminUsername: 'rewards_admin',
+        DefaultIamRoleArn: { 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] },
+        IamRoles: [{ 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] }],
+      },
+    };
+    r.RedshiftWorkgroup = {
+      Type: 'AWS::RedshiftServerless::Workgroup',
+      Properties: {
+        WorkgroupName: `rewards-${stage}`,
+        NamespaceName: { Ref: 'RedshiftNamespace' },
+        BaseCapacity: Number(params.redshiftBaseCapacity),
+        PubliclyAccessible: false,
+      },
+    };
+  }
+  return r;
+}
+
+function buildServiceConfig(options) {
+  const params = readParams(options);
+  const stage = options.stage || 'dev';
+  const resourcesByTask = Object.fromEntries(Object.entries(FUNCTIONS).map(([name, fn]) => [fn.task, { 'Fn::GetAtt': [name, 'Arn'] }]));
+  const workgroupName = params.createRedshiftServerless ? `rewards-${stage}` : params.redshiftWorkgroup;
+  return {
+    service: 'rewards-pipeline',
+    frameworkVersion: '3',
+    plugins: ['serverless-esbuild', 'serverless-step-functions'],
+    provider: {
+      name: 'aws',
+      runtime: 'nodejs22.x',
+      architecture: 'arm64',
+      stage,
+      region: options.region || 'eu-west-2',
+      timeout: 900,
+      logRetentionInDays: 30,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        DATA_BUCKET: { Ref: 'DataBucket' },
+        DATA_PREFIX: params.dataPrefix,
+        GLUE_DATABASE: { Ref: 'GlueDatabase' },
+        REDSHIFT_COPY_ROLE_ARN: { 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] },
+        REDSHIFT_DATABASE: params.redshiftDatabase,
+        REDSHIFT_SCHEMA: params.redshiftSchema,
+        ...(workgroupName ? { REDSHIFT_WORKGROUP: workgroupName } : { REDSHIFT_CLUSTER_ID: params.redshiftClusterId, REDSHIFT_DB_USER: params.redshiftDbUser }),
+        PLUTUS_SECRET_ARN: params.plutusSecretArn || { Ref: 'PlutusSecret' },
+        ...(params.plutusBaseUrl ? { PLUTUS_BASE_URL: params.plutusBaseUrl } : {}),
+        LOOKBACK_DAYS: params.lookbackDays,
+      },
+    },
+    package: { individually: true },
+    custom: { esbuild: { config: './esbuild.config.js' } },
+    functions: Object.fromEntries(
+      Object.entries(FUNCTIONS).map(([name, fn]) => [
+        name,
+        {
+          handler: fn.handler,
+          memorySize: fn.memorySize,
+          role: `${name[0].toUpperCase()}${name.slice(1)}Role`,
+        },
+      ]),
+    ),
+    stepFunctions: {
+      validate: false,
+      stateMachines: {
+        pipeline: {
+          name: `rewards-pipeline-${stage}`,
+          definition: buildStateMachineDefinition(resourcesByTask),
+          events: [{ schedule: { rate: params.schedule, enabled: params.scheduleEnabled, input: { mode: 'incremental' } } }],
+          alarms: { topics: { alarm: { Ref: 'AlarmTopic' } }, metrics: ['executionsFailed', 'executionsTimedOut'], treatMissingData: 'notBreaching' },
+          tracingConfig: { enabled: true },
+        },
+      },
+    },
+    resources: { Resources: resources(params, stage) },
+  };
+}
+
+/** --stage, --region and every --param from an argv (`--param=k=v`, `--param k=v`, `--param="k=v"`). */
+function optionsFromArgv(argv) {
+  const options = { param: [] };
+  for (let i = 0; i < argv.length; i += 1) {
+    const match = /^--(stage|region|param|s|r)(?:=(.*))?$/.exec(argv[i]);
+    if (!match) continue;
+    const value = match[2] !== undefined ? match[2] : argv[++i];
+    const name = { s: 'stage', r: 'region' }[match[1]] || match[1];
+    if (name === 'param') options.param.push(value);
+    else options[name] = value;
+  }
+  return options;
+}
+
+module.exports = { buildServiceConfig, optionsFromArgv, readParams, FUNCTIONS, PIPELINE_TASKS };

@@ -1,0 +1,54 @@
+import type { RedshiftTarget } from '@org/redshift-adapter';
+
+/** Everything a pipeline Lambda needs, read once from its environment and validated. */
+export interface AwsPipelineConfig {
+  region: string;
+  bucket: string;
+  prefix: string;
+  glueDatabase: string;
+  redshift: { target: RedshiftTarget; schema: string; copyRoleArn: string };
+  /** Secrets Manager secret holding the Plutus credentials as JSON ({ idToken } or { email, password, totpSecret }). */
+  plutusSecretArn: string;
+  plutusBaseUrl?: string;
+  lookbackDays: number;
+}
+
+export class AwsConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AwsConfigError';
+  }
+}
+
+export function readAwsConfig(env: NodeJS.ProcessEnv): AwsPipelineConfig {
+  const missing: string[] = [];
+  const need = (name: string) => {
+    const value = env[name];
+    if (!value) missing.push(name);
+    return value ?? '';
+  };
+  const bucket = need('DATA_BUCKET');
+  const glueDatabase = need('GLUE_DATABASE');
+  const copyRoleArn = need('REDSHIFT_COPY_ROLE_ARN');
+  const database = need('REDSHIFT_DATABASE');
+  const plutusSecretArn = need('PLUTUS_SECRET_ARN');
+  const workgroupName = env['REDSHIFT_WORKGROUP'];
+  const clusterIdentifier = env['REDSHIFT_CLUSTER_ID'];
+  if (!workgroupName && !clusterIdentifier) missing.push('REDSHIFT_WORKGROUP or REDSHIFT_CLUSTER_ID');
+  if (missing.length) throw new AwsConfigError(`Missing environment: ${missing.join(', ')}. The Serverless service sets these; check serverless.js.`);
+  const lookbackDays = Number(env['LOOKBACK_DAYS'] ?? 7);
+  if (!Number.isInteger(lookbackDays) || lookbackDays < 0) throw new AwsConfigError(`LOOKBACK_DAYS must be a whole number, got ${env['LOOKBACK_DAYS']}.`);
+  const target: RedshiftTarget = workgroupName
+    ? { workgroupName, database, secretArn: env['REDSHIFT_SECRET_ARN'] || undefined }
+    : { clusterIdentifier: clusterIdentifier as string, database, dbUser: env['REDSHIFT_DB_USER'] || undefined, secretArn: env['REDSHIFT_SECRET_ARN'] || undefined };
+  return {
+    region: env['AWS_REGION'] ?? 'us-east-1',
+    bucket,
+    prefix: env['DATA_PREFIX'] ?? '',
+    glueDatabase,
+    redshift: { target, schema: env['REDSHIFT_SCHEMA'] ?? 'rewards', copyRoleArn },
+    plutusSecretArn,
+    plutusBaseUrl: env['PLUTUS_BASE_URL'] || undefined,
+    lookbackDays,
+  };
+}

@@ -1,0 +1,12 @@
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { RedshiftWarehouse } from '@org/redshift-adapter';
+import type { ExtraPorts } from './lambda-step';
+
+export const redshiftWarehousePort: ExtraPorts = async (config, clients, store) => ({
+  warehouse: new RedshiftWarehouse((clients['redshiftData'] as RedshiftDataClient | undefined) ?? new RedshiftDataClient({ region: config.region }), {
+    target: config.redshift.target,
+    schema: config.redshift.schema,
+    iamRoleArn: config.redshift.copyRoleArn,
+    locate: (key) => store.locate(key),
+  }),
+});

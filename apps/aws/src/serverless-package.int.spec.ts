@@ -1,0 +1,130 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildStateMachineDefinition, PIPELINE_TASKS, type PipelineTask, type StateMachineResources } from '@org/pipeline';
+
+jest.setTimeout(180_000);
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown };
+
+const FUNCTION_OF_TASK: Record<PipelineTask, string> = {
+  Extract: 'Extract',
+  Transform: 'Transform',
+  Catalog: 'Catalog',
+  Load: 'Load',
+  Commit: 'Commit',
+  RecordFailure: 'RecordFailure',
+};
+
+// `serverless package` runs offline with no credentials; these tests read the CloudFormation it produced.
+describe('serverless package', () => {
+  const out = mkdtempSync(join(tmpdir(), 'sls-package-'));
+  let resources: Record<string, Resource>;
+  const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+
+  beforeAll(() => {
+    const cli = require.resolve('serverless/bin/serverless.js');
+    const result = spawnSync(process.execPath, [cli, 'package', '--stage', 'test', '--package', out, '--param=redshiftWorkgroup=analytics', '--param=alarmEmail=ops@example.com'], {
+      cwd: join(__dirname, '..'),
+      encoding: 'utf8',
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    });
+    if (result.status !== 0) throw new Error(`serverless package failed:\n${result.stdout}\n${result.stderr}`);
+    resources = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('defines every function on nodejs22.x, arm64, with its own role', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.map(([id]) => id).sort()).toEqual(Object.values(FUNCTION_OF_TASK).map((name) => `${name}LambdaFunction`).sort());
+    for (const [id, fn] of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+      expect(fn.Properties['Role']).toEqual({ 'Fn::GetAtt': [id.replace('LambdaFunction', 'Role'), 'Arn'] });
+    }
+  });
+
+  it("deploys @org/pipeline's state machine definition, with the functions' ARNs substituted", () => {
+    const [[, machine]] = ofType('AWS::StepFunctions::StateMachine');
+    const [text, variables] = (machine.Properties['DefinitionString'] as { 'Fn::Sub': [string, Record<string, { 'Fn::GetAtt': [string, string] }>] })['Fn::Sub'];
+    const substituted = text.replace(/\$\{(\w+)\}/g, (_, name: string) => `arn:test:${variables[name]['Fn::GetAtt'][0]}`);
+    const expected = buildStateMachineDefinition(
+      Object.fromEntries(Object.entries(FUNCTION_OF_TASK).map(([task, fn]) => [task, `arn:test:${fn}LambdaFunction`])) as StateMachineResources,
+    );
+    expect(JSON.parse(substituted)).toEqual(expected);
+    expect(PIPELINE_TASKS.every((task) => substituted.includes(`"${task}"`))).toBe(true);
+  });
+
+  it('schedules the pipeline daily and alarms on failed executions', () => {
+    const [[, rule]] = ofType('AWS::Events::Rule');
+    expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 day)', State: 'ENABLED' });
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    expect(alarms.some((alarm) => alarm['MetricName'] === 'ExecutionsFailed')).toBe(true);
+    expect(ofType('AWS::SNS::Subscription')[0][1].Properties).toMatchObject({ Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('encrypts the data bucket, blocks public access, requires TLS and expires raw data', () => {
+    const bucket = resources['DataBucket'].Properties;
+    expect(bucket['BucketEncryption']).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] });
+    expect(bucket['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(JSON.stringify(bucket['LifecycleConfiguration'])).toContain('"Prefix":"raw/","ExpirationInDays":90');
+    const policy = resources['DataBucketPolicy'].Properties['PolicyDocument'] as { Statement: (Statement & { Condition: unknown })[] };
+    expect(policy.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+  });
+
+  it('keeps the Plutus credentials in Secrets Manager, referenced by ARN', () => {
+    expect(resources['PlutusSecret'].Type).toBe('AWS::SecretsManager::Secret');
+    expect(resources['PlutusSecret'].Properties['SecretString']).toBe('{"idToken": ""}');
+    const env = (resources['ExtractLambdaFunction'].Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(env['PLUTUS_SECRET_ARN']).toEqual({ Ref: 'PlutusSecret' });
+  });
+
+  it('grants no wildcard action, and scopes resources to the bucket prefixes, database, secret and workgroup', () => {
+    const allows: Statement[] = [];
+    for (const [, role] of ofType('AWS::IAM::Role')) {
+      for (const policy of (role.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]) ?? []) {
+        allows.push(...policy.PolicyDocument.Statement.filter((statement) => statement.Effect === 'Allow'));
+      }
+    }
+    expect(allows.length).toBeGreaterThan(10);
+    for (const statement of allows) {
+      for (const action of ([] as string[]).concat(statement.Action)) expect(action).not.toMatch(/(^\*$|:\*$)/);
+    }
+    const starResources = allows.filter((statement) => statement.Resource === '*');
+    // Only actions AWS offers no resource-level scoping for: the Data API's statement reads (limited to the
+    // caller's own statements) and X-Ray tracing of the state machine.
+    expect(starResources.flatMap((statement) => statement.Action).sort()).toEqual([
+      'redshift-data:DescribeStatement',
+      'redshift-data:GetStatementResult',
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    const extract = JSON.stringify(resources['ExtractRole'].Properties);
+    expect(extract).toContain('secretsmanager:GetSecretValue');
+    expect(extract).not.toContain('glue:');
+    expect(JSON.stringify(resources['CatalogRole'].Properties)).toContain('database/${GlueDatabase}');
+  });
+
+  it('packs each function small, with only what it imports, and each bundle loads', () => {
+    const zips = readdirSync(out).filter((name) => name.endsWith('.zip'));
+    const sizes = Object.fromEntries(zips.map((zip) => [zip.replace('.zip', ''), statSync(join(out, zip)).size]));
+    expect(sizes['transform']).toBeLessThan(10 * 1024 * 1024);
+    for (const name of ['extract', 'catalog', 'load', 'commit', 'recordFailure']) expect(sizes[name]).toBeLessThan(3 * 1024 * 1024);
+    const listing = (zip: string) => execFileSync('unzip', ['-Z1', join(out, zip)], { encoding: 'utf8' }).trim().split('\n');
+    expect(listing('transform.zip')).toContain('src/handlers/parquet_wasm_bg.wasm');
+    expect(listing('commit.zip')).toEqual(['src/handlers/commit.js']);
+    const unpacked = join(out, 'unpacked');
+    for (const zip of zips) {
+      mkdirSync(join(unpacked, zip), { recursive: true });
+      execFileSync('unzip', ['-q', '-o', join(out, zip), '-d', join(unpacked, zip)]);
+    }
+    for (const zip of zips) {
+      const file = readdirSync(join(unpacked, zip, 'src', 'handlers')).find((name) => name.endsWith('.js')) as string;
+      const loaded = spawnSync(process.execPath, ['-e', `const h = require(${JSON.stringify(join(unpacked, zip, 'src', 'handlers', file))}); if (typeof h.handler !== 'function') process.exit(3)`], { encoding: 'utf8' });
+      expect({ zip, status: loaded.status, stderr: loaded.stderr }).toEqual({ zip, status: 0, stderr: '' });
+    }
+  });
+});
