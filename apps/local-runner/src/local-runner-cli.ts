@@ -2,6 +2,7 @@ import { DuckDbDatabase, FileObjectStore } from '@org/local-adapters';
 import { objectLayout, readCursor, readLock, readManifest, type ProgressEvent, type RunManifest } from '@org/pipeline';
 import { runSandboxCli } from '@org/plutus-sandbox';
 import { join } from 'node:path';
+import { writeDashboard } from './dashboard-file';
 import { runPipelineOnce, WAREHOUSE_FILE } from './run-pipeline';
 import { formatRunSummary, table } from './run-summary';
 import { ConfigError, readRunnerConfig, USAGE } from './runner-config';
@@ -41,10 +42,16 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
     }
     case 'status':
       return status(config.dataDir, config.json, io);
+    case 'dashboard': {
+      const path = await writeDashboard(config.dataDir, join(config.dataDir, WAREHOUSE_FILE), (io.now ?? (() => new Date()))());
+      io.out(config.json ? JSON.stringify({ dashboard: path }) : `dashboard: ${path}`);
+      return 0;
+    }
     default: {
       const progress = config.json ? () => undefined : progressPrinter(io.err);
       try {
         const outcome = await runPipelineOnce(config, progress, io.now);
+        if (outcome.ok) outcome.dashboardPath = await writeDashboard(outcome.dataDir, outcome.warehousePath, (io.now ?? (() => new Date()))());
         if (config.json) io.out(JSON.stringify(outcome, null, 2));
         else if (outcome.ok) io.out(formatRunSummary(outcome));
         else {

@@ -56,6 +56,9 @@ describe('local-runner end to end', () => {
     expect(out.join('\n')).toContain(`manifest:  ${dataDir}/runs/`);
     expect(out.join('\n')).toMatch(/transactions +\d+ +\d+ +0 +0 +\d+/);
     expect(err.some((line) => /^extract: transactions \d+\/\d+$/.test(line))).toBe(true);
+    expect(out.join('\n')).toContain(`dashboard: ${dataDir}/dashboard.html`);
+    const page = await readFile(join(dataDir, 'dashboard.html'), 'utf8');
+    expect((page.match(/data-has-data="true"/g) ?? []).length).toBe(7);
     const data = await sandboxData(now);
     expect(await count('transactions')).toBe(data.transactions.length);
     expect(await count('rewards')).toBe(data.rewards.length);
@@ -165,6 +168,12 @@ describe('local-runner end to end', () => {
     expect(await count('reward_facts')).toBe((await sandboxData(now)).rewards.length);
     expect(await cli('status')).toBe(0);
     expect(out.join('\n')).toContain('lock: free');
+  });
+
+  it('writes a dashboard with a clear empty state before any run', async () => {
+    expect(await cli('dashboard')).toBe(0);
+    expect(out[0]).toBe(`dashboard: ${dataDir}/dashboard.html`);
+    expect(await readFile(join(dataDir, 'dashboard.html'), 'utf8')).toContain('data-empty="true"');
   });
 
   it('says what is wrong with a bad command line, with exit code 2', async () => {

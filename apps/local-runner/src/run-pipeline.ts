@@ -36,6 +36,8 @@ export interface RunOutcome {
   /** One line: why the run failed. */
   failure?: string;
   durationMs: number;
+  /** The HTML dashboard written after a successful run. */
+  dashboardPath?: string;
 }
 
 /**

@@ -25,6 +25,7 @@ export function formatRunSummary(outcome: RunOutcome): string {
   lines.push(`data:      ${outcome.dataDir}`);
   lines.push(`warehouse: ${outcome.warehousePath}`);
   lines.push(`manifest:  ${outcome.manifestPath}`);
+  if (outcome.dashboardPath) lines.push(`dashboard: ${outcome.dashboardPath}`);
   if (!outcome.ok) lines.push(`cause:     ${outcome.failure ?? 'unknown'}`);
   return lines.join('\n');
 }

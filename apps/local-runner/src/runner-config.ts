@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { PlutusAuth } from '@org/plutus-client';
 import type { SandboxFaults } from '@org/plutus-sandbox';
 
-export type RunnerCommand = 'run' | 'backfill' | 'status' | 'sandbox' | 'unlock' | 'help';
+export type RunnerCommand = 'run' | 'backfill' | 'status' | 'dashboard' | 'sandbox' | 'unlock' | 'help';
 
 /** Everything the runner needs, read once from flags and environment, validated, then passed down. */
 export interface RunnerConfig {
@@ -33,6 +33,7 @@ Usage:
   local-runner run      [options]                      pull new data, transform, load (incremental)
   local-runner backfill --from YYYY-MM-DD --to YYYY-MM-DD [options]   re-pull a window of dates
   local-runner status   [--data-dir DIR] [--json]      cursor, lock and the latest runs
+  local-runner dashboard [--data-dir DIR]              write DIR/dashboard.html from the warehouse views
   local-runner unlock   [--data-dir DIR]               remove a lock left by a crashed run
   local-runner sandbox  [sandbox options]              serve the Plutus sandbox (see plutus-sandbox --help)
 
@@ -53,8 +54,8 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const [first, ...tail] = argv;
   const command = (first ?? 'run') as RunnerCommand;
   if (first === '--help' || first === '-h') return { ...defaults(cwd), command: 'help' };
-  if (!['run', 'backfill', 'status', 'sandbox', 'unlock', 'help'].includes(command)) {
-    throw new ConfigError(`Unknown command "${first}". Commands: run, backfill, status, unlock, sandbox.`);
+  if (!['run', 'backfill', 'status', 'dashboard', 'sandbox', 'unlock', 'help'].includes(command)) {
+    throw new ConfigError(`Unknown command "${first}". Commands: run, backfill, status, dashboard, unlock, sandbox.`);
   }
   if (command === 'sandbox') return { ...defaults(cwd), command, rest: tail };
   let values;

@@ -1,5 +1,6 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createTableSql, mergeStatements, quoteIdentifier, quoteLiteral, type Catalog, type MergeResult, type PartitionRef, type Warehouse } from '@org/pipeline';
+import { viewStatements } from '@org/dashboard';
 import { CURATED_SCHEMAS, DATASET_KEYS, type CuratedDataset } from '@org/rewards-transform';
 
 /** One DuckDB database file, shared by the local warehouse and catalog (DuckDB allows one writer process). */
@@ -56,6 +57,11 @@ export class DuckDbWarehouse implements Warehouse {
       await this.database.run('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  async createViews(): Promise<void> {
+    for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) await this.database.run(createTableSql(dataset, 'duckdb'));
+    for (const statement of viewStatements('duckdb')) await this.database.run(statement);
   }
 
   /** An order-independent fingerprint of a table's contents, for proving a re-run changed nothing. */

@@ -37,6 +37,8 @@ export interface MergeResult {
 /** The warehouse (Redshift in AWS; DuckDB locally). Loads are idempotent: staging + MERGE by key. */
 export interface Warehouse {
   mergeDataset(dataset: CuratedDataset, objectKeys: readonly string[]): Promise<MergeResult>;
+  /** (Re)creates the dashboard's views over the tables, so any SQL client or BI tool can read them. */
+  createViews(): Promise<void>;
 }
 
 /** The Plutus surface the pipeline reads (the shape of @org/plutus-client's client). */

@@ -88,6 +88,14 @@ describe('RedshiftWarehouse', () => {
     ]);
   });
 
+  it('creates the dashboard views after the tables, in one batch', async () => {
+    await warehouse().createViews();
+    const sqls = redshift.commandCalls(BatchExecuteStatementCommand)[0].args[0].input.Sqls ?? [];
+    expect(sqls[0]).toBe('CREATE SCHEMA IF NOT EXISTS "rewards"');
+    expect(sqls.filter((sql) => sql.startsWith('CREATE TABLE IF NOT EXISTS'))).toHaveLength(3);
+    expect(sqls.filter((sql) => sql.startsWith('CREATE OR REPLACE VIEW "rewards"."v_'))).toHaveLength(7);
+  });
+
   it('refuses a role that is not an IAM role ARN (it goes into SQL)', () => {
     expect(() => new RedshiftWarehouse(new RedshiftDataClient({}), { target: { workgroupName: 'w', database: 'd' }, iamRoleArn: "x' ; DROP TABLE t; --", locate: (k) => k })).toThrow('not an IAM role ARN');
   });

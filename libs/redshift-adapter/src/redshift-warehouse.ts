@@ -8,7 +8,8 @@ import {
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { createTableSql, mergeStatements, PipelineError, quoteIdentifier, quoteLiteral, TransientError, type MergeResult, type Warehouse } from '@org/pipeline';
-import type { CuratedDataset } from '@org/rewards-transform';
+import { viewStatements } from '@org/dashboard';
+import { CURATED_SCHEMAS, type CuratedDataset } from '@org/rewards-transform';
 
 /** Redshift Serverless (a workgroup) or a provisioned cluster (with a database user or a secret). */
 export type RedshiftTarget =
@@ -98,6 +99,17 @@ export class RedshiftWarehouse implements Warehouse {
       .reduce((sum, sub) => sum + Number(sub.ResultRows ?? 0), 0);
     const [row] = await this.query(`SELECT count(*) AS n FROM ${quoteIdentifier(this.schema)}.${quoteIdentifier(dataset)}`);
     return { dataset, rowsStaged, rowsInTable: Number(row?.['n'] ?? 0) };
+  }
+
+  /** The dashboard views, created (or replaced) in one batch after the tables exist. */
+  async createViews(): Promise<void> {
+    const sqls = [
+      `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`,
+      ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => createTableSql(dataset, 'redshift', { schema: this.schema, extra: TABLE_LAYOUT[dataset] })),
+      ...viewStatements('redshift', this.schema),
+    ];
+    const { Id } = await this.client.send(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: 'rewards-views' }));
+    await this.waitFor(Id as string, sqls);
   }
 
   /** Runs one statement and reads every page of its result, typed by column. */

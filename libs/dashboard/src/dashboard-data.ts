@@ -1,0 +1,83 @@
+/** Numbers and labels the dashboard shows, read from the views (the query function is the caller's). */
+export interface DashboardData {
+  monthlyPlu: { reward_month: string; plu_earned: number; rewards: number; mean_plu_price: number | null; min_plu_price: number | null; max_plu_price: number | null }[];
+  monthlyValue: { reward_month: string; currency: string; reward_value: number; effective_reward_rate: number | null }[];
+  merchants: { merchant: string; merchant_category: string; currency: string; purchases: number; spend: number; plu_earned: number; reward_value: number }[];
+  categories: { merchant_category: string; currency: string; purchases: number; spend: number; plu_earned: number; reward_value: number }[];
+  pluStatus: { status: string; rewards: number; plu_amount: number }[];
+  withoutTransaction: { count: number; plu: number; latest: { reward_id: string; created_at: string; reward_type: string | null; reference_type: string | null; plu_amount: number }[] };
+  dailyPrice: { day: string; mean_plu_price: number; min_plu_price: number; max_plu_price: number }[];
+}
+
+export type QueryRows = (sql: string) => Promise<Record<string, unknown>[]>;
+
+const num = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+const str = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
+
+/** Reads every view the dashboard draws. `schema` qualifies the view names (Redshift); none for DuckDB. */
+export async function loadDashboardData(query: QueryRows, options: { schema?: string; topMerchants?: number } = {}): Promise<DashboardData> {
+  const v = (name: string) => (options.schema ? `"${options.schema}"."${name}"` : `"${name}"`);
+  const top = Math.max(1, Math.floor(options.topMerchants ?? 10));
+  const [monthlyPlu, monthlyValue, merchants, categories, pluStatus, withoutCount, withoutLatest, dailyPrice] = await Promise.all([
+    query(`SELECT * FROM ${v('v_monthly_plu_earned')} ORDER BY reward_month`),
+    query(`SELECT * FROM ${v('v_monthly_reward_value')} ORDER BY reward_month, currency`),
+    query(`SELECT * FROM ${v('v_spend_by_merchant')} ORDER BY spend DESC, merchant LIMIT ${top}`),
+    query(`SELECT * FROM ${v('v_spend_by_category')} ORDER BY spend DESC, merchant_category`),
+    query(`SELECT * FROM ${v('v_plu_status')} ORDER BY status`),
+    query(`SELECT COUNT(*) AS n, SUM(plu_amount) AS plu FROM ${v('v_rewards_without_transaction')}`),
+    query(`SELECT * FROM ${v('v_rewards_without_transaction')} ORDER BY created_at DESC, reward_id LIMIT 10`),
+    query(`SELECT * FROM ${v('v_daily_plu_price')} ORDER BY day`),
+  ]);
+  return {
+    monthlyPlu: monthlyPlu.map((r) => ({
+      reward_month: str(r['reward_month']),
+      plu_earned: num(r['plu_earned']),
+      rewards: num(r['rewards']),
+      mean_plu_price: numOrNull(r['mean_plu_price']),
+      min_plu_price: numOrNull(r['min_plu_price']),
+      max_plu_price: numOrNull(r['max_plu_price']),
+    })),
+    monthlyValue: monthlyValue.map((r) => ({
+      reward_month: str(r['reward_month']),
+      currency: str(r['currency']),
+      reward_value: num(r['reward_value']),
+      effective_reward_rate: numOrNull(r['effective_reward_rate']),
+    })),
+    merchants: merchants.map((r) => ({
+      merchant: str(r['merchant']),
+      merchant_category: str(r['merchant_category']),
+      currency: str(r['currency']),
+      purchases: num(r['purchases']),
+      spend: num(r['spend']),
+      plu_earned: num(r['plu_earned']),
+      reward_value: num(r['reward_value']),
+    })),
+    categories: categories.map((r) => ({
+      merchant_category: str(r['merchant_category']),
+      currency: str(r['currency']),
+      purchases: num(r['purchases']),
+      spend: num(r['spend']),
+      plu_earned: num(r['plu_earned']),
+      reward_value: num(r['reward_value']),
+    })),
+    pluStatus: pluStatus.map((r) => ({ status: str(r['status']), rewards: num(r['rewards']), plu_amount: num(r['plu_amount']) })),
+    withoutTransaction: {
+      count: num(withoutCount[0]?.['n']),
+      plu: num(withoutCount[0]?.['plu']),
+      latest: withoutLatest.map((r) => ({
+        reward_id: str(r['reward_id']),
+        created_at: str(r['created_at']),
+        reward_type: r['reward_type'] === null ? null : str(r['reward_type']),
+        reference_type: r['reference_type'] === null ? null : str(r['reference_type']),
+        plu_amount: num(r['plu_amount']),
+      })),
+    },
+    dailyPrice: dailyPrice.map((r) => ({
+      day: str(r['day']),
+      mean_plu_price: num(r['mean_plu_price']),
+      min_plu_price: num(r['min_plu_price']),
+      max_plu_price: num(r['max_plu_price']),
+    })),
+  };
+}

@@ -1,0 +1,268 @@
+import type { TopLevelSpec } from 'vega-lite';
+import { chartSvg } from './chart-svg';
+import type { DashboardData } from './dashboard-data';
+
+export interface DashboardOptions {
+  title?: string;
+  /** Shown in the footer; the caller's clock. */
+  generatedAt: Date;
+  /** Where the data came from, e.g. the warehouse path. */
+  source?: string;
+}
+
+interface Chart {
+  id: string;
+  title: string;
+  caption: string;
+  spec?: TopLevelSpec;
+}
+
+const W = 640;
+const H = 260;
+
+/**
+ * One self-contained HTML file: headline figures and a chart per view, styles and SVG inline, no script and
+ * no network request when opened. An empty warehouse gets a clear empty state, not broken charts.
+ */
+export async function renderDashboardHtml(data: DashboardData, options: DashboardOptions): Promise<string> {
+  const title = options.title ?? 'Plutus card rewards';
+  const empty = data.monthlyPlu.length === 0 && data.merchants.length === 0 && data.pluStatus.length === 0;
+  const body = empty ? emptyState() : `${headline(data)}\n${(await Promise.all(charts(data).map(renderChart))).join('\n')}\n${orphans(data)}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${escapeHtml(title)}</title>
+<style>${STYLES}</style>
+</head>
+<body>
+<header><h1>${escapeHtml(title)}</h1><p class="muted">Where the card spend goes and what it earns in PLU.</p></header>
+<main>
+${body}
+</main>
+<footer class="muted">Generated ${escapeHtml(options.generatedAt.toISOString().replace('T', ' ').slice(0, 16))} UTC${options.source ? ` from ${escapeHtml(options.source)}` : ''}. Rejected rewards are excluded from earnings.</footer>
+</body>
+</html>
+`;
+}
+
+function headline(data: DashboardData): string {
+  const spend = sumBy(data.categories, 'currency', 'spend');
+  const value = sumBy(data.monthlyValue, 'currency', 'reward_value');
+  const plu = data.monthlyPlu.reduce((total, row) => total + row.plu_earned, 0);
+  const pending = data.pluStatus.find((row) => row.status === 'pending')?.plu_amount ?? 0;
+  const available = data.pluStatus.find((row) => row.status === 'available')?.plu_amount ?? 0;
+  const spendGbp = spend.get('GBP') ?? 0;
+  const rate = spendGbp > 0 ? (value.get('GBP') ?? 0) / spendGbp : null;
+  const cards = [
+    ['Total spend', moneyList(spend)],
+    ['Rewards earned', `${formatPlu(plu)} <small>${moneyList(value)}</small>`],
+    ['Effective rate (GBP)', rate === null ? '–' : `${(rate * 100).toFixed(2)}%`],
+    ['Pending PLU', `${formatPlu(pending)} <small>${formatPlu(available)} available</small>`],
+  ];
+  return `<section class="cards">${cards.map(([label, value]) => `<div class="card" data-figure="${escapeHtml(label)}"><div class="label">${label}</div><div class="value">${value}</div></div>`).join('')}</section>`;
+}
+
+function charts(data: DashboardData): Chart[] {
+  const monthly = data.monthlyPlu;
+  return [
+    {
+      id: 'monthly-plu',
+      title: 'PLU earned per month',
+      caption: 'Bars: PLU earned (rejected excluded). Line: mean PLU price, band: min to max.',
+      spec: monthly.length
+        ? {
+            width: W,
+            height: H,
+            data: { values: monthly },
+            encoding: { x: { field: 'reward_month', type: 'ordinal', title: null, axis: { labelAngle: -45 } } },
+            layer: [
+              { mark: { type: 'bar', color: '#4c6ef5', opacity: 0.85 }, encoding: { y: { field: 'plu_earned', type: 'quantitative', title: 'PLU earned' } } },
+              {
+                layer: [
+                  { mark: { type: 'area', color: '#fab005', opacity: 0.2 }, encoding: { y: { field: 'min_plu_price', type: 'quantitative', title: 'PLU price' }, y2: { field: 'max_plu_price' } } },
+                  { mark: { type: 'line', color: '#e67700', point: true }, encoding: { y: { field: 'mean_plu_price', type: 'quantitative' } } },
+                ],
+              },
+            ],
+            resolve: { scale: { y: 'independent' } },
+          }
+        : undefined,
+    },
+    {
+      id: 'monthly-value',
+      title: 'Reward value per month',
+      caption: 'Fiat value of the rewards, by currency.',
+      spec: data.monthlyValue.length
+        ? {
+            width: W,
+            height: H,
+            data: { values: data.monthlyValue },
+            mark: 'bar',
+            encoding: {
+              x: { field: 'reward_month', type: 'ordinal', title: null, axis: { labelAngle: -45 } },
+              y: { field: 'reward_value', type: 'quantitative', title: 'Reward value' },
+              color: { field: 'currency', type: 'nominal', title: 'Currency' },
+              xOffset: { field: 'currency' },
+            },
+          }
+        : undefined,
+    },
+    {
+      id: 'effective-rate',
+      title: 'Effective reward rate',
+      caption: 'Reward value over the spend it was earned on, per month.',
+      spec: data.monthlyValue.some((row) => row.effective_reward_rate !== null)
+        ? {
+            width: W,
+            height: H,
+            data: { values: data.monthlyValue.filter((row) => row.effective_reward_rate !== null) },
+            mark: { type: 'line', point: true },
+            encoding: {
+              x: { field: 'reward_month', type: 'ordinal', title: null, axis: { labelAngle: -45 } },
+              y: { field: 'effective_reward_rate', type: 'quantitative', title: 'Rate', axis: { format: '.1%' } },
+              color: { field: 'currency', type: 'nominal', title: 'Currency' },
+            },
+          }
+        : undefined,
+    },
+    {
+      id: 'top-merchants',
+      title: 'Top merchants by spend',
+      caption: 'Card purchases, with the PLU they earned.',
+      spec: data.merchants.length
+        ? {
+            width: W,
+            height: Math.max(160, data.merchants.length * 24),
+            data: { values: data.merchants.map((row) => ({ ...row, label: `${row.merchant} (${row.currency})` })) },
+            mark: { type: 'bar', color: '#12b886' },
+            encoding: {
+              y: { field: 'label', type: 'nominal', sort: '-x', title: null },
+              x: { field: 'spend', type: 'quantitative', title: 'Spend' },
+              tooltip: [{ field: 'plu_earned', title: 'PLU earned' }],
+            },
+          }
+        : undefined,
+    },
+    {
+      id: 'categories',
+      title: 'Spend by category',
+      caption: 'Categories come from the statement text of each merchant.',
+      spec: data.categories.length
+        ? {
+            width: W,
+            height: Math.max(160, new Set(data.categories.map((row) => row.merchant_category)).size * 26),
+            data: { values: data.categories },
+            mark: 'bar',
+            encoding: {
+              y: { field: 'merchant_category', type: 'nominal', sort: '-x', title: null },
+              x: { field: 'spend', type: 'quantitative', title: 'Spend', stack: true },
+              color: { field: 'currency', type: 'nominal', title: 'Currency' },
+            },
+          }
+        : undefined,
+    },
+    {
+      id: 'plu-status',
+      title: 'Pending vs available PLU',
+      caption: 'Rewards vest after a holding period; rejected ones never do.',
+      spec: data.pluStatus.length
+        ? {
+            width: W,
+            height: 120,
+            data: { values: data.pluStatus },
+            mark: 'bar',
+            encoding: {
+              y: { field: 'status', type: 'nominal', title: null, sort: ['available', 'pending', 'rejected'] },
+              x: { field: 'plu_amount', type: 'quantitative', title: 'PLU' },
+              color: { field: 'status', type: 'nominal', legend: null, scale: { domain: ['available', 'pending', 'rejected'], range: ['#12b886', '#fab005', '#fa5252'] } },
+            },
+          }
+        : undefined,
+    },
+    {
+      id: 'daily-price',
+      title: 'PLU price over time',
+      caption: 'Fiat per PLU at award time, daily mean with min to max band.',
+      spec: data.dailyPrice.length
+        ? {
+            width: W,
+            height: H,
+            data: { values: data.dailyPrice },
+            encoding: { x: { field: 'day', type: 'temporal', title: null } },
+            layer: [
+              { mark: { type: 'area', color: '#7950f2', opacity: 0.15 }, encoding: { y: { field: 'min_plu_price', type: 'quantitative', title: 'PLU price' }, y2: { field: 'max_plu_price' } } },
+              { mark: { type: 'line', color: '#7950f2', strokeWidth: 1.5 }, encoding: { y: { field: 'mean_plu_price', type: 'quantitative' } } },
+            ],
+          }
+        : undefined,
+    },
+  ];
+}
+
+async function renderChart(chart: Chart): Promise<string> {
+  const inner = chart.spec ? await chartSvg(chart.spec) : '<p class="empty-chart">No data for this chart yet.</p>';
+  return `<section class="chart" data-chart="${chart.id}" data-has-data="${chart.spec ? 'true' : 'false'}"><h2>${escapeHtml(chart.title)}</h2><p class="muted">${escapeHtml(chart.caption)}</p>${inner}</section>`;
+}
+
+function orphans(data: DashboardData): string {
+  const { count, plu, latest } = data.withoutTransaction;
+  const rows = latest
+    .map((row) => `<tr><td>${escapeHtml(row.created_at.slice(0, 10))}</td><td>${escapeHtml(row.reward_type ?? '–')}</td><td>${escapeHtml(row.reference_type ?? '–')}</td><td class="num">${formatPlu(row.plu_amount)}</td></tr>`)
+    .join('');
+  return `<section class="chart" data-table="rewards-without-transaction"><h2>Rewards without a transaction</h2><p class="muted">${count} reward(s), ${formatPlu(plu)}: referrals, or purchases older than the pulled history. Kept, not dropped.</p>${
+    count ? `<table><thead><tr><th>Created</th><th>Type</th><th>Refers to</th><th class="num">PLU</th></tr></thead><tbody>${rows}</tbody></table>` : ''
+  }</section>`;
+}
+
+function emptyState(): string {
+  return `<section class="empty" data-empty="true"><h2>No data yet</h2><p>The warehouse has no rewards or transactions. Run the pipeline (<code>npm start</code>), then open this page again.</p></section>`;
+}
+
+function sumBy<T extends Record<string, unknown>>(rows: readonly T[], key: keyof T, value: keyof T): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const row of rows) totals.set(String(row[key]), (totals.get(String(row[key])) ?? 0) + Number(row[value]));
+  return totals;
+}
+
+function moneyList(totals: Map<string, number>): string {
+  if (totals.size === 0) return '–';
+  return [...totals.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([currency, amount]) => escapeHtml(formatMoney(amount, currency)))
+    .join(' · ');
+}
+
+export function formatMoney(amount: number, currency: string): string {
+  try {
+    return new Intl.NumberFormat('en-GB', { style: 'currency', currency }).format(amount);
+  } catch {
+    return `${amount.toFixed(2)} ${currency}`;
+  }
+}
+
+export function formatPlu(amount: number): string {
+  return `${amount.toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} PLU`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] as string);
+}
+
+const STYLES = `
+*{box-sizing:border-box}body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2933;background:#f5f7fb}
+header,main,footer{max-width:1100px;margin:0 auto;padding:16px}
+h1{margin:8px 0 0;font-size:1.6rem}h2{margin:0 0 4px;font-size:1.05rem}.muted{color:#616e7c;font-size:.9rem;margin:4px 0 12px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px;margin-bottom:16px}
+.card{background:#fff;border-radius:12px;padding:14px 16px;box-shadow:0 1px 3px rgba(15,23,42,.08)}
+.card .label{color:#616e7c;font-size:.85rem}.card .value{font-size:1.35rem;font-weight:600;margin-top:4px}.card small{display:block;font-size:.8rem;font-weight:400;color:#616e7c}
+main{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,480px),1fr));gap:16px}main>.cards,main>.empty{grid-column:1/-1}
+.chart{background:#fff;border-radius:12px;padding:16px;box-shadow:0 1px 3px rgba(15,23,42,.08);min-width:0}
+.chart svg{width:100%;height:auto;display:block}
+table{width:100%;border-collapse:collapse;font-size:.85rem}th,td{text-align:left;padding:6px 4px;border-bottom:1px solid #e5e9f0}.num{text-align:right}
+.empty{background:#fff;border-radius:12px;padding:32px;text-align:center}.empty-chart{color:#616e7c;padding:40px 0;text-align:center}
+code{background:#eef2f7;padding:2px 6px;border-radius:4px}
+@media (max-width:520px){h1{font-size:1.3rem}.card .value{font-size:1.15rem}}
+`;

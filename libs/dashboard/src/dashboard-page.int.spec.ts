@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { fixtureWarehouse } from '../test/fixture-warehouse';
+import { loadDashboardData } from './dashboard-data';
+import { renderDashboardHtml } from './dashboard-html';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const OUTPUT = join(__dirname, '..', 'test-output');
+jest.setTimeout(60_000);
+
+// The generated page in real headless Chromium (Debian's, driven by playwright-core).
+describe('the dashboard page in Chromium', () => {
+  let browser: Browser;
+  let dir: string;
+  let page: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium), as .ci/run does.`);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    dir = await mkdtemp(join(tmpdir(), 'dashboard-page-'));
+    const db = await fixtureWarehouse(dir);
+    const data = await loadDashboardData(async (sql) => (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[]);
+    page = join(dir, 'dashboard.html');
+    await writeFile(page, await renderDashboardHtml(data, { generatedAt: new Date('2026-11-28T12:00:00Z'), source: 'fixtures' }));
+    await mkdir(OUTPUT, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['desktop', 1280, 900],
+    ['phone', 390, 844],
+  ])('renders every chart with data and makes no network request (%s)', async (name, width, height) => {
+    const context = await browser.newContext({ viewport: { width, height } });
+    const tab = await context.newPage();
+    const requests: string[] = [];
+    tab.on('request', (request) => requests.push(request.url()));
+    await tab.goto(pathToFileURL(page).href);
+    const charts = await tab.$$eval('section[data-chart]', (sections) =>
+      sections.map((section) => ({
+        id: section.getAttribute('data-chart'),
+        marks: section.querySelectorAll('svg path, svg rect, svg line, svg circle').length,
+        width: section.querySelector('svg')?.getBoundingClientRect().width ?? 0,
+      })),
+    );
+    expect(charts.map((chart) => chart.id)).toEqual(['monthly-plu', 'monthly-value', 'effective-rate', 'top-merchants', 'categories', 'plu-status', 'daily-price']);
+    for (const chart of charts) {
+      expect(chart.marks).toBeGreaterThan(3);
+      expect(chart.width).toBeGreaterThan(0);
+      expect(chart.width).toBeLessThanOrEqual(width);
+    }
+    const overflow = await tab.evaluate("document.documentElement.scrollWidth - window.innerWidth");
+    expect(overflow as number).toBeLessThanOrEqual(0);
+    expect(await tab.textContent('[data-figure="Total spend"]')).toContain('£');
+    expect(requests).toEqual([pathToFileURL(page).href]);
+    await tab.screenshot({ path: join(OUTPUT, `dashboard-${name}.png`), fullPage: true });
+    await context.close();
+  });
+});

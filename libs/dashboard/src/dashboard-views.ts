@@ -1,0 +1,110 @@
+/**
+ * The dashboard's views: one SQL source for both warehouses. The few dialect differences (the UTC day of a
+ * timestamp, division) are isolated in `DIALECT`, and the view bodies use only what DuckDB and Redshift share.
+ */
+export type ViewDialect = 'duckdb' | 'redshift';
+
+const DIALECT: Record<ViewDialect, { utcDay: (column: string) => string; ratio: (a: string, b: string) => string }> = {
+  duckdb: {
+    utcDay: (column) => `strftime(timezone('UTC', ${column}), '%Y-%m-%d')`,
+    ratio: (a, b) => `CAST(${a} AS DOUBLE) / NULLIF(CAST(${b} AS DOUBLE), 0)`,
+  },
+  redshift: {
+    utcDay: (column) => `TO_CHAR(CONVERT_TIMEZONE('UTC', ${column}), 'YYYY-MM-DD')`,
+    ratio: (a, b) => `CAST(${a} AS DOUBLE PRECISION) / NULLIF(CAST(${b} AS DOUBLE PRECISION), 0)`,
+  },
+};
+
+export interface DashboardView {
+  name: string;
+  description: string;
+  body: (dialect: ViewDialect, table: (name: string) => string) => string;
+}
+
+export const DASHBOARD_VIEWS: readonly DashboardView[] = [
+  {
+    name: 'v_monthly_plu_earned',
+    description: 'PLU earned per month (rejected rewards excluded) with mean, min and max plu_price',
+    body: (_, t) => `SELECT reward_month,
+  SUM(plu_amount) AS plu_earned,
+  COUNT(*) AS rewards,
+  AVG(plu_price) AS mean_plu_price,
+  MIN(plu_price) AS min_plu_price,
+  MAX(plu_price) AS max_plu_price
+FROM ${t('reward_facts')}
+WHERE NOT is_rejected
+GROUP BY reward_month`,
+  },
+  {
+    name: 'v_monthly_reward_value',
+    description: 'Fiat value of rewards per month and currency, and the effective reward rate on the spend they came from',
+    body: (d, t) => `SELECT reward_month, currency,
+  SUM(reward_amount) AS reward_value,
+  SUM(CASE WHEN has_transaction THEN transaction_amount END) AS rewarded_spend,
+  ${DIALECT[d].ratio('SUM(CASE WHEN has_transaction THEN reward_amount END)', 'SUM(CASE WHEN has_transaction THEN transaction_amount END)')} AS effective_reward_rate
+FROM ${t('reward_facts')}
+WHERE NOT is_rejected
+GROUP BY reward_month, currency`,
+  },
+  {
+    name: 'v_spend_by_merchant',
+    description: 'Card spend (purchases) and rewards by merchant and currency',
+    body: (_, t) => `SELECT tx.description AS merchant, tx.merchant_category, tx.currency,
+  COUNT(*) AS purchases,
+  SUM(tx.transaction_amount) AS spend,
+  SUM(COALESCE(rf.plu_earned, 0)) AS plu_earned,
+  SUM(COALESCE(rf.reward_value, 0)) AS reward_value
+FROM ${t('transactions')} AS tx
+LEFT JOIN (
+  SELECT reference_id, SUM(plu_amount) AS plu_earned, SUM(reward_amount) AS reward_value
+  FROM ${t('reward_facts')}
+  WHERE NOT is_rejected AND has_transaction
+  GROUP BY reference_id
+) AS rf ON rf.reference_id = tx.transaction_id
+WHERE tx.transaction_type = 'PURCHASE'
+GROUP BY tx.description, tx.merchant_category, tx.currency`,
+  },
+  {
+    name: 'v_spend_by_category',
+    description: 'Card spend (purchases) and rewards by spending category and currency',
+    body: (_, t) => `SELECT merchant_category, currency,
+  SUM(purchases) AS purchases, SUM(spend) AS spend, SUM(plu_earned) AS plu_earned, SUM(reward_value) AS reward_value
+FROM ${t('v_spend_by_merchant')}
+GROUP BY merchant_category, currency`,
+  },
+  {
+    name: 'v_plu_status',
+    description: 'PLU pending (not yet released), available and rejected',
+    body: (_, t) => `SELECT CASE WHEN is_rejected THEN 'rejected' WHEN is_available THEN 'available' ELSE 'pending' END AS status,
+  COUNT(*) AS rewards,
+  SUM(plu_amount) AS plu_amount
+FROM ${t('reward_facts')}
+GROUP BY CASE WHEN is_rejected THEN 'rejected' WHEN is_available THEN 'available' ELSE 'pending' END`,
+  },
+  {
+    name: 'v_rewards_without_transaction',
+    description: 'Rewards whose card transaction was not found (referrals, or transactions outside the pulled window)',
+    body: (_, t) => `SELECT reward_id, created_at, reward_type, reference_type, reference_id, plu_amount, reward_amount, currency
+FROM ${t('reward_facts')}
+WHERE NOT has_transaction`,
+  },
+  {
+    name: 'v_daily_plu_price',
+    description: 'Mean, min and max plu_price per UTC day of award',
+    body: (d, t) => `SELECT ${DIALECT[d].utcDay('created_at')} AS day,
+  AVG(plu_price) AS mean_plu_price,
+  MIN(plu_price) AS min_plu_price,
+  MAX(plu_price) AS max_plu_price,
+  COUNT(*) AS rewards
+FROM ${t('reward_facts')}
+WHERE plu_price IS NOT NULL AND NOT is_rejected
+GROUP BY ${DIALECT[d].utcDay('created_at')}`,
+  },
+];
+
+/** CREATE OR REPLACE VIEW statements, in dependency order, for a dialect and an optional schema. */
+export function viewStatements(dialect: ViewDialect, schema?: string): string[] {
+  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`Not a plain schema name: ${schema}`);
+  const table = (name: string) => (schema ? `"${schema}"."${name}"` : `"${name}"`);
+  return DASHBOARD_VIEWS.map((view) => `CREATE OR REPLACE VIEW ${table(view.name)} AS\n${view.body(dialect, table)}`);
+}
