@@ -5,7 +5,7 @@ export default [
   ...nx.configs['flat/typescript'],
   ...nx.configs['flat/javascript'],
   {
-    ignores: ['**/dist', '**/node_modules', '**/.serverless', '**/reports', '**/.data', '**/src/generated/**'],
+    ignores: ['**/dist', '**/node_modules', '**/.serverless', '**/.esbuild', '**/test-output', '**/reports', '**/.data', '**/src/generated/**'],
   },
   {
     files: ['**/*.ts', '**/*.js', '**/*.cjs', '**/*.mjs'],
