@@ -13,7 +13,7 @@ export async function chartSvg(spec: TopLevelSpec): Promise<string> {
     config: {
       font: FONT,
       view: { stroke: null },
-      axis: { labelColor: '#3b4252', titleColor: '#3b4252', gridColor: '#e5e9f0', domainColor: '#c0c8d6', labelFontSize: 11, titleFontSize: 12 },
+      axis: { labelColor: '#3b4252', titleColor: '#3b4252', gridColor: '#e5e9f0', domainColor: '#c0c8d6', labelFontSize: 11, titleFontSize: 12, labelOverlap: 'greedy', labelSeparation: 3 },
       legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom' },
       range: { category: ['#4c6ef5', '#12b886', '#fab005', '#fa5252', '#7950f2', '#15aabf', '#e64980', '#82c91e'] },
       ...(spec as { config?: object }).config,

@@ -202,8 +202,15 @@ function charts(data: DashboardData): Chart[] {
   ];
 }
 
+/** Phones get their own narrower drawing (readable text), not the desktop one shrunk. */
+const NARROW_WIDTH = 330;
+
 async function renderChart(chart: Chart): Promise<string> {
-  const inner = chart.spec ? await chartSvg(chart.spec) : '<p class="empty-chart">No data for this chart yet.</p>';
+  let inner = '<p class="empty-chart">No data for this chart yet.</p>';
+  if (chart.spec) {
+    const [wide, narrow] = await Promise.all([chartSvg(chart.spec), chartSvg({ ...chart.spec, width: NARROW_WIDTH } as TopLevelSpec)]);
+    inner = `<div class="wide">${wide}</div><div class="narrow">${narrow}</div>`;
+  }
   return `<section class="chart" data-chart="${chart.id}" data-has-data="${chart.spec ? 'true' : 'false'}"><h2>${escapeHtml(chart.title)}</h2><p class="muted">${escapeHtml(chart.caption)}</p>${inner}</section>`;
 }
 
@@ -264,5 +271,6 @@ main{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,480px),1
 table{width:100%;border-collapse:collapse;font-size:.85rem}th,td{text-align:left;padding:6px 4px;border-bottom:1px solid #e5e9f0}.num{text-align:right}
 .empty{background:#fff;border-radius:12px;padding:32px;text-align:center}.empty-chart{color:#616e7c;padding:40px 0;text-align:center}
 code{background:#eef2f7;padding:2px 6px;border-radius:4px}
-@media (max-width:520px){h1{font-size:1.3rem}.card .value{font-size:1.15rem}}
+.narrow{display:none}
+@media (max-width:560px){h1{font-size:1.3rem}.card .value{font-size:1.15rem}.wide{display:none}.narrow{display:block}}
 `;

@@ -48,8 +48,11 @@ describe('the dashboard page in Chromium', () => {
     const charts = await tab.$$eval('section[data-chart]', (sections) =>
       sections.map((section) => ({
         id: section.getAttribute('data-chart'),
-        marks: section.querySelectorAll('svg path, svg rect, svg line, svg circle').length,
-        width: section.querySelector('svg')?.getBoundingClientRect().width ?? 0,
+        // Only the drawing shown at this width (wide or narrow) counts.
+        marks: Array.from(section.querySelectorAll('svg')).filter((svg) => svg.getBoundingClientRect().width > 0)
+          .reduce((count, svg) => count + svg.querySelectorAll('path, rect, line, circle').length, 0),
+        width: Math.max(0, ...Array.from(section.querySelectorAll('svg')).map((svg) => svg.getBoundingClientRect().width)),
+        visible: Array.from(section.querySelectorAll('svg')).filter((svg) => svg.getBoundingClientRect().width > 0).length,
       })),
     );
     expect(charts.map((chart) => chart.id)).toEqual(['monthly-plu', 'monthly-value', 'effective-rate', 'top-merchants', 'categories', 'plu-status', 'daily-price']);
@@ -57,6 +60,7 @@ describe('the dashboard page in Chromium', () => {
       expect(chart.marks).toBeGreaterThan(3);
       expect(chart.width).toBeGreaterThan(0);
       expect(chart.width).toBeLessThanOrEqual(width);
+      expect(chart.visible).toBe(1);
     }
     const overflow = await tab.evaluate("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow as number).toBeLessThanOrEqual(0);
