@@ -8,6 +8,9 @@ import { fixtureWarehouse } from '../test/fixture-warehouse';
 import { loadDashboardData } from './dashboard-data';
 import { renderDashboardHtml } from './dashboard-html';
 
+/** The part of an SVG element the assertions read (the tests compile without the DOM library). */
+type SvgLike = { getBoundingClientRect(): { width: number }; querySelectorAll(selector: string): { length: number } };
+
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const OUTPUT = join(__dirname, '..', 'test-output');
 jest.setTimeout(60_000);
@@ -46,14 +49,16 @@ describe('the dashboard page in Chromium', () => {
     tab.on('request', (request) => requests.push(request.url()));
     await tab.goto(pathToFileURL(page).href);
     const charts = await tab.$$eval('section[data-chart]', (sections) =>
-      sections.map((section) => ({
+      sections.map((section) => {
+        const svgs = Array.from(section.querySelectorAll('svg') as unknown as ArrayLike<SvgLike>);
+        return {
         id: section.getAttribute('data-chart'),
-        // Only the drawing shown at this width (wide or narrow) counts.
-        marks: Array.from(section.querySelectorAll('svg')).filter((svg) => svg.getBoundingClientRect().width > 0)
-          .reduce((count, svg) => count + svg.querySelectorAll('path, rect, line, circle').length, 0),
-        width: Math.max(0, ...Array.from(section.querySelectorAll('svg')).map((svg) => svg.getBoundingClientRect().width)),
-        visible: Array.from(section.querySelectorAll('svg')).filter((svg) => svg.getBoundingClientRect().width > 0).length,
-      })),
+          // Only the drawing shown at this width (wide or narrow) counts.
+          marks: svgs.filter((svg) => svg.getBoundingClientRect().width > 0).reduce((count, svg) => count + svg.querySelectorAll('path, rect, line, circle').length, 0),
+          width: Math.max(0, ...svgs.map((svg) => svg.getBoundingClientRect().width)),
+          visible: svgs.filter((svg) => svg.getBoundingClientRect().width > 0).length,
+        };
+      }),
     );
     expect(charts.map((chart) => chart.id)).toEqual(['monthly-plu', 'monthly-value', 'effective-rate', 'top-merchants', 'categories', 'plu-status', 'daily-price']);
     for (const chart of charts) {
