@@ -111,64 +111,46 @@ function validity(values: Float64Array): Uint8Array | undefined {
 }
 
 const encoder = new TextEncoder();
+// Printable ASCII and the usual whitespace: one byte per character.
+const SINGLE_BYTE = /^[\t\n\r -~]*$/;
 
-const ASCII = /^[\x00-\x7f]*$/;
+/** Validity bitmap of a column of strings or booleans (null = absent). */
+function presence(values: readonly unknown[]): { bitmap: Uint8Array | undefined } {
+  const bitmap = new Uint8Array(Math.ceil(values.length / 8));
+  let nulls = 0;
+  for (let i = 0; i < values.length; i += 1) {
+    if (values[i] === null || values[i] === undefined) nulls += 1;
+    else bitmap[i >> 3] |= 1 << (i & 7);
+  }
+  return { bitmap: nulls ? bitmap : undefined };
+}
 
 /** Utf8 vector built directly (offsets + bytes): Arrow's generic builder is the slow path at 1M rows. */
 function utf8Vector(values: (string | null)[]): Vector {
   const length = values.length;
-  // Mostly-ASCII columns (ids, codes) are encoded in one call: byte offsets are then character offsets.
+  const { bitmap } = presence(values);
+  const offsets = new Int32Array(length + 1);
   const joined = values.join('');
-  if (ASCII.test(joined)) {
-    const offsets = new Int32Array(length + 1);
-    const bitmap = new Uint8Array(Math.ceil(length / 8));
-    let nulls = 0;
+  let bytes: Uint8Array;
+  if (SINGLE_BYTE.test(joined)) {
+    // One encoding call for the whole column: byte offsets are character offsets.
+    for (let i = 0; i < length; i += 1) offsets[i + 1] = offsets[i] + (values[i]?.length ?? 0);
+    bytes = encoder.encode(joined);
+  } else {
+    const buffer = new Uint8Array(joined.length * 3 + 16);
     let position = 0;
     for (let i = 0; i < length; i += 1) {
       const value = values[i];
-      if (value === null || value === undefined) nulls += 1;
-      else {
-        bitmap[i >> 3] |= 1 << (i & 7);
-        position += value.length;
-      }
+      if (value) position += encoder.encodeInto(value, buffer.subarray(position)).written;
       offsets[i + 1] = position;
     }
-    const bytes = encoder.encode(joined);
-    return makeVector(makeData({ type: new Utf8(), length, valueOffsets: offsets, data: bytes, nullBitmap: nulls ? bitmap : undefined }));
+    bytes = buffer.subarray(0, position);
   }
-  const offsets = new Int32Array(length + 1);
-  const bitmap = new Uint8Array(Math.ceil(length / 8));
-  let nulls = 0;
-  let capacity = 16;
-  for (let i = 0; i < length; i += 1) capacity += (values[i]?.length ?? 0) * 3;
-  const bytes = new Uint8Array(capacity);
-  let position = 0;
-  for (let i = 0; i < length; i += 1) {
-    const value = values[i];
-    if (value === null || value === undefined) nulls += 1;
-    else {
-      bitmap[i >> 3] |= 1 << (i & 7);
-      position += encoder.encodeInto(value, bytes.subarray(position)).written;
-    }
-    offsets[i + 1] = position;
-  }
-  return makeVector(
-    makeData({ type: new Utf8(), length, valueOffsets: offsets, data: bytes.subarray(0, position), nullBitmap: nulls ? bitmap : undefined }),
-  );
+  return makeVector(makeData({ type: new Utf8(), length, valueOffsets: offsets, data: bytes, nullBitmap: bitmap }));
 }
 
 function boolVector(values: (boolean | null)[]): Vector {
-  const length = values.length;
-  const data = new Uint8Array(Math.ceil(length / 8));
-  const bitmap = new Uint8Array(Math.ceil(length / 8));
-  let nulls = 0;
-  for (let i = 0; i < length; i += 1) {
-    const value = values[i];
-    if (value === null || value === undefined) nulls += 1;
-    else {
-      bitmap[i >> 3] |= 1 << (i & 7);
-      if (value) data[i >> 3] |= 1 << (i & 7);
-    }
-  }
-  return makeVector(makeData({ type: new Bool(), length, data, nullBitmap: nulls ? bitmap : undefined }));
+  const data = new Uint8Array(Math.ceil(values.length / 8));
+  for (let i = 0; i < values.length; i += 1) if (values[i]) data[i >> 3] |= 1 << (i & 7);
+  return makeVector(makeData({ type: new Bool(), length: values.length, data, nullBitmap: presence(values).bitmap }));
 }
