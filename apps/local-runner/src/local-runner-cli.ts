@@ -1,11 +1,13 @@
-import { DuckDbDatabase, FileObjectStore } from '@org/local-adapters';
+import { existsSync } from 'node:fs';
+import { DuckDbDatabase } from '@org/local-adapters';
 import { objectLayout, readCursor, readLock, readManifest, type ProgressEvent, type RunManifest } from '@org/pipeline';
 import { runSandboxCli } from '@org/plutus-sandbox';
 import { join } from 'node:path';
 import { writeDashboard } from './dashboard-file';
 import { runPipelineOnce, WAREHOUSE_FILE } from './run-pipeline';
 import { formatRunSummary, table } from './run-summary';
-import { ConfigError, readRunnerConfig, USAGE } from './runner-config';
+import { createRunnerStore } from './object-store-factory';
+import { ConfigError, readRunnerConfig, USAGE, type RunnerConfig } from './runner-config';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -34,14 +36,14 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
     case 'sandbox':
       return runSandboxCli(config.rest, io.out);
     case 'unlock': {
-      const store = new FileObjectStore(config.dataDir);
+      const { store } = createRunnerStore(config);
       const lock = await readLock(store);
       await store.delete(objectLayout.lock);
       io.out(lock ? `removed the lock of run ${lock.runId} (taken ${lock.acquiredAt})` : 'no lock was held');
       return 0;
     }
     case 'status':
-      return status(config.dataDir, config.json, io);
+      return status(config, io);
     case 'dashboard': {
       const path = await writeDashboard(config.dataDir, join(config.dataDir, WAREHOUSE_FILE), (io.now ?? (() => new Date()))());
       io.out(config.json ? JSON.stringify({ dashboard: path }) : `dashboard: ${path}`);
@@ -83,8 +85,9 @@ function progressPrinter(write: (line: string) => void): (event: ProgressEvent) 
   };
 }
 
-async function status(dataDir: string, json: boolean, io: CliIo): Promise<number> {
-  const store = new FileObjectStore(dataDir);
+async function status(config: RunnerConfig, io: CliIo): Promise<number> {
+  const { dataDir, json } = config;
+  const { store } = createRunnerStore(config);
   const cursor = await readCursor(store);
   const lock = await readLock(store);
   const runIds = [...new Set((await store.list(objectLayout.runsPrefix)).map((key) => key.split('/')[1]))].sort().slice(-10);
@@ -92,7 +95,7 @@ async function status(dataDir: string, json: boolean, io: CliIo): Promise<number
     (manifest): manifest is RunManifest => manifest !== undefined,
   );
   let tables: Record<string, number> = {};
-  if (await store.exists(WAREHOUSE_FILE)) {
+  if (existsSync(join(dataDir, WAREHOUSE_FILE))) {
     const database = new DuckDbDatabase(join(dataDir, WAREHOUSE_FILE));
     try {
       const rows = await database.query<{ name: string; n: number }>(

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { DuckDbCatalog, DuckDbDatabase, DuckDbWarehouse, FileObjectStore } from '@org/local-adapters';
+import { mkdir } from 'node:fs/promises';
+import { DuckDbCatalog, DuckDbDatabase, DuckDbWarehouse } from '@org/local-adapters';
+import { createRunnerStore } from './object-store-factory';
 import {
   buildStateMachineDefinition,
   newRunId,
@@ -46,10 +48,10 @@ export interface RunOutcome {
  */
 export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: ProgressEvent) => void, now: () => Date = () => new Date()): Promise<RunOutcome> {
   const started = Date.now();
-  const store = new FileObjectStore(config.dataDir);
+  const { store, localFile } = createRunnerStore(config);
   const warehousePath = join(config.dataDir, WAREHOUSE_FILE);
+  await mkdir(config.dataDir, { recursive: true });
   const database = new DuckDbDatabase(warehousePath);
-  const locate = (key: string) => store.locate(key);
   let sandbox: Sandbox | undefined;
   let source: PlutusClient;
   if (config.source.kind === 'sandbox') {
@@ -68,8 +70,8 @@ export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: 
   try {
     const context: PipelineContext = {
       store,
-      catalog: new DuckDbCatalog(database, locate),
-      warehouse: new DuckDbWarehouse(database, locate),
+      catalog: new DuckDbCatalog(database, localFile),
+      warehouse: new DuckDbWarehouse(database, localFile),
       source,
       now,
       lookbackDays: config.lookbackDays,

@@ -16,8 +16,21 @@ export interface RunnerConfig {
   source:
     | { kind: 'sandbox'; dataset?: string; now?: string; seed: number; months: number; faults?: SandboxFaults }
     | { kind: 'plutus'; auth: PlutusAuth; baseUrl?: string };
+  /** Where objects go: the data folder (default) or an S3 bucket. The warehouse stays local (DuckDB). */
+  store: { kind: 'folder' } | S3StoreConfig;
   /** Arguments passed through to the sandbox CLI (`local-runner sandbox ...`). */
   rest: string[];
+}
+
+export interface S3StoreConfig {
+  kind: 's3';
+  bucket: string;
+  prefix: string;
+  region: string;
+  /** An S3-compatible endpoint (MinIO, s3rver); path-style addressing is used with it. */
+  endpoint?: string;
+  /** From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY when set; otherwise the SDK's default chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export class ConfigError extends Error {
@@ -44,6 +57,9 @@ Options:
   --sandbox-now ISO     the embedded sandbox's clock (default: now)
   --sandbox-seed N      seed of the synthetic history (default 42)
   --json                machine-readable output
+
+An S3 bucket instead of the data folder for objects (the DuckDB warehouse and dashboard stay in --data-dir):
+  RUNNER_S3_BUCKET, RUNNER_S3_PREFIX, AWS_REGION, RUNNER_S3_ENDPOINT (S3-compatible servers), AWS credentials
 
 Real Plutus instead of the sandbox (read from the environment, never from flags):
   PLUTUS_ID_TOKEN                                 an id_token copied from your signed-in browser session
@@ -115,12 +131,34 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       months: number('sandbox-months', values['sandbox-months'], 36),
       faults,
     },
+    store: storeFromEnv(env),
     rest: [],
   };
 }
 
 function defaults(cwd: string): RunnerConfig {
-  return { command: 'run', dataDir: resolve(cwd, '.data'), json: false, lookbackDays: 7, source: { kind: 'sandbox', seed: 42, months: 36 }, rest: [] };
+  return { command: 'run', dataDir: resolve(cwd, '.data'), json: false, lookbackDays: 7, source: { kind: 'sandbox', seed: 42, months: 36 }, store: { kind: 'folder' }, rest: [] };
+}
+
+function storeFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['store'] {
+  const bucket = env['RUNNER_S3_BUCKET'];
+  if (!bucket) return { kind: 'folder' };
+  const endpoint = env['RUNNER_S3_ENDPOINT'] || undefined;
+  if (endpoint) {
+    const url = new URL(endpoint);
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    if (url.protocol !== 'https:' && !loopback) throw new ConfigError(`RUNNER_S3_ENDPOINT must be https (or loopback), got ${endpoint}.`);
+  }
+  const accessKeyId = env['AWS_ACCESS_KEY_ID'];
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
+  return {
+    kind: 's3',
+    bucket,
+    prefix: env['RUNNER_S3_PREFIX'] ?? '',
+    region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'eu-west-2',
+    endpoint,
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: env['AWS_SESSION_TOKEN'] || undefined } : undefined,
+  };
 }
 
 function plutusFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['source'] | undefined {

@@ -1,3 +1,4 @@
+import { sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createTableSql, mergeStatements, quoteIdentifier, quoteLiteral, type Catalog, type MergeResult, type PartitionRef, type Warehouse } from '@org/pipeline';
 import { viewStatements } from '@org/dashboard';
@@ -34,14 +35,18 @@ export class DuckDbDatabase {
  * Redshift adapter sends, all inside one transaction. Loading the same files twice changes nothing.
  */
 export class DuckDbWarehouse implements Warehouse {
+  /**
+   * `localFile` gives the path DuckDB reads an object key from: the key's own file for a folder store, or a
+   * downloaded copy when the objects live in S3 (DuckDB gets no network extension here).
+   */
   constructor(
     private readonly database: DuckDbDatabase,
-    private readonly locate: (key: string) => string,
+    private readonly localFile: (key: string) => string | Promise<string>,
   ) {}
 
   async mergeDataset(dataset: CuratedDataset, objectKeys: readonly string[]): Promise<MergeResult> {
     const columns = CURATED_SCHEMAS[dataset].map((spec) => quoteIdentifier(spec.name)).join(', ');
-    const files = objectKeys.map((key) => quoteLiteral(this.locate(key))).join(', ');
+    const files = (await Promise.all(objectKeys.map((key) => this.localFile(key)))).map(quoteLiteral).join(', ');
     const staging = `staging_${dataset}`;
     await this.database.run(createTableSql(dataset, 'duckdb'));
     await this.database.run('BEGIN TRANSACTION');
@@ -74,18 +79,26 @@ export class DuckDbWarehouse implements Warehouse {
   }
 }
 
-/** The Catalog port on DuckDB: one view per curated dataset over all its Parquet partitions. */
+/**
+ * The Catalog port on DuckDB: one view per curated dataset over all its Parquet partitions. Each registered
+ * partition is first made a local file (a no-op for a folder store; a download for S3).
+ */
 export class DuckDbCatalog implements Catalog {
   constructor(
     private readonly database: DuckDbDatabase,
-    private readonly locate: (key: string) => string,
+    private readonly localFile: (key: string) => string | Promise<string>,
   ) {}
 
   async registerPartitions(partitions: readonly PartitionRef[]): Promise<void> {
-    for (const dataset of new Set(partitions.map((partition) => partition.dataset))) {
-      const glob = this.locate(`curated/${dataset}/x`).replace(/x$/, '**/*.parquet');
+    const folders = new Map<string, string>();
+    for (const partition of partitions) {
+      const path = await this.localFile(partition.key);
+      const marker = `${sep}curated${sep}${partition.dataset}${sep}`;
+      folders.set(partition.dataset, path.slice(0, path.lastIndexOf(marker) + marker.length));
+    }
+    for (const [dataset, folder] of folders) {
       await this.database.run(
-        `CREATE OR REPLACE VIEW ${quoteIdentifier(`curated_${dataset}`)} AS SELECT * FROM read_parquet(${quoteLiteral(glob)}, hive_partitioning = true)`,
+        `CREATE OR REPLACE VIEW ${quoteIdentifier(`curated_${dataset}`)} AS SELECT * FROM read_parquet(${quoteLiteral(`${folder}**/*.parquet`)}, hive_partitioning = true)`,
       );
     }
   }

@@ -1,6 +1,6 @@
 import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ObjectNotFoundError, TransientError } from '@org/pipeline';
-import { startS3rver, type RunningS3rver } from '../test/s3rver-process';
+import { startS3rver, type RunningS3rver } from './testing/s3rver-process';
 import { mapS3Error, S3AccessDeniedError, S3ObjectStore } from './s3-object-store';
 
 jest.setTimeout(60_000);
