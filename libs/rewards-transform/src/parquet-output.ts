@@ -1,6 +1,8 @@
 import {
   Bool,
   Decimal,
+  Dictionary,
+  Int32,
   Float64,
   Int64,
   makeData,
@@ -39,7 +41,7 @@ export function tableToParquet(table: Table, schema: readonly ColumnSpec[], comp
 function toVector(spec: ColumnSpec, column: Table['columns'][string], length: number): Vector {
   switch (spec.kind) {
     case 'string':
-      return utf8Vector(column as (string | null)[]);
+      return dictionaryOrUtf8Vector(column as (string | null)[]);
     case 'boolean':
       return boolVector(column as (boolean | null)[]);
     case 'double': {
@@ -123,6 +125,31 @@ function presence(values: readonly unknown[]): { bitmap: Uint8Array | undefined 
     else bitmap[i >> 3] |= 1 << (i & 7);
   }
   return { bitmap: nulls ? bitmap : undefined };
+}
+
+/**
+ * Columns with few distinct values (currencies, types, merchants, months) become dictionary-encoded: a small
+ * string dictionary plus 32-bit indexes, which is less to copy and lets Parquet write dictionary pages. Readers
+ * (DuckDB, Redshift COPY) see plain strings. Mostly-unique columns (ids) stay plain UTF-8.
+ */
+function dictionaryOrUtf8Vector(values: (string | null)[]): Vector {
+  const limit = Math.max(16, values.length >> 3);
+  const codes = new Map<string, number>();
+  const indexes = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i += 1) {
+    const value = values[i];
+    if (value === null || value === undefined) continue;
+    let code = codes.get(value);
+    if (code === undefined) {
+      if (codes.size >= limit) return utf8Vector(values);
+      codes.set(value, (code = codes.size));
+    }
+    indexes[i] = code;
+  }
+  const dictionary = utf8Vector([...codes.keys()]);
+  return makeVector(
+    makeData({ type: new Dictionary(new Utf8(), new Int32()), length: values.length, data: indexes, dictionary, nullBitmap: presence(values).bitmap }),
+  );
 }
 
 /** Utf8 vector built directly (offsets + bytes): Arrow's generic builder is the slow path at 1M rows. */

@@ -19,7 +19,7 @@ export interface TransformInput {
    */
   knownTransactions?: Table;
   compression?: ParquetCompression;
-  /** Called after each phase, for progress reporting and benchmarks. */
+  /** Called after each phase (parse and clean once per dataset), for progress reporting and benchmarks. */
   onPhase?: (phase: TransformPhase, millis: number) => void;
 }
 
