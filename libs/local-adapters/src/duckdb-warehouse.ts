@@ -6,12 +6,12 @@ import { CURATED_SCHEMAS, DATASET_KEYS, type CuratedDataset } from '@org/rewards
 
 /** One DuckDB database file, shared by the local warehouse and catalog (DuckDB allows one writer process). */
 export class DuckDbDatabase {
-  private connection?: Promise<DuckDBConnection>;
+  private opened?: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }>;
   constructor(readonly path: string) {}
 
-  connect(): Promise<DuckDBConnection> {
-    this.connection ??= DuckDBInstance.create(this.path).then((instance) => instance.connect());
-    return this.connection;
+  async connect(): Promise<DuckDBConnection> {
+    this.opened ??= DuckDBInstance.create(this.path).then(async (instance) => ({ instance, connection: await instance.connect() }));
+    return (await this.opened).connection;
   }
 
   async run(sql: string): Promise<void> {
@@ -22,11 +22,13 @@ export class DuckDbDatabase {
     return (await (await this.connect()).runAndReadAll(sql)).getRowObjectsJson() as T[];
   }
 
+  /** Closes the connection and the database, releasing the file lock at once (not whenever GC runs). */
   async close(): Promise<void> {
-    if (!this.connection) return;
-    const connection = await this.connection;
+    if (!this.opened) return;
+    const { instance, connection } = await this.opened;
+    this.opened = undefined;
     connection.closeSync();
-    this.connection = undefined;
+    instance.closeSync();
   }
 }
 

@@ -65,6 +65,8 @@ export interface Sandbox {
   firedFaults(name: FaultName): number;
   stats(): SandboxStats;
   resetStats(): void;
+  /** Resolves once no request is being handled (slow answers to requests a client gave up on included). */
+  drain(): Promise<void>;
   /** A valid token without signing in, for tests. A negative ttl gives an already-expired token. */
   issueToken(ttlSeconds?: number): string;
   close(): Promise<void>;
@@ -101,6 +103,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   let inFlight = 0;
+  // Handlers still running, even for requests whose client has gone (inFlight drops when the socket closes).
+  let handling = 0;
   let stats: SandboxStats = freshStats();
   const issueToken = (ttlSeconds = tokenTtlSeconds) => {
     const iat = Math.floor(Date.now() / 1000);
@@ -114,10 +118,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       inFlight -= 1;
       options.onRequest?.(`${request.method} ${request.url} ${response.statusCode}`);
     });
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendJson(response, 500, { error: 'internal', message: String(error) });
-      else response.destroy();
-    });
+    handling += 1;
+    handle(request, response)
+      .catch((error: unknown) => {
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal', message: String(error) });
+        else response.destroy();
+      })
+      .finally(() => {
+        handling -= 1;
+      });
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -254,6 +263,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stats = freshStats();
     },
     issueToken,
+    drain: async () => {
+      while (handling > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
