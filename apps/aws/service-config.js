@@ -13,6 +13,7 @@ const DEFAULTS = {
   plutusSecretArn: '',
   plutusBaseUrl: '',
   redshiftWorkgroup: '',
+  redshiftWorkgroupArn: '',
   redshiftClusterId: '',
   redshiftDbUser: '',
   redshiftDatabase: 'dev',
@@ -118,9 +119,10 @@ function warehouseStatements(params) {
       statementScope,
     ];
   }
+  // A workgroup's ARN ends in its id, not its name: pass redshiftWorkgroupArn to scope the grant to it exactly.
   const workgroup = params.createRedshiftServerless
     ? { 'Fn::GetAtt': ['RedshiftWorkgroup', 'Workgroup.WorkgroupArn'] }
-    : { 'Fn::Sub': `arn:\${AWS::Partition}:redshift-serverless:\${AWS::Region}:\${AWS::AccountId}:workgroup/*` };
+    : params.redshiftWorkgroupArn || { 'Fn::Sub': `arn:\${AWS::Partition}:redshift-serverless:\${AWS::Region}:\${AWS::AccountId}:workgroup/*` };
   return [
     { Effect: 'Allow', Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement', 'redshift-serverless:GetCredentials'], Resource: workgroup },
     statementScope,
