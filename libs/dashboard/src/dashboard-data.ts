@@ -15,6 +15,18 @@ const num = (value: unknown): number => (value === null || value === undefined ?
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 const str = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
 
+/** The columns v_spend_by_merchant and v_spend_by_category share. */
+function spendFields(r: Record<string, unknown>) {
+  return {
+    merchant_category: str(r['merchant_category']),
+    currency: str(r['currency']),
+    purchases: num(r['purchases']),
+    spend: num(r['spend']),
+    plu_earned: num(r['plu_earned']),
+    reward_value: num(r['reward_value']),
+  };
+}
+
 /** Reads every view the dashboard draws. `schema` qualifies the view names (Redshift); none for DuckDB. */
 export async function loadDashboardData(query: QueryRows, options: { schema?: string; topMerchants?: number } = {}): Promise<DashboardData> {
   const v = (name: string) => (options.schema ? `"${options.schema}"."${name}"` : `"${name}"`);
@@ -44,23 +56,8 @@ export async function loadDashboardData(query: QueryRows, options: { schema?: st
       reward_value: num(r['reward_value']),
       effective_reward_rate: numOrNull(r['effective_reward_rate']),
     })),
-    merchants: merchants.map((r) => ({
-      merchant: str(r['merchant']),
-      merchant_category: str(r['merchant_category']),
-      currency: str(r['currency']),
-      purchases: num(r['purchases']),
-      spend: num(r['spend']),
-      plu_earned: num(r['plu_earned']),
-      reward_value: num(r['reward_value']),
-    })),
-    categories: categories.map((r) => ({
-      merchant_category: str(r['merchant_category']),
-      currency: str(r['currency']),
-      purchases: num(r['purchases']),
-      spend: num(r['spend']),
-      plu_earned: num(r['plu_earned']),
-      reward_value: num(r['reward_value']),
-    })),
+    merchants: merchants.map((r) => ({ merchant: str(r['merchant']), ...spendFields(r) })),
+    categories: categories.map((r) => spendFields(r)),
     pluStatus: pluStatus.map((r) => ({ status: str(r['status']), rewards: num(r['rewards']), plu_amount: num(r['plu_amount']) })),
     withoutTransaction: {
       count: num(withoutCount[0]?.['n']),
