@@ -14,6 +14,16 @@ describe('cell parsers', () => {
     expect(scaledDecimal('.', 2, 'fee')).toEqual({ problem: 'fee not a number' });
   });
 
+  it('gives the same answers on the fast path as on the general one', () => {
+    expect(scaledDecimal('-0.27', 6, 'x')).toBe(-270000);
+    expect(scaledDecimal('1234567.125', 3, 'x')).toBe(1234567125);
+    expect(scaledDecimal('5.', 2, 'x')).toBe(500);
+    expect(scaledDecimal('12345678901234567890', 0, 'x')).toEqual({ problem: 'x out of range' });
+    expect(integer('007', 'amount')).toBe(7);
+    expect(integer('1.0', 'amount')).toEqual({ problem: 'amount not an integer' });
+    expect(integer('+12', 'amount')).toBe(12);
+  });
+
   it('accepts only whole minor units for integers', () => {
     expect(integer('-1250', 'amount')).toBe(-1250);
     expect(integer('-12.50', 'amount')).toEqual({ problem: 'amount not an integer' });
