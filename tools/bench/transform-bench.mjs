@@ -23,7 +23,7 @@ async function child(rows, dir) {
   const rewardsCsv = readFileSync(join(dir, 'rewards.csv'), 'utf8');
   const phases = {};
   const started = performance.now();
-  // parse and clean report once per dataset: add them up.
+  // read and dedupe report once per dataset: add them up.
   const output = transformRun({ transactionsCsv, rewardsCsv, onPhase: (phase, ms) => (phases[phase] = (phases[phase] ?? 0) + ms) });
   const ours = performance.now() - started;
   for (const [name, bytes] of Object.entries(output.parquet)) writeFileSync(join(dir, `ours-${name}.parquet`), bytes);
@@ -58,7 +58,7 @@ if (process.argv[2] === '--child') {
 } else {
   const self = fileURLToPath(import.meta.url);
   console.log('rewards-transform: CSV -> rules -> Parquet (3 datasets), N transactions x N rewards; reference: DuckDB, same process');
-  console.log('rows      | parse  | clean  | dedupe | join   | parquet | total s | peak RSS MB | DuckDB s | ratio');
+  console.log('rows      | read   | dedupe | join   | parquet | total s | peak RSS MB | DuckDB s | ratio');
   const results = [];
   for (const rows of SIZES) {
     const dir = mkdtempSync(join(tmpdir(), 'transform-bench-'));
@@ -68,7 +68,7 @@ if (process.argv[2] === '--child') {
       const r = JSON.parse(out.trim().split('\n').at(-1));
       results.push(r);
       const s = (ms) => (ms / 1000).toFixed(2).padStart(6);
-      console.log(`${String(rows).padEnd(9)} | ${s(r.phases.parse)} | ${s(r.phases.clean)} | ${s(r.phases.dedupe)} | ${s(r.phases.join)} | ${s(r.phases.parquet)}  | ${s(r.ours)}  | ${r.ourPeakMb.toFixed(0).padStart(11)} | ${s(r.duck)}   | ${(r.ours / r.duck).toFixed(2)}x`);
+      console.log(`${String(rows).padEnd(9)} | ${s(r.phases.read)} | ${s(r.phases.dedupe)} | ${s(r.phases.join)} | ${s(r.phases.parquet)}  | ${s(r.ours)}  | ${r.ourPeakMb.toFixed(0).padStart(11)} | ${s(r.duck)}   | ${(r.ours / r.duck).toFixed(2)}x`);
       if (r.factRows.ours !== r.factRows.duck) console.log(`  ! fact rows differ: ours ${r.factRows.ours}, DuckDB ${r.factRows.duck}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });

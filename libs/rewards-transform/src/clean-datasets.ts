@@ -9,7 +9,8 @@ import {
   TRANSACTIONS_SCHEMA,
 } from './curated-schemas';
 import { merchantCategory } from './merchant-category';
-import { cleanRaw, type CellParser, type CleaningResult, type FieldRule } from './raw-cleaning';
+import { cleanRaw, type CellParser, type FastShape, type FieldRule } from './raw-cleaning';
+import { cleanRawCsv, type RawCsvCleaningResult } from './raw-csv-reader';
 import type { Column, ColumnSpec, Table } from './table';
 import { boolean, currency, instant, integer, scaledDecimal, text } from './values';
 
@@ -18,11 +19,17 @@ const spec = (schema: readonly ColumnSpec[], name: string): ColumnSpec => {
   if (!found) throw new Error(`No column ${name} in the curated schema.`);
   return found;
 };
-const rule = (schema: readonly ColumnSpec[], source: string, target: string, parse: CellParser): FieldRule => ({
+const rule = (schema: readonly ColumnSpec[], source: string, target: string, parse: CellParser, fast?: FastShape): FieldRule => ({
   source,
   target: spec(schema, target),
   parse,
+  fast,
 });
+const TEXT: FastShape = { shape: 'text' };
+const UPPER_TEXT: FastShape = { shape: 'upper-text' };
+const CURRENCY: FastShape = { shape: 'currency' };
+const INSTANT: FastShape = { shape: 'instant' };
+const upperText: CellParser = (raw) => text(raw)?.toUpperCase() ?? null;
 const plainText: CellParser = (raw) => text(raw);
 const nonNegative =
   (scale: number): CellParser =>
@@ -31,38 +38,48 @@ const nonNegative =
     return typeof value === 'number' && value < 0 ? { problem: `${name} is negative` } : value;
   };
 
-const TRANSACTION_RULES: readonly FieldRule[] = [
-  rule(TRANSACTIONS_SCHEMA, 'id', 'transaction_id', plainText),
-  rule(TRANSACTIONS_SCHEMA, 'model', 'model', plainText),
-  rule(TRANSACTIONS_SCHEMA, 'user_id', 'user_id', plainText),
-  rule(TRANSACTIONS_SCHEMA, 'currency', 'currency', currency),
-  rule(TRANSACTIONS_SCHEMA, 'amount', 'amount_minor', integer),
-  rule(TRANSACTIONS_SCHEMA, 'date', 'transaction_date', instant),
-  rule(TRANSACTIONS_SCHEMA, 'type', 'transaction_type', (raw) => text(raw)?.toUpperCase() ?? null),
-  rule(TRANSACTIONS_SCHEMA, 'is_debit', 'is_debit', boolean),
-  rule(TRANSACTIONS_SCHEMA, 'description', 'description', plainText),
+// Each rule's `fast` shape reads the common cell straight from the CSV text; `parse` has the last word.
+export const TRANSACTION_RULES: readonly FieldRule[] = [
+  rule(TRANSACTIONS_SCHEMA, 'id', 'transaction_id', plainText, TEXT),
+  rule(TRANSACTIONS_SCHEMA, 'model', 'model', plainText, TEXT),
+  rule(TRANSACTIONS_SCHEMA, 'user_id', 'user_id', plainText, TEXT),
+  rule(TRANSACTIONS_SCHEMA, 'currency', 'currency', currency, CURRENCY),
+  rule(TRANSACTIONS_SCHEMA, 'amount', 'amount_minor', integer, { shape: 'scaled', scale: 0 }),
+  rule(TRANSACTIONS_SCHEMA, 'date', 'transaction_date', instant, INSTANT),
+  rule(TRANSACTIONS_SCHEMA, 'type', 'transaction_type', upperText, UPPER_TEXT),
+  rule(TRANSACTIONS_SCHEMA, 'is_debit', 'is_debit', boolean, { shape: 'boolean' }),
+  rule(TRANSACTIONS_SCHEMA, 'description', 'description', plainText, TEXT),
 ];
 
-const REWARD_RULES: readonly FieldRule[] = [
-  rule(REWARDS_SCHEMA, 'id', 'reward_id', plainText),
-  rule(REWARDS_SCHEMA, 'amount', 'plu_amount', nonNegative(PLU_SCALE)),
+export const REWARD_RULES: readonly FieldRule[] = [
+  rule(REWARDS_SCHEMA, 'id', 'reward_id', plainText, TEXT),
+  rule(REWARDS_SCHEMA, 'amount', 'plu_amount', nonNegative(PLU_SCALE), { shape: 'scaled', scale: PLU_SCALE, nonNegative: true }),
   // A ledger entry without `available` has not been released.
-  rule(REWARDS_SCHEMA, 'available', 'is_available', (raw, name) => boolean(raw, name) ?? false),
-  rule(REWARDS_SCHEMA, 'reason', 'reason', plainText),
-  rule(REWARDS_SCHEMA, 'createdAt', 'created_at', instant),
+  rule(REWARDS_SCHEMA, 'available', 'is_available', (raw, name) => boolean(raw, name) ?? false, { shape: 'boolean' }),
+  rule(REWARDS_SCHEMA, 'reason', 'reason', plainText, TEXT),
+  rule(REWARDS_SCHEMA, 'createdAt', 'created_at', instant, INSTANT),
   // Nullable here; filled from created_at below.
-  { source: 'updatedAt', target: { ...spec(REWARDS_SCHEMA, 'updated_at'), nullable: true }, parse: instant },
-  rule(REWARDS_SCHEMA, 'rebate_rate', 'rebate_rate', nonNegative(RATE_SCALE)),
-  rule(REWARDS_SCHEMA, 'fiat_amount_rewarded', 'fiat_amount_rewarded', (raw, name) => scaledDecimal(raw, MONEY_SCALE, name)),
-  rule(REWARDS_SCHEMA, 'currency', 'currency', currency),
-  rule(REWARDS_SCHEMA, 'reference_type', 'reference_type', plainText),
-  rule(REWARDS_SCHEMA, 'reference_id', 'reference_id', plainText),
-  rule(REWARDS_SCHEMA, 'type', 'reward_type', (raw) => text(raw)?.toUpperCase() ?? null),
+  { source: 'updatedAt', target: { ...spec(REWARDS_SCHEMA, 'updated_at'), nullable: true }, parse: instant, fast: INSTANT },
+  rule(REWARDS_SCHEMA, 'rebate_rate', 'rebate_rate', nonNegative(RATE_SCALE), { shape: 'scaled', scale: RATE_SCALE, nonNegative: true }),
+  rule(REWARDS_SCHEMA, 'fiat_amount_rewarded', 'fiat_amount_rewarded', (raw, name) => scaledDecimal(raw, MONEY_SCALE, name), {
+    shape: 'scaled',
+    scale: MONEY_SCALE,
+  }),
+  rule(REWARDS_SCHEMA, 'currency', 'currency', currency, CURRENCY),
+  rule(REWARDS_SCHEMA, 'reference_type', 'reference_type', plainText, TEXT),
+  rule(REWARDS_SCHEMA, 'reference_id', 'reference_id', plainText, TEXT),
+  rule(REWARDS_SCHEMA, 'type', 'reward_type', upperText, UPPER_TEXT),
 ];
 
-/** Raw transactions CSV columns to the typed `transactions` table (+ rejects), with derived columns. */
-export function cleanTransactions(csv: CsvColumns): CleaningResult {
-  const { table, rejects } = cleanRaw('transactions', csv, TRANSACTION_RULES, REQUIRED_TRANSACTION_COLUMNS);
+/** Raw cells to typed columns: read straight from CSV text, or from columns already split (a DataFrame's, say). */
+function cleanRawInput(dataset: string, input: string | CsvColumns, rules: readonly FieldRule[], required: readonly string[]): RawCsvCleaningResult {
+  if (typeof input === 'string') return cleanRawCsv(dataset, input, rules, required);
+  return { ...cleanRaw(dataset, input, rules, required), header: input.header, rowCount: input.rowCount };
+}
+
+/** Raw transactions (CSV text or split columns) to the typed `transactions` table (+ rejects), with derived columns. */
+export function cleanTransactions(input: string | CsvColumns): RawCsvCleaningResult {
+  const { table, rejects, header, rowCount } = cleanRawInput('transactions', input, TRANSACTION_RULES, REQUIRED_TRANSACTION_COLUMNS);
   const amountMinor = table.columns['amount_minor'] as Float64Array;
   const description = table.columns['description'] as (string | null)[];
   // transaction_amount is abs(amount) / 100: the same integer at scale 2, so exact.
@@ -76,16 +93,18 @@ export function cleanTransactions(csv: CsvColumns): CleaningResult {
   return {
     table: ordered(TRANSACTIONS_SCHEMA, table, { transaction_amount: transactionAmount, merchant_category: category }),
     rejects,
+    header,
+    rowCount,
   };
 }
 
-/** Raw rewards CSV columns to the typed `rewards` table (+ rejects). */
-export function cleanRewards(csv: CsvColumns): CleaningResult {
-  const { table, rejects } = cleanRaw('rewards', csv, REWARD_RULES, REQUIRED_REWARD_COLUMNS);
+/** Raw rewards (CSV text or split columns) to the typed `rewards` table (+ rejects). */
+export function cleanRewards(input: string | CsvColumns): RawCsvCleaningResult {
+  const { table, rejects, header, rowCount } = cleanRawInput('rewards', input, REWARD_RULES, REQUIRED_REWARD_COLUMNS);
   const created = table.columns['created_at'] as Float64Array;
   const updated = table.columns['updated_at'] as Float64Array;
   for (let i = 0; i < table.length; i += 1) if (Number.isNaN(updated[i])) updated[i] = created[i];
-  return { table: ordered(REWARDS_SCHEMA, table, {}), rejects };
+  return { table: ordered(REWARDS_SCHEMA, table, {}), rejects, header, rowCount };
 }
 
 function ordered(schema: readonly ColumnSpec[], table: Table, extra: Record<string, Column>): Table {

@@ -33,21 +33,9 @@ export function parseCsv(text: string): CsvColumns {
   while (position < length) {
     let cell: string;
     if (input.charCodeAt(position) === 34 /* " */) {
-      let start = position + 1;
-      let value = '';
-      for (;;) {
-        const quote = input.indexOf('"', start);
-        if (quote < 0) throw new CsvFormatError(`Unterminated quoted cell starting at character ${position}.`);
-        if (input.charCodeAt(quote + 1) === 34) {
-          value += input.slice(start, quote + 1);
-          start = quote + 2;
-        } else {
-          value += input.slice(start, quote);
-          position = quote + 1;
-          break;
-        }
-      }
-      cell = value;
+      const quoted = readQuotedCell(input, position);
+      cell = quoted.value;
+      position = quoted.end;
     } else {
       let end = position;
       while (end < length) {
@@ -72,6 +60,58 @@ export function parseCsv(text: string): CsvColumns {
   }
   if (row.length > 0) endRow();
   return { header: header ?? [], columns, rowCount };
+}
+
+/**
+ * One record starting at `start`: its cells (quotes removed) and where the next record starts. The general,
+ * allocation-happy reader, for headers and for the original cells of a rejected row.
+ */
+export function readCsvRecord(input: string, start: number): { cells: string[]; next: number } {
+  const length = input.length;
+  const cells: string[] = [];
+  let position = start;
+  for (;;) {
+    if (input.charCodeAt(position) === 34 /* " */) {
+      const quoted = readQuotedCell(input, position);
+      cells.push(quoted.value);
+      position = quoted.end;
+    } else {
+      let end = position;
+      while (end < length) {
+        const code = input.charCodeAt(end);
+        if (code === 44 || code === 10 || code === 13) break;
+        end += 1;
+      }
+      cells.push(input.slice(position, end));
+      position = end;
+    }
+    const next = input.charCodeAt(position);
+    if (next === 44) {
+      position += 1;
+    } else if (next === 13 || next === 10) {
+      return { cells, next: position + (next === 13 && input.charCodeAt(position + 1) === 10 ? 2 : 1) };
+    } else if (position >= length) {
+      return { cells, next: length };
+    } else {
+      throw new CsvFormatError(`Unexpected character after a quoted cell at character ${position}.`);
+    }
+  }
+}
+
+/** The quoted cell whose opening quote is at `start`: its value ("" read as ") and the position after its closing quote. */
+export function readQuotedCell(input: string, start: number): { value: string; end: number } {
+  let from = start + 1;
+  let value = '';
+  for (;;) {
+    const quote = input.indexOf('"', from);
+    if (quote < 0) throw new CsvFormatError(`Unterminated quoted cell starting at character ${start}.`);
+    if (input.charCodeAt(quote + 1) === 34) {
+      value += input.slice(from, quote + 1);
+      from = quote + 2;
+    } else {
+      return { value: value + input.slice(from, quote), end: quote + 1 };
+    }
+  }
 }
 
 export class CsvFormatError extends Error {

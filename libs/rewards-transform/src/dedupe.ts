@@ -3,6 +3,8 @@ import { takeRows, type Table } from './table';
 export interface DedupeResult {
   table: Table;
   duplicatesRemoved: number;
+  /** Each key's row in `table`: built anyway, and a ready hash index for a join on the key. */
+  rowOfKey: Map<string | null, number>;
 }
 
 /**
@@ -17,7 +19,9 @@ export function dedupeLatest(table: Table, keyColumn: string, versionColumn?: st
     const current = winner.get(keys[i]);
     if (current === undefined || !versions || !(versions[i] < versions[current])) winner.set(keys[i], i);
   }
-  if (winner.size === table.length) return { table, duplicatesRemoved: 0 };
+  if (winner.size === table.length) return { table, duplicatesRemoved: 0, rowOfKey: winner };
   const kept = Int32Array.from(winner.values()).sort();
-  return { table: takeRows(table, kept), duplicatesRemoved: table.length - kept.length };
+  // Same keys, new positions: updating in place is cheaper than a second map.
+  for (let row = 0; row < kept.length; row += 1) winner.set(keys[kept[row]], row);
+  return { table: takeRows(table, kept), duplicatesRemoved: table.length - kept.length, rowOfKey: winner };
 }

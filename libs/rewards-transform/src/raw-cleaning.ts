@@ -5,11 +5,29 @@ import { isProblem, type Problem } from './values';
 
 export type CellParser = (raw: string, name: string) => string | number | boolean | null | Problem;
 
+/**
+ * The shape of the common, well-formed cell of a rule, which `cleanRawCsv` reads straight from the CSV text
+ * without making a string per cell. It must agree with `parse` wherever it answers; any cell it does not
+ * recognise goes to `parse`, which has the last word (and the reasons).
+ * - `text`: trimmed text, empty is null; `upper-text`: the same, upper-cased; `currency`: three letters A-Z;
+ * - `scaled`: a decimal as a count of 10^-scale units (`integer` is scale 0); `nonNegative` sends negatives to `parse`;
+ * - `instant`: an ISO-8601 instant with an offset, as epoch milliseconds;
+ * - `boolean`: `true` / `false`.
+ */
+export type FastShape =
+  | { shape: 'text' }
+  | { shape: 'upper-text' }
+  | { shape: 'currency' }
+  | { shape: 'scaled'; scale: number; nonNegative?: boolean }
+  | { shape: 'instant' }
+  | { shape: 'boolean' };
+
 /** How one raw column becomes one typed column. */
 export interface FieldRule {
   source: string;
   target: ColumnSpec;
   parse: CellParser;
+  fast?: FastShape;
 }
 
 export interface RejectedRow {
@@ -78,7 +96,7 @@ export function cleanRaw(dataset: string, csv: CsvColumns, rules: readonly Field
  * merchants), so a million rows hold a handful of strings rather than a million copies. Gives up on
  * high-cardinality columns (ids) after 50,000 distinct values.
  */
-function stringInterner(limit = 50_000): (value: string) => string {
+export function stringInterner(limit = 50_000): (value: string) => string {
   let seen: Map<string, string> | undefined = new Map();
   return (value) => {
     if (!seen) return value;

@@ -15,11 +15,11 @@ const REJECTED = /rejected/i;
  * columns. A hash index on the transactions makes the join one pass over each side. Pass every curated
  * transaction known, not only this run's, so a reward whose transaction arrived earlier still joins.
  * Never writes NaN or Infinity: a value that cannot be computed is null, and plu_price_note says why.
+ * `transactionRowOfId` is the index if the caller has one already (de-duplication builds it); it must map each
+ * transaction_id to its row in `transactions`.
  */
-export function buildRewardFacts(rewards: Table, transactions: Table): RewardFactsResult {
-  const txIds = transactions.columns['transaction_id'] as string[];
-  const index = new Map<string, number>();
-  for (let j = 0; j < transactions.length; j += 1) index.set(txIds[j], j);
+export function buildRewardFacts(rewards: Table, transactions: Table, transactionRowOfId?: ReadonlyMap<string | null, number>): RewardFactsResult {
+  const index = transactionRowOfId ?? indexTransactions(transactions);
 
   const txDescription = transactions.columns['description'] as (string | null)[];
   const txCategory = transactions.columns['merchant_category'] as string[];
@@ -129,4 +129,11 @@ export function buildRewardFacts(rewards: Table, transactions: Table): RewardFac
   const columns: Record<string, Column> = {};
   for (const spec of REWARD_FACTS_SCHEMA) columns[spec.name] = derived[spec.name] ?? rewards.columns[spec.name];
   return { table: { length: n, columns }, withoutTransaction, pluPriceNullByNote: nullByNote };
+}
+
+function indexTransactions(transactions: Table): Map<string | null, number> {
+  const ids = transactions.columns['transaction_id'] as string[];
+  const index = new Map<string | null, number>();
+  for (let row = 0; row < transactions.length; row += 1) index.set(ids[row], row);
+  return index;
 }

@@ -1,12 +1,14 @@
 import { concatTables, type Table } from './table';
-import { formatCsv, parseCsv, type CsvColumns } from './csv';
+import { formatCsv } from './csv';
 import { cleanRewards, cleanTransactions } from './clean-datasets';
 import { CURATED_SCHEMAS, REWARD_FACTS_SCHEMA, REWARDS_SCHEMA, TRANSACTIONS_SCHEMA } from './curated-schemas';
-import { dedupeLatest } from './dedupe';
+import { dedupeLatest, type DedupeResult } from './dedupe';
+import type { RawCsvCleaningResult } from './raw-csv-reader';
+import { IpcArena } from './arrow-ipc';
 import { tableToParquet, type ParquetCompression } from './parquet-output';
 import { countReasons, nullRates, type QualityReport } from './quality-report';
-import type { CleaningResult, RejectedRow } from './raw-cleaning';
-import { buildRewardFacts } from './reward-facts';
+import type { RejectedRow } from './raw-cleaning';
+import { buildRewardFacts, type RewardFactsResult } from './reward-facts';
 
 export interface TransformInput {
   /** This run's raw transactions CSV (as extract wrote it). */
@@ -19,11 +21,12 @@ export interface TransformInput {
    */
   knownTransactions?: Table;
   compression?: ParquetCompression;
-  /** Called after each phase (parse and clean once per dataset), for progress reporting and benchmarks. */
+  /** Called after each phase (read once per dataset), for progress reporting and benchmarks. */
   onPhase?: (phase: TransformPhase, millis: number) => void;
 }
 
-export type TransformPhase = 'parse' | 'clean' | 'dedupe' | 'join' | 'parquet';
+/** `read`: CSV text to typed, validated columns (parsing and cleaning are one pass). */
+export type TransformPhase = 'read' | 'dedupe' | 'join' | 'parquet';
 
 export interface TransformOutput {
   tables: { transactions: Table; rewards: Table; reward_facts: Table };
@@ -45,34 +48,24 @@ export function transformRun(input: TransformInput): TransformOutput {
     mark = now;
   };
 
-  // Parse and clean each dataset in a helper, so the raw cell strings (millions of them) are garbage as soon
-  // as the typed columns exist, instead of staying alive and slowing every later collection.
-  const transactionsClean = parseAndClean(input.transactionsCsv, cleanTransactions, phase);
-  const rewardsClean = parseAndClean(input.rewardsCsv, cleanRewards, phase);
-  const rawTransactions = transactionsClean.raw;
-  const rawRewards = rewardsClean.raw;
-
-  const transactions = dedupeLatest(transactionsClean.table, 'transaction_id');
-  const rewards = dedupeLatest(rewardsClean.table, 'reward_id', 'updated_at');
-  const joinable = input.knownTransactions
-    ? dedupeLatest(concatTables(input.knownTransactions, transactions.table), 'transaction_id').table
-    : transactions.table;
-  phase('dedupe');
-
-  const facts = buildRewardFacts(rewards.table, joinable);
-  phase('join');
+  const { rowOfKey: transactionRows, ...transactions } = readAndDedupe(input.transactionsCsv, cleanTransactions, 'transaction_id', undefined, phase);
+  const { rowOfKey: _rewardRows, ...rewards } = readAndDedupe(input.rewardsCsv, cleanRewards, 'reward_id', 'updated_at', phase);
+  const facts = joinFacts(rewards.table, transactions.table, transactionRows, input.knownTransactions, phase);
 
   const compression = input.compression ?? 'snappy';
+  // One arena for the three writes, the largest first, so it grows once.
+  const arena = new IpcArena();
+  const factsParquet = tableToParquet(facts.table, REWARD_FACTS_SCHEMA, compression, arena);
   const parquet = {
-    transactions: tableToParquet(transactions.table, TRANSACTIONS_SCHEMA, compression),
-    rewards: tableToParquet(rewards.table, REWARDS_SCHEMA, compression),
-    reward_facts: tableToParquet(facts.table, REWARD_FACTS_SCHEMA, compression),
+    transactions: tableToParquet(transactions.table, TRANSACTIONS_SCHEMA, compression, arena),
+    rewards: tableToParquet(rewards.table, REWARDS_SCHEMA, compression, arena),
+    reward_facts: factsParquet,
   };
   phase('parquet');
 
   const rejectsCsv: TransformOutput['rejectsCsv'] = {};
-  if (transactionsClean.rejects.length) rejectsCsv.transactions = rejectsToCsv(rawTransactions.header, transactionsClean.rejects);
-  if (rewardsClean.rejects.length) rejectsCsv.rewards = rejectsToCsv(rawRewards.header, rewardsClean.rejects);
+  if (transactions.rejects.length) rejectsCsv.transactions = rejectsToCsv(transactions.header, transactions.rejects);
+  if (rewards.rejects.length) rejectsCsv.rewards = rejectsToCsv(rewards.header, rewards.rejects);
 
   return {
     tables: { transactions: transactions.table, rewards: rewards.table, reward_facts: facts.table },
@@ -80,18 +73,18 @@ export function transformRun(input: TransformInput): TransformOutput {
     rejectsCsv,
     quality: {
       transactions: {
-        rowsIn: rawTransactions.rowCount,
+        rowsIn: transactions.rowCount,
         rowsOut: transactions.table.length,
-        rejected: transactionsClean.rejects.length,
-        rejectedByReason: countReasons(transactionsClean.rejects),
+        rejected: transactions.rejects.length,
+        rejectedByReason: countReasons(transactions.rejects),
         duplicatesRemoved: transactions.duplicatesRemoved,
         nullRates: nullRates(transactions.table, ['description', 'transaction_type', 'is_debit', 'user_id']),
       },
       rewards: {
-        rowsIn: rawRewards.rowCount,
+        rowsIn: rewards.rowCount,
         rowsOut: rewards.table.length,
-        rejected: rewardsClean.rejects.length,
-        rejectedByReason: countReasons(rewardsClean.rejects),
+        rejected: rewards.rejects.length,
+        rejectedByReason: countReasons(rewards.rejects),
         duplicatesRemoved: rewards.duplicatesRemoved,
         nullRates: nullRates(rewards.table, ['reference_id', 'rebate_rate', 'fiat_amount_rewarded', 'currency']),
       },
@@ -105,16 +98,43 @@ export function transformRun(input: TransformInput): TransformOutput {
   };
 }
 
-function parseAndClean(
-  csvText: string,
-  clean: (csv: CsvColumns) => CleaningResult,
+/**
+ * The join, in a helper so the million-entry hash indexes are garbage before the Parquet phase: a large live
+ * Map made every full collection during the writes several times slower.
+ */
+function joinFacts(
+  rewards: Table,
+  transactions: Table,
+  transactionRows: Map<string | null, number>,
+  knownTransactions: Table | undefined,
   phase: (name: TransformPhase) => void,
-): CleaningResult & { raw: { header: string[]; rowCount: number } } {
-  const csv = parseCsv(csvText);
-  phase('parse');
-  const result = clean(csv);
-  phase('clean');
-  return { ...result, raw: { header: csv.header, rowCount: csv.rowCount } };
+): RewardFactsResult {
+  let joinable = { table: transactions, rowOfKey: transactionRows };
+  if (knownTransactions) {
+    joinable = dedupeLatest(concatTables(knownTransactions, transactions), 'transaction_id');
+    phase('dedupe');
+  }
+  const facts = buildRewardFacts(rewards, joinable.table, joinable.rowOfKey);
+  phase('join');
+  return facts;
+}
+
+/**
+ * Read then de-duplicate one dataset, in a helper so the table before de-duplication (a full copy when there
+ * are duplicates) is garbage as soon as the de-duplicated one exists.
+ */
+function readAndDedupe(
+  csvText: string,
+  clean: (text: string) => RawCsvCleaningResult,
+  key: string,
+  version: string | undefined,
+  phase: (name: TransformPhase) => void,
+): DedupeResult & Omit<RawCsvCleaningResult, 'table'> {
+  const { table, rejects, header, rowCount } = clean(csvText);
+  phase('read');
+  const deduped = dedupeLatest(table, key, version);
+  phase('dedupe');
+  return { ...deduped, rejects, header, rowCount };
 }
 
 /** Rejected rows with their original cells and a `reason` column. */

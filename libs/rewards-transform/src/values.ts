@@ -92,29 +92,31 @@ const digit = (text: string, at: number): number => {
 };
 
 /**
- * The common shapes, `2024-03-31T02:30:00Z`, `...:00.123Z`, `...:00+01:00`, read from character codes without
- * a regular expression or a Date object: a million timestamps per column made the general path a hot spot.
- * Anything else (spaces, other shapes, invalid values) answers undefined and takes the general path.
+ * The common shapes, `2024-03-31T02:30:00Z`, `...:00.123Z`, `...:00+01:00`, read from character codes of
+ * `text[start, end)` without a regular expression, a substring or a Date object: a million timestamps per column
+ * made the general path a hot spot. Anything else (spaces, other shapes, invalid values) answers undefined and
+ * takes the general path, which explains.
  */
-function fastInstant(value: string): number | undefined {
-  const length = value.length;
-  if (length < 20 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45 || value.charCodeAt(10) !== 84 || value.charCodeAt(13) !== 58 || value.charCodeAt(16) !== 58) {
+export function fastInstant(text: string, start = 0, end = text.length): number | undefined {
+  if (end - start < 20) return undefined;
+  const at0 = start;
+  if (text.charCodeAt(at0 + 4) !== 45 || text.charCodeAt(at0 + 7) !== 45 || text.charCodeAt(at0 + 10) !== 84 || text.charCodeAt(at0 + 13) !== 58 || text.charCodeAt(at0 + 16) !== 58) {
     return undefined;
   }
-  const year = digit(value, 0) * 1000 + digit(value, 1) * 100 + digit(value, 2) * 10 + digit(value, 3);
-  const month = digit(value, 5) * 10 + digit(value, 6);
-  const day = digit(value, 8) * 10 + digit(value, 9);
-  const hour = digit(value, 11) * 10 + digit(value, 12);
-  const minute = digit(value, 14) * 10 + digit(value, 15);
-  const second = digit(value, 17) * 10 + digit(value, 18);
+  const year = digit(text, at0) * 1000 + digit(text, at0 + 1) * 100 + digit(text, at0 + 2) * 10 + digit(text, at0 + 3);
+  const month = digit(text, at0 + 5) * 10 + digit(text, at0 + 6);
+  const day = digit(text, at0 + 8) * 10 + digit(text, at0 + 9);
+  const hour = digit(text, at0 + 11) * 10 + digit(text, at0 + 12);
+  const minute = digit(text, at0 + 14) * 10 + digit(text, at0 + 15);
+  const second = digit(text, at0 + 17) * 10 + digit(text, at0 + 18);
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
-  let at = 19;
+  let at = at0 + 19;
   let millis = 0;
-  if (value.charCodeAt(at) === 46) {
+  if (text.charCodeAt(at) === 46) {
     at += 1;
     let scale = 100;
-    while (at < length) {
-      const d = digit(value, at);
+    while (at < end) {
+      const d = digit(text, at);
       if (d < 0) break;
       millis += d * scale;
       scale /= 10;
@@ -123,42 +125,58 @@ function fastInstant(value: string): number | undefined {
     millis = Math.floor(millis);
   }
   let offsetMinutes = 0;
-  const sign = value.charCodeAt(at);
-  if (sign === 90 && at === length - 1) {
+  const sign = text.charCodeAt(at);
+  if (sign === 90 && at === end - 1) {
     offsetMinutes = 0;
-  } else if ((sign === 43 || sign === 45) && at + 6 === length && value.charCodeAt(at + 3) === 58) {
-    const hours = digit(value, at + 1) * 10 + digit(value, at + 2);
-    const minutes = digit(value, at + 4) * 10 + digit(value, at + 5);
+  } else if ((sign === 43 || sign === 45) && at + 6 === end && text.charCodeAt(at + 3) === 58) {
+    const hours = digit(text, at + 1) * 10 + digit(text, at + 2);
+    const minutes = digit(text, at + 4) * 10 + digit(text, at + 5);
     if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59) return undefined;
     offsetMinutes = (sign === 43 ? 1 : -1) * (hours * 60 + minutes);
   } else {
     return undefined;
   }
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  // Date.UTC rolls 2024-02-30 over to March: such a date is invalid, so let the general path reject it.
-  if (new Date(ms).getUTCDate() !== day) return undefined;
-  return ms - offsetMinutes * 60_000;
+  const ms = utcMillis(year, month, day, hour, minute, second, millis);
+  return ms === undefined ? undefined : ms - offsetMinutes * 60_000;
 }
 
 /**
- * The common shape of a number cell, `-?digits(.digits)?` with no spaces, as a count of 10^-scale units,
- * read from character codes (no regex, no substrings). Anything else, or more decimals than `scale` allows,
- * or more than 15 significant digits, answers undefined and takes the general path, which explains.
+ * Date.UTC without the Date: days from the civil date (Howard Hinnant's algorithm). Answers undefined for a day
+ * the month does not have (2024-02-30), which the general path then rejects.
  */
-function fastScaled(value: string, scale: number): number | undefined {
-  const length = value.length;
-  if (length === 0 || length > 17) return undefined;
-  let at = 0;
+function utcMillis(year: number, month: number, day: number, hour: number, minute: number, second: number, millis: number): number | undefined {
+  if (day > 28) {
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const monthDays = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+    if (day > monthDays) return undefined;
+  }
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  const days = era * 146_097 + dayOfEra - 719_468;
+  return days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis;
+}
+
+/**
+ * The common shape of a number cell, `-?digits(.digits)?` with no spaces, in `text[start, end)`, as a count of
+ * 10^-scale units, read from character codes (no regex, no substrings). Anything else, or more decimals than
+ * `scale` allows, or more than 15 significant digits, answers undefined and takes the general path, which explains.
+ */
+export function fastScaled(text: string, scale: number, start = 0, end = text.length): number | undefined {
+  if (end === start || end - start > 17) return undefined;
+  let at = start;
   let negative = false;
-  if (value.charCodeAt(0) === 45) {
+  if (text.charCodeAt(at) === 45) {
     negative = true;
-    at = 1;
+    at += 1;
   }
   let units = 0;
   let digits = 0;
   let decimals = -1;
-  for (; at < length; at += 1) {
-    const code = value.charCodeAt(at);
+  for (; at < end; at += 1) {
+    const code = text.charCodeAt(at);
     if (code === 46) {
       if (decimals >= 0 || digits === 0) return undefined;
       decimals = 0;
@@ -173,7 +191,9 @@ function fastScaled(value: string, scale: number): number | undefined {
   if (digits === 0 || decimals === 0 || digits > 15) return undefined;
   const places = decimals < 0 ? 0 : decimals;
   if (places > scale) return undefined;
-  const scaled = units * 10 ** (scale - places);
+  const scaled = units * POWERS_OF_TEN[scale - places];
   if (!Number.isSafeInteger(scaled)) return undefined;
   return negative ? -scaled : scaled;
 }
+
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
