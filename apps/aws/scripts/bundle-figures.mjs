@@ -20,8 +20,11 @@ try {
     execFileSync('unzip', ['-q', join(out, zip), '-d', dir]);
     const bundle = join(dir, 'src', 'handlers', readdirSync(join(dir, 'src', 'handlers')).find((name) => name.endsWith('.js')));
     const times = Array.from({ length: 5 }, () => {
-      const run = spawnSync(process.execPath, ['-e', `const t = performance.now(); require(${JSON.stringify(bundle)}); console.log(performance.now() - t)`], { encoding: 'utf8' });
-      return Number(run.stdout.trim());
+      const run = spawnSync(process.execPath, ['-e', `const t = performance.now(); require(${JSON.stringify(bundle)}); process.stdout.write(String(performance.now() - t))`], { encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`Requiring ${zip}'s bundle failed:\n${run.stderr}`);
+      const millis = Number(run.stdout.trim());
+      if (Number.isNaN(millis)) throw new Error(`No time from requiring ${zip}'s bundle; it printed:\n${run.stdout}`);
+      return millis;
     }).sort((a, b) => a - b);
     console.log(`${zip.replace('.zip', '').padEnd(13)} | ${(statSync(join(out, zip)).size / 1024).toFixed(0).padStart(6)} | ${times[2].toFixed(0).padStart(5)}`);
   }

@@ -232,22 +232,35 @@ function writeValidity(body: BodyWriter, values: Float64Array | readonly unknown
   const byteLength = (length + 7) >> 3;
   const at = body.reserve(byteLength);
   const bytes = body.bytes;
-  bytes.fill(0, at, at + byteLength);
-  let nulls = 0;
+  let present = 0;
+  // A byte of eight bits at a time: a read-modify-write per bit was a hot spot at a million rows.
   if (values instanceof Float64Array) {
-    for (let i = 0; i < length; i += 1) {
-      if (values[i] === values[i]) bytes[at + (i >> 3)] |= 1 << (i & 7);
-      else nulls += 1;
+    for (let i = 0; i < length; i += 8) {
+      let bits = 0;
+      const end = Math.min(8, length - i);
+      for (let b = 0; b < end; b += 1) if (values[i + b] === values[i + b]) bits |= 1 << b;
+      bytes[at + (i >> 3)] = bits;
+      present += BIT_COUNT[bits];
     }
   } else {
-    for (let i = 0; i < length; i += 1) {
-      if (values[i] !== null && values[i] !== undefined) bytes[at + (i >> 3)] |= 1 << (i & 7);
-      else nulls += 1;
+    for (let i = 0; i < length; i += 8) {
+      let bits = 0;
+      const end = Math.min(8, length - i);
+      for (let b = 0; b < end; b += 1) if (values[i + b] !== null && values[i + b] !== undefined) bits |= 1 << b;
+      bytes[at + (i >> 3)] = bits;
+      present += BIT_COUNT[bits];
     }
   }
+  const nulls = length - present;
   body.commit(at, nulls === 0 ? 0 : byteLength);
   return nulls;
 }
+
+const BIT_COUNT = Uint8Array.from({ length: 256 }, (_, byte) => {
+  let count = 0;
+  for (let bits = byte; bits; bits >>= 1) count += bits & 1;
+  return count;
+});
 
 const TWO_32 = 2 ** 32;
 

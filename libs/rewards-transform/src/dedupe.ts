@@ -1,10 +1,11 @@
+import { KeyIndex, type KeyLookup } from './key-index';
 import { takeRows, type Table } from './table';
 
 export interface DedupeResult {
   table: Table;
   duplicatesRemoved: number;
-  /** Each key's row in `table`: built anyway, and a ready hash index for a join on the key. */
-  rowOfKey: Map<string | null, number>;
+  /** Each key's row in `table`: a ready hash index for a join on the key (built on first use if rows moved). */
+  index(): KeyLookup;
 }
 
 /**
@@ -14,14 +15,30 @@ export interface DedupeResult {
 export function dedupeLatest(table: Table, keyColumn: string, versionColumn?: string): DedupeResult {
   const keys = table.columns[keyColumn] as (string | null)[];
   const versions = versionColumn ? (table.columns[versionColumn] as Float64Array) : undefined;
-  const winner = new Map<string | null, number>();
-  for (let i = 0; i < table.length; i += 1) {
-    const current = winner.get(keys[i]);
-    if (current === undefined || !versions || !(versions[i] < versions[current])) winner.set(keys[i], i);
+  const index = new KeyIndex(keys, table.length);
+  const winning = new Uint8Array(table.length);
+  let duplicates = 0;
+  for (let row = 0; row < table.length; row += 1) {
+    const earlier = index.insertOrFind(row);
+    if (earlier < 0) {
+      winning[row] = 1;
+      continue;
+    }
+    duplicates += 1;
+    if (!versions || !(versions[row] < versions[earlier])) {
+      index.replaceFound(row);
+      winning[earlier] = 0;
+      winning[row] = 1;
+    }
   }
-  if (winner.size === table.length) return { table, duplicatesRemoved: 0, rowOfKey: winner };
-  const kept = Int32Array.from(winner.values()).sort();
-  // Same keys, new positions: updating in place is cheaper than a second map.
-  for (let row = 0; row < kept.length; row += 1) winner.set(keys[kept[row]], row);
-  return { table: takeRows(table, kept), duplicatesRemoved: table.length - kept.length, rowOfKey: winner };
+  if (duplicates === 0) return { table, duplicatesRemoved: 0, index: () => index };
+  const kept = new Int32Array(table.length - duplicates);
+  for (let row = 0, k = 0; row < table.length; row += 1) if (winning[row]) kept[k++] = row;
+  const deduped = takeRows(table, kept);
+  let keptIndex: KeyIndex | undefined;
+  return {
+    table: deduped,
+    duplicatesRemoved: duplicates,
+    index: () => (keptIndex ??= KeyIndex.of(deduped.columns[keyColumn] as (string | null)[])),
+  };
 }

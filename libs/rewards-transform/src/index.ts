@@ -1,11 +1,14 @@
 export { transformRun, rejectsToCsv, type TransformInput, type TransformOutput, type TransformPhase } from './transform-run';
 export { parseCsv, formatCsv, csvCell, CsvFormatError, type CsvColumns } from './csv';
 export { cleanTransactions, cleanRewards } from './clean-datasets';
-export { cleanRaw, type FieldRule, type RejectedRow, type CleaningResult } from './raw-cleaning';
+export { cleanRaw, type FieldRule, type FastShape, type RejectedRow, type CleaningResult } from './raw-cleaning';
+export { cleanRawCsv, type RawCsvCleaningResult } from './raw-csv-reader';
 export { dedupeLatest, type DedupeResult } from './dedupe';
+export { KeyIndex, type KeyLookup } from './key-index';
 export { buildRewardFacts, type RewardFactsResult } from './reward-facts';
 export { merchantCategory } from './merchant-category';
 export { tableToParquet, type ParquetCompression } from './parquet-output';
+export { tableToArrowIpc, IpcArena } from './arrow-ipc';
 export { nullRates, countReasons, type QualityReport, type DatasetQuality } from './quality-report';
 export { RawInputError } from './transform-errors';
 export { takeRows, concatTables, rowAt, tableRows, type Table, type Column, type ColumnSpec, type ColumnKind } from './table';

@@ -63,47 +63,88 @@ export function cleanRawCsv(dataset: string, text: string, rules: readonly Field
 
   let capacity = estimateRows(input, position);
   let out = rules.map((rule) => emptyColumn(rule.target, capacity));
-  const values: CellValue[] = new Array(ruleCount);
   const rejects: RejectedRow[] = [];
   let kept = 0;
   let rowCount = 0;
+  // Cells are typed straight into row `kept` of the output columns (no value boxed on the way); a rejected row
+  // is simply overwritten by the next. Stamps say which rules got a cell, and which found a problem, in this row.
+  let stamp = 0;
+  const cellStamp = new Int32Array(ruleCount).fill(-1);
+  const problemStamp = new Int32Array(ruleCount).fill(-1);
+  const problems: string[] = new Array<string>(ruleCount).fill('');
+  let rowHasProblem = false;
 
-  const readCell = (f: number, start: number, end: number): CellValue => {
-    if (start === end) return emptyValues[f];
-    const interner = interners[f];
-    switch (shapes[f]) {
-      case Shape.Text:
-        if (plainEdges(input, start, end)) return (interner as RangeInterner).intern(input, start, end);
-        break;
-      case Shape.UpperText:
-        if (plainEdges(input, start, end) && noLowerCase(input, start, end)) return (interner as RangeInterner).intern(input, start, end);
-        break;
-      case Shape.Currency:
-        if (end - start === 3 && upperLetter(input, start) && upperLetter(input, start + 1) && upperLetter(input, start + 2)) {
-          return (interner as RangeInterner).intern(input, start, end);
-        }
-        break;
-      case Shape.Scaled: {
-        const value = fastScaled(input, scales[f], start, end);
-        if (value !== undefined && !(nonNegative[f] && value < 0)) return value;
-        break;
-      }
-      case Shape.Instant: {
-        const value = fastInstant(input, start, end);
-        if (value !== undefined) return value;
-        break;
-      }
-      case Shape.Boolean:
-        if (end - start === 4 && input.startsWith('true', start)) return true;
-        if (end - start === 5 && input.startsWith('false', start)) return false;
-        break;
-    }
-    return parseCell(f, input.slice(start, end));
+  const put = (f: number, value: CellValue): void => {
+    const column = out[f];
+    if (value === null) {
+      if (!nullable[f]) {
+        problems[f] = `missing ${rules[f].source}`;
+        problemStamp[f] = stamp;
+        rowHasProblem = true;
+      } else if (column instanceof Float64Array) column[kept] = Number.NaN;
+      else (column as unknown[])[kept] = null;
+    } else if (typeof value === 'object') {
+      problems[f] = value.problem;
+      problemStamp[f] = stamp;
+      rowHasProblem = true;
+    } else if (column instanceof Float64Array) column[kept] = value as number;
+    else (column as unknown[])[kept] = value;
   };
   const parseCell = (f: number, raw: string): CellValue => {
     const value = rules[f].parse(raw, rules[f].source);
     const interner = interners[f];
     return typeof value === 'string' && interner ? interner.intern(value, 0, value.length) : value;
+  };
+  const readCell = (f: number, start: number, end: number): void => {
+    cellStamp[f] = stamp;
+    if (start === end) return put(f, emptyValues[f]);
+    switch (shapes[f]) {
+      case Shape.Text:
+        if (plainEdges(input, start, end)) {
+          (out[f] as unknown[])[kept] = (interners[f] as RangeInterner).intern(input, start, end);
+          return;
+        }
+        break;
+      case Shape.UpperText:
+        if (plainEdges(input, start, end) && noLowerCase(input, start, end)) {
+          (out[f] as unknown[])[kept] = (interners[f] as RangeInterner).intern(input, start, end);
+          return;
+        }
+        break;
+      case Shape.Currency:
+        if (end - start === 3 && upperLetter(input, start) && upperLetter(input, start + 1) && upperLetter(input, start + 2)) {
+          (out[f] as unknown[])[kept] = (interners[f] as RangeInterner).intern(input, start, end);
+          return;
+        }
+        break;
+      case Shape.Scaled: {
+        const value = fastScaled(input, scales[f], start, end);
+        if (value !== undefined && !(nonNegative[f] && value < 0)) {
+          (out[f] as Float64Array)[kept] = value;
+          return;
+        }
+        break;
+      }
+      case Shape.Instant: {
+        const value = fastInstant(input, start, end);
+        if (value !== undefined) {
+          (out[f] as Float64Array)[kept] = value;
+          return;
+        }
+        break;
+      }
+      case Shape.Boolean:
+        if (end - start === 4 && sameChars('true', input, start)) {
+          (out[f] as unknown[])[kept] = true;
+          return;
+        }
+        if (end - start === 5 && sameChars('false', input, start)) {
+          (out[f] as unknown[])[kept] = false;
+          return;
+        }
+        break;
+    }
+    put(f, parseCell(f, input.slice(start, end)));
   };
 
   while (position < length) {
@@ -113,16 +154,24 @@ export function cleanRawCsv(dataset: string, text: string, rules: readonly Field
       position += lead === 13 && input.charCodeAt(position + 1) === 10 ? 2 : 1;
       continue;
     }
+    if (kept === capacity) {
+      capacity *= 2;
+      out = out.map((column, f) => grow(column, rules[f], capacity));
+    }
     const rowStart = position;
     rowCount += 1;
-    for (let f = 0; f < ruleCount; f += 1) values[f] = emptyValues[f];
+    stamp += 1;
+    rowHasProblem = false;
     let column = 0;
     let emptyFirstCell = false;
     for (;;) {
       const f = column < columnCount ? ruleAtColumn[column] : -1;
       if (input.charCodeAt(position) === 34 /* " */) {
         const quoted = readQuotedCell(input, position);
-        if (f >= 0) values[f] = parseCell(f, quoted.value);
+        if (f >= 0) {
+          cellStamp[f] = stamp;
+          put(f, parseCell(f, quoted.value));
+        }
         if (column === 0) emptyFirstCell = quoted.value === '';
         position = quoted.end;
       } else {
@@ -132,7 +181,7 @@ export function cleanRawCsv(dataset: string, text: string, rules: readonly Field
           if (code === 44 || code === 10 || code === 13) break;
           end += 1;
         }
-        if (f >= 0) values[f] = readCell(f, position, end);
+        if (f >= 0) readCell(f, position, end);
         position = end;
       }
       const next = input.charCodeAt(position);
@@ -153,29 +202,17 @@ export function cleanRawCsv(dataset: string, text: string, rules: readonly Field
       rowCount -= 1;
       continue;
     }
+    // Rules whose column the file lacks, or the row is too short for, read the empty text.
+    for (let f = 0; f < ruleCount; f += 1) if (cellStamp[f] !== stamp) put(f, emptyValues[f]);
 
-    let reasons: string[] | undefined;
-    for (let f = 0; f < ruleCount; f += 1) {
-      const value = values[f];
-      if (value !== null && typeof value === 'object') (reasons ??= []).push(value.problem);
-      else if (value === null && !nullable[f]) (reasons ??= []).push(`missing ${rules[f].source}`);
-    }
-    if (reasons) {
+    if (rowHasProblem) {
+      const reasons: string[] = [];
+      for (let f = 0; f < ruleCount; f += 1) if (problemStamp[f] === stamp) reasons.push(problems[f]);
       const cells = readCsvRecord(input, rowStart).cells;
       const row: Record<string, string> = {};
       header.forEach((name, c) => (row[name] = c < cells.length ? cells[c] : ''));
       rejects.push({ row, reason: [...new Set(reasons)].join('; ') });
       continue;
-    }
-    if (kept === capacity) {
-      capacity *= 2;
-      out = out.map((column, f) => grow(column, rules[f], capacity));
-    }
-    for (let f = 0; f < ruleCount; f += 1) {
-      const value = values[f];
-      const column = out[f];
-      if (column instanceof Float64Array) column[kept] = value === null ? Number.NaN : (value as number);
-      else (column as unknown[])[kept] = value;
     }
     kept += 1;
   }
@@ -212,11 +249,18 @@ function shapeOf(rule: FieldRule): Shape {
   }
 }
 
-/** Rows are at most the line breaks + 1 (quoted line breaks only make it an overestimate). */
+/** Rows to make room for: the rest of the text over the mean length of its first lines, with a margin. */
 function estimateRows(input: string, from: number): number {
-  let rows = 1;
-  for (let at = input.indexOf('\n', from); at >= 0; at = input.indexOf('\n', at + 1)) rows += 1;
-  return rows;
+  let at = from;
+  let lines = 0;
+  while (lines < 1000) {
+    const next = input.indexOf('\n', at);
+    if (next < 0) break;
+    at = next + 1;
+    lines += 1;
+  }
+  if (lines < 1000) return lines + 1;
+  return Math.ceil(((input.length - from) / (at - from)) * lines * 1.05) + 16;
 }
 
 function grow(column: Column, rule: FieldRule, capacity: number): Column {
@@ -272,7 +316,7 @@ export class RangeInterner {
     for (;;) {
       const found = this.slots[slot];
       if (found === undefined) break;
-      if (found.length === length && text.startsWith(found, start)) return found;
+      if (found.length === length && sameChars(found, text, start)) return found;
       slot = (slot + 1) & this.mask;
     }
     if (this.size >= this.limit) {
@@ -299,6 +343,12 @@ export class RangeInterner {
       this.slots[slot] = value;
     }
   }
+}
+
+/** `text.startsWith(value, start)`, which as a builtin call cost more than the comparison itself. */
+function sameChars(value: string, text: string, start: number): boolean {
+  for (let i = 0; i < value.length; i += 1) if (value.charCodeAt(i) !== text.charCodeAt(start + i)) return false;
+  return true;
 }
 
 function hashRange(text: string, start: number, end: number): number {

@@ -1,4 +1,5 @@
 import { MONEY_SCALE, PLU_SCALE, RATE_SCALE, REWARD_FACTS_SCHEMA } from './curated-schemas';
+import { KeyIndex, type KeyLookup } from './key-index';
 import type { Column, Table } from './table';
 
 export interface RewardFactsResult {
@@ -15,11 +16,11 @@ const REJECTED = /rejected/i;
  * columns. A hash index on the transactions makes the join one pass over each side. Pass every curated
  * transaction known, not only this run's, so a reward whose transaction arrived earlier still joins.
  * Never writes NaN or Infinity: a value that cannot be computed is null, and plu_price_note says why.
- * `transactionRowOfId` is the index if the caller has one already (de-duplication builds it); it must map each
+ * `transactionRows` is the index if the caller has one already (de-duplication builds it); it must map each
  * transaction_id to its row in `transactions`.
  */
-export function buildRewardFacts(rewards: Table, transactions: Table, transactionRowOfId?: ReadonlyMap<string | null, number>): RewardFactsResult {
-  const index = transactionRowOfId ?? indexTransactions(transactions);
+export function buildRewardFacts(rewards: Table, transactions: Table, transactionRows?: KeyLookup): RewardFactsResult {
+  const index = transactionRows ?? KeyIndex.of(transactions.columns['transaction_id'] as string[]);
 
   const txDescription = transactions.columns['description'] as (string | null)[];
   const txCategory = transactions.columns['merchant_category'] as string[];
@@ -57,8 +58,8 @@ export function buildRewardFacts(rewards: Table, transactions: Table, transactio
 
   for (let i = 0; i < n; i += 1) {
     const ref = referenceId[i];
-    const j = ref === null ? undefined : index.get(ref);
-    const found = j !== undefined;
+    const j = ref === null ? -1 : index.rowOf(ref);
+    const found = j >= 0;
     hasTransaction[i] = found;
     if (found) {
       merchant[i] = txDescription[j];
@@ -131,9 +132,3 @@ export function buildRewardFacts(rewards: Table, transactions: Table, transactio
   return { table: { length: n, columns }, withoutTransaction, pluPriceNullByNote: nullByNote };
 }
 
-function indexTransactions(transactions: Table): Map<string | null, number> {
-  const ids = transactions.columns['transaction_id'] as string[];
-  const index = new Map<string | null, number>();
-  for (let row = 0; row < transactions.length; row += 1) index.set(ids[row], row);
-  return index;
-}

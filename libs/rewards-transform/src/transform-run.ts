@@ -48,9 +48,9 @@ export function transformRun(input: TransformInput): TransformOutput {
     mark = now;
   };
 
-  const { rowOfKey: transactionRows, ...transactions } = readAndDedupe(input.transactionsCsv, cleanTransactions, 'transaction_id', undefined, phase);
-  const { rowOfKey: _rewardRows, ...rewards } = readAndDedupe(input.rewardsCsv, cleanRewards, 'reward_id', 'updated_at', phase);
-  const facts = joinFacts(rewards.table, transactions.table, transactionRows, input.knownTransactions, phase);
+  const transactions = readAndDedupe(input.transactionsCsv, cleanTransactions, 'transaction_id', undefined, phase);
+  const rewards = readAndDedupe(input.rewardsCsv, cleanRewards, 'reward_id', 'updated_at', phase);
+  const facts = joinFacts(rewards.table, transactions, input.knownTransactions, phase);
 
   const compression = input.compression ?? 'snappy';
   // One arena for the three writes, the largest first, so it grows once.
@@ -98,23 +98,19 @@ export function transformRun(input: TransformInput): TransformOutput {
   };
 }
 
-/**
- * The join, in a helper so the million-entry hash indexes are garbage before the Parquet phase: a large live
- * Map made every full collection during the writes several times slower.
- */
+/** Rewards left-joined to this run's transactions and, when given, those of earlier runs. */
 function joinFacts(
   rewards: Table,
-  transactions: Table,
-  transactionRows: Map<string | null, number>,
+  transactions: DedupeResult,
   knownTransactions: Table | undefined,
   phase: (name: TransformPhase) => void,
 ): RewardFactsResult {
-  let joinable = { table: transactions, rowOfKey: transactionRows };
+  let joinable = transactions;
   if (knownTransactions) {
-    joinable = dedupeLatest(concatTables(knownTransactions, transactions), 'transaction_id');
+    joinable = dedupeLatest(concatTables(knownTransactions, transactions.table), 'transaction_id');
     phase('dedupe');
   }
-  const facts = buildRewardFacts(rewards, joinable.table, joinable.rowOfKey);
+  const facts = buildRewardFacts(rewards, joinable.table, joinable.index());
   phase('join');
   return facts;
 }
