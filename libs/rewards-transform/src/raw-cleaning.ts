@@ -96,7 +96,7 @@ export function cleanRaw(dataset: string, csv: CsvColumns, rules: readonly Field
  * merchants), so a million rows hold a handful of strings rather than a million copies. Gives up on
  * high-cardinality columns (ids) after 50,000 distinct values.
  */
-export function stringInterner(limit = 50_000): (value: string) => string {
+function stringInterner(limit = 50_000): (value: string) => string {
   let seen: Map<string, string> | undefined = new Map();
   return (value) => {
     if (!seen) return value;
