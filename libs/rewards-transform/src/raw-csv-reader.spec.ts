@@ -94,6 +94,19 @@ describe('cleanRawCsv (CSV text straight to typed columns)', () => {
     expect(() => cleanRawCsv('t', 'id,amount,date,currency\n"t-1,1,2024-01-01T00:00:00Z,GBP\n', TRANSACTION_RULES, [])).toThrow('Unterminated quoted cell');
   });
 
+  it('takes the general road, with the same answers, when two rules read one column', () => {
+    const spec = (name: string) => ({ name, kind: 'string' as const, nullable: false, description: '' });
+    const rules: FieldRule[] = [
+      { source: 'type', target: spec('type_as_given'), parse: (raw) => raw.trim() || null, fast: { shape: 'text' } },
+      { source: 'type', target: spec('type_upper'), parse: (raw) => raw.trim().toUpperCase() || null, fast: { shape: 'upper-text' } },
+    ];
+    const result = expectSameAsGeneralRoad('type\nrefund\n PURCHASE\n\n""\n', rules, ['type']);
+    expect(tableRows(result.table)).toEqual([
+      { type_as_given: 'refund', type_upper: 'REFUND' },
+      { type_as_given: 'PURCHASE', type_upper: 'PURCHASE' },
+    ]);
+  });
+
   it('handles an empty file and a header-only file', () => {
     expect(cleanRawCsv('t', 'id,amount,date,currency\n', TRANSACTION_RULES, REQUIRED_TRANSACTION_COLUMNS).table.length).toBe(0);
     expect(cleanRawCsv('t', '', TRANSACTION_RULES, []).rowCount).toBe(0);
