@@ -73,8 +73,9 @@ export function tableToArrowIpc(table: Table, schema: readonly ColumnSpec[], are
   arena.ensure(end + 8, end);
   const bytes = arena.bytes;
   // End of stream: continuation marker, then a zero length.
-  new DataView(bytes.buffer, bytes.byteOffset + end, 8).setInt32(0, -1, true);
-  new DataView(bytes.buffer, bytes.byteOffset + end, 8).setInt32(4, 0, true);
+  const endOfStream = new DataView(bytes.buffer, bytes.byteOffset + end, 8);
+  endOfStream.setInt32(0, -1, true);
+  endOfStream.setInt32(4, 0, true);
   if (headLength <= HEAD_ROOM) {
     let at = HEAD_ROOM - headLength;
     const start = at;

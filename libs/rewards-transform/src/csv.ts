@@ -12,54 +12,32 @@ export interface CsvColumns {
  */
 export function parseCsv(text: string): CsvColumns {
   const input = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const length = input.length;
-  let position = 0;
   let header: string[] | undefined;
   let columns: string[][] = [];
-  let row: string[] = [];
   let rowCount = 0;
-
-  const endRow = () => {
+  for (let position = 0; position < input.length; ) {
+    const { cells, next } = readCsvRecord(input, position);
+    position = next;
     if (!header) {
-      header = row.map((name) => name.trim());
+      header = cells.map((name) => name.trim());
       columns = header.map(() => []);
-    } else if (!(row.length === 1 && row[0] === '')) {
-      for (let c = 0; c < columns.length; c += 1) columns[c].push(c < row.length ? row[c] : '');
+    } else if (!(cells.length === 1 && cells[0] === '')) {
+      for (let c = 0; c < columns.length; c += 1) columns[c].push(c < cells.length ? cells[c] : '');
       rowCount += 1;
     }
-    row = [];
-  };
-
-  while (position < length) {
-    let cell: string;
-    if (input.charCodeAt(position) === 34 /* " */) {
-      const quoted = readQuotedCell(input, position);
-      cell = quoted.value;
-      position = quoted.end;
-    } else {
-      let end = position;
-      while (end < length) {
-        const code = input.charCodeAt(end);
-        if (code === 44 || code === 10 || code === 13) break;
-        end += 1;
-      }
-      cell = input.slice(position, end);
-      position = end;
-    }
-    row.push(cell);
-    const next = input.charCodeAt(position);
-    if (next === 44) {
-      position += 1;
-      if (position === length) row.push('');
-    } else if (next === 13 || next === 10) {
-      position += next === 13 && input.charCodeAt(position + 1) === 10 ? 2 : 1;
-      endRow();
-    } else if (position < length) {
-      throw new CsvFormatError(`Unexpected character after a quoted cell at character ${position}.`);
-    }
   }
-  if (row.length > 0) endRow();
   return { header: header ?? [], columns, rowCount };
+}
+
+/** Where the unquoted cell starting at `start` ends: at the next comma, line break or the end of the text. */
+export function unquotedCellEnd(input: string, start: number): number {
+  let end = start;
+  while (end < input.length) {
+    const code = input.charCodeAt(end);
+    if (code === 44 || code === 10 || code === 13) break;
+    end += 1;
+  }
+  return end;
 }
 
 /**
@@ -76,12 +54,7 @@ export function readCsvRecord(input: string, start: number): { cells: string[]; 
       cells.push(quoted.value);
       position = quoted.end;
     } else {
-      let end = position;
-      while (end < length) {
-        const code = input.charCodeAt(end);
-        if (code === 44 || code === 10 || code === 13) break;
-        end += 1;
-      }
+      const end = unquotedCellEnd(input, position);
       cells.push(input.slice(position, end));
       position = end;
     }

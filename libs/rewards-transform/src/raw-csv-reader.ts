@@ -1,4 +1,4 @@
-import { CsvFormatError, parseCsv, readCsvRecord, readQuotedCell } from './csv';
+import { CsvFormatError, parseCsv, readCsvRecord, readQuotedCell, unquotedCellEnd } from './csv';
 import { cleanRaw, type CleaningResult, type FieldRule, type RejectedRow } from './raw-cleaning';
 import { emptyColumn, type Column } from './table';
 import { RawInputError } from './transform-errors';
@@ -175,12 +175,7 @@ export function cleanRawCsv(dataset: string, text: string, rules: readonly Field
         if (column === 0) emptyFirstCell = quoted.value === '';
         position = quoted.end;
       } else {
-        let end = position;
-        while (end < length) {
-          const code = input.charCodeAt(end);
-          if (code === 44 || code === 10 || code === 13) break;
-          end += 1;
-        }
+        const end = unquotedCellEnd(input, position);
         if (f >= 0) readCell(f, position, end);
         position = end;
       }

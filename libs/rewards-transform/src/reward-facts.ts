@@ -131,4 +131,3 @@ export function buildRewardFacts(rewards: Table, transactions: Table, transactio
   for (const spec of REWARD_FACTS_SCHEMA) columns[spec.name] = derived[spec.name] ?? rewards.columns[spec.name];
   return { table: { length: n, columns }, withoutTransaction, pluPriceNullByNote: nullByNote };
 }
-

@@ -99,18 +99,17 @@ const digit = (text: string, at: number): number => {
  */
 export function fastInstant(text: string, start = 0, end = text.length): number | undefined {
   if (end - start < 20) return undefined;
-  const at0 = start;
-  if (text.charCodeAt(at0 + 4) !== 45 || text.charCodeAt(at0 + 7) !== 45 || text.charCodeAt(at0 + 10) !== 84 || text.charCodeAt(at0 + 13) !== 58 || text.charCodeAt(at0 + 16) !== 58) {
+  if (text.charCodeAt(start + 4) !== 45 || text.charCodeAt(start + 7) !== 45 || text.charCodeAt(start + 10) !== 84 || text.charCodeAt(start + 13) !== 58 || text.charCodeAt(start + 16) !== 58) {
     return undefined;
   }
-  const year = digit(text, at0) * 1000 + digit(text, at0 + 1) * 100 + digit(text, at0 + 2) * 10 + digit(text, at0 + 3);
-  const month = digit(text, at0 + 5) * 10 + digit(text, at0 + 6);
-  const day = digit(text, at0 + 8) * 10 + digit(text, at0 + 9);
-  const hour = digit(text, at0 + 11) * 10 + digit(text, at0 + 12);
-  const minute = digit(text, at0 + 14) * 10 + digit(text, at0 + 15);
-  const second = digit(text, at0 + 17) * 10 + digit(text, at0 + 18);
+  const year = digit(text, start) * 1000 + digit(text, start + 1) * 100 + digit(text, start + 2) * 10 + digit(text, start + 3);
+  const month = digit(text, start + 5) * 10 + digit(text, start + 6);
+  const day = digit(text, start + 8) * 10 + digit(text, start + 9);
+  const hour = digit(text, start + 11) * 10 + digit(text, start + 12);
+  const minute = digit(text, start + 14) * 10 + digit(text, start + 15);
+  const second = digit(text, start + 17) * 10 + digit(text, start + 18);
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
-  let at = at0 + 19;
+  let at = start + 19;
   let millis = 0;
   if (text.charCodeAt(at) === 46) {
     at += 1;
