@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchTestChromium } from '../test/test-chromium';
 import { fixtureWarehouse } from '../test/fixture-warehouse';
 import { loadDashboardData } from './dashboard-data';
 import { renderDashboardHtml } from './dashboard-html';
@@ -11,22 +11,17 @@ import { renderDashboardHtml } from './dashboard-html';
 /** The part of an SVG element the assertions read (the tests compile without the DOM library). */
 type SvgLike = { getBoundingClientRect(): { width: number }; querySelectorAll(selector: string): { length: number } };
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const OUTPUT = join(__dirname, '..', 'test-output');
 jest.setTimeout(60_000);
 
-// The generated page in real headless Chromium (Debian's, driven by playwright-core).
+// The generated page in real headless Chromium (from npm, driven by playwright-core).
 describe('the dashboard page in Chromium', () => {
   let browser: Browser;
   let dir: string;
   let page: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium), as .ci/run does.`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchTestChromium();
     dir = await mkdtemp(join(tmpdir(), 'dashboard-page-'));
     const db = await fixtureWarehouse(dir);
     const data = await loadDashboardData(async (sql) => (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[]);
@@ -36,7 +31,7 @@ describe('the dashboard page in Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it.each([
