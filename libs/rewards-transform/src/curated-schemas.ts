@@ -89,7 +89,16 @@ export const CURATED_SCHEMAS = {
   reward_facts: REWARD_FACTS_SCHEMA,
 } as const;
 
+/** The warehouse's tables. */
 export type CuratedDataset = keyof typeof CURATED_SCHEMAS;
+
+/**
+ * What the lake holds as curated Parquet (and the catalog lists): the two cleaned datasets. reward_facts is
+ * derived in the warehouse, where the current state of both lives, so no lake file can claim a join the
+ * warehouse contradicts.
+ */
+export const LAKE_DATASETS = ['transactions', 'rewards'] as const;
+export type LakeDataset = (typeof LAKE_DATASETS)[number];
 
 /** Key of each curated dataset: one row per key in the warehouse. */
 export const DATASET_KEYS: Record<CuratedDataset, string> = {

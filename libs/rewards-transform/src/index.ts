@@ -5,7 +5,7 @@ export { cleanRaw, type FieldRule, type FastShape, type RejectedRow, type Cleani
 export { cleanRawCsv, type RawCsvCleaningResult } from './raw-csv-reader';
 export { dedupeLatest, type DedupeResult } from './dedupe';
 export { KeyIndex, type KeyLookup } from './key-index';
-export { buildRewardFacts, type RewardFactsResult } from './reward-facts';
+export { buildRewardFacts, rewardFactsSelectSql, rewardFactsSqlExpressions, rebateRewardScaled, PLU_PRICE_NOTES, type RewardFactsResult, type SqlDialect } from './reward-facts';
 export { merchantCategory } from './merchant-category';
 export { tableToParquet, type ParquetCompression } from './parquet-output';
 export { tableToArrowIpc, IpcArena } from './arrow-ipc';

@@ -14,7 +14,8 @@ export interface DatasetQuality {
 export interface QualityReport {
   transactions: DatasetQuality;
   rewards: DatasetQuality;
-  reward_facts: {
+  /** Only when the transform built the facts itself (`withFacts`); the pipeline derives them in the warehouse. */
+  reward_facts?: {
     rows: number;
     rewardsWithoutTransaction: number;
     pluPriceNullByNote: Record<string, number>;

@@ -1,6 +1,27 @@
-import { MONEY_SCALE, PLU_SCALE, RATE_SCALE, REWARD_FACTS_SCHEMA } from './curated-schemas';
+import { MONEY_SCALE, PLU_SCALE, RATE_SCALE, REWARD_FACTS_SCHEMA, REWARDS_SCHEMA } from './curated-schemas';
 import { KeyIndex, type KeyLookup } from './key-index';
 import type { Column, Table } from './table';
+
+/**
+ * `reward_facts`: each reward left-joined to its card transaction (reference_id = transaction_id) plus the
+ * derived analysis columns. This file is the one definition of every derived column, twice over: the
+ * TypeScript below (`buildRewardFacts`, for in-memory use and as the test oracle) and the SQL beside it
+ * (`rewardFactsSqlExpressions`, which the warehouses run for the keys a load touched). A differential test
+ * proves the two equal, column by column, on DuckDB. Keep them side by side: change one, change the other.
+ *
+ * The definitions:
+ * - reward_amount: fiat_amount_rewarded when the API states it, else transaction_amount * rebate_rate rounded
+ *   to 6 decimals, half away from zero (exact decimal arithmetic on both sides).
+ * - plu_price (double): fiat per PLU at award time; null, with plu_price_note saying why, when plu_amount is
+ *   zero, rebate_rate is missing, a fixed-amount perk (rate 0) states no fiat value, or a rebate has no
+ *   transaction. Perks: fiat_amount_rewarded / plu_amount; rebates: transaction_amount * rebate_rate / plu_amount,
+ *   each operand first converted to a double.
+ * - effective_reward_rate (double): reward_amount / transaction_amount, when the transaction is there and > 0.
+ * - is_rejected: reason contains "rejected", any case.
+ * - reward_month: YYYY-MM of created_at in UTC.
+ */
+
+export type SqlDialect = 'duckdb' | 'redshift';
 
 export interface RewardFactsResult {
   table: Table;
@@ -9,15 +30,43 @@ export interface RewardFactsResult {
   pluPriceNullByNote: Record<string, number>;
 }
 
+export const PLU_PRICE_NOTES = {
+  zeroPlu: 'plu_amount is zero',
+  noRate: 'rebate_rate missing',
+  noFiat: 'fiat_amount_rewarded missing',
+  noTransaction: 'no transaction for a rebate',
+} as const;
+
 const REJECTED = /rejected/i;
+const ROUNDING_DIVISOR = 10 ** (2 + RATE_SCALE - MONEY_SCALE);
+const ROUNDING_DIVISOR_BIG = BigInt(ROUNDING_DIVISOR);
 
 /**
- * Left-joins each reward to its card transaction (reference_id = transaction_id) and derives the analysis
- * columns. A hash index on the transactions makes the join one pass over each side. Pass every curated
- * transaction known, not only this run's, so a reward whose transaction arrived earlier still joins.
+ * transaction_amount (scale 2) * rebate_rate (scale 8) is scale 10; to scale 6, rounded half away from zero,
+ * as SQL's ROUND does on a DECIMAL. Exact: past 2^53 the product is done in BigInt.
+ */
+export function rebateRewardScaled(amountScaled2: number, rateScaled8: number): number {
+  const product = amountScaled2 * rateScaled8;
+  const magnitudeSafe = Math.abs(product);
+  if (magnitudeSafe <= Number.MAX_SAFE_INTEGER) {
+    // % and the division of an exact multiple are exact on doubles; a plain Math.round(p / d) is not near 2^53.
+    const remainder = magnitudeSafe % ROUNDING_DIVISOR;
+    const quotient = (magnitudeSafe - remainder) / ROUNDING_DIVISOR + (remainder * 2 >= ROUNDING_DIVISOR ? 1 : 0);
+    return product < 0 ? -quotient : quotient;
+  }
+  const exact = BigInt(amountScaled2) * BigInt(rateScaled8);
+  const negative = exact < 0n;
+  const magnitude = negative ? -exact : exact;
+  let quotient = magnitude / ROUNDING_DIVISOR_BIG;
+  if ((magnitude % ROUNDING_DIVISOR_BIG) * 2n >= ROUNDING_DIVISOR_BIG) quotient += 1n;
+  return Number(negative ? -quotient : quotient);
+}
+
+/**
+ * Left-joins each reward to its card transaction and derives the analysis columns, in memory. A hash index on
+ * the transactions makes the join one pass over each side. `transactionRows` is the index if the caller has
+ * one already (de-duplication builds it); it must map each transaction_id to its row in `transactions`.
  * Never writes NaN or Infinity: a value that cannot be computed is null, and plu_price_note says why.
- * `transactionRows` is the index if the caller has one already (de-duplication builds it); it must map each
- * transaction_id to its row in `transactions`.
  */
 export function buildRewardFacts(rewards: Table, transactions: Table, transactionRows?: KeyLookup): RewardFactsResult {
   const index = transactionRows ?? KeyIndex.of(transactions.columns['transaction_id'] as string[]);
@@ -51,6 +100,7 @@ export function buildRewardFacts(rewards: Table, transactions: Table, transactio
   const nullByNote: Record<string, number> = {};
   let withoutTransaction = 0;
 
+  // Decimals are scaled integers; a double is the value divided by 10^scale, as a DECIMAL-to-DOUBLE cast gives.
   const moneyUnit = 10 ** MONEY_SCALE;
   const pluUnit = 10 ** PLU_SCALE;
   const rateUnit = 10 ** RATE_SCALE;
@@ -76,30 +126,21 @@ export function buildRewardFacts(rewards: Table, transactions: Table, transactio
       transactionAmount[i] = Number.NaN;
     }
 
-    // reward_amount (scale 6): the fiat value the API states, else the rebate on the transaction amount.
-    // amount (scale 2) * rate (scale 8) is scale 10; dividing by 10^4 lands on scale 6, rounded half up.
     const rate = rebate[i];
     let reward = fiat[i];
-    if (Number.isNaN(reward) && found && !Number.isNaN(rate)) {
-      reward = Math.round((transactionAmount[i] * rate) / 10 ** (2 + RATE_SCALE - MONEY_SCALE));
-    }
+    if (Number.isNaN(reward) && found && !Number.isNaN(rate)) reward = rebateRewardScaled(transactionAmount[i], rate);
     rewardAmount[i] = reward;
 
     let price = Number.NaN;
     let note: string | null = null;
-    const pluValue = plu[i] / pluUnit;
-    if (plu[i] === 0) note = 'plu_amount is zero';
-    else if (Number.isNaN(rate)) note = 'rebate_rate missing';
+    if (plu[i] === 0) note = PLU_PRICE_NOTES.zeroPlu;
+    else if (Number.isNaN(rate)) note = PLU_PRICE_NOTES.noRate;
     else if (rate === 0) {
-      if (Number.isNaN(fiat[i])) note = 'fiat_amount_rewarded missing';
-      else price = fiat[i] / moneyUnit / pluValue;
-    } else if (!found) note = 'no transaction for a rebate';
-    else price = ((transactionAmount[i] / 100) * (rate / rateUnit)) / pluValue;
-    if (note === null && !Number.isFinite(price)) note = 'plu_price not finite';
-    if (note !== null) {
-      price = Number.NaN;
-      nullByNote[note] = (nullByNote[note] ?? 0) + 1;
-    }
+      if (Number.isNaN(fiat[i])) note = PLU_PRICE_NOTES.noFiat;
+      else price = fiat[i] / moneyUnit / (plu[i] / pluUnit);
+    } else if (!found) note = PLU_PRICE_NOTES.noTransaction;
+    else price = ((transactionAmount[i] / 100) * (rate / rateUnit)) / (plu[i] / pluUnit);
+    if (note !== null) nullByNote[note] = (nullByNote[note] ?? 0) + 1;
     pluPrice[i] = price;
     pluPriceNote[i] = note;
 
@@ -107,9 +148,9 @@ export function buildRewardFacts(rewards: Table, transactions: Table, transactio
       found && transactionAmount[i] > 0 && !Number.isNaN(reward) ? reward / moneyUnit / (transactionAmount[i] / 100) : Number.NaN;
     isRejected[i] = reason[i] !== null && REJECTED.test(reason[i] as string);
 
-    const monthStart = Math.floor(created[i] / 86_400_000);
-    let month = monthCache.get(monthStart);
-    if (month === undefined) monthCache.set(monthStart, (month = new Date(created[i]).toISOString().slice(0, 7)));
+    const day = Math.floor(created[i] / 86_400_000);
+    let month = monthCache.get(day);
+    if (month === undefined) monthCache.set(day, (month = new Date(created[i]).toISOString().slice(0, 7)));
     rewardMonth[i] = month;
   }
 
@@ -130,4 +171,62 @@ export function buildRewardFacts(rewards: Table, transactions: Table, transactio
   const columns: Record<string, Column> = {};
   for (const spec of REWARD_FACTS_SCHEMA) columns[spec.name] = derived[spec.name] ?? rewards.columns[spec.name];
   return { table: { length: n, columns }, withoutTransaction, pluPriceNullByNote: nullByNote };
+}
+
+/** The only places the two warehouses' SQL differs for the facts. */
+const FACTS_DIALECT: Record<SqlDialect, { double: string; utcMonth: (column: string) => string }> = {
+  duckdb: { double: 'DOUBLE', utcMonth: (column) => `strftime(timezone('UTC', ${column}), '%Y-%m')` },
+  redshift: { double: 'DOUBLE PRECISION', utcMonth: (column) => `TO_CHAR(CONVERT_TIMEZONE('UTC', ${column}), 'YYYY-MM')` },
+};
+
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/**
+ * Each derived column as a SQL expression over `r` (a rewards row) and `t` (its transaction, all NULL when
+ * absent), keyed by column name. The TypeScript of each is in `buildRewardFacts` above.
+ */
+export function rewardFactsSqlExpressions(dialect: SqlDialect): Record<string, string> {
+  const { double, utcMonth } = FACTS_DIALECT[dialect];
+  const asDouble = (expression: string) => `CAST(${expression} AS ${double})`;
+  const found = 't."transaction_id" IS NOT NULL';
+  // Widened first: DuckDB keeps DECIMAL(18,2) * DECIMAL(12,8) within 18 digits and overflows on large spend.
+  const rewardAmount =
+    `CASE WHEN r."fiat_amount_rewarded" IS NOT NULL THEN r."fiat_amount_rewarded" ` +
+    `WHEN ${found} AND r."rebate_rate" IS NOT NULL THEN CAST(ROUND(CAST(t."transaction_amount" AS DECIMAL(38,2)) * CAST(r."rebate_rate" AS DECIMAL(38,${RATE_SCALE})), ${MONEY_SCALE}) AS DECIMAL(18,${MONEY_SCALE})) END`;
+  return {
+    has_transaction: `(${found})`,
+    merchant: 't."description"',
+    merchant_category: 't."merchant_category"',
+    transaction_date: 't."transaction_date"',
+    transaction_currency: 't."currency"',
+    transaction_amount: 't."transaction_amount"',
+    reward_amount: rewardAmount,
+    plu_price:
+      `CASE WHEN r."plu_amount" = 0 OR r."rebate_rate" IS NULL THEN NULL ` +
+      `WHEN r."rebate_rate" = 0 THEN ${asDouble('r."fiat_amount_rewarded"')} / ${asDouble('r."plu_amount"')} ` +
+      `WHEN ${found} THEN ${asDouble('t."transaction_amount"')} * ${asDouble('r."rebate_rate"')} / ${asDouble('r."plu_amount"')} END`,
+    plu_price_note:
+      `CASE WHEN r."plu_amount" = 0 THEN ${literal(PLU_PRICE_NOTES.zeroPlu)} ` +
+      `WHEN r."rebate_rate" IS NULL THEN ${literal(PLU_PRICE_NOTES.noRate)} ` +
+      `WHEN r."rebate_rate" = 0 THEN CASE WHEN r."fiat_amount_rewarded" IS NULL THEN ${literal(PLU_PRICE_NOTES.noFiat)} END ` +
+      `WHEN NOT (${found}) THEN ${literal(PLU_PRICE_NOTES.noTransaction)} END`,
+    effective_reward_rate: `CASE WHEN ${found} AND t."transaction_amount" > 0 THEN ${asDouble(`(${rewardAmount})`)} / ${asDouble('t."transaction_amount"')} END`,
+    is_rejected: `COALESCE(LOWER(r."reason") LIKE '%rejected%', FALSE)`,
+    reward_month: utcMonth('r."created_at"'),
+  };
+}
+
+/**
+ * `SELECT` of reward_facts rows in REWARD_FACTS_SCHEMA order: the rewards in `rewards` left-joined to
+ * `transactions`, optionally only those whose reward_id is in `onlyRewardIds` (a table with a `reward_id`
+ * column). Table names are passed in already quoted.
+ */
+export function rewardFactsSelectSql(options: { dialect: SqlDialect; rewards: string; transactions: string; onlyRewardIds?: string }): string {
+  const expressions = rewardFactsSqlExpressions(options.dialect);
+  const rewardColumns = new Set(REWARDS_SCHEMA.map((spec) => spec.name));
+  const select = REWARD_FACTS_SCHEMA.map((spec) =>
+    rewardColumns.has(spec.name) ? `r."${spec.name}"` : `${expressions[spec.name]} AS "${spec.name}"`,
+  );
+  const filter = options.onlyRewardIds ? `\nWHERE r."reward_id" IN (SELECT "reward_id" FROM ${options.onlyRewardIds})` : '';
+  return `SELECT ${select.join(',\n  ')}\nFROM ${options.rewards} AS r\nLEFT JOIN ${options.transactions} AS t ON t."transaction_id" = r."reference_id"${filter}`;
 }

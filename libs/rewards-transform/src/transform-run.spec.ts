@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parseCsv } from './csv';
 import { RawInputError } from './transform-errors';
-import { tableRows } from './table';
+import { tableRows, type Table } from './table';
 import { tableToDataFrame } from './dataframe';
 import { REWARD_FACTS_SCHEMA, TRANSACTIONS_SCHEMA } from './curated-schemas';
 import { parquetToTable } from './parquet-input';
 import { transformRun, type TransformOutput } from './transform-run';
-import { cleanTransactions } from './clean-datasets';
 
 const fixture = (name: string) => readFile(join(__dirname, '..', 'test', 'fixtures', name), 'utf8');
 
@@ -19,7 +18,7 @@ describe('transformRun on hand-written fixtures', () => {
   let query: (sql: string) => Promise<Record<string, unknown>[]>;
 
   beforeAll(async () => {
-    output = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv') });
+    output = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv'), withFacts: true });
     dir = await mkdtemp(join(tmpdir(), 'rewards-transform-'));
     for (const [name, bytes] of Object.entries(output.parquet)) await writeFile(join(dir, `${name}.parquet`), bytes);
     const connection = await (await DuckDBInstance.create(':memory:')).connect();
@@ -95,14 +94,11 @@ describe('transformRun on hand-written fixtures', () => {
     expect(bad.n).toBe(0);
   });
 
-  it('joins a reward to a transaction that arrived in an earlier run', () => {
-    const earlier = cleanTransactions(parseCsv('id,currency,amount,date,description\nt-gone,GBP,-2000,2024-04-01T10:00:00Z,LIDL GB LONDON\n')).table;
-    const again = transformRun({
-      transactionsCsv: 'id,currency,amount,date\n',
-      rewardsCsv: 'id,amount,createdAt,rebate_rate,reference_id\nr-orphan,0.2,2024-04-06T10:00:00Z,0.03,t-gone\n',
-      knownTransactions: earlier,
-    });
-    expect(tableRows(again.tables.reward_facts)[0]).toMatchObject({ has_transaction: true, merchant: 'LIDL GB LONDON', transaction_amount: 2000, reward_amount: 600000 });
+  it('leaves the facts to the warehouse unless asked: the lake gets the two cleaned datasets only', async () => {
+    const plain = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv') });
+    expect(Object.keys(plain.parquet).sort()).toEqual(['rewards', 'transactions']);
+    expect(plain.tables.reward_facts).toBeUndefined();
+    expect(plain.quality.reward_facts).toBeUndefined();
   });
 
   it('refuses a file without a required column, naming it', () => {
@@ -111,14 +107,14 @@ describe('transformRun on hand-written fixtures', () => {
   });
 
   it('hands the facts to danfojs as a DataFrame with decimals as numbers', () => {
-    const frame = tableToDataFrame(output.tables.reward_facts, REWARD_FACTS_SCHEMA);
+    const frame = tableToDataFrame(output.tables.reward_facts as Table, REWARD_FACTS_SCHEMA);
     expect(frame.shape).toEqual([7, REWARD_FACTS_SCHEMA.length]);
     expect(frame['reward_amount'].values).toContain(10);
   });
 
   it('writes zstd when asked', async () => {
     const zstd = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv'), compression: 'zstd' });
-    await writeFile(join(dir, 'zstd.parquet'), zstd.parquet.reward_facts);
+    await writeFile(join(dir, 'zstd.parquet'), zstd.parquet.rewards);
     const [meta] = await query(`select compression from parquet_metadata('${join(dir, 'zstd.parquet')}') limit 1`);
     expect(meta.compression).toBe('ZSTD');
   });
@@ -131,7 +127,7 @@ describe('parquetToTable', () => {
     const back = parquetToTable(output.parquet.transactions, schema);
     expect(tableRows(back)).toEqual(tableRows(output.tables.transactions));
     const factsSchema = REWARD_FACTS_SCHEMA;
-    const facts = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv') });
-    expect(tableRows(parquetToTable(facts.parquet.reward_facts, factsSchema))).toEqual(tableRows(facts.tables.reward_facts));
+    const facts = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv'), withFacts: true });
+    expect(tableRows(parquetToTable(facts.parquet.reward_facts as Uint8Array, factsSchema))).toEqual(tableRows(facts.tables.reward_facts as Table));
   });
 });

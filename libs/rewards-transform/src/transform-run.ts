@@ -1,4 +1,4 @@
-import { concatTables, type Table } from './table';
+import type { Table } from './table';
 import { formatCsv } from './csv';
 import { cleanRewards, cleanTransactions } from './clean-datasets';
 import { CURATED_SCHEMAS, REWARD_FACTS_SCHEMA, REWARDS_SCHEMA, TRANSACTIONS_SCHEMA } from './curated-schemas';
@@ -16,10 +16,11 @@ export interface TransformInput {
   /** This run's raw rewards CSV. */
   rewardsCsv: string;
   /**
-   * Curated transactions from earlier runs (the current state), so rewards join to transactions that
-   * arrived before this run. Rows of this run replace earlier rows with the same id.
+   * Also build reward_facts from this run's own rows, in memory (the TypeScript definition of the derived
+   * columns). The pipeline leaves it off: there the facts are derived in the warehouse, where every earlier
+   * transaction already is, for the keys a load touched.
    */
-  knownTransactions?: Table;
+  withFacts?: boolean;
   compression?: ParquetCompression;
   /** Called after each phase (read once per dataset), for progress reporting and benchmarks. */
   onPhase?: (phase: TransformPhase, millis: number) => void;
@@ -29,15 +30,16 @@ export interface TransformInput {
 export type TransformPhase = 'read' | 'dedupe' | 'join' | 'parquet';
 
 export interface TransformOutput {
-  tables: { transactions: Table; rewards: Table; reward_facts: Table };
-  parquet: { transactions: Uint8Array; rewards: Uint8Array; reward_facts: Uint8Array };
+  /** reward_facts only with `withFacts`. */
+  tables: { transactions: Table; rewards: Table; reward_facts?: Table };
+  parquet: { transactions: Uint8Array; rewards: Uint8Array; reward_facts?: Uint8Array };
   /** Rejected rows as CSV (original cells + reason), only for datasets with rejects. */
   rejectsCsv: Partial<Record<'transactions' | 'rewards', string>>;
   quality: QualityReport;
 }
 
 /**
- * One run of the rules: raw CSV in, curated Parquet + rejects + quality report out. Pure: it reads only what
+ * One run of the rules: this run's raw CSV in, curated Parquet + rejects + quality report out. Pure: it reads only what
  * it is handed and returns buffers; where they go is the caller's business.
  */
 export function transformRun(input: TransformInput): TransformOutput {
@@ -50,16 +52,20 @@ export function transformRun(input: TransformInput): TransformOutput {
 
   const transactions = readAndDedupe(input.transactionsCsv, cleanTransactions, 'transaction_id', undefined, phase);
   const rewards = readAndDedupe(input.rewardsCsv, cleanRewards, 'reward_id', 'updated_at', phase);
-  const facts = joinFacts(rewards.table, transactions, input.knownTransactions, phase);
+  let facts: RewardFactsResult | undefined;
+  if (input.withFacts) {
+    facts = buildRewardFacts(rewards.table, transactions.table, transactions.index());
+    phase('join');
+  }
 
   const compression = input.compression ?? 'snappy';
-  // One arena for the three writes, the largest first, so it grows once.
+  // One arena for all the writes, the largest first, so it grows once.
   const arena = new IpcArena();
-  const factsParquet = tableToParquet(facts.table, REWARD_FACTS_SCHEMA, compression, arena);
-  const parquet = {
+  const factsParquet = facts && tableToParquet(facts.table, REWARD_FACTS_SCHEMA, compression, arena);
+  const parquet: TransformOutput['parquet'] = {
     transactions: tableToParquet(transactions.table, TRANSACTIONS_SCHEMA, compression, arena),
     rewards: tableToParquet(rewards.table, REWARDS_SCHEMA, compression, arena),
-    reward_facts: factsParquet,
+    ...(factsParquet ? { reward_facts: factsParquet } : {}),
   };
   phase('parquet');
 
@@ -68,7 +74,7 @@ export function transformRun(input: TransformInput): TransformOutput {
   if (rewards.rejects.length) rejectsCsv.rewards = rejectsToCsv(rewards.header, rewards.rejects);
 
   return {
-    tables: { transactions: transactions.table, rewards: rewards.table, reward_facts: facts.table },
+    tables: { transactions: transactions.table, rewards: rewards.table, ...(facts ? { reward_facts: facts.table } : {}) },
     parquet,
     rejectsCsv,
     quality: {
@@ -88,31 +94,18 @@ export function transformRun(input: TransformInput): TransformOutput {
         duplicatesRemoved: rewards.duplicatesRemoved,
         nullRates: nullRates(rewards.table, ['reference_id', 'rebate_rate', 'fiat_amount_rewarded', 'currency']),
       },
-      reward_facts: {
-        rows: facts.table.length,
-        rewardsWithoutTransaction: facts.withoutTransaction,
-        pluPriceNullByNote: facts.pluPriceNullByNote,
-        nullRates: nullRates(facts.table, ['merchant', 'plu_price', 'reward_amount', 'effective_reward_rate']),
-      },
+      ...(facts
+        ? {
+            reward_facts: {
+              rows: facts.table.length,
+              rewardsWithoutTransaction: facts.withoutTransaction,
+              pluPriceNullByNote: facts.pluPriceNullByNote,
+              nullRates: nullRates(facts.table, ['merchant', 'plu_price', 'reward_amount', 'effective_reward_rate']),
+            },
+          }
+        : {}),
     },
   };
-}
-
-/** Rewards left-joined to this run's transactions and, when given, those of earlier runs. */
-function joinFacts(
-  rewards: Table,
-  transactions: DedupeResult,
-  knownTransactions: Table | undefined,
-  phase: (name: TransformPhase) => void,
-): RewardFactsResult {
-  let joinable = transactions;
-  if (knownTransactions) {
-    joinable = dedupeLatest(concatTables(knownTransactions, transactions.table), 'transaction_id');
-    phase('dedupe');
-  }
-  const facts = buildRewardFacts(rewards, joinable.table, joinable.index());
-  phase('join');
-  return facts;
 }
 
 /**
