@@ -1,5 +1,5 @@
 import { MemoryObjectStore } from '../test/memory-object-store';
-import { acquireRunLock, laterOf, readCursor, releaseRunLock, STALE_LOCK_MS, writeCursor } from './cursor-state';
+import { acquireRunLock, EMPTY_CURSOR, laterOf, readCursor, releaseRunLock, STALE_LOCK_MS, writeCursor } from './cursor-state';
 import { RunLockedError } from './pipeline-errors';
 
 describe('run lock', () => {
@@ -28,8 +28,8 @@ describe('run lock', () => {
 describe('cursor', () => {
   it('starts empty and round-trips', async () => {
     const store = new MemoryObjectStore();
-    expect(await readCursor(store)).toEqual({ transactionsThrough: null, rewardsUpdatedThrough: null });
-    await writeCursor(store, { transactionsThrough: '2026-01-01T00:00:00.000Z', rewardsUpdatedThrough: null });
+    expect(await readCursor(store)).toEqual({ transactionsThrough: null, rewardsUpdatedThrough: null, lastCommittedRunId: null, warehouseRows: 0 });
+    await writeCursor(store, { ...EMPTY_CURSOR, transactionsThrough: '2026-01-01T00:00:00.000Z' });
     expect((await readCursor(store)).transactionsThrough).toBe('2026-01-01T00:00:00.000Z');
   });
 

@@ -4,11 +4,15 @@ import type { ObjectStore } from './ports';
 
 /** High-water marks of what has been loaded. Written only by the commit step. */
 export interface Cursor {
+  /** Incremental runs pull transactions from here (minus the lookback). Backfills never move it. */
   transactionsThrough: string | null;
   rewardsUpdatedThrough: string | null;
+  /** The last run whose load was committed, and the warehouse's rows (transactions + rewards) after it. */
+  lastCommittedRunId: string | null;
+  warehouseRows: number;
 }
 
-export const EMPTY_CURSOR: Cursor = { transactionsThrough: null, rewardsUpdatedThrough: null };
+export const EMPTY_CURSOR: Cursor = { transactionsThrough: null, rewardsUpdatedThrough: null, lastCommittedRunId: null, warehouseRows: 0 };
 
 export async function readCursor(store: ObjectStore): Promise<Cursor> {
   if (!(await store.exists(objectLayout.cursor))) return EMPTY_CURSOR;

@@ -1,6 +1,6 @@
-export type { ObjectStore, Catalog, Warehouse, MergeResult, PartitionRef, RewardsSource } from './ports';
-export { PipelineError, TransientError, RunLockedError, ObjectNotFoundError, TRANSIENT_ERROR_NAMES } from './pipeline-errors';
-export type { PipelineContext, RunRef, RunRequest, ProgressEvent } from './pipeline-context';
+export type { ObjectStore, Catalog, Warehouse, RunLoad, LoadResult, PartitionRef, RewardsSource } from './ports';
+export { PipelineError, TransientError, RunLockedError, ObjectNotFoundError, RunRequestError, WarehouseLostError, ExecutionStoppedError, TRANSIENT_ERROR_NAMES } from './pipeline-errors';
+export type { PipelineContext, RunRef, RunRequest, ExecutionRequest, RunPlan, ProgressEvent } from './pipeline-context';
 export { objectLayout, newRunId, runIdOfKey } from './object-layout';
 export { readManifest, writeManifest, type RunManifest, type StepName, type StepRecord } from './run-manifest';
 export { readCursor, writeCursor, acquireRunLock, releaseRunLock, readLock, laterOf, EMPTY_CURSOR, STALE_LOCK_MS, type Cursor } from './cursor-state';
@@ -8,13 +8,19 @@ export { extractStep } from './steps/extract-step';
 export { transformStep } from './steps/transform-step';
 export { catalogStep } from './steps/catalog-step';
 export { loadStep } from './steps/load-step';
+export { planRun, monthChunks, calendarDate } from './steps/plan-step';
+export { rebuildStep, loadedRuns, type LoadedRun } from './steps/rebuild-step';
 export { commitStep, recordFailureStep, type FailureInput } from './steps/commit-step';
 export {
   buildStateMachineDefinition,
   pipelineTaskHandlers,
   PIPELINE_TASKS,
+  ALL_TASKS,
+  CHUNK_STATE_PREFIX,
+  taskOfState,
+  localTaskHandlers,
   type PipelineTask,
   type StateMachineResources,
   type StateMachineOptions,
 } from './state-machine';
-export { createTableSql, mergeStatements, quoteIdentifier, quoteLiteral, columnType, VERSION_COLUMNS, type SqlDialect } from './warehouse-sql';
+export { createTableSql, mergeStatements, runLoadStatements, tableCountsSql, quoteIdentifier, quoteLiteral, columnType, VERSION_COLUMNS, type SqlDialect, type StagingTables } from './warehouse-sql';

@@ -28,7 +28,24 @@ export interface RunRef {
 
 export interface RunRequest extends RunRef {
   mode: 'incremental' | 'backfill';
-  /** backfill: the window of transaction dates (inclusive). */
+  /** backfill: the window of transaction dates (inclusive, YYYY-MM-DD). */
   from?: string;
   to?: string;
+}
+
+/** What starts an execution: the state machine's input. Scheduled executions give no run id. */
+export interface ExecutionRequest {
+  runId?: string;
+  mode?: 'incremental' | 'backfill' | 'rebuild';
+  from?: string;
+  to?: string;
+}
+
+/** The Plan state's answer: the run, and for a backfill the month-sized chunks the Map state runs in order. */
+export interface RunPlan {
+  runId: string;
+  mode: 'incremental' | 'backfill' | 'rebuild';
+  from?: string;
+  to?: string;
+  chunks?: RunRequest[];
 }

@@ -21,5 +21,14 @@ export class ObjectNotFoundError extends PipelineError {
   }
 }
 
+/** The execution's input is not a run the pipeline can do (bad mode, run id or dates). Never retried. */
+export class RunRequestError extends PipelineError {}
+
+/** A run of an execution that had already failed, not started (the local engine's Map goes on otherwise). */
+export class ExecutionStoppedError extends PipelineError {}
+
+/** The warehouse lost rows that committed runs had loaded (deleted, or a new database): rebuild it from the lake. */
+export class WarehouseLostError extends PipelineError {}
+
 /** Names of errors the state machine retries; everything else fails the run at once. */
 export const TRANSIENT_ERROR_NAMES = ['TransientError'] as const;

@@ -1,4 +1,4 @@
-import type { CuratedDataset } from '@org/rewards-transform';
+import type { CuratedDataset, LakeDataset } from '@org/rewards-transform';
 
 /** Whole-object storage: a folder locally, a bucket (under a prefix) in AWS. Keys use `/`. */
 export interface ObjectStore {
@@ -17,28 +17,43 @@ export interface ObjectStore {
 }
 
 export interface PartitionRef {
-  dataset: CuratedDataset;
+  dataset: LakeDataset;
   ingestDate: string;
   runId: string;
   key: string;
 }
 
-/** The table catalog (Glue Data Catalog in AWS; DuckDB views locally). */
+/**
+ * The table catalog of the lake (Glue Data Catalog in AWS; DuckDB views locally). The pipeline registers a
+ * run's partitions only once its load has succeeded, so the catalog lists what the warehouse holds.
+ */
 export interface Catalog {
   registerPartitions(partitions: readonly PartitionRef[]): Promise<void>;
 }
 
-export interface MergeResult {
-  dataset: CuratedDataset;
-  rowsStaged: number;
-  rowsInTable: number;
+/** The curated Parquet objects of one load, by lake dataset. */
+export type RunLoad = Record<LakeDataset, readonly string[]>;
+
+export interface LoadResult {
+  /** Rows read from the files, per dataset (before de-duplication). */
+  staged: Record<LakeDataset, number>;
+  /** Rows in each table after the load. */
+  inTable: Record<CuratedDataset, number>;
+  /** Facts in the warehouse whose reward has no transaction (yet). */
+  factsWithoutTransaction: number;
 }
 
-/** The warehouse (Redshift in AWS; DuckDB locally). Loads are idempotent: staging + MERGE by key. */
+/**
+ * The warehouse (Redshift in AWS; DuckDB locally), where the current state lives and reward_facts is derived.
+ * `loadRun` is one transaction: staging, MERGE of both datasets, the facts of the affected rewards, the views.
+ * Loading the same files again changes nothing.
+ */
 export interface Warehouse {
-  mergeDataset(dataset: CuratedDataset, objectKeys: readonly string[]): Promise<MergeResult>;
-  /** (Re)creates the dashboard's views over the tables, so any SQL client or BI tool can read them. */
-  createViews(): Promise<void>;
+  loadRun(load: RunLoad): Promise<LoadResult>;
+  /** Rows per table; 0 for a table that does not exist yet. */
+  tableCounts(): Promise<Record<CuratedDataset, number>>;
+  /** Drops the tables and views, for a rebuild from the lake. */
+  reset(): Promise<void>;
 }
 
 /** The Plutus surface the pipeline reads (the shape of @org/plutus-client's client). */

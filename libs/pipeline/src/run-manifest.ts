@@ -3,7 +3,7 @@ import { objectLayout } from './object-layout';
 import type { ObjectStore } from './ports';
 import type { Cursor } from './cursor-state';
 
-export type StepName = 'extract' | 'transform' | 'catalog' | 'load' | 'commit';
+export type StepName = 'extract' | 'transform' | 'load' | 'catalog' | 'commit' | 'rebuild';
 
 export interface StepRecord {
   status: 'running' | 'succeeded' | 'failed';
@@ -18,7 +18,7 @@ export interface StepRecord {
 export interface RunManifest {
   runId: string;
   ingestDate: string;
-  mode: 'incremental' | 'backfill';
+  mode: 'incremental' | 'backfill' | 'rebuild';
   status: 'running' | 'succeeded' | 'failed';
   startedAt: string;
   finishedAt?: string;

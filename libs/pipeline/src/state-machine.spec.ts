@@ -1,13 +1,36 @@
 import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { buildStateMachineDefinition, PIPELINE_TASKS, type StateMachineResources } from './state-machine';
+import { ALL_TASKS, buildStateMachineDefinition, CHUNK_STATE_PREFIX, localTaskHandlers, pipelineTaskHandlers, PIPELINE_TASKS, type PipelineTask, type StateMachineResources } from './state-machine';
+import type { PipelineContext } from './pipeline-context';
 
 const resources = Object.fromEntries(
-  [...PIPELINE_TASKS, 'RecordFailure'].map((task) => [task, `arn:aws:lambda:eu-west-2:123456789012:function:rewards-${task.toLowerCase()}`]),
+  ALL_TASKS.map((task) => [task, `arn:aws:lambda:eu-west-2:123456789012:function:rewards-${task.toLowerCase()}`]),
 ) as StateMachineResources;
 
+type States = Record<string, Record<string, unknown>>;
+
+/** Runs the generated ASL with every Task answered by a recorder; `failAt` fails one task (not transiently). */
+async function execute(input: object, options: { failAt?: string; context?: object } = {}) {
+  const seen: string[] = [];
+  const real = pipelineTaskHandlers({ now: () => new Date('2026-06-30T12:00:00Z') } as PipelineContext);
+  const definition = buildStateMachineDefinition(resources) as { States: States };
+  const recorder = (task: PipelineTask) => async (input: unknown) => {
+    const payload = input as { runId?: string; from?: string; to?: string };
+    if (task === 'Plan') return real.Plan(payload);
+    // Backfill months (the Map's runs) have ids ending in their month.
+    const name = `${/-\d{4}-\d{2}$/.test(payload.runId ?? '') ? CHUNK_STATE_PREFIX : ''}${task}`;
+    seen.push(`${name}:${payload.runId}${payload.from ? `:${payload.from}..${payload.to}` : ''}`);
+    if (name === options.failAt) throw Object.assign(new Error('bad row'), { name: 'RowValidationError' });
+    return { runId: payload.runId };
+  };
+  const handlers = localTaskHandlers(definition, Object.fromEntries(ALL_TASKS.map((task) => [task, recorder(task)])) as never);
+  const execution = new StateMachine(definition as never).run(input as never, { overrides: { taskResourceLocalHandlers: handlers as never }, context: options.context as never });
+  const outcome = await execution.result.then(() => 'succeeded', (error: Error) => `failed: ${error.message}`);
+  return { seen, outcome };
+}
+
 describe('buildStateMachineDefinition', () => {
-  const definition = buildStateMachineDefinition(resources) as { StartAt: string; States: Record<string, Record<string, unknown>> };
+  const definition = buildStateMachineDefinition(resources) as { StartAt: string; States: States };
 
   it('is valid Amazon States Language', () => {
     const { isValid, errorsText } = aslValidator(definition as never);
@@ -15,26 +38,30 @@ describe('buildStateMachineDefinition', () => {
     expect(isValid).toBe(true);
   });
 
-  it('chains Extract → Transform → Catalog → Load → Commit, giving scheduled runs a run id first', () => {
-    expect(definition.StartAt).toBe('HasRunId');
-    expect(definition.States['HasRunId']).toMatchObject({ Type: 'Choice', Default: 'AssignRunId', Choices: [{ Variable: '$.runId', IsPresent: true, Next: 'Extract' }] });
-    expect(definition.States['AssignRunId']).toMatchObject({ Type: 'Pass', Next: 'Extract' });
-    expect(PIPELINE_TASKS.map((task) => definition.States[task]['Next'] ?? 'END')).toEqual(['Transform', 'Catalog', 'Load', 'Commit', 'END']);
-    expect(definition.States['Commit']['End']).toBe(true);
+  it('plans first, then routes: incremental to the chain, backfill to a Map of months in order, rebuild to Rebuild', () => {
+    expect(definition.StartAt).toBe('Plan');
+    expect(definition.States['Plan']).toMatchObject({ Type: 'Task', Parameters: { 'request.$': '$', 'startTime.$': '$$.Execution.StartTime' }, Next: 'Route' });
+    expect(definition.States['Route']).toMatchObject({ Type: 'Choice', Default: 'Extract' });
+    expect(PIPELINE_TASKS.map((task) => definition.States[task]['Next'] ?? 'END')).toEqual(['Transform', 'Load', 'Catalog', 'Commit', 'END']);
+    expect(definition.States['Backfill']).toMatchObject({ Type: 'Map', ItemsPath: '$.chunks', MaxConcurrency: 1 });
+    const chunk = (definition.States['Backfill']['ItemProcessor'] as { States: States }).States;
+    expect(Object.keys(chunk).every((name) => name.startsWith(CHUNK_STATE_PREFIX))).toBe(true);
   });
 
   it('retries only transient errors, with exponential backoff, and catches everything into RecordFailure → Fail', () => {
-    for (const task of PIPELINE_TASKS) {
-      const state = definition.States[task] as { Retry: { ErrorEquals: string[]; BackoffRate: number }[]; Catch: { ErrorEquals: string[]; Next: string; ResultPath: string }[] };
-      expect(state.Retry).toHaveLength(1);
-      expect(state.Retry[0].ErrorEquals).toContain('TransientError');
-      expect(state.Retry[0].ErrorEquals).not.toContain('States.ALL');
-      expect(state.Retry[0].ErrorEquals.some((name) => /Auth|Schema|Validation/.test(name))).toBe(false);
-      expect(state.Retry[0].BackoffRate).toBeGreaterThan(1);
-      expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
+    const chunk = (definition.States['Backfill']['ItemProcessor'] as { States: States }).States;
+    for (const [prefix, states] of [['', definition.States], [CHUNK_STATE_PREFIX, chunk]] as const) {
+      for (const task of PIPELINE_TASKS) {
+        const state = states[`${prefix}${task}`] as { Retry: { ErrorEquals: string[]; BackoffRate: number }[]; Catch: unknown[] };
+        expect(state.Retry).toHaveLength(1);
+        expect(state.Retry[0].ErrorEquals).toContain('TransientError');
+        expect(state.Retry[0].ErrorEquals).not.toContain('States.ALL');
+        expect(state.Retry[0].ErrorEquals.some((name) => /Auth|Schema|Validation|RunRequest/.test(name))).toBe(false);
+        expect(state.Retry[0].BackoffRate).toBeGreaterThan(1);
+        expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${prefix}RecordFailure` }]);
+      }
+      expect(states[`${prefix}RecordFailure`]).toMatchObject({ Type: 'Task', Resource: resources.RecordFailure, Next: `${prefix}Failed` });
     }
-    expect(definition.States['RecordFailure']).toMatchObject({ Type: 'Task', Resource: resources.RecordFailure, Next: 'Failed' });
-    expect(definition.States['Failed']['Type']).toBe('Fail');
   });
 
   it('takes retry settings', () => {
@@ -42,29 +69,54 @@ describe('buildStateMachineDefinition', () => {
     expect((quick.States['Load'] as { Retry: object[] }).Retry[0]).toMatchObject({ MaxAttempts: 1, IntervalSeconds: 2 });
   });
 
-  it('runs end to end: a scheduled start gets a run id; a failing step goes through RecordFailure to Fail', async () => {
-    const seen: string[] = [];
-    const handlers = (failAt?: string) =>
-      Object.fromEntries(
-        [...PIPELINE_TASKS, 'RecordFailure'].map((task) => [
-          task,
-          async (input: { runId: string }) => {
-            seen.push(`${task}:${input.runId}`);
-            if (task === failAt) throw Object.assign(new Error('bad row'), { name: 'RowValidationError' });
-            return { runId: input.runId };
-          },
-        ]),
-      );
-    const machine = new StateMachine(definition as never);
-    const context = { Execution: { Name: 'exec-1' } };
-    await machine.run({ mode: 'incremental' } as never, { overrides: { taskResourceLocalHandlers: handlers() as never }, context: context as never }).result;
-    expect(seen[0]).toMatch(/^Extract:\d{4}-\d{2}-\d{2}T.*-exec-1$/);
-    expect(seen.map((entry) => entry.split(':')[0])).toEqual(['Extract', 'Transform', 'Catalog', 'Load', 'Commit']);
+  it('a scheduled start (no run id) gets a sortable run id without ":" and runs the chain', async () => {
+    const { seen, outcome } = await execute({}, { context: { Execution: { Name: 'exec-1' } } });
+    expect(outcome).toBe('succeeded');
+    expect(seen.map((entry) => entry.split(':')[0])).toEqual(['Extract', 'Transform', 'Load', 'Catalog', 'Commit']);
+    const runId = seen[0].split(':')[1];
+    expect(runId).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/);
+  });
 
-    seen.length = 0;
-    const failing = machine.run({ runId: 'r1', mode: 'incremental' } as never, { overrides: { taskResourceLocalHandlers: handlers('Load') as never } });
-    await expect(failing.result).rejects.toThrow();
-    // Not retried (not transient), recorded, then failed.
-    expect(seen).toEqual(['Extract:r1', 'Transform:r1', 'Catalog:r1', 'Load:r1', 'RecordFailure:r1']);
+  it('an incremental start with a run id keeps it; a failing step goes through RecordFailure to Fail, not retried', async () => {
+    const { seen, outcome } = await execute({ runId: 'r1', mode: 'incremental' }, { failAt: 'Load' });
+    expect(outcome).toMatch(/^failed/);
+    expect(seen).toEqual(['Extract:r1', 'Transform:r1', 'Load:r1', 'RecordFailure:r1']);
+  });
+
+  it('a backfill keeps its window and runs it month by month, each month a run of its own', async () => {
+    const { seen, outcome } = await execute({ mode: 'backfill', from: '2024-01-15', to: '2024-03-02', runId: 'bf' });
+    expect(outcome).toBe('succeeded');
+    expect(seen.filter((entry) => entry.startsWith('ChunkExtract'))).toEqual([
+      'ChunkExtract:bf-2024-01:2024-01-15..2024-01-31',
+      'ChunkExtract:bf-2024-02:2024-02-01..2024-02-29',
+      'ChunkExtract:bf-2024-03:2024-03-01..2024-03-02',
+    ]);
+    expect(seen).toHaveLength(15);
+  });
+
+  it('a backfill started without a run id (as the README documents for AWS) still has its window', async () => {
+    const { seen, outcome } = await execute({ mode: 'backfill', from: '2024-02-01', to: '2024-02-10' });
+    expect(outcome).toBe('succeeded');
+    expect(seen[0]).toMatch(/^ChunkExtract:\d{8}T\d{9}Z-[0-9a-f]{6}-2024-02:2024-02-01\.\.2024-02-10$/);
+  });
+
+  it('a failing month stops the backfill there, recorded', async () => {
+    const { seen, outcome } = await execute({ mode: 'backfill', from: '2024-01-01', to: '2024-02-10', runId: 'bf' }, { failAt: 'ChunkLoad' });
+    expect(outcome).toMatch(/^failed/);
+    expect(seen).toEqual(['ChunkExtract:bf-2024-01:2024-01-01..2024-01-31', 'ChunkTransform:bf-2024-01', 'ChunkLoad:bf-2024-01', 'ChunkRecordFailure:bf-2024-01']);
+  });
+
+  it('{"mode": "rebuild"} runs Rebuild alone', async () => {
+    const { seen, outcome } = await execute({ mode: 'rebuild', runId: 'rb' });
+    expect(outcome).toBe('succeeded');
+    expect(seen).toEqual(['Rebuild:rb']);
+  });
+
+  it('refuses a bad request at Plan, before any run starts', async () => {
+    for (const input of [{ mode: 'backfill', from: '2024-02-30', to: '2024-03-01' }, { mode: 'backfill', from: 'foo 1', to: '2024-03-01' }, { mode: 'sideways' }, { runId: 'a:b' }]) {
+      const { seen, outcome } = await execute(input);
+      expect([input, outcome]).toEqual([input, expect.stringMatching(/^failed/)]);
+      expect(seen).toEqual([]);
+    }
   });
 });

@@ -1,14 +1,17 @@
-import { TRANSIENT_ERROR_NAMES } from './pipeline-errors';
-import type { PipelineContext, RunRef, RunRequest } from './pipeline-context';
+import { ExecutionStoppedError, TRANSIENT_ERROR_NAMES } from './pipeline-errors';
+import type { ExecutionRequest, PipelineContext, RunRef, RunRequest } from './pipeline-context';
 import { catalogStep } from './steps/catalog-step';
 import { commitStep, recordFailureStep, type FailureInput } from './steps/commit-step';
 import { extractStep } from './steps/extract-step';
 import { loadStep } from './steps/load-step';
+import { planRun } from './steps/plan-step';
+import { rebuildStep } from './steps/rebuild-step';
 import { transformStep } from './steps/transform-step';
 
-/** The Task states, in order, and the step function each one runs. */
-export const PIPELINE_TASKS = ['Extract', 'Transform', 'Catalog', 'Load', 'Commit'] as const;
-export type PipelineTask = (typeof PIPELINE_TASKS)[number] | 'RecordFailure';
+/** The Task states of one run, in order. Load comes before Catalog, so the catalog lists only loaded runs. */
+export const PIPELINE_TASKS = ['Extract', 'Transform', 'Load', 'Catalog', 'Commit'] as const;
+export type PipelineTask = (typeof PIPELINE_TASKS)[number] | 'RecordFailure' | 'Plan' | 'Rebuild';
+export const ALL_TASKS: readonly PipelineTask[] = ['Plan', ...PIPELINE_TASKS, 'RecordFailure', 'Rebuild'];
 
 /** The resource (a Lambda ARN in AWS; any placeholder locally) each Task state invokes. */
 export type StateMachineResources = Record<PipelineTask, string>;
@@ -25,62 +28,133 @@ export interface StateMachineOptions {
 /** Errors the AWS runtime reports for a Lambda that failed for a moment, not for a bug. */
 const AWS_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'States.Timeout'];
 
+/** Backfill chunks run inside a Map state; their states carry this prefix (names are unique machine-wide). */
+export const CHUNK_STATE_PREFIX = 'Chunk';
+
+/** The task a Task state runs, by its name (`ChunkLoad` runs Load). */
+export function taskOfState(stateName: string): PipelineTask {
+  const task = stateName.startsWith(CHUNK_STATE_PREFIX) ? stateName.slice(CHUNK_STATE_PREFIX.length) : stateName;
+  if (!(ALL_TASKS as readonly string[]).includes(task)) throw new Error(`No task behind state ${stateName}.`);
+  return task as PipelineTask;
+}
+
 /**
- * The one ASL definition both homes run: Extract → Transform → Catalog → Load → Commit. Each Task retries
- * transient errors with exponential backoff (never auth or validation errors), and a Catch records the
- * failure in the run's manifest, then ends in Fail. Steps pass a reference ({ runId }), never data.
+ * The one ASL definition both homes run:
+ * - Plan validates the input, names the run (scheduled executions come without a run id) and, for a
+ *   backfill, cuts the window into months;
+ * - an incremental run is Extract → Transform → Load → Catalog → Commit;
+ * - a backfill runs that chain once per month, in order, in a Map state (MaxConcurrency 1), each month a run
+ *   of its own;
+ * - `{"mode": "rebuild"}` rebuilds the warehouse from the lake.
+ * Each Task retries transient errors with exponential backoff (never auth or validation errors), and a Catch
+ * records the failure in the run's manifest, then ends in Fail. Steps pass references, never data.
  */
 export function buildStateMachineDefinition(resources: StateMachineResources, options: StateMachineOptions = {}): Record<string, unknown> {
-  const states: Record<string, unknown> = {};
-  PIPELINE_TASKS.forEach((task, index) => {
-    const next = PIPELINE_TASKS[index + 1];
-    states[task] = {
-      Type: 'Task',
-      Resource: resources[task],
-      TimeoutSeconds: options.taskTimeoutSeconds ?? 900,
-      Retry: [
-        {
-          ErrorEquals: [...TRANSIENT_ERROR_NAMES, ...AWS_TRANSIENT],
-          IntervalSeconds: options.retryIntervalSeconds ?? 5,
-          MaxAttempts: options.maxRetries ?? 3,
-          BackoffRate: options.backoffRate ?? 2,
-        },
-      ],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }],
-      ...(next ? { Next: next } : { End: true }),
-    };
+  const task = (name: PipelineTask, next: string | undefined, onError: string | undefined, extra: Record<string, unknown> = {}) => ({
+    Type: 'Task',
+    Resource: resources[name],
+    TimeoutSeconds: options.taskTimeoutSeconds ?? 900,
+    ...extra,
+    Retry: [
+      {
+        ErrorEquals: [...TRANSIENT_ERROR_NAMES, ...AWS_TRANSIENT],
+        IntervalSeconds: options.retryIntervalSeconds ?? 5,
+        MaxAttempts: options.maxRetries ?? 3,
+        BackoffRate: options.backoffRate ?? 2,
+      },
+    ],
+    ...(onError ? { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: onError }] } : {}),
+    ...(next ? { Next: next } : { End: true }),
   });
-  // Scheduled executions start without a run id: derive one that sorts by start time from the execution.
-  states['HasRunId'] = {
-    Type: 'Choice',
-    Choices: [{ Variable: '$.runId', IsPresent: true, Next: PIPELINE_TASKS[0] }],
-    Default: 'AssignRunId',
+  const runStates = (prefix: string): Record<string, unknown> => {
+    const states: Record<string, unknown> = {};
+    PIPELINE_TASKS.forEach((name, index) => {
+      const next = PIPELINE_TASKS[index + 1];
+      states[`${prefix}${name}`] = task(name, next && `${prefix}${next}`, `${prefix}RecordFailure`);
+    });
+    states[`${prefix}RecordFailure`] = { Type: 'Task', Resource: resources.RecordFailure, TimeoutSeconds: 60, Next: `${prefix}Failed` };
+    states[`${prefix}Failed`] = { Type: 'Fail', Error: 'PipelineRunFailed', Cause: 'A step failed; the run manifest (runs/{runId}/manifest.json) says which and why.' };
+    return states;
   };
-  states['AssignRunId'] = {
-    Type: 'Pass',
-    Parameters: {
-      'runId.$': "States.Format('{}-{}', $$.Execution.StartTime, $$.Execution.Name)",
-      'mode.$': '$.mode',
-    },
-    Next: PIPELINE_TASKS[0],
-  };
-  states['RecordFailure'] = { Type: 'Task', Resource: resources.RecordFailure, TimeoutSeconds: 60, Next: 'Failed' };
-  states['Failed'] = { Type: 'Fail', Error: 'PipelineRunFailed', Cause: 'A step failed; the run manifest (runs/{runId}/manifest.json) says which and why.' };
   return {
-    Comment: 'Card-rewards pipeline: extract, transform, catalog, load, commit. Generated by @org/pipeline.',
-    StartAt: 'HasRunId',
-    States: states,
+    Comment: 'Card-rewards pipeline: plan, then extract, transform, load, catalog, commit (a backfill month by month; or a rebuild). Generated by @org/pipeline.',
+    StartAt: 'Plan',
+    States: {
+      // The input is handed over whole; the start time names scheduled runs.
+      Plan: task('Plan', 'Route', 'PlanFailed', { Parameters: { 'request.$': '$', 'startTime.$': '$$.Execution.StartTime' } }),
+      PlanFailed: { Type: 'Fail', Error: 'RunRequestRefused', Cause: 'The execution input is not a run the pipeline can do; the error says why.' },
+      Route: {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.mode', StringEquals: 'rebuild', Next: 'Rebuild' },
+          { Variable: '$.mode', StringEquals: 'backfill', Next: 'Backfill' },
+        ],
+        Default: PIPELINE_TASKS[0],
+      },
+      Rebuild: task('Rebuild', undefined, 'RecordFailure'),
+      Backfill: {
+        Type: 'Map',
+        ItemsPath: '$.chunks',
+        MaxConcurrency: 1,
+        ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: `${CHUNK_STATE_PREFIX}${PIPELINE_TASKS[0]}`, States: runStates(CHUNK_STATE_PREFIX) },
+        ResultPath: null,
+        End: true,
+      },
+      ...runStates(''),
+    },
   };
 }
 
-/** The step functions behind each Task state, bound to a context: what a local runner or a Lambda calls. */
+/** The step functions behind each Task, bound to a context: what a local runner or a Lambda calls. */
 export function pipelineTaskHandlers(context: PipelineContext): Record<PipelineTask, (input: unknown) => Promise<unknown>> {
   return {
+    Plan: async (input) => {
+      const { request, startTime } = input as { request: ExecutionRequest; startTime?: string };
+      return planRun(request ?? {}, startTime ? new Date(startTime) : context.now());
+    },
     Extract: (input) => extractStep(context, input as RunRequest),
     Transform: (input) => transformStep(context, input as RunRef),
-    Catalog: (input) => catalogStep(context, input as RunRef),
     Load: (input) => loadStep(context, input as RunRef),
+    Catalog: (input) => catalogStep(context, input as RunRef),
     Commit: (input) => commitStep(context, input as RunRef),
     RecordFailure: (input) => recordFailureStep(context, input as FailureInput),
+    Rebuild: (input) => rebuildStep(context, input as RunRef),
   };
+}
+
+/**
+ * Task handlers keyed by state name, as an in-process engine (aws-local-stepfunctions) wants them, for every
+ * Task state of `definition`, the Map's included. The local engine, unlike Step Functions, goes on starting
+ * the Map's queued items after one has failed; so once a run has failed, later runs of the same execution
+ * stop at their first step, without touching anything (as in AWS, where the Map stops).
+ */
+export function localTaskHandlers(
+  definition: Record<string, unknown>,
+  handlers: Record<PipelineTask, (input: unknown) => Promise<unknown>>,
+): Record<string, (input: unknown) => Promise<unknown>> {
+  let failed = false;
+  const started = new Set<string>();
+  const stateNames = (states: Record<string, { Type: string; ItemProcessor?: { States: Record<string, never> } }>): string[] =>
+    Object.entries(states).flatMap(([name, state]) =>
+      state.Type === 'Task' ? [name] : state.Type === 'Map' && state.ItemProcessor ? stateNames(state.ItemProcessor.States) : [],
+    );
+  return Object.fromEntries(
+    stateNames(definition['States'] as never).map((name) => {
+      const task = taskOfState(name);
+      return [
+        name,
+        async (input: unknown) => {
+          const runId = (input as { runId?: string }).runId ?? '';
+          if (task === 'RecordFailure') {
+            failed = true;
+            if (!started.has(runId)) return input;
+          } else if (failed && !started.has(runId)) {
+            throw new ExecutionStoppedError(`Run ${runId} was not started: an earlier run of this execution failed.`);
+          }
+          started.add(runId);
+          return handlers[task](input);
+        },
+      ];
+    }),
+  );
 }

@@ -1,6 +1,6 @@
-import { CURATED_SCHEMAS, DATASET_KEYS, type ColumnSpec, type CuratedDataset } from '@org/rewards-transform';
+import { CURATED_SCHEMAS, DATASET_KEYS, REWARD_FACTS_SCHEMA, rewardFactsSelectSql, type ColumnSpec, type CuratedDataset, type LakeDataset, type SqlDialect } from '@org/rewards-transform';
 
-export type SqlDialect = 'duckdb' | 'redshift';
+export type { SqlDialect };
 
 /** A double-quoted SQL identifier; refuses anything but plain names, so no identifier can inject SQL. */
 export function quoteIdentifier(name: string): string {
@@ -75,4 +75,41 @@ export function mergeStatements(dataset: CuratedDataset, options: { staging: str
 
 function qualified(dataset: CuratedDataset, schema?: string): string {
   return schema ? `${quoteIdentifier(schema)}.${quoteIdentifier(dataset)}` : quoteIdentifier(dataset);
+}
+
+/** Staging tables of one load, by lake dataset: filled (COPY or read_parquet) before `runLoadStatements`. */
+export type StagingTables = Record<LakeDataset, string>;
+
+/**
+ * The heart of a load, after both staging tables are filled, the same text for DuckDB and Redshift; run it in
+ * the same transaction as the staging, so a load is all or nothing:
+ * 1. the affected rewards: those staged now, and those already loaded whose reference_id is a staged
+ *    transaction (a transaction arriving after its reward);
+ * 2. MERGE of both datasets (latest version wins, as `mergeStatements`);
+ * 3. the facts of exactly the affected rewards deleted and derived again from the merged tables, with the
+ *    definitions of `@org/rewards-transform` (`rewardFactsSelectSql`).
+ * Late joins then work both ways, and a run's cost follows its own rows, not the history.
+ */
+export function runLoadStatements(options: { dialect: SqlDialect; staging: StagingTables; schema?: string }): string[] {
+  const { dialect, staging, schema } = options;
+  const table = (name: CuratedDataset) => qualified(name, schema);
+  const affected = quoteIdentifier(`${staging.rewards}_affected`);
+  const factColumns = REWARD_FACTS_SCHEMA.map((spec) => quoteIdentifier(spec.name)).join(', ');
+  return [
+    `CREATE TEMP TABLE ${affected} AS SELECT "reward_id" FROM ${quoteIdentifier(staging.rewards)}\n` +
+      `UNION SELECT r."reward_id" FROM ${table('rewards')} AS r JOIN ${quoteIdentifier(staging.transactions)} AS s ON r."reference_id" = s."transaction_id"`,
+    ...mergeStatements('transactions', { staging: staging.transactions, schema }),
+    ...mergeStatements('rewards', { staging: staging.rewards, schema }),
+    `DELETE FROM ${table('reward_facts')} WHERE "reward_id" IN (SELECT "reward_id" FROM ${affected})`,
+    `INSERT INTO ${table('reward_facts')} (${factColumns})\n` +
+      rewardFactsSelectSql({ dialect, rewards: table('rewards'), transactions: table('transactions'), onlyRewardIds: affected }),
+    `DROP TABLE ${affected}`,
+  ];
+}
+
+/** Counts after a load: rows per table, and how many facts of the load's rewards found no transaction. */
+export function tableCountsSql(schema?: string): string {
+  const count = (name: CuratedDataset) => `(SELECT count(*) FROM ${qualified(name, schema)})`;
+  return `SELECT ${count('transactions')} AS "transactions", ${count('rewards')} AS "rewards", ${count('reward_facts')} AS "reward_facts", ` +
+    `(SELECT count(*) FROM ${qualified('reward_facts', schema)} WHERE NOT "has_transaction") AS "facts_without_transaction"`;
 }

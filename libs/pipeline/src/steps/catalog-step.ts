@@ -1,16 +1,18 @@
-import type { CuratedDataset } from '@org/rewards-transform';
+import { LAKE_DATASETS } from '@org/rewards-transform';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import { noteStepDetails, recordStep } from './step-record';
 
-/** Tells the catalog about this run's new curated partitions. */
+/**
+ * Tells the catalog about this run's curated partitions. It runs after the load succeeded, so the catalog
+ * never lists a partition the warehouse does not hold.
+ */
 export async function catalogStep(context: PipelineContext, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'catalog', async (manifest) => {
     const keys = manifest.steps.transform?.keys ?? {};
-    const datasets: CuratedDataset[] = ['transactions', 'rewards', 'reward_facts'];
     await context.catalog.registerPartitions(
-      datasets.map((dataset) => ({ dataset, ingestDate: manifest.ingestDate, runId: ref.runId, key: keys[dataset] })),
+      LAKE_DATASETS.map((dataset) => ({ dataset, ingestDate: manifest.ingestDate, runId: ref.runId, key: keys[dataset] })),
     );
-    noteStepDetails(manifest, 'catalog', { counts: { partitions: datasets.length } });
+    noteStepDetails(manifest, 'catalog', { counts: { partitions: LAKE_DATASETS.length } });
   });
   return ref;
 }

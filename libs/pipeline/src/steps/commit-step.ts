@@ -1,16 +1,24 @@
-import { laterOf, readCursor, releaseRunLock, writeCursor } from '../cursor-state';
+import { laterOf, readCursor, releaseRunLock, writeCursor, type Cursor } from '../cursor-state';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import { readManifest, writeManifest } from '../run-manifest';
 import { recordStep } from './step-record';
 
-/** Advances the cursor (never backwards) now that the load succeeded, closes the manifest, frees the lock. */
+/**
+ * Advances the cursor (never backwards) now that the load succeeded, closes the manifest, frees the lock.
+ * Only incremental runs move the incremental cursor: a backfill fills a window of the past, and moving the
+ * cursor to its end would skip whatever lies between the cursor and that window, for good.
+ */
 export async function commitStep(context: PipelineContext, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'commit', async (manifest) => {
     if (manifest.steps.load?.status !== 'succeeded') throw new Error(`Run ${ref.runId} has not loaded; refusing to move the cursor.`);
     const current = await readCursor(context.store);
-    const next = {
-      transactionsThrough: laterOf(current.transactionsThrough, manifest.observed.transactionsThrough),
-      rewardsUpdatedThrough: laterOf(current.rewardsUpdatedThrough, manifest.observed.rewardsUpdatedThrough),
+    const incremental = manifest.mode === 'incremental';
+    const loaded = manifest.steps.load.counts ?? {};
+    const next: Cursor = {
+      transactionsThrough: incremental ? laterOf(current.transactionsThrough, manifest.observed.transactionsThrough) : current.transactionsThrough,
+      rewardsUpdatedThrough: incremental ? laterOf(current.rewardsUpdatedThrough, manifest.observed.rewardsUpdatedThrough) : current.rewardsUpdatedThrough,
+      lastCommittedRunId: ref.runId,
+      warehouseRows: (loaded['transactions_in_table'] ?? 0) + (loaded['rewards_in_table'] ?? 0),
     };
     await writeCursor(context.store, next);
     manifest.cursorAfter = next;

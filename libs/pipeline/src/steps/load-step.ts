@@ -1,20 +1,40 @@
-import type { CuratedDataset } from '@org/rewards-transform';
+import { readCursor } from '../cursor-state';
+import { WarehouseLostError } from '../pipeline-errors';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import { noteStepDetails, recordStep } from './step-record';
 
-/** Merges this run's curated datasets into the warehouse (idempotent: staging + MERGE by key), then refreshes the views. */
+/**
+ * Loads this run into the warehouse in one transaction: both datasets merged by key, the facts of every
+ * affected reward derived again, the views refreshed. Refuses to load into a warehouse that lost what earlier
+ * runs committed: a partial warehouse is worse than none.
+ */
 export async function loadStep(context: PipelineContext, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'load', async (manifest) => {
-    const keys = manifest.steps.transform?.keys ?? {};
-    const counts: Record<string, number> = {};
-    for (const dataset of ['transactions', 'rewards', 'reward_facts'] as CuratedDataset[]) {
-      const result = await context.warehouse.mergeDataset(dataset, [keys[dataset]]);
-      counts[`${dataset}_staged`] = result.rowsStaged;
-      counts[`${dataset}_in_table`] = result.rowsInTable;
-      context.onProgress?.({ step: 'load', dataset, rowsInTable: result.rowsInTable });
+    const keys = manifest.steps.transform?.keys;
+    if (!keys) throw new Error(`Run ${ref.runId} has no transform output; run transform first.`);
+    const cursor = await readCursor(context.store);
+    if (cursor.warehouseRows > 0) {
+      const counts = await context.warehouse.tableCounts();
+      if (counts.transactions + counts.rewards === 0) {
+        throw new WarehouseLostError(
+          `The warehouse is empty, but run ${cursor.lastCommittedRunId} left ${cursor.warehouseRows} rows in it. ` +
+            'Rebuild it from the lake first: `local-runner rebuild` (or start the state machine with {"mode": "rebuild"}).',
+        );
+      }
     }
-    await context.warehouse.createViews();
-    noteStepDetails(manifest, 'load', { counts });
+    context.onProgress?.({ step: 'load', message: 'merging transactions and rewards, deriving the affected facts (one transaction)' });
+    const result = await context.warehouse.loadRun({ transactions: [keys['transactions']], rewards: [keys['rewards']] });
+    for (const [dataset, rows] of Object.entries(result.inTable)) context.onProgress?.({ step: 'load', dataset, rowsInTable: rows });
+    noteStepDetails(manifest, 'load', {
+      counts: {
+        transactions_staged: result.staged.transactions,
+        rewards_staged: result.staged.rewards,
+        transactions_in_table: result.inTable.transactions,
+        rewards_in_table: result.inTable.rewards,
+        reward_facts_in_table: result.inTable.reward_facts,
+        facts_without_transaction: result.factsWithoutTransaction,
+      },
+    });
   });
   return ref;
 }

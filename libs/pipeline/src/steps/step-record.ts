@@ -4,7 +4,7 @@ import { readManifest, writeManifest, type RunManifest, type StepName } from '..
 
 /** Runs a step's body with its manifest record: started, then succeeded (with duration) or failed. */
 export async function recordStep(
-  context: PipelineContext,
+  context: Pick<PipelineContext, 'store' | 'now'>,
   runId: string,
   step: StepName,
   body: (manifest: RunManifest) => Promise<void>,
@@ -27,7 +27,7 @@ export async function recordStep(
 }
 
 /** Writes an object and remembers its checksum in the manifest. */
-export async function putTracked(context: PipelineContext, manifest: RunManifest, key: string, body: Uint8Array | string, contentType: string): Promise<void> {
+export async function putTracked(context: Pick<PipelineContext, 'store'>, manifest: RunManifest, key: string, body: Uint8Array | string, contentType: string): Promise<void> {
   await context.store.put(key, body, { contentType });
   manifest.checksums[key] = createHash('sha256').update(body).digest('hex');
 }

@@ -1,0 +1,47 @@
+import { newRunId } from '../object-layout';
+import { RunRequestError } from '../pipeline-errors';
+import type { ExecutionRequest, RunPlan, RunRequest } from '../pipeline-context';
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * The first state of every execution: validates the request, gives a scheduled execution a run id that sorts
+ * by start time, and cuts a backfill into calendar months, so that a ten-year backfill runs as 120 small runs
+ * (each with its own manifest, lock and load) and never holds ten years in one process.
+ */
+export function planRun(request: ExecutionRequest, startTime: Date): RunPlan {
+  const mode = request.mode ?? 'incremental';
+  if (!['incremental', 'backfill', 'rebuild'].includes(mode)) throw new RunRequestError(`mode must be incremental, backfill or rebuild, got ${JSON.stringify(mode)}.`);
+  if (request.runId !== undefined && !RUN_ID.test(request.runId)) {
+    throw new RunRequestError(`runId must be 1-128 letters, digits, '.', '_' or '-' (it becomes part of object keys), got ${JSON.stringify(request.runId)}.`);
+  }
+  const runId = request.runId ?? newRunId(startTime);
+  if (mode !== 'backfill') return { runId, mode };
+  const from = calendarDate('from', request.from);
+  const to = calendarDate('to', request.to);
+  if (from > to) throw new RunRequestError(`backfill: from (${from}) is after to (${to}).`);
+  return { runId, mode, from, to, chunks: monthChunks(runId, from, to) };
+}
+
+/** The window cut at month ends: 2024-01-15..2024-03-02 gives 01-15..01-31, 02-01..02-29, 03-01..03-02. */
+export function monthChunks(runId: string, from: string, to: string): RunRequest[] {
+  const chunks: RunRequest[] = [];
+  let start = from;
+  while (start <= to) {
+    const [year, month] = start.split('-').map(Number);
+    const monthEnd = new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10);
+    const end = monthEnd < to ? monthEnd : to;
+    chunks.push({ runId: `${runId}-${start.slice(0, 7)}`, mode: 'backfill', from: start, to: end });
+    start = new Date(Date.UTC(year, month, 1)).toISOString().slice(0, 10);
+  }
+  return chunks;
+}
+
+/** A real calendar date in YYYY-MM-DD: 2024-02-30 and "foo 1" are refused, not rolled over or guessed. */
+export function calendarDate(name: string, text: string | undefined): string {
+  const match = text === undefined ? null : DATE.exec(text);
+  const valid = match !== null && new Date(Date.UTC(+match[1], +match[2] - 1, +match[3])).toISOString().slice(0, 10) === text;
+  if (!valid) throw new RunRequestError(`backfill needs ${name} as a calendar date YYYY-MM-DD, got ${text === undefined ? 'nothing' : JSON.stringify(text)}.`);
+  return text as string;
+}

@@ -1,0 +1,88 @@
+import { LAKE_DATASETS } from '@org/rewards-transform';
+import { acquireRunLock, readCursor, releaseRunLock, writeCursor, type Cursor } from '../cursor-state';
+import { objectLayout } from '../object-layout';
+import type { PipelineContext, RunRef } from '../pipeline-context';
+import type { LoadResult, ObjectStore, PartitionRef } from '../ports';
+import { readManifest, writeManifest, type RunManifest } from '../run-manifest';
+import { noteStepDetails, recordStep } from './step-record';
+
+/** A run whose load committed, with its curated objects: what a rebuild replays. */
+export interface LoadedRun {
+  runId: string;
+  ingestDate: string;
+  loadedAt: string;
+  keys: Record<string, string>;
+}
+
+/** Runs whose load succeeded (their rows are in the warehouse), in the order they were loaded. */
+export async function loadedRuns(store: ObjectStore): Promise<LoadedRun[]> {
+  const manifestKeys = (await store.list(objectLayout.runsPrefix)).filter((key) => key.endsWith('/manifest.json'));
+  const runs: LoadedRun[] = [];
+  for (const key of manifestKeys) {
+    const manifest = await readManifest(store, key.split('/')[1]);
+    const load = manifest.steps.load;
+    const keys = manifest.steps.transform?.keys;
+    if (manifest.mode === 'rebuild' || load?.status !== 'succeeded' || !keys || !load.finishedAt) continue;
+    runs.push({ runId: manifest.runId, ingestDate: manifest.ingestDate, loadedAt: load.finishedAt, keys });
+  }
+  return runs.sort((a, b) => (a.loadedAt === b.loadedAt ? (a.runId < b.runId ? -1 : 1) : a.loadedAt < b.loadedAt ? -1 : 1));
+}
+
+/**
+ * Rebuilds a lost (or suspect) warehouse from the lake: empties it, then replays the curated Parquet of every
+ * run whose load committed, in the order they were loaded, with the very load a run does (so the facts come
+ * out as they would have), then registers their partitions. Holds the run lock throughout; the incremental
+ * cursor is left where it was, since the lake already holds everything it points past.
+ */
+export async function rebuildStep(context: Pick<PipelineContext, 'store' | 'warehouse' | 'catalog' | 'now' | 'onProgress'>, ref: RunRef): Promise<RunRef> {
+  const now = context.now();
+  const manifest: RunManifest = {
+    runId: ref.runId,
+    ingestDate: now.toISOString().slice(0, 10),
+    mode: 'rebuild',
+    status: 'running',
+    startedAt: now.toISOString(),
+    window: { transactionsFrom: null, transactionsTo: now.toISOString(), rewardsUpdatedFrom: null, rewardsUpdatedTo: now.toISOString() },
+    cursorBefore: await readCursor(context.store),
+    observed: { transactionsThrough: null, rewardsUpdatedThrough: null },
+    steps: {},
+    checksums: {},
+  };
+  await writeManifest(context.store, manifest);
+  let cursor: Cursor | undefined;
+  await recordStep(context, ref.runId, 'rebuild', async (record) => {
+    const lock = await acquireRunLock(context.store, ref.runId, now);
+    if (lock.tookOverFrom) context.onProgress?.({ step: 'rebuild', message: `took over a stale lock of run ${lock.tookOverFrom}` });
+    const runs = await loadedRuns(context.store);
+    context.onProgress?.({ step: 'rebuild', message: `replaying ${runs.length} loaded run(s) into an empty warehouse` });
+    await context.warehouse.reset();
+    let result: LoadResult = await context.warehouse.loadRun({ transactions: [], rewards: [] });
+    for (const [index, run] of runs.entries()) {
+      result = await context.warehouse.loadRun({ transactions: [run.keys['transactions']], rewards: [run.keys['rewards']] });
+      context.onProgress?.({ step: 'rebuild', message: `run ${index + 1}/${runs.length} (${run.runId}): ${result.inTable.transactions} transactions, ${result.inTable.rewards} rewards` });
+    }
+    const partitions: PartitionRef[] = runs.flatMap((run) =>
+      LAKE_DATASETS.map((dataset) => ({ dataset, ingestDate: run.ingestDate, runId: run.runId, key: run.keys[dataset] })),
+    );
+    if (partitions.length) await context.catalog.registerPartitions(partitions);
+    noteStepDetails(record, 'rebuild', {
+      counts: {
+        runs_replayed: runs.length,
+        transactions_in_table: result.inTable.transactions,
+        rewards_in_table: result.inTable.rewards,
+        reward_facts_in_table: result.inTable.reward_facts,
+        facts_without_transaction: result.factsWithoutTransaction,
+      },
+    });
+    const before = await readCursor(context.store);
+    cursor = { ...before, lastCommittedRunId: runs.at(-1)?.runId ?? null, warehouseRows: result.inTable.transactions + result.inTable.rewards };
+    await writeCursor(context.store, cursor);
+  });
+  const done = await readManifest(context.store, ref.runId);
+  done.status = 'succeeded';
+  done.cursorAfter = cursor;
+  done.finishedAt = context.now().toISOString();
+  await writeManifest(context.store, done);
+  await releaseRunLock(context.store, ref.runId);
+  return ref;
+}
