@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformRun } from '@org/rewards-transform';
@@ -6,48 +6,119 @@ import { DuckDbCatalog, DuckDbDatabase, DuckDbWarehouse } from './duckdb-warehou
 import { FileObjectStore } from './file-object-store';
 
 const fixture = (name: string) => readFile(join(__dirname, '..', '..', 'rewards-transform', 'test', 'fixtures', name), 'utf8');
+const NO_TRANSACTIONS = 'id,currency,amount,date\n';
+const NO_REWARDS = 'id,amount,createdAt\n';
 
 describe('DuckDbWarehouse and DuckDbCatalog', () => {
   let root: string;
   let store: FileObjectStore;
   let database: DuckDbDatabase;
+  let warehouse: DuckDbWarehouse;
+
+  /** Curated Parquet of one run, as transform writes it; answers the run's object keys. */
+  const curatedRun = async (runId: string, transactionsCsv: string, rewardsCsv: string) => {
+    const output = transformRun({ transactionsCsv, rewardsCsv });
+    const keys = { transactions: `curated/transactions/ingest_date=2026-01-01/run=${runId}/part-00000.parquet`, rewards: `curated/rewards/ingest_date=2026-01-01/run=${runId}/part-00000.parquet` };
+    await store.put(keys.transactions, output.parquet.transactions);
+    await store.put(keys.rewards, output.parquet.rewards);
+    return { transactions: [keys.transactions], rewards: [keys.rewards] };
+  };
+  const checksums = async () => Promise.all((['transactions', 'rewards', 'reward_facts'] as const).map((table) => warehouse.tableChecksum(table)));
+
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'duckdb-warehouse-'));
     store = new FileObjectStore(root);
     database = new DuckDbDatabase(join(root, 'warehouse.duckdb'));
-    const output = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv') });
-    for (const dataset of ['transactions', 'rewards', 'reward_facts'] as const) {
-      await store.put(`curated/${dataset}/ingest_date=2026-01-01/run=r1/part-00000.parquet`, output.parquet[dataset]);
-    }
+    warehouse = new DuckDbWarehouse(database, (key) => store.locate(key));
   });
   afterEach(async () => {
     await database.close();
     await rm(root, { recursive: true, force: true });
   });
 
-  it('merges idempotently: loading the same file twice leaves identical tables', async () => {
-    const warehouse = new DuckDbWarehouse(database, (key) => store.locate(key));
-    const key = 'curated/reward_facts/ingest_date=2026-01-01/run=r1/part-00000.parquet';
-    await expect(warehouse.mergeDataset('reward_facts', [key])).resolves.toEqual({ dataset: 'reward_facts', rowsStaged: 7, rowsInTable: 7 });
-    const first = await warehouse.tableChecksum('reward_facts');
-    await expect(warehouse.mergeDataset('reward_facts', [key])).resolves.toMatchObject({ rowsInTable: 7 });
-    expect(await warehouse.tableChecksum('reward_facts')).toBe(first);
+  it('loads a run: both tables merged, every reward a fact, idempotent when loaded again', async () => {
+    const run = await curatedRun('r1', await fixture('transactions.csv'), await fixture('rewards.csv'));
+    await expect(warehouse.loadRun(run)).resolves.toEqual({
+      staged: { transactions: 6, rewards: 7 },
+      inTable: { transactions: 6, rewards: 7, reward_facts: 7 },
+      factsWithoutTransaction: 2,
+    });
+    const first = await checksums();
+    await warehouse.loadRun(run);
+    expect(await checksums()).toEqual(first);
     const [row] = await database.query<{ reward_amount: string; merchant: string }>("SELECT reward_amount::VARCHAR AS reward_amount, merchant FROM reward_facts WHERE reward_id = 'r-perk'");
     expect(row).toEqual({ reward_amount: '10.000000', merchant: 'NETFLIX.COM' });
   });
 
-  it('rolls back a load that fails half-way, leaving the table as it was', async () => {
-    const warehouse = new DuckDbWarehouse(database, (key) => store.locate(key));
-    await warehouse.mergeDataset('rewards', ['curated/rewards/ingest_date=2026-01-01/run=r1/part-00000.parquet']);
-    const before = await warehouse.tableChecksum('rewards');
-    await expect(warehouse.mergeDataset('rewards', ['curated/rewards/missing.parquet'])).rejects.toThrow();
-    expect(await warehouse.tableChecksum('rewards')).toBe(before);
+  it('joins late both ways: rewards before their transactions, or after, give the facts of one load of everything', async () => {
+    const transactions = await fixture('transactions.csv');
+    const rewards = await fixture('rewards.csv');
+    await warehouse.loadRun(await curatedRun('all', transactions, rewards));
+    const together = await checksums();
+
+    for (const order of [['rewards', 'transactions'], ['transactions', 'rewards']] as const) {
+      await warehouse.reset();
+      for (const first of order) {
+        await warehouse.loadRun(await curatedRun(`only-${first}`, first === 'transactions' ? transactions : NO_TRANSACTIONS, first === 'rewards' ? rewards : NO_REWARDS));
+      }
+      expect([order.join(' then '), await checksums()]).toEqual([order.join(' then '), together]);
+    }
+    const [facts] = await database.query<{ orphans: number }>('SELECT count(*) FILTER (WHERE NOT has_transaction)::INTEGER AS orphans FROM reward_facts');
+    expect(facts.orphans).toBe(2);
   });
 
-  it('exposes every curated partition through a view per dataset', async () => {
-    await new DuckDbCatalog(database, (key) => store.locate(key)).registerPartitions([
-      { dataset: 'transactions', ingestDate: '2026-01-01', runId: 'r1', key: 'curated/transactions/ingest_date=2026-01-01/run=r1/part-00000.parquet' },
-    ]);
-    expect(await database.query('SELECT count(*)::INT AS n, any_value(ingest_date)::VARCHAR AS day FROM curated_transactions')).toEqual([{ n: 6, day: '2026-01-01' }]);
+  it('refreshes only the affected facts: a load of one transaction leaves unrelated facts untouched', async () => {
+    await warehouse.loadRun(await curatedRun('r1', NO_TRANSACTIONS, await fixture('rewards.csv')));
+    await database.run("UPDATE reward_facts SET merchant = 'untouched' WHERE reward_id <> 'r-rebate'");
+    await warehouse.loadRun(await curatedRun('r2', 'id,currency,amount,date,description\nt-purchase,GBP,-1250,2024-03-31T11:00:00Z,TESCO STORES 3291 LONDON GB\n', NO_REWARDS));
+    const rows = await database.query<{ reward_id: string; merchant: string | null }>("SELECT reward_id, merchant FROM reward_facts WHERE merchant IS DISTINCT FROM 'untouched'");
+    expect(rows).toEqual([{ reward_id: 'r-rebate', merchant: 'TESCO STORES 3291 LONDON GB' }]);
+  });
+
+  it('rolls back a load that fails half-way: every table as it was', async () => {
+    await warehouse.loadRun(await curatedRun('r1', await fixture('transactions.csv'), await fixture('rewards.csv')));
+    const before = await checksums();
+    const bad = await curatedRun('r2', NO_TRANSACTIONS, await fixture('rewards.csv'));
+    await expect(warehouse.loadRun({ transactions: bad.transactions, rewards: ['curated/rewards/missing.parquet'] })).rejects.toThrow();
+    expect(await checksums()).toEqual(before);
+  });
+
+  it('counts rows (0 for tables not there yet) and resets to nothing', async () => {
+    expect(await warehouse.tableCounts()).toEqual({ transactions: 0, rewards: 0, reward_facts: 0 });
+    await warehouse.loadRun(await curatedRun('r1', await fixture('transactions.csv'), await fixture('rewards.csv')));
+    expect(await warehouse.tableCounts()).toEqual({ transactions: 6, rewards: 7, reward_facts: 7 });
+    await warehouse.reset();
+    expect(await warehouse.tableCounts()).toEqual({ transactions: 0, rewards: 0, reward_facts: 0 });
+  });
+
+  it('lake views: only registered (loaded) runs, one row per key, paths relative so a copied data dir works', async () => {
+    const transactions = await fixture('transactions.csv');
+    const first = await curatedRun('20260101T000000000Z-aaaaaa', transactions, await fixture('rewards.csv'));
+    const again = await curatedRun('20260102T000000000Z-bbbbbb', transactions, await fixture('rewards.csv'));
+    await curatedRun('20260103T000000000Z-failed', transactions, NO_REWARDS);
+    const catalog = new DuckDbCatalog(database, (key) => store.locate(key));
+    const partitions = (runId: string, keys: typeof first) => [
+      { dataset: 'transactions' as const, ingestDate: '2026-01-01', runId, key: keys.transactions[0] },
+      { dataset: 'rewards' as const, ingestDate: '2026-01-01', runId, key: keys.rewards[0] },
+    ];
+    await catalog.registerPartitions(partitions('20260101T000000000Z-aaaaaa', first));
+    await catalog.registerPartitions(partitions('20260102T000000000Z-bbbbbb', again));
+    const counts = async (db: DuckDbDatabase) =>
+      db.query('SELECT (SELECT count(*) FROM curated_transactions)::INT AS transactions, (SELECT count(*) FROM curated_rewards)::INT AS rewards, (SELECT max(run) FROM curated_transactions) AS run');
+    expect(await counts(database)).toEqual([{ transactions: 6, rewards: 7, run: '20260102T000000000Z-bbbbbb' }]);
+    const [{ path }] = await database.query<{ path: string }>('SELECT path FROM lake_partitions LIMIT 1');
+    expect(path.startsWith('curated/')).toBe(true);
+
+    await database.close();
+    const copy = await mkdtemp(join(tmpdir(), 'duckdb-copied-'));
+    try {
+      await cp(root, copy, { recursive: true });
+      await rm(root, { recursive: true, force: true });
+      const moved = new DuckDbDatabase(join(copy, 'warehouse.duckdb'));
+      expect(await counts(moved)).toEqual([{ transactions: 6, rewards: 7, run: '20260102T000000000Z-bbbbbb' }]);
+      await moved.close();
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 });

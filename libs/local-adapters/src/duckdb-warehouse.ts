@@ -1,16 +1,37 @@
-import { sep } from 'node:path';
+import { dirname, isAbsolute, relative, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { createTableSql, mergeStatements, quoteIdentifier, quoteLiteral, type Catalog, type MergeResult, type PartitionRef, type Warehouse } from '@org/pipeline';
-import { viewStatements } from '@org/dashboard';
-import { CURATED_SCHEMAS, DATASET_KEYS, type CuratedDataset } from '@org/rewards-transform';
+import {
+  createTableSql,
+  quoteIdentifier,
+  quoteLiteral,
+  runLoadStatements,
+  tableCountsSql,
+  type Catalog,
+  type LoadResult,
+  type PartitionRef,
+  type RunLoad,
+  type Warehouse,
+  VERSION_COLUMNS,
+} from '@org/pipeline';
+import { viewStatements, DASHBOARD_VIEWS } from '@org/dashboard';
+import { CURATED_SCHEMAS, DATASET_KEYS, LAKE_DATASETS, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
 
-/** One DuckDB database file, shared by the local warehouse and catalog (DuckDB allows one writer process). */
+/**
+ * One DuckDB database file, shared by the local warehouse and catalog (DuckDB allows one writer process).
+ * Relative file paths in its views resolve against the database's own folder (the data dir), so a copied or
+ * moved data dir keeps working.
+ */
 export class DuckDbDatabase {
   private opened?: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }>;
+
   constructor(readonly path: string) {}
 
   async connect(): Promise<DuckDBConnection> {
-    this.opened ??= DuckDBInstance.create(this.path).then(async (instance) => ({ instance, connection: await instance.connect() }));
+    this.opened ??= DuckDBInstance.create(this.path).then(async (instance) => {
+      const connection = await instance.connect();
+      if (this.path !== ':memory:') await connection.run(`SET file_search_path = ${quoteLiteral(dirname(this.path))}`);
+      return { instance, connection };
+    });
     return (await this.opened).connection;
   }
 
@@ -22,19 +43,34 @@ export class DuckDbDatabase {
     return (await (await this.connect()).runAndReadAll(sql)).getRowObjectsJson() as T[];
   }
 
+  /** Runs `body` in one transaction: committed if it returns, rolled back if it throws. */
+  async transaction<T>(body: () => Promise<T>): Promise<T> {
+    await this.run('BEGIN TRANSACTION');
+    try {
+      const result = await body();
+      await this.run('COMMIT');
+      return result;
+    } catch (error) {
+      await this.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
   /** Closes the connection and the database, releasing the file lock at once (not whenever GC runs). */
   async close(): Promise<void> {
     if (!this.opened) return;
-    const { instance, connection } = await this.opened;
+    const opened = this.opened;
     this.opened = undefined;
+    const { instance, connection } = await opened;
     connection.closeSync();
     instance.closeSync();
   }
 }
 
 /**
- * The Warehouse port on DuckDB: parquet into a temp staging table, then the same de-duplicate + MERGE text the
- * Redshift adapter sends, all inside one transaction. Loading the same files twice changes nothing.
+ * The Warehouse port on DuckDB: each dataset's Parquet into a temp staging table, then the same statements
+ * the Redshift adapter sends (MERGE both datasets, derive the facts of the affected rewards), then the views,
+ * all inside one transaction: a kill at any instant leaves the warehouse as before the load or as after it.
  */
 export class DuckDbWarehouse implements Warehouse {
   /**
@@ -46,29 +82,52 @@ export class DuckDbWarehouse implements Warehouse {
     private readonly localFile: (key: string) => string | Promise<string>,
   ) {}
 
-  async mergeDataset(dataset: CuratedDataset, objectKeys: readonly string[]): Promise<MergeResult> {
-    const columns = CURATED_SCHEMAS[dataset].map((spec) => quoteIdentifier(spec.name)).join(', ');
-    const files = (await Promise.all(objectKeys.map((key) => this.localFile(key)))).map(quoteLiteral).join(', ');
-    const staging = `staging_${dataset}`;
-    await this.database.run(createTableSql(dataset, 'duckdb'));
-    await this.database.run('BEGIN TRANSACTION');
-    try {
-      await this.database.run(`CREATE TEMP TABLE ${quoteIdentifier(staging)} AS SELECT ${columns} FROM read_parquet([${files}])`);
-      const [{ staged }] = await this.database.query<{ staged: number }>(`SELECT count(*)::INTEGER AS staged FROM ${quoteIdentifier(staging)}`);
-      for (const statement of mergeStatements(dataset, { staging })) await this.database.run(statement);
-      await this.database.run(`DROP TABLE ${quoteIdentifier(staging)}`);
-      await this.database.run('COMMIT');
-      const [{ rows }] = await this.database.query<{ rows: number }>(`SELECT count(*)::INTEGER AS rows FROM ${quoteIdentifier(dataset)}`);
-      return { dataset, rowsStaged: staged, rowsInTable: rows };
-    } catch (error) {
-      await this.database.run('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+  async loadRun(load: RunLoad): Promise<LoadResult> {
+    const files: Record<LakeDataset, string[]> = { transactions: [], rewards: [] };
+    for (const dataset of LAKE_DATASETS) files[dataset] = await Promise.all(load[dataset].map((key) => this.localFile(key)));
+    const staging = { transactions: 'staging_transactions', rewards: 'staging_rewards' };
+    const staged = await this.database.transaction(async () => {
+      const counts = { transactions: 0, rewards: 0 };
+      for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) await this.database.run(createTableSql(dataset, 'duckdb'));
+      for (const dataset of LAKE_DATASETS) {
+        const table = quoteIdentifier(staging[dataset]);
+        await this.database.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM ${quoteIdentifier(dataset)} LIMIT 0`);
+        if (files[dataset].length) {
+          const columns = CURATED_SCHEMAS[dataset].map((spec) => quoteIdentifier(spec.name)).join(', ');
+          await this.database.run(`INSERT INTO ${table} SELECT ${columns} FROM read_parquet([${files[dataset].map(quoteLiteral).join(', ')}])`);
+        }
+        const [{ n }] = await this.database.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${table}`);
+        counts[dataset] = n;
+      }
+      for (const statement of runLoadStatements({ dialect: 'duckdb', staging })) await this.database.run(statement);
+      for (const dataset of LAKE_DATASETS) await this.database.run(`DROP TABLE ${quoteIdentifier(staging[dataset])}`);
+      for (const statement of viewStatements('duckdb')) await this.database.run(statement);
+      return counts;
+    });
+    const [counts] = await this.database.query<Record<string, number>>(`SELECT * FROM (${tableCountsSql()})`);
+    return {
+      staged,
+      inTable: { transactions: Number(counts['transactions']), rewards: Number(counts['rewards']), reward_facts: Number(counts['reward_facts']) },
+      factsWithoutTransaction: Number(counts['facts_without_transaction']),
+    };
   }
 
-  async createViews(): Promise<void> {
-    for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) await this.database.run(createTableSql(dataset, 'duckdb'));
-    for (const statement of viewStatements('duckdb')) await this.database.run(statement);
+  async tableCounts(): Promise<Record<CuratedDataset, number>> {
+    const present = new Set(
+      (await this.database.query<{ name: string }>("SELECT table_name AS name FROM duckdb_tables() WHERE schema_name = 'main'")).map((row) => row.name),
+    );
+    const counts = { transactions: 0, rewards: 0, reward_facts: 0 };
+    for (const dataset of Object.keys(counts) as CuratedDataset[]) {
+      if (present.has(dataset)) counts[dataset] = Number((await this.database.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${quoteIdentifier(dataset)}`))[0].n);
+    }
+    return counts;
+  }
+
+  async reset(): Promise<void> {
+    await this.database.transaction(async () => {
+      for (const view of DASHBOARD_VIEWS) await this.database.run(`DROP VIEW IF EXISTS ${quoteIdentifier(view.name)}`);
+      for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) await this.database.run(`DROP TABLE IF EXISTS ${quoteIdentifier(dataset)}`);
+    });
   }
 
   /** An order-independent fingerprint of a table's contents, for proving a re-run changed nothing. */
@@ -82,8 +141,9 @@ export class DuckDbWarehouse implements Warehouse {
 }
 
 /**
- * The Catalog port on DuckDB: one view per curated dataset over all its Parquet partitions. Each registered
- * partition is first made a local file (a no-op for a folder store; a download for S3).
+ * The Catalog port on DuckDB: a `curated_<dataset>` view per lake dataset over the partitions of loaded runs
+ * (the pipeline registers a run only after its load), one row per key (the latest version, then the latest
+ * run), with file paths relative to the data dir. The registered partitions are kept in `lake_partitions`.
  */
 export class DuckDbCatalog implements Catalog {
   constructor(
@@ -92,16 +152,38 @@ export class DuckDbCatalog implements Catalog {
   ) {}
 
   async registerPartitions(partitions: readonly PartitionRef[]): Promise<void> {
-    const folders = new Map<string, string>();
-    for (const partition of partitions) {
-      const path = await this.localFile(partition.key);
-      const marker = `${sep}curated${sep}${partition.dataset}${sep}`;
-      folders.set(partition.dataset, path.slice(0, path.lastIndexOf(marker) + marker.length));
-    }
-    for (const [dataset, folder] of folders) {
-      await this.database.run(
-        `CREATE OR REPLACE VIEW ${quoteIdentifier(`curated_${dataset}`)} AS SELECT * FROM read_parquet(${quoteLiteral(`${folder}**/*.parquet`)}, hive_partitioning = true)`,
-      );
-    }
+    const base = dirname(this.database.path);
+    await this.database.run(
+      'CREATE TABLE IF NOT EXISTS lake_partitions (dataset VARCHAR NOT NULL, run_id VARCHAR NOT NULL, ingest_date VARCHAR NOT NULL, path VARCHAR NOT NULL, PRIMARY KEY (dataset, run_id))',
+    );
+    await this.database.transaction(async () => {
+      for (const partition of partitions) {
+        const absolute = await this.localFile(partition.key);
+        const path = relative(base, absolute);
+        // Outside the data dir (an S3 cache elsewhere) stays absolute; inside, it travels with the folder.
+        const stored = path.startsWith('..') || isAbsolute(path) ? absolute : path.split(sep).join('/');
+        await this.database.run(
+          `INSERT OR REPLACE INTO lake_partitions VALUES (${[partition.dataset, partition.runId, partition.ingestDate, stored].map(quoteLiteral).join(', ')})`,
+        );
+      }
+      for (const dataset of LAKE_DATASETS) await this.createView(dataset);
+    });
+  }
+
+  private async createView(dataset: LakeDataset): Promise<void> {
+    const rows = await this.database.query<{ path: string; run_id: string; ingest_date: string }>(
+      `SELECT path, run_id, ingest_date FROM lake_partitions WHERE dataset = ${quoteLiteral(dataset)} ORDER BY run_id`,
+    );
+    if (!rows.length) return;
+    // The paths are user data (a data dir may contain '[' or '?'): listed one by one, never globbed.
+    const files = rows.map((row) => quoteLiteral(row.path)).join(', ');
+    const key = quoteIdentifier(DATASET_KEYS[dataset]);
+    const version = VERSION_COLUMNS[dataset];
+    const newestFirst = `${version ? `${quoteIdentifier(version)} DESC, ` : ''}"run" DESC`;
+    await this.database.run(
+      `CREATE OR REPLACE VIEW ${quoteIdentifier(`curated_${dataset}`)} AS SELECT * EXCLUDE ("lake_rank") FROM (` +
+        `SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY ${newestFirst}) AS "lake_rank" ` +
+        `FROM read_parquet([${files}], hive_partitioning = true, hive_types = {'ingest_date': VARCHAR, 'run': VARCHAR})) WHERE "lake_rank" = 1`,
+    );
   }
 }
