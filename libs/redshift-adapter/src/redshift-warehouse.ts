@@ -7,9 +7,9 @@ import {
   type Field,
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
-import { createTableSql, mergeStatements, PipelineError, quoteIdentifier, quoteLiteral, TransientError, type MergeResult, type Warehouse } from '@org/pipeline';
-import { viewStatements } from '@org/dashboard';
-import { CURATED_SCHEMAS, type CuratedDataset } from '@org/rewards-transform';
+import { createTableSql, PipelineError, quoteIdentifier, quoteLiteral, runLoadStatements, tableCountsSql, TransientError, type LoadResult, type RunLoad, type Warehouse } from '@org/pipeline';
+import { DASHBOARD_VIEWS, viewStatements } from '@org/dashboard';
+import { CURATED_SCHEMAS, LAKE_DATASETS, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
 
 /** Redshift Serverless (a workgroup) or a provisioned cluster (with a database user or a secret). */
 export type RedshiftTarget =
@@ -54,9 +54,9 @@ const TABLE_LAYOUT: Record<CuratedDataset, string> = {
 };
 
 /**
- * The pipeline's Warehouse on Redshift through the Data API: COPY the run's Parquet into a temp staging table,
- * de-duplicate and MERGE, all in one BatchExecuteStatement (one transaction), then poll DescribeStatement
- * with backoff. SQL comes from @org/pipeline's generators; identifiers are quoted and values escaped.
+ * The pipeline's Warehouse on Redshift through the Data API: COPY the run's Parquet into temp staging tables,
+ * MERGE both datasets, derive the facts of the affected rewards and refresh the views, all in one
+ * BatchExecuteStatement (one transaction: all or nothing), then poll DescribeStatement with backoff. SQL comes from @org/pipeline's generators; identifiers are quoted and values escaped.
  */
 export class RedshiftWarehouse implements Warehouse {
   private readonly schema: string;
@@ -73,43 +73,79 @@ export class RedshiftWarehouse implements Warehouse {
     this.sleep = settings.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** The statements of one load, in order (exposed so they can be inspected and tested on DuckDB). */
-  loadStatements(dataset: CuratedDataset, objectKeys: readonly string[]): string[] {
-    const staging = `staging_${dataset}`;
-    const target = `${quoteIdentifier(this.schema)}.${quoteIdentifier(dataset)}`;
+  /**
+   * The statements of one run's load, in order, for one BatchExecuteStatement (one transaction): schema and
+   * tables, a temp staging table per dataset filled by COPY ... FORMAT AS PARQUET, the shared MERGE and facts
+   * statements of @org/pipeline, then the views. Exposed so they can be inspected and run on DuckDB.
+   */
+  loadStatements(load: RunLoad): string[] {
+    const staging = { transactions: 'staging_transactions', rewards: 'staging_rewards' };
     return [
-      `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`,
-      createTableSql(dataset, 'redshift', { schema: this.schema, extra: TABLE_LAYOUT[dataset] }),
-      `CREATE TEMP TABLE ${quoteIdentifier(staging)} (LIKE ${target})`,
-      ...objectKeys.map(
-        (key) => `COPY ${quoteIdentifier(staging)} FROM ${quoteLiteral(this.settings.locate(key))} IAM_ROLE ${quoteLiteral(this.settings.iamRoleArn)} FORMAT AS PARQUET`,
-      ),
-      ...mergeStatements(dataset, { staging, schema: this.schema }),
-      `DROP TABLE ${quoteIdentifier(staging)}`,
-    ];
-  }
-
-  async mergeDataset(dataset: CuratedDataset, objectKeys: readonly string[]): Promise<MergeResult> {
-    const sqls = this.loadStatements(dataset, objectKeys);
-    const { Id } = await this.client.send(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: `rewards-load-${dataset}` }));
-    const finished = await this.waitFor(Id as string, sqls);
-    // Rows staged: what the COPY sub-statements loaded.
-    const rowsStaged = (finished.SubStatements ?? [])
-      .filter((sub) => /^\s*COPY\b/i.test(sub.QueryString ?? ''))
-      .reduce((sum, sub) => sum + Number(sub.ResultRows ?? 0), 0);
-    const [row] = await this.query(`SELECT count(*) AS n FROM ${quoteIdentifier(this.schema)}.${quoteIdentifier(dataset)}`);
-    return { dataset, rowsStaged, rowsInTable: Number(row?.['n'] ?? 0) };
-  }
-
-  /** The dashboard views, created (or replaced) in one batch after the tables exist. */
-  async createViews(): Promise<void> {
-    const sqls = [
-      `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`,
-      ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => createTableSql(dataset, 'redshift', { schema: this.schema, extra: TABLE_LAYOUT[dataset] })),
+      ...this.tableStatements(),
+      ...LAKE_DATASETS.flatMap((dataset) => [
+        `CREATE TEMP TABLE ${quoteIdentifier(staging[dataset])} (LIKE ${this.table(dataset)})`,
+        ...load[dataset].map(
+          (key) => `COPY ${quoteIdentifier(staging[dataset])} FROM ${quoteLiteral(this.settings.locate(key))} IAM_ROLE ${quoteLiteral(this.settings.iamRoleArn)} FORMAT AS PARQUET`,
+        ),
+      ]),
+      ...runLoadStatements({ dialect: 'redshift', staging, schema: this.schema }),
+      ...LAKE_DATASETS.map((dataset) => `DROP TABLE ${quoteIdentifier(staging[dataset])}`),
       ...viewStatements('redshift', this.schema),
     ];
-    const { Id } = await this.client.send(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: 'rewards-views' }));
+  }
+
+  async loadRun(load: RunLoad): Promise<LoadResult> {
+    const sqls = this.loadStatements(load);
+    const { Id } = await this.client.send(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: 'rewards-load-run' }));
+    const finished = await this.waitFor(Id as string, sqls);
+    // Rows staged: what each dataset's COPY sub-statements loaded.
+    const staged = { transactions: 0, rewards: 0 };
+    for (const sub of finished.SubStatements ?? []) {
+      const target = /^\s*COPY\s+"staging_(transactions|rewards)"/i.exec(sub.QueryString ?? '')?.[1] as LakeDataset | undefined;
+      if (target) staged[target] += Number(sub.ResultRows ?? 0);
+    }
+    const [counts] = await this.query(tableCountsSql(this.schema));
+    return {
+      staged,
+      inTable: { transactions: Number(counts?.['transactions'] ?? 0), rewards: Number(counts?.['rewards'] ?? 0), reward_facts: Number(counts?.['reward_facts'] ?? 0) },
+      factsWithoutTransaction: Number(counts?.['facts_without_transaction'] ?? 0),
+    };
+  }
+
+  async tableCounts(): Promise<Record<CuratedDataset, number>> {
+    const present = new Set(
+      (await this.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = ${quoteLiteral(this.schema)}`)).map((row) => String(row['table_name'])),
+    );
+    if (!(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).every((dataset) => present.has(dataset))) {
+      const counts = { transactions: 0, rewards: 0, reward_facts: 0 };
+      for (const dataset of Object.keys(counts) as CuratedDataset[]) {
+        if (present.has(dataset)) counts[dataset] = Number((await this.query(`SELECT count(*) AS n FROM ${this.table(dataset)}`))[0]?.['n'] ?? 0);
+      }
+      return counts;
+    }
+    const [counts] = await this.query(tableCountsSql(this.schema));
+    return { transactions: Number(counts?.['transactions'] ?? 0), rewards: Number(counts?.['rewards'] ?? 0), reward_facts: Number(counts?.['reward_facts'] ?? 0) };
+  }
+
+  /** Drops the views and tables in one batch, for a rebuild from the lake. */
+  async reset(): Promise<void> {
+    const sqls = [
+      ...DASHBOARD_VIEWS.map((view) => `DROP VIEW IF EXISTS ${quoteIdentifier(this.schema)}.${quoteIdentifier(view.name)}`),
+      ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => `DROP TABLE IF EXISTS ${this.table(dataset)}`),
+    ];
+    const { Id } = await this.client.send(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: 'rewards-reset' }));
     await this.waitFor(Id as string, sqls);
+  }
+
+  private tableStatements(): string[] {
+    return [
+      `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`,
+      ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => createTableSql(dataset, 'redshift', { schema: this.schema, extra: TABLE_LAYOUT[dataset] })),
+    ];
+  }
+
+  private table(dataset: CuratedDataset): string {
+    return `${quoteIdentifier(this.schema)}.${quoteIdentifier(dataset)}`;
   }
 
   /** Runs one statement and reads every page of its result, typed by column. */
