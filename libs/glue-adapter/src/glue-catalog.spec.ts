@@ -12,14 +12,14 @@ import {
 } from '@aws-sdk/client-glue';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { REWARD_FACTS_SCHEMA } from '@org/rewards-transform';
+import { REWARDS_SCHEMA } from '@org/rewards-transform';
 import { GlueCatalog, GlueCatalogError } from './glue-catalog';
 
 const glue = mockClient(GlueClient);
 const meta = { $metadata: {} };
 const notFound = () => new EntityNotFoundException({ message: 'not found', ...meta });
 const exists = () => new AlreadyExistsException({ message: 'exists', ...meta });
-const partition = (dataset: 'transactions' | 'rewards' | 'reward_facts', runId = 'r1') => ({
+const partition = (dataset: 'transactions' | 'rewards', runId = 'r1') => ({
   dataset,
   ingestDate: '2026-11-28',
   runId,
@@ -37,22 +37,23 @@ describe('GlueCatalog', () => {
     glue.on(BatchCreatePartitionCommand).resolves({ Errors: [] });
   });
 
-  it('creates the database and three Parquet tables with the curated columns and partition keys', async () => {
-    await catalog().registerPartitions([partition('reward_facts')]);
+  it('creates the database and the two lake tables (the facts live in the warehouse) with the curated columns and partition keys', async () => {
+    await catalog().registerPartitions([partition('rewards')]);
     expect(glue).toHaveReceivedCommandWith(CreateDatabaseCommand, { DatabaseInput: expect.objectContaining({ Name: 'rewards' }) });
-    expect(glue).toHaveReceivedCommandTimes(CreateTableCommand, 3);
-    const facts = glue.commandCalls(CreateTableCommand).map((call) => call.args[0].input.TableInput).find((table) => table?.Name === 'reward_facts');
+    expect(glue).toHaveReceivedCommandTimes(CreateTableCommand, 2);
+    expect(glue.commandCalls(CreateTableCommand).map((call) => call.args[0].input.TableInput?.Name)).toEqual(['transactions', 'rewards']);
+    const facts = glue.commandCalls(CreateTableCommand).map((call) => call.args[0].input.TableInput).find((table) => table?.Name === 'rewards');
     expect(facts).toMatchObject({
       TableType: 'EXTERNAL_TABLE',
       PartitionKeys: [{ Name: 'ingest_date', Type: 'string' }, { Name: 'run', Type: 'string' }],
       StorageDescriptor: {
-        Location: 's3://data-bucket/pipeline/curated/reward_facts/',
+        Location: 's3://data-bucket/pipeline/curated/rewards/',
         SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
       },
     });
     const columns = facts?.StorageDescriptor?.Columns ?? [];
-    expect(columns.map((column) => column.Name)).toEqual(REWARD_FACTS_SCHEMA.map((spec) => spec.name));
-    expect(columns.find((column) => column.Name === 'reward_amount')?.Type).toBe('decimal(18,6)');
+    expect(columns.map((column) => column.Name)).toEqual(REWARDS_SCHEMA.map((spec) => spec.name));
+    expect(columns.find((column) => column.Name === 'fiat_amount_rewarded')?.Type).toBe('decimal(18,6)');
     expect(columns.find((column) => column.Name === 'created_at')?.Type).toBe('timestamp');
   });
 
@@ -88,7 +89,7 @@ describe('GlueCatalog', () => {
   });
 
   it('adds the columns the schema gained to an existing table, and leaves a current one alone', async () => {
-    for (const name of ['transactions', 'reward_facts'] as const) {
+    for (const name of ['transactions', 'rewards'] as const) {
       glue.on(GetTableCommand, { Name: name }).resolves({ Table: { Name: name, StorageDescriptor: catalog().tableInput(name).StorageDescriptor } });
     }
     glue.on(GetTableCommand, { Name: 'rewards' }).resolves({ Table: { Name: 'rewards', StorageDescriptor: { Columns: [{ Name: 'reward_id', Type: 'string' }] } } });

@@ -12,7 +12,7 @@ import {
   type TableInput,
 } from '@aws-sdk/client-glue';
 import { PipelineError, type Catalog, type PartitionRef } from '@org/pipeline';
-import { CURATED_SCHEMAS, type ColumnSpec, type CuratedDataset } from '@org/rewards-transform';
+import { CURATED_SCHEMAS, LAKE_DATASETS, type ColumnSpec, type LakeDataset } from '@org/rewards-transform';
 
 export interface GlueCatalogSettings {
   databaseName: string;
@@ -92,7 +92,7 @@ export class GlueCatalog implements Catalog {
     ).catch((error: unknown) => {
       if (!isNamed(error, 'AlreadyExistsException')) throw error;
     });
-    for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) {
+    for (const dataset of LAKE_DATASETS) {
       const wanted = this.tableInput(dataset);
       try {
         const { Table: table } = await this.send(() =>
@@ -117,7 +117,7 @@ export class GlueCatalog implements Catalog {
     this.ensured = true;
   }
 
-  tableInput(dataset: CuratedDataset): TableInput {
+  tableInput(dataset: LakeDataset): TableInput {
     return {
       Name: dataset,
       TableType: 'EXTERNAL_TABLE',
@@ -127,7 +127,7 @@ export class GlueCatalog implements Catalog {
     };
   }
 
-  private storage(dataset: CuratedDataset, suffix: string): StorageDescriptor {
+  private storage(dataset: LakeDataset, suffix: string): StorageDescriptor {
     return {
       Columns: CURATED_SCHEMAS[dataset].map((spec) => ({ Name: spec.name, Type: glueType(spec), Comment: spec.description.slice(0, 255) })),
       Location: `s3://${this.settings.bucket}/${this.prefix}curated/${dataset}/${suffix}`,
