@@ -41,12 +41,14 @@ function readParams(options) {
 }
 
 const FUNCTIONS = {
+  plan: { task: 'Plan', handler: 'src/handlers/plan.handler', memorySize: 256 },
   extract: { task: 'Extract', handler: 'src/handlers/extract.handler', memorySize: 1024 },
   transform: { task: 'Transform', handler: 'src/handlers/transform.handler', memorySize: 3008 },
   catalog: { task: 'Catalog', handler: 'src/handlers/catalog.handler', memorySize: 512 },
   load: { task: 'Load', handler: 'src/handlers/load.handler', memorySize: 512 },
   commit: { task: 'Commit', handler: 'src/handlers/commit.handler', memorySize: 512 },
   recordFailure: { task: 'RecordFailure', handler: 'src/handlers/record-failure.handler', memorySize: 512 },
+  rebuild: { task: 'Rebuild', handler: 'src/handlers/rebuild.handler', memorySize: 512 },
 };
 
 const bucketArn = { 'Fn::GetAtt': ['DataBucket', 'Arn'] };
@@ -64,6 +66,15 @@ function policyFor(name, params) {
   });
   const rw = (prefixes, actions) => ({ Effect: 'Allow', Action: actions, Resource: prefixes.map((prefix) => objects(prefix, p)) });
   const logs = { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroupArn(name) };
+  const glueStatement = {
+    Effect: 'Allow',
+    Action: ['glue:GetDatabase', 'glue:CreateDatabase', 'glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition'],
+    Resource: [
+      { 'Fn::Sub': 'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${GlueDatabase}' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/*' },
+    ],
+  };
   const runState = [rw(['runs/', 'state/'], ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']), list(['runs/', 'state/'])];
   const statements = {
     extract: [
@@ -78,21 +89,13 @@ function policyFor(name, params) {
       rw(['quarantine/'], ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']),
       list(['curated/', 'quarantine/']),
     ],
-    catalog: [
-      ...runState,
-      {
-        Effect: 'Allow',
-        Action: ['glue:GetDatabase', 'glue:CreateDatabase', 'glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition'],
-        Resource: [
-          { 'Fn::Sub': 'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog' },
-          { 'Fn::Sub': 'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${GlueDatabase}' },
-          { 'Fn::Sub': 'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/${GlueDatabase}/*' },
-        ],
-      },
-    ],
+    catalog: [...runState, glueStatement],
     load: [...runState, ...warehouseStatements(params)],
     commit: runState,
     recordFailure: runState,
+    // Plan only reads its input: no data access at all.
+    plan: [],
+    rebuild: [...runState, ...warehouseStatements(params), glueStatement],
   }[name];
   return { Version: '2012-10-17', Statement: [logs, ...statements] };
 }

@@ -27,7 +27,7 @@ async function child(rows, dir) {
   const phases = {};
   const started = performance.now();
   // read and dedupe report once per dataset: add them up.
-  const output = transformRun({ transactionsCsv, rewardsCsv, onPhase: (phase, ms) => (phases[phase] = (phases[phase] ?? 0) + ms) });
+  const output = transformRun({ transactionsCsv, rewardsCsv, withFacts: true, onPhase: (phase, ms) => (phases[phase] = (phases[phase] ?? 0) + ms) });
   const ours = performance.now() - started;
   for (const [name, bytes] of Object.entries(output.parquet)) writeFileSync(join(dir, `ours-${name}.parquet`), bytes);
   const ourPeakMb = process.resourceUsage().maxRSS / 1024;

@@ -15,6 +15,8 @@ import { handler as catalog } from './handlers/catalog';
 import { handler as commit } from './handlers/commit';
 import { handler as extract } from './handlers/extract';
 import { handler as load } from './handlers/load';
+import { handler as plan } from './handlers/plan';
+import { handler as rebuild } from './handlers/rebuild';
 import { handler as recordFailure } from './handlers/record-failure';
 import { handler as transform } from './handlers/transform';
 
@@ -54,7 +56,10 @@ describe('Lambda handlers', () => {
     redshift.on(BatchExecuteStatementCommand).resolves({ Id: 'batch' });
     redshift.on(ExecuteStatementCommand).resolves({ Id: 'count' });
     redshift.on(DescribeStatementCommand).resolves({ Status: 'FINISHED', SubStatements: [] });
-    redshift.on(GetStatementResultCommand).resolves({ ColumnMetadata: [{ name: 'n' }], Records: [[{ longValue: 3 }]] });
+    redshift.on(GetStatementResultCommand).resolves({
+      ColumnMetadata: [{ name: 'transactions' }, { name: 'rewards' }, { name: 'reward_facts' }, { name: 'facts_without_transaction' }],
+      Records: [[{ longValue: 3 }, { longValue: 4 }, { longValue: 4 }, { longValue: 1 }]],
+    });
     jest.spyOn(console, 'log').mockImplementation((line: string) => void logs.push(line));
     jest.spyOn(console, 'error').mockImplementation((line: string) => void logs.push(line));
   });
@@ -63,23 +68,27 @@ describe('Lambda handlers', () => {
     await sandbox.close();
   });
 
-  it('runs extract → transform → catalog → load → commit on S3, Glue and Redshift', async () => {
-    const runId = '2026-06-30T12:00:00.000Z-exec-1';
+  it('runs plan → extract → transform → load → catalog → commit on S3, Glue and Redshift', async () => {
+    const planned = await plan({ request: { mode: 'incremental' }, startTime: '2026-06-30T12:00:00.000Z' });
+    expect(planned).toEqual({ runId: expect.stringMatching(/^20260630T120000000Z-[0-9a-f]{6}$/), mode: 'incremental' });
+    const runId = '20260630T120000000Z-exec01';
 
     expect(await extract({ runId, mode: 'incremental' })).toEqual({ runId });
     expect(storage.text(`rewards-data/pipeline/state/lock.json`)).toContain(runId);
     const raw = [...storage.objects.keys()].filter((key) => key.includes('/raw/'));
     expect(raw).toHaveLength(2);
     expect(await transform({ runId })).toEqual({ runId });
-    expect(await catalog({ runId })).toEqual({ runId });
-    expect(glue).toHaveReceivedCommandWith(BatchCreatePartitionCommand, { DatabaseName: 'rewards_dev', TableName: 'reward_facts' });
     expect(await load({ runId })).toEqual({ runId });
     const sqls = redshift.commandCalls(BatchExecuteStatementCommand).flatMap((call) => call.args[0].input.Sqls ?? []);
+    expect(redshift).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 1);
     expect(sqls.filter((sql) => sql.startsWith('COPY'))).toEqual([
       expect.stringContaining(`FROM 's3://rewards-data/pipeline/curated/transactions/ingest_date=`),
       expect.stringContaining(`FROM 's3://rewards-data/pipeline/curated/rewards/ingest_date=`),
-      expect.stringContaining(`FROM 's3://rewards-data/pipeline/curated/reward_facts/ingest_date=`),
     ]);
+    expect(sqls.some((sql) => sql.startsWith('INSERT INTO "rewards"."reward_facts"'))).toBe(true);
+    expect(await catalog({ runId })).toEqual({ runId });
+    expect(glue).toHaveReceivedCommandWith(BatchCreatePartitionCommand, { DatabaseName: 'rewards_dev', TableName: 'rewards' });
+    expect(glue).not.toHaveReceivedCommandWith(BatchCreatePartitionCommand, { TableName: 'reward_facts' });
     expect(await commit({ runId })).toEqual({ runId });
     const manifest = JSON.parse(storage.text(`rewards-data/pipeline/runs/${runId}/manifest.json`));
     expect(manifest.status).toBe('succeeded');
@@ -88,13 +97,13 @@ describe('Lambda handlers', () => {
     expect(storage.objects.has('rewards-data/pipeline/state/lock.json')).toBe(false);
 
     const events = logs.map((line) => JSON.parse(line));
-    expect(events.filter((event) => event.message === 'step succeeded').map((event) => event.task)).toEqual(['Extract', 'Transform', 'Catalog', 'Load', 'Commit']);
-    expect(events.every((event) => event.runId === runId)).toBe(true);
+    expect(events.filter((event) => event.message === 'step succeeded').map((event) => event.task)).toEqual(['Plan', 'Extract', 'Transform', 'Load', 'Catalog', 'Commit']);
+    expect(events.filter((event) => event.task !== 'Plan').every((event) => event.runId === runId)).toBe(true);
     expect(logs.join('\n')).not.toContain(secretToken.value);
   });
 
   it('records a failure from the Catch path and frees the lock, leaving the cursor alone', async () => {
-    const runId = '2026-07-01T12:00:00.000Z-exec-2';
+    const runId = '20260701T120000000Z-exec02';
     const cursorBefore = storage.text('rewards-data/pipeline/state/cursor.json');
     sandbox.setFaults({ serverError: { routes: ['transactions'] } });
     await expect(extract({ runId, mode: 'incremental' })).rejects.toMatchObject({ name: 'TransientError' });
@@ -106,5 +115,20 @@ describe('Lambda handlers', () => {
     expect(storage.text('rewards-data/pipeline/state/cursor.json')).toBe(cursorBefore);
     const failure = logs.map((line) => JSON.parse(line)).find((event) => event.message === 'step failed');
     expect(failure).toMatchObject({ level: 'error', task: 'Extract', runId, error: 'TransientError' });
+  });
+
+  it('rebuilds the warehouse from the loaded runs: reset, one load per run in order, partitions, views', async () => {
+    redshift.resetHistory();
+    glue.resetHistory();
+    const runId = '20260702T120000000Z-rebuild';
+    expect(await rebuild({ runId })).toEqual({ runId });
+    const batches = redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input.Sqls ?? []);
+    expect(batches[0].every((sql) => sql.startsWith('DROP '))).toBe(true);
+    // The empty first load makes tables and views; then the one loaded run of the first test is replayed.
+    expect(batches.slice(1).map((sqls) => sqls.filter((sql) => sql.startsWith('COPY')).length)).toEqual([0, 2]);
+    expect(glue).toHaveReceivedCommandWith(BatchCreatePartitionCommand, { TableName: 'transactions' });
+    const manifest = JSON.parse(storage.text(`rewards-data/pipeline/runs/${runId}/manifest.json`));
+    expect(manifest).toMatchObject({ mode: 'rebuild', status: 'succeeded', steps: { rebuild: { counts: { runs_replayed: 1 } } } });
+    expect(storage.objects.has('rewards-data/pipeline/state/lock.json')).toBe(false);
   });
 });

@@ -41,7 +41,7 @@ export async function buildTaskContext(config: AwsPipelineConfig, clients: AwsCl
  * holds only what it uses. Config is read once per container and the context built once; errors are rethrown
  * as they are, so their name (TransientError, ...) is what the state machine's Retry and Catch match.
  */
-export function lambdaStep<I extends { runId?: string }, O>(
+export function lambdaStep<I extends { runId?: string; request?: unknown }, O>(
   task: PipelineTask,
   step: (context: PipelineContext, input: I) => Promise<O>,
   extra?: ExtraPorts,

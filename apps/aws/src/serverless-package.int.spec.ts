@@ -10,6 +10,8 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Principal?: unknown };
 
 const FUNCTION_OF_TASK: Record<PipelineTask, string> = {
+  Plan: 'Plan',
+  Rebuild: 'Rebuild',
   Extract: 'Extract',
   Transform: 'Transform',
   Catalog: 'Catalog',
@@ -94,7 +96,7 @@ describe('serverless package', () => {
     const starResources = allows.filter((statement) => statement.Resource === '*');
     // Only actions AWS offers no resource-level scoping for: the Data API's statement reads (limited to the
     // caller's own statements) and X-Ray tracing of the state machine.
-    expect(starResources.flatMap((statement) => statement.Action).sort()).toEqual([
+    expect([...new Set(starResources.flatMap((statement) => statement.Action))].sort()).toEqual([
       'redshift-data:DescribeStatement',
       'redshift-data:GetStatementResult',
       'xray:GetSamplingRules',
@@ -106,13 +108,17 @@ describe('serverless package', () => {
     expect(extract).toContain('secretsmanager:GetSecretValue');
     expect(extract).not.toContain('glue:');
     expect(JSON.stringify(resources['CatalogRole'].Properties)).toContain('database/${GlueDatabase}');
+    // Plan touches no data; Rebuild needs what Load and Catalog need together.
+    expect(JSON.stringify(resources['PlanRole'].Properties)).not.toMatch(/s3:|glue:|redshift|secretsmanager/);
+    const rebuildRole = JSON.stringify(resources['RebuildRole'].Properties);
+    for (const action of ['redshift-data:BatchExecuteStatement', 'glue:BatchCreatePartition', 's3:GetObject']) expect(rebuildRole).toContain(action);
   });
 
   it('packs each function small, with only what it imports, and each bundle loads', () => {
     const zips = readdirSync(out).filter((name) => name.endsWith('.zip'));
     const sizes = Object.fromEntries(zips.map((zip) => [zip.replace('.zip', ''), statSync(join(out, zip)).size]));
     expect(sizes['transform']).toBeLessThan(10 * 1024 * 1024);
-    for (const name of ['extract', 'catalog', 'load', 'commit', 'recordFailure']) expect(sizes[name]).toBeLessThan(3 * 1024 * 1024);
+    for (const name of ['plan', 'extract', 'catalog', 'load', 'commit', 'recordFailure', 'rebuild']) expect(sizes[name]).toBeLessThan(3 * 1024 * 1024);
     const listing = (zip: string) => execFileSync('unzip', ['-Z1', join(out, zip)], { encoding: 'utf8' }).trim().split('\n');
     expect(listing('transform.zip')).toContain('src/handlers/parquet_wasm_bg.wasm');
     expect(listing('commit.zip')).toEqual(['src/handlers/commit.js']);

@@ -11,7 +11,7 @@ export async function writeDashboard(dataDir: string, warehousePath: string, now
   const database = new DuckDbDatabase(warehousePath);
   try {
     // Views exist once a load has run; on an empty folder, create them (over empty tables) so the page shows its empty state.
-    await new DuckDbWarehouse(database, (key) => key).createViews();
+    await new DuckDbWarehouse(database, (key) => key).createTablesAndViews();
     const data = await loadDashboardData((sql) => database.query(sql));
     const path = join(dataDir, DASHBOARD_FILE);
     await writeFile(path, await renderDashboardHtml(data, { generatedAt: now, source: warehousePath }));

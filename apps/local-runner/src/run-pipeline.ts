@@ -4,17 +4,19 @@ import { mkdir } from 'node:fs/promises';
 import { DuckDbCatalog, DuckDbDatabase, DuckDbWarehouse } from '@org/local-adapters';
 import { createRunnerStore } from './object-store-factory';
 import {
+  ALL_TASKS,
   buildStateMachineDefinition,
+  localTaskHandlers,
   newRunId,
   objectLayout,
-  PIPELINE_TASKS,
   pipelineTaskHandlers,
   readManifest,
   recordFailureStep,
+  type ExecutionRequest,
+  type ObjectStore,
   type PipelineContext,
   type ProgressEvent,
   type RunManifest,
-  type RunRequest,
   type StateMachineResources,
 } from '@org/pipeline';
 import { createPlutusClient, type PlutusClient } from '@org/plutus-client';
@@ -23,7 +25,7 @@ import type { RunnerConfig } from './runner-config';
 
 /** Local stand-ins for the Lambda ARNs: the state machine is the same, the handlers run in this process. */
 const LOCAL_RESOURCES = Object.fromEntries(
-  [...PIPELINE_TASKS, 'RecordFailure'].map((task) => [task, `arn:aws:lambda:us-east-1:000000000000:function:local-${task.toLowerCase()}`]),
+  ALL_TASKS.map((task) => [task, `arn:aws:lambda:us-east-1:000000000000:function:local-${task.toLowerCase()}`]),
 ) as StateMachineResources;
 
 export const WAREHOUSE_FILE = 'warehouse.duckdb';
@@ -31,7 +33,10 @@ export const WAREHOUSE_FILE = 'warehouse.duckdb';
 export interface RunOutcome {
   ok: boolean;
   runId: string;
+  /** The manifest of the run; for a backfill, of its last month. */
   manifest?: RunManifest;
+  /** A backfill's months, each a run of its own, in order (only those that started). */
+  chunks?: RunManifest[];
   manifestPath: string;
   warehousePath: string;
   dataDir: string;
@@ -77,18 +82,19 @@ export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: 
       lookbackDays: config.lookbackDays,
       onProgress,
     };
-    const request: RunRequest = config.backfill
-      ? { runId, mode: 'backfill', from: config.backfill.from, to: config.backfill.to }
-      : { runId, mode: 'incremental' };
-    const machine = new StateMachine(buildStateMachineDefinition(LOCAL_RESOURCES, { retryIntervalSeconds: 1 }) as never);
-    const handlers = pipelineTaskHandlers(context);
-    const execution = machine.run(request as never, {
+    const request: ExecutionRequest =
+      config.command === 'rebuild'
+        ? { runId, mode: 'rebuild' }
+        : config.backfill
+          ? { runId, mode: 'backfill', from: config.backfill.from, to: config.backfill.to }
+          : { runId, mode: 'incremental' };
+    const definition = buildStateMachineDefinition(LOCAL_RESOURCES, { retryIntervalSeconds: 1 });
+    const handlers = localTaskHandlers(definition, pipelineTaskHandlers(context));
+    const execution = new StateMachine(definition as never).run(request as never, {
       overrides: {
-        taskResourceLocalHandlers: Object.fromEntries(
-          Object.entries(handlers).map(([task, handler]) => [task, async (input: unknown) => (await handler(input)) as never]),
-        ),
+        taskResourceLocalHandlers: handlers as never,
         // Locally a retry need not wait as long as in AWS.
-        retryIntervalOverrides: Object.fromEntries(PIPELINE_TASKS.map((task) => [task, 200])),
+        retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((state) => [state, 200])),
       },
     });
     let failure: string | undefined;
@@ -97,25 +103,45 @@ export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: 
     } catch (error) {
       failure = (error as Error).message;
     }
-    let manifest = await readManifest(store, runId).catch(() => undefined);
-    if (manifest?.status === 'running') {
+    const manifests = await executionManifests(store, runId);
+    for (const [index, manifest] of manifests.entries()) {
+      if (manifest.status !== 'running') continue;
       // The engine itself failed (not a step): close the run the way the Catch path would.
-      await recordFailureStep(context, { runId, error: { Error: 'ExecutionError', Cause: failure ?? 'the execution stopped' } });
-      manifest = await readManifest(store, runId);
+      await recordFailureStep(context, { runId: manifest.runId, error: { Error: 'ExecutionError', Cause: failure ?? 'the execution stopped' } });
+      manifests[index] = await readManifest(store, manifest.runId);
     }
-    if (manifest?.status === 'failed') failure = `${manifest.error?.step ?? 'a step'} failed: ${manifest.error?.name}: ${manifest.error?.message}`;
+    const failed = manifests.find((manifest) => manifest.status === 'failed');
+    if (failed) failure = `${failed.error?.step ?? 'a step'} failed: ${failed.error?.name}: ${failed.error?.message}`;
+    const manifest = failed ?? manifests.at(-1);
+    const ok = failure === undefined && manifests.length > 0 && manifests.every((one) => one.status === 'succeeded');
     return {
-      ok: failure === undefined && manifest?.status === 'succeeded',
-      runId,
+      ok,
+      runId: manifest?.runId ?? runId,
       manifest,
-      manifestPath: store.locate(objectLayout.manifest(runId)),
+      ...(request.mode === 'backfill' ? { chunks: manifests } : {}),
+      manifestPath: store.locate(objectLayout.manifest(manifest?.runId ?? runId)),
       warehousePath,
       dataDir: config.dataDir,
-      failure: failure ?? (manifest?.status === 'succeeded' ? undefined : 'the run did not finish'),
+      failure: ok ? undefined : (failure ?? 'the run did not finish'),
       durationMs: Date.now() - started,
     };
   } finally {
     await database.close();
     await sandbox?.close();
   }
+}
+
+/** The manifests an execution wrote: its run's, or a backfill's months (`<runId>-YYYY-MM`), in run order. */
+async function executionManifests(store: ObjectStore, runId: string): Promise<RunManifest[]> {
+  const ids = new Set(
+    (await store.list(`${objectLayout.runsPrefix}${runId}`))
+      .map((key) => key.split('/')[1])
+      .filter((id) => id === runId || /^-\d{4}-\d{2}$/.test(id.slice(runId.length))),
+  );
+  const manifests: RunManifest[] = [];
+  for (const id of [...ids].sort()) {
+    const manifest = await readManifest(store, id).catch(() => undefined);
+    if (manifest) manifests.push(manifest);
+  }
+  return manifests;
 }

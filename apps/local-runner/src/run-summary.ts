@@ -1,14 +1,29 @@
 import type { RunManifest, StepName } from '@org/pipeline';
 import type { RunOutcome } from './run-pipeline';
 
-const STEPS: StepName[] = ['extract', 'transform', 'catalog', 'load', 'commit'];
+const STEPS: StepName[] = ['extract', 'transform', 'load', 'catalog', 'commit'];
 
 /** The human summary printed after a run: what each step did and took, and where everything is. */
 export function formatRunSummary(outcome: RunOutcome): string {
   const manifest = outcome.manifest;
   const lines: string[] = [];
   lines.push(`${outcome.ok ? 'Run succeeded' : 'Run FAILED'}: ${outcome.runId} in ${(outcome.durationMs / 1000).toFixed(1)} s`);
-  if (manifest) {
+  if (outcome.chunks && outcome.chunks.length > 0) {
+    lines.push('');
+    lines.push(`backfill: ${outcome.chunks.length} month(s), each a run of its own`);
+    lines.push(table(['run', 'status', 'transactions', 'rewards', 'rejected'], outcome.chunks.map((chunk) => [
+      chunk.runId,
+      chunk.status,
+      String(chunk.steps.extract?.counts?.['transactions'] ?? '-'),
+      String(chunk.steps.extract?.counts?.['rewards'] ?? '-'),
+      String((chunk.quality?.transactions.rejected ?? 0) + (chunk.quality?.rewards.rejected ?? 0)),
+    ])));
+  }
+  if (manifest?.mode === 'rebuild') {
+    const counts = manifest.steps.rebuild?.counts ?? {};
+    lines.push('');
+    lines.push(`rebuilt from ${counts['runs_replayed'] ?? 0} loaded run(s): transactions ${counts['transactions_in_table'] ?? '-'}, rewards ${counts['rewards_in_table'] ?? '-'}, reward_facts ${counts['reward_facts_in_table'] ?? '-'}`);
+  } else if (manifest) {
     lines.push('');
     lines.push(table(['step', 'status', 'seconds'], STEPS.map((step) => {
       const record = manifest.steps[step];
@@ -16,8 +31,8 @@ export function formatRunSummary(outcome: RunOutcome): string {
     })));
     lines.push('');
     lines.push(table(['dataset', 'pulled', 'curated', 'rejected', 'duplicates', 'in warehouse'], datasetRows(manifest)));
-    const orphans = manifest.quality?.reward_facts.rewardsWithoutTransaction;
-    if (orphans !== undefined) lines.push(`rewards without a transaction: ${orphans} (kept, flagged has_transaction = false)`);
+    const orphans = manifest.steps.load?.counts?.['facts_without_transaction'];
+    if (orphans !== undefined) lines.push(`rewards without a transaction (in the warehouse): ${orphans} (kept, flagged has_transaction = false)`);
     const window = manifest.window;
     lines.push(`window: transactions ${window.transactionsFrom ?? 'all'} .. ${window.transactionsTo}; rewards updated since ${window.rewardsUpdatedFrom ?? 'ever'}`);
   }
@@ -38,7 +53,7 @@ function datasetRows(manifest: RunManifest): string[][] {
   return [
     ['transactions', cell(extract['transactions']), cell(quality?.transactions.rowsOut), cell(quality?.transactions.rejected), cell(quality?.transactions.duplicatesRemoved), cell(load['transactions_in_table'])],
     ['rewards', cell(extract['rewards']), cell(quality?.rewards.rowsOut), cell(quality?.rewards.rejected), cell(quality?.rewards.duplicatesRemoved), cell(load['rewards_in_table'])],
-    ['reward_facts', '-', cell(quality?.reward_facts.rows), '-', '-', cell(load['reward_facts_in_table'])],
+    ['reward_facts', '-', '-', '-', '-', cell(load['reward_facts_in_table'])],
   ];
 }
 

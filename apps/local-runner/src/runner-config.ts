@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { calendarDate } from '@org/pipeline';
 import type { PlutusAuth } from '@org/plutus-client';
 import type { SandboxFaults } from '@org/plutus-sandbox';
 
-export type RunnerCommand = 'run' | 'backfill' | 'status' | 'dashboard' | 'sandbox' | 'unlock' | 'help';
+export type RunnerCommand = 'run' | 'backfill' | 'rebuild' | 'status' | 'dashboard' | 'sandbox' | 'unlock' | 'help';
 
 /** Everything the runner needs, read once from flags and environment, validated, then passed down. */
 export interface RunnerConfig {
@@ -44,7 +45,8 @@ export const USAGE = `local-runner: the card-rewards pipeline on one machine
 
 Usage:
   local-runner run      [options]                      pull new data, transform, load (incremental)
-  local-runner backfill --from YYYY-MM-DD --to YYYY-MM-DD [options]   re-pull a window of dates
+  local-runner backfill --from YYYY-MM-DD --to YYYY-MM-DD [options]   re-pull a window of dates, a month at a time
+  local-runner rebuild  [--data-dir DIR]               rebuild the warehouse from the lake (the loaded runs' curated Parquet)
   local-runner status   [--data-dir DIR] [--json]      cursor, lock and the latest runs
   local-runner dashboard [--data-dir DIR]              write DIR/dashboard.html from the warehouse views
   local-runner unlock   [--data-dir DIR]               remove a lock left by a crashed run
@@ -70,8 +72,8 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const [first, ...tail] = argv;
   const command = (first ?? 'run') as RunnerCommand;
   if (first === '--help' || first === '-h') return { ...defaults(cwd), command: 'help' };
-  if (!['run', 'backfill', 'status', 'dashboard', 'sandbox', 'unlock', 'help'].includes(command)) {
-    throw new ConfigError(`Unknown command "${first}". Commands: run, backfill, status, dashboard, unlock, sandbox.`);
+  if (!['run', 'backfill', 'rebuild', 'status', 'dashboard', 'sandbox', 'unlock', 'help'].includes(command)) {
+    throw new ConfigError(`Unknown command "${first}". Commands: run, backfill, rebuild, status, dashboard, unlock, sandbox.`);
   }
   if (command === 'sandbox') return { ...defaults(cwd), command, rest: tail };
   let values;
@@ -101,11 +103,14 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     return value;
   };
   const date = (name: string, text: string | undefined) => {
-    if (text === undefined || Number.isNaN(Date.parse(text))) throw new ConfigError(`backfill needs --${name} YYYY-MM-DD, got ${text ?? 'nothing'}.`);
-    return text;
+    try {
+      return calendarDate(`--${name}`, text);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
   };
   const backfill = command === 'backfill' ? { from: date('from', values.from), to: date('to', values.to) } : undefined;
-  if (backfill && Date.parse(backfill.from) > Date.parse(backfill.to)) throw new ConfigError('--from must not be after --to.');
+  if (backfill && backfill.from > backfill.to) throw new ConfigError('--from must not be after --to.');
   if (values['sandbox-now'] !== undefined && Number.isNaN(Date.parse(values['sandbox-now']))) {
     throw new ConfigError(`--sandbox-now must be an ISO date, got ${values['sandbox-now']}.`);
   }

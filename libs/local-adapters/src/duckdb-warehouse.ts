@@ -88,7 +88,7 @@ export class DuckDbWarehouse implements Warehouse {
     const staging = { transactions: 'staging_transactions', rewards: 'staging_rewards' };
     const staged = await this.database.transaction(async () => {
       const counts = { transactions: 0, rewards: 0 };
-      for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) await this.database.run(createTableSql(dataset, 'duckdb'));
+      await this.createTablesAndViews();
       for (const dataset of LAKE_DATASETS) {
         const table = quoteIdentifier(staging[dataset]);
         await this.database.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM ${quoteIdentifier(dataset)} LIMIT 0`);
@@ -101,7 +101,6 @@ export class DuckDbWarehouse implements Warehouse {
       }
       for (const statement of runLoadStatements({ dialect: 'duckdb', staging })) await this.database.run(statement);
       for (const dataset of LAKE_DATASETS) await this.database.run(`DROP TABLE ${quoteIdentifier(staging[dataset])}`);
-      for (const statement of viewStatements('duckdb')) await this.database.run(statement);
       return counts;
     });
     const [counts] = await this.database.query<Record<string, number>>(`SELECT * FROM (${tableCountsSql()})`);
@@ -110,6 +109,12 @@ export class DuckDbWarehouse implements Warehouse {
       inTable: { transactions: Number(counts['transactions']), rewards: Number(counts['rewards']), reward_facts: Number(counts['reward_facts']) },
       factsWithoutTransaction: Number(counts['facts_without_transaction']),
     };
+  }
+
+  /** The tables (empty when new) and the dashboard's views over them; a no-op when they exist. */
+  async createTablesAndViews(): Promise<void> {
+    for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) await this.database.run(createTableSql(dataset, 'duckdb'));
+    for (const statement of viewStatements('duckdb')) await this.database.run(statement);
   }
 
   async tableCounts(): Promise<Record<CuratedDataset, number>> {

@@ -4,7 +4,7 @@ import { catalogStep } from './steps/catalog-step';
 import { commitStep, recordFailureStep, type FailureInput } from './steps/commit-step';
 import { extractStep } from './steps/extract-step';
 import { loadStep } from './steps/load-step';
-import { planRun } from './steps/plan-step';
+import { planStep } from './steps/plan-step';
 import { rebuildStep } from './steps/rebuild-step';
 import { transformStep } from './steps/transform-step';
 
@@ -108,10 +108,7 @@ export function buildStateMachineDefinition(resources: StateMachineResources, op
 /** The step functions behind each Task, bound to a context: what a local runner or a Lambda calls. */
 export function pipelineTaskHandlers(context: PipelineContext): Record<PipelineTask, (input: unknown) => Promise<unknown>> {
   return {
-    Plan: async (input) => {
-      const { request, startTime } = input as { request: ExecutionRequest; startTime?: string };
-      return planRun(request ?? {}, startTime ? new Date(startTime) : context.now());
-    },
+    Plan: (input) => planStep(context, input as { request?: ExecutionRequest; startTime?: string }),
     Extract: (input) => extractStep(context, input as RunRequest),
     Transform: (input) => transformStep(context, input as RunRef),
     Load: (input) => loadStep(context, input as RunRef),

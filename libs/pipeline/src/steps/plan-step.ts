@@ -1,6 +1,6 @@
 import { newRunId } from '../object-layout';
 import { RunRequestError } from '../pipeline-errors';
-import type { ExecutionRequest, RunPlan, RunRequest } from '../pipeline-context';
+import type { ExecutionRequest, PipelineContext, RunPlan, RunRequest } from '../pipeline-context';
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -22,6 +22,11 @@ export function planRun(request: ExecutionRequest, startTime: Date): RunPlan {
   const to = calendarDate('to', request.to);
   if (from > to) throw new RunRequestError(`backfill: from (${from}) is after to (${to}).`);
   return { runId, mode, from, to, chunks: monthChunks(runId, from, to) };
+}
+
+/** The Plan Task: the state machine hands it the execution's input and start time. */
+export async function planStep(context: Pick<PipelineContext, 'now'>, input: { request?: ExecutionRequest; startTime?: string }): Promise<RunPlan> {
+  return planRun(input.request ?? {}, input.startTime ? new Date(input.startTime) : context.now());
 }
 
 /** The window cut at month ends: 2024-01-15..2024-03-02 gives 01-15..01-31, 02-01..02-29, 03-01..03-02. */

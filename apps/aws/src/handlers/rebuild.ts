@@ -1,0 +1,9 @@
+import { rebuildStep } from '@org/pipeline';
+import { glueCatalogPort } from '../glue-catalog-port';
+import { lambdaStep } from '../lambda-step';
+import { redshiftWarehousePort } from '../redshift-warehouse-port';
+
+export const handler = lambdaStep('Rebuild', rebuildStep, async (config, clients, store) => ({
+  ...(await redshiftWarehousePort(config, clients, store)),
+  ...(await glueCatalogPort(config, clients, store)),
+}));
