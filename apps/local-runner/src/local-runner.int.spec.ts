@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDbCatalog, DuckDbDatabase, DuckDbWarehouse, FileObjectStore } from '@org/local-adapters';
-import { extractStep, newRunId, readCursor, transformStep, type PipelineContext } from '@org/pipeline';
+import { EMPTY_CURSOR, extractStep, newRunId, readCursor, transformStep, type PipelineContext } from '@org/pipeline';
 import { createPlutusClient } from '@org/plutus-client';
 import { dumpDataset, startSandbox, type SandboxDataset } from '@org/plutus-sandbox';
 import type { CuratedDataset } from '@org/rewards-transform';
@@ -160,7 +160,7 @@ describe('local-runner end to end', () => {
 
     expect(await cli('run', '--sandbox-now', now, '--sandbox-months', '12')).toBe(1);
     expect(err.join('\n')).toContain(`Run ${crashed} has been running since`);
-    expect(await readCursor(store)).toEqual({ transactionsThrough: null, rewardsUpdatedThrough: null });
+    expect(await readCursor(store)).toEqual(EMPTY_CURSOR);
 
     expect(await cli('unlock')).toBe(0);
     expect(out).toEqual([expect.stringContaining(`removed the lock of run ${crashed}`)]);
@@ -178,7 +178,10 @@ describe('local-runner end to end', () => {
 
   it('says what is wrong with a bad command line, with exit code 2', async () => {
     expect(await cli('backfill', '--from', '2026-01-01')).toBe(2);
-    expect(err[0]).toBe('local-runner: backfill needs --to YYYY-MM-DD, got nothing.');
+    expect(err[0]).toBe('local-runner: backfill needs --to as a calendar date YYYY-MM-DD, got nothing.');
+    expect(await cli('backfill', '--from', '2024-02-30', '--to', '2024-03-01')).toBe(2);
+    expect(err[0]).toBe('local-runner: backfill needs --from as a calendar date YYYY-MM-DD, got "2024-02-30".');
+    expect(await cli('backfill', '--from', 'foo 1', '--to', '2024-03-01')).toBe(2);
     expect(await cli('launch')).toBe(2);
     expect(await cli('--help')).toBe(0);
     expect(out[0]).toContain('local-runner: the card-rewards pipeline on one machine');
@@ -193,7 +196,70 @@ describe('local-runner end to end', () => {
     const outcome = JSON.parse(out.join('\n'));
     const january = (await sandboxData(now)).transactions.filter((row) => row.date.startsWith('2026-01')).length;
     expect(outcome.manifest.steps.extract.counts.transactions).toBe(january);
-    expect(await readCursor(new FileObjectStore(dataDir))).toEqual(cursor);
+    const after = await readCursor(new FileObjectStore(dataDir));
+    expect([after.transactionsThrough, after.rewardsUpdatedThrough]).toEqual([cursor.transactionsThrough, cursor.rewardsUpdatedThrough]);
     expect(await checksums()).toEqual(sums);
+  });
+
+  describe('the incremental model: every ordering ends with the facts of one run over all the data', () => {
+    const now = '2026-06-30T12:00:00Z';
+    const sandbox = ['--sandbox-now', now, '--sandbox-months', '12'];
+    /** The warehouse after one plain run over everything, in a data dir of its own. */
+    let oneRun: string[];
+    beforeAll(async () => {
+      workDir = await mkdtemp(join(tmpdir(), 'local-runner-reference-'));
+      dataDir = join(workDir, '.data');
+      expect(await cli('run', ...sandbox)).toBe(0);
+      oneRun = await checksums();
+      await rm(workDir, { recursive: true, force: true });
+    });
+
+    it('backfill first, then run: the run pulls all history (no window skipped), facts join both ways', async () => {
+      expect(await cli('backfill', '--from', '2026-03-01', '--to', '2026-04-15', ...sandbox, '--json')).toBe(0);
+      const backfill = JSON.parse(out.join('\n'));
+      expect(backfill.chunks.map((chunk: { runId: string }) => chunk.runId.slice(-7))).toEqual(['2026-03', '2026-04']);
+      expect((await readCursor(new FileObjectStore(dataDir))).transactionsThrough).toBeNull();
+      expect(await cli('run', ...sandbox)).toBe(0);
+      const data = await sandboxData(now);
+      expect(await count('transactions')).toBe(data.transactions.length);
+      expect(await count('rewards')).toBe(data.rewards.length);
+      expect(await checksums()).toEqual(oneRun);
+    });
+
+    it('run first, then backfill: nothing changes', async () => {
+      expect(await cli('run', ...sandbox)).toBe(0);
+      expect(await cli('backfill', '--from', '2025-08-01', '--to', '2026-06-30', ...sandbox)).toBe(0);
+      expect(out.join('\n')).toContain('backfill: 11 month(s), each a run of its own');
+      expect(await checksums()).toEqual(oneRun);
+    });
+
+    it('a reward loaded before its transaction is joined when the transaction arrives', async () => {
+      const reward = { id: 'r-early', amount: 0.3, available: false, reason: null, createdAt: '2026-06-30T08:00:00Z', updatedAt: '2026-06-30T08:00:00Z', rebate_rate: 0.03, fiat_amount_rewarded: null, currency: 'GBP', reference_type: 'card_transaction', reference_id: 't-late', type: 'REBATE' };
+      const transaction = { id: 't-late', currency: 'GBP', amount: -4200, date: '2026-06-29T10:00:00+00:00', type: 'PURCHASE', is_debit: true, description: 'LIDL GB LONDON' };
+      const first = join(workDir, 'first');
+      const second = join(workDir, 'second');
+      await dumpDataset({ transactions: [], rewards: [reward] }, first);
+      await dumpDataset({ transactions: [transaction], rewards: [reward] }, second);
+      expect(await cli('run', '--sandbox-data', first)).toBe(0);
+      const fact = () => inWarehouse((database) => database.query("SELECT has_transaction, merchant, reward_amount::VARCHAR AS reward FROM reward_facts WHERE reward_id = 'r-early'"));
+      expect(await fact()).toEqual([{ has_transaction: false, merchant: null, reward: null }]);
+      expect(await cli('run', '--sandbox-data', second)).toBe(0);
+      expect(await fact()).toEqual([{ has_transaction: true, merchant: 'LIDL GB LONDON', reward: '1.260000' }]);
+    });
+
+    it('a lost warehouse is refused by name, then rebuilt from the lake to the same state', async () => {
+      expect(await cli('run', ...sandbox)).toBe(0);
+      expect(await cli('run', '--sandbox-now', '2026-07-10T12:00:00Z', '--sandbox-months', '12')).toBe(0);
+      const before = await checksums();
+      await rm(join(dataDir, WAREHOUSE_FILE));
+      expect(await cli('run', '--sandbox-now', '2026-07-10T12:00:00Z', '--sandbox-months', '12')).toBe(1);
+      expect(err.at(-1)).toMatch(/WarehouseLostError: The warehouse is empty, .*local-runner rebuild/);
+      expect(await cli('rebuild')).toBe(0);
+      expect(out.join('\n')).toMatch(/rebuilt from 2 loaded run\(s\)/);
+      expect(await checksums()).toEqual(before);
+      const lake = await inWarehouse((database) => database.query<{ n: number }>('SELECT (SELECT count(*) FROM curated_transactions)::INT AS n'));
+      expect(lake).toEqual([{ n: await count('transactions') }]);
+      expect(await cli('run', '--sandbox-now', '2026-07-10T12:00:00Z', '--sandbox-months', '12')).toBe(0);
+    });
   });
 });
