@@ -1,9 +1,10 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
-import { PlutusAuthError, PlutusError, PlutusGraphQLError, PlutusNetworkError, PlutusServerError, PlutusTimeoutError } from './errors';
+import { PlutusAuthError, PlutusError, PlutusGraphQLError, PlutusNetworkError, PlutusSchemaError, PlutusServerError, PlutusTimeoutError } from './errors';
 import type { components, paths } from './generated/plutus-api';
 import { silentLogger, type PlutusLogger } from './logger';
 import { orderedPool } from './ordered-pool';
-import { assertMatchesSchema } from './response-validation';
+import { forEachArrayBatch, JsonArrayStreamError } from './json-array-stream';
+import { assertMatchesSchema, findSchemaMismatch } from './response-validation';
 import { backoffDelayMs, defaultRetryPolicy, sleep as realSleep, type RetryPolicy } from './retry-policy';
 import { createRetryingFetch, describeTarget } from './retrying-fetch';
 import {
@@ -80,9 +81,24 @@ export interface TransactionsPage {
   fetchedCount: number;
 }
 
+export interface RewardsQuery {
+  /**
+   * Keep only rewards whose `updatedAt` (else `createdAt`) is at or after this instant; a row whose timestamp
+   * cannot be read is kept, for the caller to judge. The API has no such filter: the whole ledger still comes
+   * over the wire, but it is read as a stream and only the kept rows are held.
+   */
+  changedSince?: Date | string;
+}
+
 export interface PlutusClient {
-  /** The whole PLU rewards ledger. */
-  listRewards(): Promise<Reward[]>;
+  /** The PLU rewards ledger (all of it, or what changed since an instant), read as a stream. */
+  listRewards(query?: RewardsQuery): Promise<Reward[]>;
+  /**
+   * The same rows handed over in batches as they arrive, so a ledger of millions is never held whole; answers
+   * how many rows the ledger had. When a body breaks off and is read again, `onRestart` comes first: drop what
+   * that attempt had delivered.
+   */
+  readRewards(query: RewardsQuery, onRows: (rows: Reward[]) => void | Promise<void>, onRestart?: () => void | Promise<void>): Promise<number>;
   /** Card transactions, newest first, as pages fetched with bounded concurrency and yielded in order. */
   transactions(query?: TransactionsQuery): AsyncGenerator<TransactionsPage>;
   /** All matching transactions in one array (convenient for small windows). */
@@ -190,13 +206,53 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
     });
   }
 
-  async function listRewards(): Promise<Reward[]> {
-    return authorized<Reward[]>('GET /platform/transactions/pluton', async () => {
-      const { data, response } = await apiClient.GET('/platform/transactions/pluton');
-      if (response.status === 401 || response.status === 403) return { unauthorized: true, status: response.status };
+  async function readRewards(
+    query: RewardsQuery,
+    onRows: (rows: Reward[]) => void | Promise<void>,
+    onRestart?: () => void | Promise<void>,
+  ): Promise<number> {
+    const sinceMs = query.changedSince === undefined ? -Infinity : Date.parse(toIso(query.changedSince, 'changedSince'));
+    let attempted = false;
+    return authorized<number>('GET /platform/transactions/pluton', async () => {
+      // A body that broke off part-way is read again from the start: the consumer drops that attempt's rows.
+      if (attempted) await onRestart?.();
+      attempted = true;
+      const { data, response } = await apiClient.GET('/platform/transactions/pluton', { parseAs: 'stream' });
+      if (response.status === 401 || response.status === 403) {
+        await data?.cancel();
+        return { unauthorized: true, status: response.status };
+      }
       if (!response.ok) throw unexpectedStatus(response);
-      return validate ? assertMatchesSchema<Reward[]>('Reward', data, { arrayOf: true }) : (data as Reward[]);
+      if (!data) throw new PlutusSchemaError({ schema: 'Reward[]', path: '', value: undefined, problem: 'must be array' });
+      let index = 0;
+      try {
+        await forEachArrayBatch(data, async (values) => {
+          const kept: Reward[] = [];
+          for (const row of values) {
+            const changed = Date.parse(String((row as Reward)?.updatedAt ?? (row as Reward)?.createdAt));
+            if (Number.isNaN(changed) || changed >= sinceMs) {
+              if (validate) {
+                const mismatch = findSchemaMismatch('Reward', row);
+                if (mismatch) throw new PlutusSchemaError({ schema: 'Reward[]', ...mismatch, path: `/${index}${mismatch.path}` });
+              }
+              kept.push(row as Reward);
+            }
+            index += 1;
+          }
+          if (kept.length) await onRows(kept);
+        });
+      } catch (error) {
+        if (error instanceof JsonArrayStreamError) throw new PlutusSchemaError({ schema: 'Reward[]', path: '', value: undefined, problem: 'must be array' });
+        throw error;
+      }
+      return index;
     });
+  }
+
+  async function listRewards(query: RewardsQuery = {}): Promise<Reward[]> {
+    let rows: Reward[] = [];
+    await readRewards(query, (batch) => void rows.push(...batch), () => void (rows = []));
+    return rows;
   }
 
   async function fetchTransactionsPage(
@@ -266,7 +322,7 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
     return rows;
   }
 
-  return { listRewards, transactions, allTransactions };
+  return { listRewards, readRewards, transactions, allTransactions };
 }
 
 function toTokenProvider(auth: PlutusAuth, login: (body: LoginBody) => Promise<LoginAttempt>): TokenProvider {

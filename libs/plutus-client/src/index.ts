@@ -10,6 +10,7 @@ export {
   type Transaction,
   type TransactionsPage,
   type TransactionsQuery,
+  type RewardsQuery,
 } from './client';
 export {
   PlutusError,

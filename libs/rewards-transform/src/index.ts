@@ -1,4 +1,4 @@
-export { transformRun, rejectsToCsv, type TransformInput, type TransformOutput, type TransformPhase } from './transform-run';
+export { transformRun, transformDataset, mergeDatasetQuality, rejectsToCsv, type TransformInput, type TransformOutput, type TransformPhase, type DatasetOutput } from './transform-run';
 export { parseCsv, formatCsv, csvCell, CsvFormatError, type CsvColumns } from './csv';
 export { cleanTransactions, cleanRewards } from './clean-datasets';
 export { cleanRaw, type FieldRule, type FastShape, type RejectedRow, type CleaningResult } from './raw-cleaning';

@@ -1,12 +1,12 @@
 import type { Table } from './table';
 import { formatCsv } from './csv';
 import { cleanRewards, cleanTransactions } from './clean-datasets';
-import { CURATED_SCHEMAS, REWARD_FACTS_SCHEMA, REWARDS_SCHEMA, TRANSACTIONS_SCHEMA } from './curated-schemas';
+import { CURATED_SCHEMAS, REWARD_FACTS_SCHEMA, REWARDS_SCHEMA, TRANSACTIONS_SCHEMA, type LakeDataset } from './curated-schemas';
 import { dedupeLatest, type DedupeResult } from './dedupe';
 import type { RawCsvCleaningResult } from './raw-csv-reader';
 import { IpcArena } from './arrow-ipc';
 import { tableToParquet, type ParquetCompression } from './parquet-output';
-import { countReasons, nullRates, type QualityReport } from './quality-report';
+import { countReasons, nullRates, type DatasetQuality, type QualityReport } from './quality-report';
 import type { RejectedRow } from './raw-cleaning';
 import { buildRewardFacts, type RewardFactsResult } from './reward-facts';
 
@@ -78,22 +78,8 @@ export function transformRun(input: TransformInput): TransformOutput {
     parquet,
     rejectsCsv,
     quality: {
-      transactions: {
-        rowsIn: transactions.rowCount,
-        rowsOut: transactions.table.length,
-        rejected: transactions.rejects.length,
-        rejectedByReason: countReasons(transactions.rejects),
-        duplicatesRemoved: transactions.duplicatesRemoved,
-        nullRates: nullRates(transactions.table, ['description', 'transaction_type', 'is_debit', 'user_id']),
-      },
-      rewards: {
-        rowsIn: rewards.rowCount,
-        rowsOut: rewards.table.length,
-        rejected: rewards.rejects.length,
-        rejectedByReason: countReasons(rewards.rejects),
-        duplicatesRemoved: rewards.duplicatesRemoved,
-        nullRates: nullRates(rewards.table, ['reference_id', 'rebate_rate', 'fiat_amount_rewarded', 'currency']),
-      },
+      transactions: datasetQuality('transactions', transactions),
+      rewards: datasetQuality('rewards', rewards),
       ...(facts
         ? {
             reward_facts: {
@@ -106,6 +92,65 @@ export function transformRun(input: TransformInput): TransformOutput {
         : {}),
     },
   };
+}
+
+/** Columns whose null share the quality report gives, per lake dataset. */
+const NULL_RATE_COLUMNS: Record<LakeDataset, readonly string[]> = {
+  transactions: ['description', 'transaction_type', 'is_debit', 'user_id'],
+  rewards: ['reference_id', 'rebate_rate', 'fiat_amount_rewarded', 'currency'],
+};
+
+function datasetQuality(dataset: LakeDataset, read: ReturnType<typeof readAndDedupe>): DatasetQuality {
+  return {
+    rowsIn: read.rowCount,
+    rowsOut: read.table.length,
+    rejected: read.rejects.length,
+    rejectedByReason: countReasons(read.rejects),
+    duplicatesRemoved: read.duplicatesRemoved,
+    nullRates: nullRates(read.table, NULL_RATE_COLUMNS[dataset]),
+  };
+}
+
+export interface DatasetOutput {
+  table: Table;
+  parquet: Uint8Array;
+  /** Rejected rows as CSV (original cells + reason), when there are any. */
+  rejectsCsv?: string;
+  quality: DatasetQuality;
+}
+
+/**
+ * The rules for one dataset's raw CSV (one part of a run): typed, de-duplicated, Parquet, rejects, quality.
+ * A long run's raw files come in parts, transformed one at a time, so memory follows the part, not the run.
+ */
+export function transformDataset(dataset: LakeDataset, csvText: string, options: { compression?: ParquetCompression; arena?: IpcArena } = {}): DatasetOutput {
+  const read =
+    dataset === 'transactions'
+      ? readAndDedupe(csvText, cleanTransactions, 'transaction_id', undefined, () => undefined)
+      : readAndDedupe(csvText, cleanRewards, 'reward_id', 'updated_at', () => undefined);
+  const parquet = tableToParquet(read.table, CURATED_SCHEMAS[dataset], options.compression ?? 'snappy', options.arena);
+  return {
+    table: read.table,
+    parquet,
+    ...(read.rejects.length ? { rejectsCsv: rejectsToCsv(read.header, read.rejects) } : {}),
+    quality: datasetQuality(dataset, read),
+  };
+}
+
+/** One quality figure for a dataset read in several parts: counts added, null shares weighted by rows. */
+export function mergeDatasetQuality(parts: readonly DatasetQuality[]): DatasetQuality {
+  const merged: DatasetQuality = { rowsIn: 0, rowsOut: 0, rejected: 0, rejectedByReason: {}, duplicatesRemoved: 0, nullRates: {} };
+  const nulls: Record<string, number> = {};
+  for (const part of parts) {
+    merged.rowsIn += part.rowsIn;
+    merged.rowsOut += part.rowsOut;
+    merged.rejected += part.rejected;
+    merged.duplicatesRemoved += part.duplicatesRemoved;
+    for (const [reason, n] of Object.entries(part.rejectedByReason)) merged.rejectedByReason[reason] = (merged.rejectedByReason[reason] ?? 0) + n;
+    for (const [column, rate] of Object.entries(part.nullRates)) nulls[column] = (nulls[column] ?? 0) + rate * part.rowsOut;
+  }
+  for (const [column, n] of Object.entries(nulls)) merged.nullRates[column] = merged.rowsOut === 0 ? 0 : Math.round((n / merged.rowsOut) * 10_000) / 10_000;
+  return merged;
 }
 
 /**
