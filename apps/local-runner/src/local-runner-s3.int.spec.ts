@@ -47,7 +47,8 @@ describe('local-runner with an S3 bucket', () => {
     const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: 'rewards-local', Prefix: 'me/' }))).Contents ?? []).map((object) => object.Key);
     s3.destroy();
     expect(keys.some((key) => key?.startsWith('me/raw/transactions/'))).toBe(true);
-    expect(keys.filter((key) => key?.startsWith('me/curated/'))).toHaveLength(3);
+    // The lake holds the two cleaned datasets; the facts live in the warehouse.
+    expect(keys.filter((key) => key?.startsWith('me/curated/'))).toHaveLength(2);
     expect(keys).toContain('me/state/cursor.json');
     expect(keys).not.toContain('me/state/lock.json');
 

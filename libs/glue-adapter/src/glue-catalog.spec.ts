@@ -23,7 +23,7 @@ const partition = (dataset: 'transactions' | 'rewards', runId = 'r1') => ({
   dataset,
   ingestDate: '2026-11-28',
   runId,
-  key: `curated/${dataset}/ingest_date=2026-11-28/run=${runId}/part-00000.parquet`,
+  keys: [`curated/${dataset}/ingest_date=2026-11-28/run=${runId}/part-00000.parquet`],
 });
 const catalog = (extra = {}) =>
   new GlueCatalog(new GlueClient({ region: 'eu-west-2' }), { databaseName: 'rewards', bucket: 'data-bucket', prefix: 'pipeline', sleep: async () => undefined, ...extra });

@@ -98,8 +98,8 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
     await curatedRun('20260103T000000000Z-failed', transactions, NO_REWARDS);
     const catalog = new DuckDbCatalog(database, (key) => store.locate(key));
     const partitions = (runId: string, keys: typeof first) => [
-      { dataset: 'transactions' as const, ingestDate: '2026-01-01', runId, key: keys.transactions[0] },
-      { dataset: 'rewards' as const, ingestDate: '2026-01-01', runId, key: keys.rewards[0] },
+      { dataset: 'transactions' as const, ingestDate: '2026-01-01', runId, keys: keys.transactions },
+      { dataset: 'rewards' as const, ingestDate: '2026-01-01', runId, keys: keys.rewards },
     ];
     await catalog.registerPartitions(partitions('20260101T000000000Z-aaaaaa', first));
     await catalog.registerPartitions(partitions('20260102T000000000Z-bbbbbb', again));

@@ -159,17 +159,18 @@ export class DuckDbCatalog implements Catalog {
   async registerPartitions(partitions: readonly PartitionRef[]): Promise<void> {
     const base = dirname(this.database.path);
     await this.database.run(
-      'CREATE TABLE IF NOT EXISTS lake_partitions (dataset VARCHAR NOT NULL, run_id VARCHAR NOT NULL, ingest_date VARCHAR NOT NULL, path VARCHAR NOT NULL, PRIMARY KEY (dataset, run_id))',
+      'CREATE TABLE IF NOT EXISTS lake_partitions (dataset VARCHAR NOT NULL, run_id VARCHAR NOT NULL, ingest_date VARCHAR NOT NULL, path VARCHAR NOT NULL, PRIMARY KEY (dataset, run_id, path))',
     );
     await this.database.transaction(async () => {
       for (const partition of partitions) {
-        const absolute = await this.localFile(partition.key);
-        const path = relative(base, absolute);
-        // Outside the data dir (an S3 cache elsewhere) stays absolute; inside, it travels with the folder.
-        const stored = path.startsWith('..') || isAbsolute(path) ? absolute : path.split(sep).join('/');
-        await this.database.run(
-          `INSERT OR REPLACE INTO lake_partitions VALUES (${[partition.dataset, partition.runId, partition.ingestDate, stored].map(quoteLiteral).join(', ')})`,
-        );
+        await this.database.run(`DELETE FROM lake_partitions WHERE dataset = ${quoteLiteral(partition.dataset)} AND run_id = ${quoteLiteral(partition.runId)}`);
+        for (const key of partition.keys) {
+          const absolute = await this.localFile(key);
+          const path = relative(base, absolute);
+          // Outside the data dir (an S3 cache elsewhere) stays absolute; inside, it travels with the folder.
+          const stored = path.startsWith('..') || isAbsolute(path) ? absolute : path.split(sep).join('/');
+          await this.database.run(`INSERT INTO lake_partitions VALUES (${[partition.dataset, partition.runId, partition.ingestDate, stored].map(quoteLiteral).join(', ')})`);
+        }
       }
       for (const dataset of LAKE_DATASETS) await this.createView(dataset);
     });

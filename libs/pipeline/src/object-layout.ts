@@ -1,14 +1,26 @@
-import type { CuratedDataset } from '@org/rewards-transform';
+import type { LakeDataset } from '@org/rewards-transform';
 
-/** The object layout of ARCHITECTURE.md, in one place. */
+const part = (index: number) => String(index).padStart(5, '0');
+
+/**
+ * The object layout, in one place. A run's rows come in parts (a bounded number of rows each), so no step
+ * ever holds a whole first load in memory:
+ *   raw/{dataset}/ingest_date=YYYY-MM-DD/run={runId}/part-NNNNN.csv
+ *   curated/{dataset}/ingest_date=YYYY-MM-DD/run={runId}/part-NNNNN.parquet
+ *   quarantine/{dataset}/ingest_date=YYYY-MM-DD/run={runId}/rejects-NNNNN.csv   (original cells + reason)
+ *   runs/{runId}/manifest.json, state/cursor.json, state/lock.json
+ */
 export const objectLayout = {
-  raw: (dataset: 'transactions' | 'rewards', ingestDate: string, runId: string) =>
-    `raw/${dataset}/ingest_date=${ingestDate}/run=${runId}/part-00000.csv`,
-  curated: (dataset: CuratedDataset, ingestDate: string, runId: string) =>
-    `curated/${dataset}/ingest_date=${ingestDate}/run=${runId}/part-00000.parquet`,
-  curatedPrefix: (dataset: CuratedDataset) => `curated/${dataset}/`,
-  quarantine: (dataset: 'transactions' | 'rewards', ingestDate: string, runId: string) =>
-    `quarantine/${dataset}/ingest_date=${ingestDate}/run=${runId}/rejects.csv`,
+  raw: (dataset: LakeDataset, ingestDate: string, runId: string, index = 0) =>
+    `raw/${dataset}/ingest_date=${ingestDate}/run=${runId}/part-${part(index)}.csv`,
+  curated: (dataset: LakeDataset, ingestDate: string, runId: string, index = 0) =>
+    `curated/${dataset}/ingest_date=${ingestDate}/run=${runId}/part-${part(index)}.parquet`,
+  curatedPrefix: (dataset: LakeDataset) => `curated/${dataset}/`,
+  quarantine: (dataset: LakeDataset, ingestDate: string, runId: string, index = 0) =>
+    `quarantine/${dataset}/ingest_date=${ingestDate}/run=${runId}/rejects-${part(index)}.csv`,
+  /** The folder of one run's objects of one kind (raw, curated or quarantine) and dataset. */
+  runFolder: (kind: 'raw' | 'curated' | 'quarantine', dataset: LakeDataset, ingestDate: string, runId: string) =>
+    `${kind}/${dataset}/ingest_date=${ingestDate}/run=${runId}/`,
   manifest: (runId: string) => `runs/${runId}/manifest.json`,
   runsPrefix: 'runs/',
   cursor: 'state/cursor.json',

@@ -16,11 +16,12 @@ export interface ObjectStore {
   locate(key: string): string;
 }
 
+/** One run's partition of a lake dataset (`ingest_date=.../run=.../`) and its Parquet parts. */
 export interface PartitionRef {
   dataset: LakeDataset;
   ingestDate: string;
   runId: string;
-  key: string;
+  keys: string[];
 }
 
 /**

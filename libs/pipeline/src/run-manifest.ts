@@ -12,6 +12,13 @@ export interface StepRecord {
   durationMs?: number;
   counts?: Record<string, number>;
   keys?: Record<string, string>;
+  /** Objects written in parts, by dataset (`transactions`, `rewards`, `transactions_rejects`, ...), in order. */
+  parts?: Record<string, string[]>;
+}
+
+/** A step's parts of one dataset (a manifest from before parts has one key per dataset). */
+export function partsOf(record: StepRecord | undefined, name: string): string[] {
+  return record?.parts?.[name] ?? (record?.keys?.[name] ? [record.keys[name]] : []);
 }
 
 /** Everything about one run: what it pulled, wrote and loaded, how long each step took, and how it ended. */

@@ -55,6 +55,19 @@ describe('createPlutusClient against the sandbox', () => {
     expect(rewards.length).toBeGreaterThan(500);
   });
 
+  it('reads the ledger as a stream: only rows changed since an instant, in batches, with the ledger size', async () => {
+    const all = sandbox.data().rewards;
+    const since = '2026-06-01T00:00:00Z';
+    const expected = all.filter((row) => Date.parse(row.updatedAt ?? row.createdAt) >= Date.parse(since)).map((row) => row.id);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(all.length);
+    const batches: string[][] = [];
+    const total = await client().readRewards({ changedSince: since }, (rows) => void batches.push(rows.map((row) => row.id)));
+    expect(total).toBe(all.length);
+    expect(batches.flat()).toEqual(expected);
+    expect((await client().listRewards({ changedSince: since })).map((row) => row.id)).toEqual(expected);
+  });
+
   it('pages through transactions newest first, in order, with bounded concurrency and progress', async () => {
     sandbox.setFaults({ latencyMs: 15 });
     const pages = [];

@@ -1,5 +1,6 @@
 import { LAKE_DATASETS } from '@org/rewards-transform';
 import type { PipelineContext, RunRef } from '../pipeline-context';
+import { partsOf } from '../run-manifest';
 import { noteStepDetails, recordStep } from './step-record';
 
 /**
@@ -8,9 +9,8 @@ import { noteStepDetails, recordStep } from './step-record';
  */
 export async function catalogStep(context: PipelineContext, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'catalog', async (manifest) => {
-    const keys = manifest.steps.transform?.keys ?? {};
     await context.catalog.registerPartitions(
-      LAKE_DATASETS.map((dataset) => ({ dataset, ingestDate: manifest.ingestDate, runId: ref.runId, key: keys[dataset] })),
+      LAKE_DATASETS.map((dataset) => ({ dataset, ingestDate: manifest.ingestDate, runId: ref.runId, keys: partsOf(manifest.steps.transform, dataset) })),
     );
     noteStepDetails(manifest, 'catalog', { counts: { partitions: LAKE_DATASETS.length } });
   });

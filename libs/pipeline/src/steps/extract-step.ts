@@ -1,11 +1,11 @@
 import { PlutusError, type Reward, type Transaction } from '@org/plutus-client';
-import { formatCsv, RAW_REWARD_COLUMNS, RAW_TRANSACTION_COLUMNS } from '@org/rewards-transform';
+import { RAW_REWARD_COLUMNS, RAW_TRANSACTION_COLUMNS } from '@org/rewards-transform';
 import { acquireRunLock, EMPTY_CURSOR, readCursor, type Cursor } from '../cursor-state';
-import { objectLayout } from '../object-layout';
 import { TransientError } from '../pipeline-errors';
 import type { PipelineContext, RunRef, RunRequest } from '../pipeline-context';
 import { writeManifest, type RunManifest } from '../run-manifest';
-import { noteStepDetails, putTracked, recordStep } from './step-record';
+import { RawPartWriter } from './raw-part-writer';
+import { noteStepDetails, recordStep } from './step-record';
 
 const DAY_MS = 86_400_000;
 
@@ -38,8 +38,9 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
     const window = extractionWindow(request, cursor, context.lookbackDays, now);
     record.window = window;
     record.cursorBefore = cursor;
-    const transactions: Transaction[] = [];
-    const rewards: Reward[] = [];
+    const transactions = new RawPartWriter<Transaction>(context, record, 'transactions', RAW_TRANSACTION_COLUMNS, context.partRows);
+    const rewards = new RawPartWriter<Reward>(context, record, 'rewards', RAW_REWARD_COLUMNS, context.partRows);
+    const latest = { transactions: new LatestInstant(), rewards: new LatestInstant() };
     try {
       for await (const page of context.source.transactions({
         from: window.transactionsFrom ?? undefined,
@@ -47,31 +48,31 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
         pageSize: context.pageSize,
         concurrency: context.concurrency,
       })) {
-        transactions.push(...page.rows);
+        await transactions.add(page.rows);
+        for (const row of page.rows) latest.transactions.see(row.date);
         context.onProgress?.({ step: 'extract', dataset: 'transactions', fetched: page.fetchedCount, total: page.totalCount });
       }
-      const fromMs = window.rewardsUpdatedFrom === null ? -Infinity : Date.parse(window.rewardsUpdatedFrom);
-      for (const reward of await context.source.listRewards()) {
-        const changed = Date.parse(reward.updatedAt ?? reward.createdAt);
-        // A row whose timestamp cannot be read is kept: transform quarantines it with a reason.
-        if (Number.isNaN(changed) || changed >= fromMs) rewards.push(reward);
-      }
-      context.onProgress?.({ step: 'extract', dataset: 'rewards', fetched: rewards.length });
+      // A row whose timestamp cannot be read is kept by the client: transform quarantines it with a reason.
+      await context.source.readRewards(
+        { changedSince: window.rewardsUpdatedFrom ?? undefined },
+        async (rows) => {
+          await rewards.add(rows);
+          for (const row of rows) latest.rewards.see(row.updatedAt ?? row.createdAt);
+        },
+        async () => {
+          await rewards.restart();
+          latest.rewards = new LatestInstant();
+        },
+      );
+      context.onProgress?.({ step: 'extract', dataset: 'rewards', fetched: rewards.rowCount });
     } catch (error) {
       if (error instanceof PlutusError && error.transient) throw new TransientError(`Plutus failed: ${error.message}`, { cause: error });
       throw error;
     }
-    const transactionsKey = objectLayout.raw('transactions', record.ingestDate, record.runId);
-    const rewardsKey = objectLayout.raw('rewards', record.ingestDate, record.runId);
-    await putTracked(context, record, transactionsKey, formatCsv(RAW_TRANSACTION_COLUMNS, transactions), 'text/csv');
-    await putTracked(context, record, rewardsKey, formatCsv(RAW_REWARD_COLUMNS, rewards), 'text/csv');
-    record.observed = {
-      transactionsThrough: latest(transactions.map((row) => row.date)),
-      rewardsUpdatedThrough: latest(rewards.map((row) => row.updatedAt ?? row.createdAt)),
-    };
+    record.observed = { transactionsThrough: latest.transactions.value(), rewardsUpdatedThrough: latest.rewards.value() };
     noteStepDetails(record, 'extract', {
-      counts: { transactions: transactions.length, rewards: rewards.length },
-      keys: { transactions: transactionsKey, rewards: rewardsKey },
+      counts: { transactions: transactions.rowCount, rewards: rewards.rowCount },
+      parts: { transactions: await transactions.finish(), rewards: await rewards.finish() },
     });
   });
   return { runId: request.runId };
@@ -95,13 +96,16 @@ function extractionWindow(request: RunRequest, cursor: Cursor, lookbackDays: num
   };
 }
 
-function latest(instants: readonly string[]): string | null {
-  let best: number | undefined;
-  for (const instant of instants) {
+/** The latest readable instant seen so far. */
+class LatestInstant {
+  private best = -Infinity;
+  see(instant: string): void {
     const ms = Date.parse(instant);
-    if (!Number.isNaN(ms) && (best === undefined || ms > best)) best = ms;
+    if (ms > this.best) this.best = ms;
   }
-  return best === undefined ? null : new Date(best).toISOString();
+  value(): string | null {
+    return this.best === -Infinity ? null : new Date(this.best).toISOString();
+  }
 }
 
 /** A date or instant; a bare end date means the end of that day, so `--to 2024-03-31` includes the 31st. */

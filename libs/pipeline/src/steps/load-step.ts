@@ -1,6 +1,7 @@
 import { readCursor } from '../cursor-state';
 import { WarehouseLostError } from '../pipeline-errors';
 import type { PipelineContext, RunRef } from '../pipeline-context';
+import { partsOf } from '../run-manifest';
 import { noteStepDetails, recordStep } from './step-record';
 
 /**
@@ -10,8 +11,8 @@ import { noteStepDetails, recordStep } from './step-record';
  */
 export async function loadStep(context: PipelineContext, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'load', async (manifest) => {
-    const keys = manifest.steps.transform?.keys;
-    if (!keys) throw new Error(`Run ${ref.runId} has no transform output; run transform first.`);
+    const transform = manifest.steps.transform;
+    if (transform?.status !== 'succeeded') throw new Error(`Run ${ref.runId} has no transform output; run transform first.`);
     const cursor = await readCursor(context.store);
     if (cursor.warehouseRows > 0) {
       const counts = await context.warehouse.tableCounts();
@@ -23,7 +24,7 @@ export async function loadStep(context: PipelineContext, ref: RunRef): Promise<R
       }
     }
     context.onProgress?.({ step: 'load', message: 'merging transactions and rewards, deriving the affected facts (one transaction)' });
-    const result = await context.warehouse.loadRun({ transactions: [keys['transactions']], rewards: [keys['rewards']] });
+    const result = await context.warehouse.loadRun({ transactions: partsOf(transform, 'transactions'), rewards: partsOf(transform, 'rewards') });
     for (const [dataset, rows] of Object.entries(result.inTable)) context.onProgress?.({ step: 'load', dataset, rowsInTable: rows });
     noteStepDetails(manifest, 'load', {
       counts: {

@@ -2,8 +2,8 @@ import { LAKE_DATASETS } from '@org/rewards-transform';
 import { acquireRunLock, readCursor, releaseRunLock, writeCursor, type Cursor } from '../cursor-state';
 import { objectLayout } from '../object-layout';
 import type { PipelineContext, RunRef } from '../pipeline-context';
-import type { LoadResult, ObjectStore, PartitionRef } from '../ports';
-import { readManifest, writeManifest, type RunManifest } from '../run-manifest';
+import type { LoadResult, ObjectStore, PartitionRef, RunLoad } from '../ports';
+import { partsOf, readManifest, writeManifest, type RunManifest } from '../run-manifest';
 import { noteStepDetails, recordStep } from './step-record';
 
 /** A run whose load committed, with its curated objects: what a rebuild replays. */
@@ -11,7 +11,7 @@ export interface LoadedRun {
   runId: string;
   ingestDate: string;
   loadedAt: string;
-  keys: Record<string, string>;
+  parts: RunLoad;
 }
 
 /** Runs whose load succeeded (their rows are in the warehouse), in the order they were loaded. */
@@ -21,9 +21,10 @@ export async function loadedRuns(store: ObjectStore): Promise<LoadedRun[]> {
   for (const key of manifestKeys) {
     const manifest = await readManifest(store, key.split('/')[1]);
     const load = manifest.steps.load;
-    const keys = manifest.steps.transform?.keys;
-    if (manifest.mode === 'rebuild' || load?.status !== 'succeeded' || !keys || !load.finishedAt) continue;
-    runs.push({ runId: manifest.runId, ingestDate: manifest.ingestDate, loadedAt: load.finishedAt, keys });
+    const transform = manifest.steps.transform;
+    if (manifest.mode === 'rebuild' || load?.status !== 'succeeded' || !transform || !load.finishedAt) continue;
+    const parts = { transactions: partsOf(transform, 'transactions'), rewards: partsOf(transform, 'rewards') };
+    runs.push({ runId: manifest.runId, ingestDate: manifest.ingestDate, loadedAt: load.finishedAt, parts });
   }
   return runs.sort((a, b) => (a.loadedAt === b.loadedAt ? (a.runId < b.runId ? -1 : 1) : a.loadedAt < b.loadedAt ? -1 : 1));
 }
@@ -58,11 +59,11 @@ export async function rebuildStep(context: Pick<PipelineContext, 'store' | 'ware
     await context.warehouse.reset();
     let result: LoadResult = await context.warehouse.loadRun({ transactions: [], rewards: [] });
     for (const [index, run] of runs.entries()) {
-      result = await context.warehouse.loadRun({ transactions: [run.keys['transactions']], rewards: [run.keys['rewards']] });
+      result = await context.warehouse.loadRun(run.parts);
       context.onProgress?.({ step: 'rebuild', message: `run ${index + 1}/${runs.length} (${run.runId}): ${result.inTable.transactions} transactions, ${result.inTable.rewards} rewards` });
     }
     const partitions: PartitionRef[] = runs.flatMap((run) =>
-      LAKE_DATASETS.map((dataset) => ({ dataset, ingestDate: run.ingestDate, runId: run.runId, key: run.keys[dataset] })),
+      LAKE_DATASETS.map((dataset) => ({ dataset, ingestDate: run.ingestDate, runId: run.runId, keys: [...run.parts[dataset]] })),
     );
     if (partitions.length) await context.catalog.registerPartitions(partitions);
     noteStepDetails(record, 'rebuild', {

@@ -33,7 +33,11 @@ export async function putTracked(context: Pick<PipelineContext, 'store'>, manife
 }
 
 /** Adds counts and keys to a step's record (the record recordStep opened). */
-export function noteStepDetails(manifest: RunManifest, step: StepName, details: { counts?: Record<string, number>; keys?: Record<string, string> }): void {
+export function noteStepDetails(
+  manifest: RunManifest,
+  step: StepName,
+  details: { counts?: Record<string, number>; keys?: Record<string, string>; parts?: Record<string, string[]> },
+): void {
   const record = manifest.steps[step];
   if (!record) throw new Error(`Step ${step} has no record in run ${manifest.runId}.`);
   Object.assign(record, details);

@@ -1,50 +1,57 @@
-import { transformRun } from '@org/rewards-transform';
+import { LAKE_DATASETS, mergeDatasetQuality, transformDataset, type DatasetQuality, type LakeDataset } from '@org/rewards-transform';
 import { objectLayout } from '../object-layout';
 import type { PipelineContext, RunRef } from '../pipeline-context';
+import { partsOf } from '../run-manifest';
 import { noteStepDetails, putTracked, recordStep } from './step-record';
 
 /**
- * Applies the rules to this run's raw files, and only to them: curated Parquet for transactions and rewards,
- * rejects to quarantine, the quality report into the manifest. Its time and memory follow the run's rows;
- * the join to earlier transactions happens in the warehouse, at load.
+ * Applies the rules to this run's raw files, and only to them, one part at a time: curated Parquet per part,
+ * rejects to quarantine, the quality report into the manifest. Its time follows the run's rows and its memory
+ * one part's; the join to earlier transactions happens in the warehouse, at load.
  */
-export async function transformStep(context: PipelineContext, ref: RunRef): Promise<RunRef> {
+export async function transformStep(context: Pick<PipelineContext, 'store' | 'now' | 'onProgress'>, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'transform', async (manifest) => {
-    const keys = manifest.steps.extract?.keys;
-    if (!keys) throw new Error(`Run ${ref.runId} has no extract output; run extract first.`);
-    const text = async (key: string) => Buffer.from(await context.store.get(key)).toString('utf8');
-    const output = transformRun({ transactionsCsv: await text(keys['transactions']), rewardsCsv: await text(keys['rewards']) });
-    const written: Record<string, string> = {};
-    for (const dataset of ['transactions', 'rewards'] as const) {
-      const key = objectLayout.curated(dataset, manifest.ingestDate, ref.runId);
-      await putTracked(context, manifest, key, output.parquet[dataset], 'application/vnd.apache.parquet');
-      written[dataset] = key;
-    }
-    for (const dataset of ['transactions', 'rewards'] as const) {
-      const key = objectLayout.quarantine(dataset, manifest.ingestDate, ref.runId);
-      const rejects = output.rejectsCsv[dataset];
-      if (rejects) {
-        await putTracked(context, manifest, key, rejects, 'text/csv');
-        written[`${dataset}_rejects`] = key;
-      } else if (await context.store.exists(key)) {
-        // A re-run that rejects nothing must not leave an earlier attempt's rejects behind.
-        await context.store.delete(key);
+    const extract = manifest.steps.extract;
+    if (!extract) throw new Error(`Run ${ref.runId} has no extract output; run extract first.`);
+    const parts: Record<string, string[]> = {};
+    const quality = {} as Record<LakeDataset, DatasetQuality>;
+    for (const dataset of LAKE_DATASETS) {
+      const curated: string[] = [];
+      const rejects: string[] = [];
+      const qualities: DatasetQuality[] = [];
+      for (const [index, rawKey] of partsOf(extract, dataset).entries()) {
+        const output = transformDataset(dataset, Buffer.from(await context.store.get(rawKey)).toString('utf8'));
+        const key = objectLayout.curated(dataset, manifest.ingestDate, ref.runId, index);
+        await putTracked(context, manifest, key, output.parquet, 'application/vnd.apache.parquet');
+        curated.push(key);
+        if (output.rejectsCsv) {
+          const rejectsKey = objectLayout.quarantine(dataset, manifest.ingestDate, ref.runId, index);
+          await putTracked(context, manifest, rejectsKey, output.rejectsCsv, 'text/csv');
+          rejects.push(rejectsKey);
+        }
+        qualities.push(output.quality);
+        context.onProgress?.({ step: 'transform', rowsIn: output.quality.rowsIn, rowsOut: output.quality.rowsOut });
       }
+      // A re-run must not leave an earlier attempt's rejects (or parts) behind.
+      for (const folder of ['curated', 'quarantine'] as const) {
+        const written = new Set([...curated, ...rejects]);
+        for (const key of await context.store.list(objectLayout.runFolder(folder, dataset, manifest.ingestDate, ref.runId))) {
+          if (!written.has(key)) await context.store.delete(key);
+        }
+      }
+      parts[dataset] = curated;
+      parts[`${dataset}_rejects`] = rejects;
+      quality[dataset] = mergeDatasetQuality(qualities);
     }
-    manifest.quality = output.quality;
+    manifest.quality = quality;
     noteStepDetails(manifest, 'transform', {
-      keys: written,
+      parts,
       counts: {
-        transactions: output.quality.transactions.rowsOut,
-        rewards: output.quality.rewards.rowsOut,
-        transactions_rejected: output.quality.transactions.rejected,
-        rewards_rejected: output.quality.rewards.rejected,
+        transactions: quality.transactions.rowsOut,
+        rewards: quality.rewards.rowsOut,
+        transactions_rejected: quality.transactions.rejected,
+        rewards_rejected: quality.rewards.rejected,
       },
-    });
-    context.onProgress?.({
-      step: 'transform',
-      rowsIn: output.quality.transactions.rowsIn + output.quality.rewards.rowsIn,
-      rowsOut: output.quality.transactions.rowsOut + output.quality.rewards.rowsOut,
     });
   });
   return ref;
