@@ -1,0 +1,153 @@
+import type { Reward, RewardsQuery, Transaction, TransactionsPage, TransactionsQuery } from '@org/plutus-client';
+import { MemoryObjectStore } from '../../test/memory-object-store';
+import { readCursor, writeCursor, EMPTY_CURSOR } from '../cursor-state';
+import type { PipelineContext } from '../pipeline-context';
+import type { LoadResult, RewardsSource, RunLoad, Warehouse } from '../ports';
+import { readManifest } from '../run-manifest';
+import { WarehouseLostError } from '../pipeline-errors';
+import { extractStep } from './extract-step';
+import { loadStep } from './load-step';
+import { transformStep } from './transform-step';
+import { commitStep } from './commit-step';
+import { catalogStep } from './catalog-step';
+
+const transaction = (i: number): Transaction => ({
+  id: `t${i}`,
+  currency: 'GBP',
+  amount: -100 * (i + 1),
+  date: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(),
+  description: `SHOP ${i}`,
+});
+const reward = (i: number, extra: Partial<Reward> = {}): Reward => ({
+  id: `r${i}`,
+  amount: 0.1,
+  createdAt: new Date(Date.UTC(2026, 0, 2 + i)).toISOString(),
+  updatedAt: new Date(Date.UTC(2026, 0, 2 + i)).toISOString(),
+  rebate_rate: 0.03,
+  reference_id: `t${i}`,
+  ...extra,
+});
+
+/** A source serving fixed rows; `cutOnce` breaks the first ledger read part-way, as a dropped connection would. */
+function fixedSource(transactions: Transaction[], rewards: Reward[], options: { cutOnce?: boolean } = {}): RewardsSource & { queries: RewardsQuery[] } {
+  let cut = options.cutOnce ?? false;
+  const queries: RewardsQuery[] = [];
+  return {
+    queries,
+    async *transactions(query?: TransactionsQuery): AsyncGenerator<TransactionsPage> {
+      const size = query?.pageSize ?? 4;
+      for (let offset = 0; offset < transactions.length; offset += size) {
+        const rows = transactions.slice(offset, offset + size);
+        yield { pageIndex: offset / size, offset, rows, totalCount: transactions.length, fetchedCount: offset + rows.length };
+      }
+    },
+    async readRewards(query, onRows, onRestart) {
+      queries.push(query);
+      const since = query.changedSince === undefined ? -Infinity : Date.parse(String(query.changedSince));
+      const kept = rewards.filter((row) => Date.parse(row.updatedAt ?? row.createdAt) >= since);
+      if (cut) {
+        cut = false;
+        await onRows(kept.slice(0, 6)); // enough for a part to be written before the break
+        await onRestart?.();
+      }
+      for (let at = 0; at < kept.length; at += 2) await onRows(kept.slice(at, at + 2));
+      return rewards.length;
+    },
+    async listRewards() {
+      return rewards;
+    },
+    async allTransactions() {
+      return transactions;
+    },
+  };
+}
+
+/** A warehouse that records what it was asked to load. */
+function recordingWarehouse(counts = { transactions: 0, rewards: 0, reward_facts: 0 }): Warehouse & { loads: RunLoad[] } {
+  const loads: RunLoad[] = [];
+  return {
+    loads,
+    async loadRun(load): Promise<LoadResult> {
+      loads.push(load);
+      return { staged: { transactions: 1, rewards: 1 }, inTable: { transactions: 10, rewards: 9, reward_facts: 9 }, factsWithoutTransaction: 0 };
+    },
+    async tableCounts() {
+      return counts;
+    },
+    async reset() {},
+  };
+}
+
+function context(source: RewardsSource, warehouse: Warehouse = recordingWarehouse()): PipelineContext & { store: MemoryObjectStore } {
+  return {
+    store: new MemoryObjectStore(),
+    catalog: { registerPartitions: async () => undefined },
+    warehouse,
+    source,
+    now: () => new Date('2026-02-01T00:00:00Z'),
+    lookbackDays: 7,
+    pageSize: 4,
+    partRows: 5,
+  };
+}
+
+describe('the steps on an in-memory store', () => {
+  it('extract lands rows in parts of at most partRows, as pages arrive, and transform makes one curated part of each', async () => {
+    const ctx = context(fixedSource(Array.from({ length: 12 }, (_, i) => transaction(i)), Array.from({ length: 7 }, (_, i) => reward(i))));
+    await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
+    let manifest = await readManifest(ctx.store, 'run1');
+    expect(manifest.steps.extract?.counts).toEqual({ transactions: 12, rewards: 7 });
+    expect(manifest.steps.extract?.parts?.['transactions']).toEqual([0, 1, 2].map((i) => `raw/transactions/ingest_date=2026-02-01/run=run1/part-0000${i}.csv`));
+    expect(manifest.steps.extract?.parts?.['rewards']).toHaveLength(2);
+    expect(manifest.observed).toEqual({ transactionsThrough: '2026-01-12T00:00:00.000Z', rewardsUpdatedThrough: '2026-01-08T00:00:00.000Z' });
+
+    await transformStep(ctx, { runId: 'run1' });
+    manifest = await readManifest(ctx.store, 'run1');
+    expect(manifest.steps.transform?.parts?.['transactions']).toEqual([0, 1, 2].map((i) => `curated/transactions/ingest_date=2026-02-01/run=run1/part-0000${i}.parquet`));
+    expect(manifest.quality?.transactions).toMatchObject({ rowsIn: 12, rowsOut: 12, rejected: 0 });
+    expect(manifest.quality?.rewards).toMatchObject({ rowsIn: 7, rowsOut: 7 });
+  });
+
+  it('a ledger read that broke off and restarted lands each reward once', async () => {
+    const ctx = context(fixedSource([transaction(0)], Array.from({ length: 6 }, (_, i) => reward(i)), { cutOnce: true }));
+    await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
+    const manifest = await readManifest(ctx.store, 'run1');
+    expect(manifest.steps.extract?.counts?.['rewards']).toBe(6);
+    const text = (await Promise.all((manifest.steps.extract?.parts?.['rewards'] ?? []).map(async (key) => Buffer.from(await ctx.store.get(key)).toString()))).join('');
+    expect(text.match(/^r\d,/gm)).toEqual(['r0,', 'r1,', 'r2,', 'r3,', 'r4,', 'r5,']);
+    expect(Object.keys(manifest.checksums).filter((key) => key.startsWith('raw/rewards/'))).toHaveLength(2);
+  });
+
+  it('asks the source only for rewards changed since the cursor minus the lookback', async () => {
+    const source = fixedSource([], []);
+    const ctx = context(source);
+    await writeCursor(ctx.store, { ...EMPTY_CURSOR, transactionsThrough: '2026-01-20T00:00:00.000Z', rewardsUpdatedThrough: '2026-01-20T00:00:00.000Z' });
+    await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
+    expect(source.queries).toEqual([{ changedSince: '2026-01-13T00:00:00.000Z' }]);
+  });
+
+  it('load hands the warehouse every curated part, and refuses a warehouse that lost committed rows', async () => {
+    const warehouse = recordingWarehouse();
+    const ctx = context(fixedSource(Array.from({ length: 12 }, (_, i) => transaction(i)), [reward(0)]), warehouse);
+    await transformStep(ctx, await extractStep(ctx, { runId: 'run1', mode: 'incremental' }));
+    await loadStep(ctx, { runId: 'run1' });
+    expect(warehouse.loads[0].transactions).toHaveLength(3);
+    expect(warehouse.loads[0].rewards).toHaveLength(1);
+    await catalogStep(ctx, { runId: 'run1' });
+    await commitStep(ctx, { runId: 'run1' });
+    expect(await readCursor(ctx.store)).toMatchObject({ lastCommittedRunId: 'run1', warehouseRows: 19, transactionsThrough: '2026-01-12T00:00:00.000Z' });
+
+    // The warehouse is now empty (deleted), although run1 committed 19 rows.
+    await transformStep(ctx, await extractStep(ctx, { runId: 'run2', mode: 'incremental' }));
+    await expect(loadStep(ctx, { runId: 'run2' })).rejects.toBeInstanceOf(WarehouseLostError);
+    expect(warehouse.loads).toHaveLength(1);
+  });
+
+  it('commit of a backfill leaves the incremental cursor where it was', async () => {
+    const ctx = context(fixedSource([transaction(3)], [reward(3)]));
+    await transformStep(ctx, await extractStep(ctx, { runId: 'bf', mode: 'backfill', from: '2026-01-01', to: '2026-01-31' }));
+    await loadStep(ctx, { runId: 'bf' });
+    await commitStep(ctx, { runId: 'bf' });
+    expect(await readCursor(ctx.store)).toEqual({ ...EMPTY_CURSOR, lastCommittedRunId: 'bf', warehouseRows: 19 });
+  });
+});
