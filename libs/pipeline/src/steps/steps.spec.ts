@@ -74,7 +74,10 @@ function recordingWarehouse(counts = { transactions: 0, rewards: 0, reward_facts
     async tableCounts() {
       return counts;
     },
-    async reset() {},
+    async reset() {
+      counts.transactions = 0;
+      counts.rewards = 0;
+    },
   };
 }
 
