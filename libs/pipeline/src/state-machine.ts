@@ -82,7 +82,8 @@ export function buildStateMachineDefinition(resources: StateMachineResources, op
     States: {
       // The input is handed over whole; the start time names scheduled runs.
       Plan: task('Plan', 'Route', 'PlanFailed', { Parameters: { 'request.$': '$', 'startTime.$': '$$.Execution.StartTime' } }),
-      PlanFailed: { Type: 'Fail', Error: 'RunRequestRefused', Cause: 'The execution input is not a run the pipeline can do; the error says why.' },
+      // No run exists yet to record the failure in: the execution's own error says why (the Task's error and cause).
+      PlanFailed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
       Route: {
         Type: 'Choice',
         Choices: [

@@ -188,11 +188,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   function rewards(request: IncomingMessage, response: ServerResponse): void {
     const auth = bearerCheck(request, 'rewards');
     if (auth !== 'ok') return sendJson(response, 401, { error: 'unauthorized', message: `Token ${auth}.` });
-    let rows: unknown[] = current().dataset.rewards;
-    if (faults.draw('rewards', ['wrongType']) && rows.length > 0) {
-      rows = [{ ...(rows[0] as object), amount: 'twelve' }, ...rows.slice(1)];
-    }
-    sendJson(response, 200, rows);
+    const rows = current().dataset.rewards;
+    const wrongType = faults.draw('rewards', ['wrongType']);
+    sendJsonArray(response, rows, wrongType ? (row, index) => (index === 0 ? { ...row, amount: 'twelve' } : row) : undefined);
   }
 
   function transactions(request: IncomingMessage, body: string, response: ServerResponse): void {
@@ -213,10 +211,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const offset = Number(variables['offset'] ?? 0);
     const limit = variables['limit'] == null ? undefined : Number(variables['limit']);
     const sorted = current().byDateDesc;
-    const matching =
-      fromMs === undefined && toMs === undefined && type === undefined
-        ? sorted
-        : sorted.filter(({ row, at }) => (fromMs === undefined || at >= fromMs) && (toMs === undefined || at <= toMs) && (type === undefined || row.type === type));
+    // Newest first: the window is one slice, found by binary search, not a scan per request.
+    const windowStart = toMs === undefined ? 0 : firstIndex(sorted, (entry) => entry.at <= toMs);
+    const windowEnd = fromMs === undefined ? sorted.length : firstIndex(sorted, (entry) => entry.at < fromMs);
+    const inWindow = sorted.slice(windowStart, Math.max(windowStart, windowEnd));
+    const matching = type === undefined ? inWindow : inWindow.filter(({ row }) => row.type === type);
     let page: object[] = matching
       .slice(offset, limit === undefined ? undefined : offset + limit)
       .map(({ row }) => ({ ...row, __typename: 'transactions_view' }));
@@ -283,6 +282,41 @@ function routeOf(method: string, path: string): SandboxRoute | undefined {
 
 function freshStats(): SandboxStats {
   return { requests: { login: 0, rewards: 0, transactions: 0, other: 0 }, maxConcurrent: 0 };
+}
+
+/** The first index whose entry passes `test`, for a test that is false then true along the array. */
+function firstIndex<T>(sorted: readonly T[], test: (entry: T) => boolean): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (test(sorted[middle])) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+/**
+ * A JSON array written in chunks, with backpressure: a ledger of millions of rows is never one string (V8
+ * caps a string near 512 MB), and the reader can stream it as it comes.
+ */
+function sendJsonArray<T>(response: ServerResponse, rows: readonly T[], mapRow?: (row: T, index: number) => unknown): void {
+  response.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+  const ROWS_PER_CHUNK = 2000;
+  let index = 0;
+  const writeMore = () => {
+    while (index < rows.length) {
+      const end = Math.min(rows.length, index + ROWS_PER_CHUNK);
+      const parts: string[] = [];
+      for (let i = index; i < end; i += 1) parts.push(JSON.stringify(mapRow ? mapRow(rows[i], i) : rows[i]));
+      const text = `${index === 0 ? '[' : ','}${parts.join(',')}`;
+      index = end;
+      if (!response.write(text)) return void response.once('drain', writeMore);
+    }
+    response.end(index === 0 ? '[]' : ']');
+  };
+  response.on('close', () => (index = rows.length + 1));
+  writeMore();
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -1,0 +1,139 @@
+// The incremental model at scale: for histories of about 3k, 300k and 3M transactions (with as many rewards),
+// the real pipeline's first load, a run with nothing new, and a run with one new day: wall time and peak RSS per
+// step, and the sandbox's own CPU time shown apart. The sandbox runs in its own process (it holds the whole
+// synthetic history); each pipeline run runs in its own process, so its peak RSS is its own.
+//   BENCH_HISTORIES=3000,300000,3000000   which history sizes (transactions)
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const SELF = fileURLToPath(import.meta.url);
+const HISTORIES = (process.env.BENCH_HISTORIES ?? '3000,300000,3000000').split(',').map(Number);
+const MONTHS = 120;
+const NOW = '2026-06-30T12:00:00Z';
+const STEPS = ['extract', 'transform', 'load', 'catalog', 'commit'];
+
+/** The sandbox in this process: serves the history, answers `now ISO` (move the clock, warm up) and `cpu`. */
+async function sandboxChild(transactions) {
+  const { startSandbox } = await import('@org/plutus-sandbox');
+  // The generator draws about purchasesPerDay purchases a day (plus refunds and monthly perks).
+  const purchasesPerDay = transactions / (MONTHS * 30.44) / 1.03;
+  const sandbox = await startSandbox({ now: NOW, months: MONTHS, purchasesPerDay });
+  const cpuMs = () => {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1000;
+  };
+  const data = sandbox.data();
+  console.log(JSON.stringify({ url: sandbox.url, credentials: sandbox.credentials, transactions: data.transactions.length, rewards: data.rewards.length, cpuMs: cpuMs() }));
+  for await (const line of createInterface({ input: process.stdin })) {
+    const [command, argument] = line.split(' ');
+    if (command === 'now') {
+      sandbox.setNow(argument);
+      sandbox.data(); // generate now, so the next run does not wait for it
+    }
+    if (command === 'quit') break;
+    console.log(JSON.stringify({ cpuMs: cpuMs() }));
+  }
+  await sandbox.close();
+}
+
+/** One pipeline run against the sandbox (as real Plutus, over HTTP), sampling RSS to attribute it to steps. */
+async function runChild(dataDir) {
+  const { readRunnerConfig, runPipelineOnce } = await import('@org/local-runner');
+  const samples = [];
+  const sample = () => samples.push([Date.now(), process.memoryUsage().rss]);
+  const timer = setInterval(sample, 20);
+  const config = readRunnerConfig(['run', '--data-dir', dataDir], process.env, process.cwd());
+  const started = Date.now();
+  const outcome = await runPipelineOnce(config, () => sample());
+  clearInterval(timer);
+  sample();
+  const steps = {};
+  for (const step of STEPS) {
+    const record = outcome.manifest?.steps?.[step];
+    if (!record?.finishedAt) continue;
+    const from = Date.parse(record.startedAt);
+    const to = Date.parse(record.finishedAt);
+    // The first sample after the step counts too: a step's synchronous work blocks the sampler until it ends.
+    const inside = samples.filter(([at]) => at >= from && at <= to + 25).map(([, rss]) => rss);
+    steps[step] = { ms: record.durationMs, peakMb: Math.max(0, ...inside) / 2 ** 20 };
+  }
+  const counts = outcome.manifest?.steps?.extract?.counts ?? {};
+  console.log(JSON.stringify({ ok: outcome.ok, failure: outcome.failure, wallMs: Date.now() - started, peakMb: process.resourceUsage().maxRSS / 1024, steps, counts }));
+}
+
+function line(child) {
+  return new Promise((resolve) => createInterface({ input: child.stdout }).once('line', (text) => resolve(JSON.parse(text))));
+}
+
+async function bench() {
+  console.log(`incremental runs: a history of N transactions over ${MONTHS} months (about as many rewards); each run in its own process`);
+  console.log('history   | run         | rows pulled (tx/rw) | extract s | transform s | load s | catalog+commit s | total s | peak RSS MB (extract/transform/load) | process peak MB | sandbox CPU s');
+  const results = {};
+  for (const history of HISTORIES) {
+    const sandbox = spawn(process.execPath, ['--max-old-space-size=20000', SELF, '--sandbox', String(history)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const generatedAt = Date.now();
+    const ready = await line(sandbox);
+    const generateS = (Date.now() - generatedAt) / 1000;
+    const dataDir = mkdtempSync(join(tmpdir(), 'incremental-bench-'));
+    const env = {
+      ...process.env,
+      PLUTUS_BASE_URL: ready.url,
+      PLUTUS_EMAIL: ready.credentials.email,
+      PLUTUS_PASSWORD: ready.credentials.password,
+      PLUTUS_TOTP_SECRET: ready.credentials.totpSecret,
+    };
+    let cpuBefore = ready.cpuMs;
+    const run = async (name, clock) => {
+      if (clock) {
+        sandbox.stdin.write(`now ${clock}\n`);
+        cpuBefore = (await line(sandbox)).cpuMs;
+      }
+      const out = execFileSync(process.execPath, ['--max-old-space-size=8192', SELF, '--run', dataDir], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+      const result = JSON.parse(out.trim().split('\n').at(-1));
+      sandbox.stdin.write('cpu\n');
+      const cpuAfter = (await line(sandbox)).cpuMs;
+      result.sandboxCpuMs = cpuAfter - cpuBefore;
+      cpuBefore = cpuAfter;
+      const s = (ms) => (ms === undefined ? '-' : (ms / 1000).toFixed(2));
+      const st = result.steps;
+      console.log(
+        `${String(history).padEnd(9)} | ${name.padEnd(11)} | ${`${result.counts.transactions}/${result.counts.rewards}`.padStart(19)} | ${s(st.extract?.ms).padStart(9)} | ${s(st.transform?.ms).padStart(11)} | ${s(st.load?.ms).padStart(6)} | ${s((st.catalog?.ms ?? 0) + (st.commit?.ms ?? 0)).padStart(16)} | ${s(result.wallMs).padStart(7)} | ${['extract', 'transform', 'load'].map((step) => (st[step]?.peakMb ?? 0).toFixed(0)).join('/').padStart(36)} | ${result.peakMb.toFixed(0).padStart(15)} | ${s(result.sandboxCpuMs).padStart(13)}${result.ok ? '' : `  FAILED: ${result.failure}`}`,
+      );
+      return result;
+    };
+    try {
+      console.log(`${String(history).padEnd(9)} | (sandbox generated ${ready.transactions} transactions, ${ready.rewards} rewards in ${generateS.toFixed(1)} s)`);
+      results[history] = {
+        first: await run('first load'),
+        noChange: await run('no change'),
+        oneDay: await run('one new day', new Date(Date.parse(NOW) + 86_400_000).toISOString()),
+      };
+    } finally {
+      sandbox.stdin.write('quit\n');
+      await new Promise((resolve) => sandbox.once('close', resolve));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  const sizes = Object.keys(results).map(Number).sort((a, b) => a - b);
+  if (sizes.length >= 2) {
+    const small = results[sizes[0]];
+    const large = results[sizes.at(-1)];
+    for (const name of ['noChange', 'oneDay']) {
+      console.log(
+        `${name === 'noChange' ? 'no change  ' : 'one new day'}: ${sizes.at(-1)} vs ${sizes[0]} history: time x${(large[name].wallMs / small[name].wallMs).toFixed(2)}, ` +
+          `peak RSS x${(large[name].peakMb / small[name].peakMb).toFixed(2)}; without extract (whose time includes reading the whole rewards ledger, which the API cannot filter): ` +
+          `x${((large[name].wallMs - large[name].steps.extract.ms) / (small[name].wallMs - small[name].steps.extract.ms)).toFixed(2)}`,
+      );
+    }
+    console.log(`first load of the ${sizes.at(-1)} history: peak RSS ${large.first.peakMb.toFixed(0)} MB (target 1,500)`);
+  }
+  console.log('targets: the largest history runs within 1.5x of the smallest in time and peak RSS; the 3M first load within 1.5 GB');
+}
+
+if (process.argv[2] === '--sandbox') await sandboxChild(Number(process.argv[3]));
+else if (process.argv[2] === '--run') await runChild(process.argv[3]);
+else await bench();
