@@ -34,10 +34,9 @@ async function sandboxChild(transactions) {
       sandbox.setNow(argument);
       sandbox.data(); // generate now, so the next run does not wait for it
     }
-    if (command === 'quit') break;
+    if (command === 'quit') process.exit(0);
     console.log(JSON.stringify({ cpuMs: cpuMs() }));
   }
-  await sandbox.close();
 }
 
 /** One pipeline run against the sandbox (as real Plutus, over HTTP), sampling RSS to attribute it to steps. */

@@ -41,7 +41,11 @@ export function createTableSql(dataset: CuratedDataset, dialect: SqlDialect, opt
   const columns = CURATED_SCHEMAS[dataset].map(
     (spec) => `  ${quoteIdentifier(spec.name)} ${columnType(spec, dialect)}${spec.nullable ? '' : ' NOT NULL'}`,
   );
-  return `CREATE TABLE IF NOT EXISTS ${target} (\n${columns.join(',\n')},\n  PRIMARY KEY (${quoteIdentifier(DATASET_KEYS[dataset])})\n)${options.extra ? ` ${options.extra}` : ''}`;
+  // Redshift's PRIMARY KEY is a planner hint. DuckDB's is an in-memory index that cannot spill: at millions of
+  // keys it outgrew a bounded memory limit (measured: out of memory at 3M rows with 500 MB), and the MERGE
+  // statements keep one row per key anyway.
+  const key = dialect === 'redshift' ? `,\n  PRIMARY KEY (${quoteIdentifier(DATASET_KEYS[dataset])})` : '';
+  return `CREATE TABLE IF NOT EXISTS ${target} (\n${columns.join(',\n')}${key}\n)${options.extra ? ` ${options.extra}` : ''}`;
 }
 
 /**
