@@ -95,7 +95,7 @@ describe('local-runner end to end', () => {
     await dumpDataset({ transactions: [recent, old], rewards: [reward] }, second);
     expect(await cli('run', '--sandbox-data', first)).toBe(0);
     expect(await cli('run', '--sandbox-data', second, '--json')).toBe(0);
-    expect(JSON.parse(out.join('\n')).manifest.steps.extract.counts).toEqual({ transactions: 1, rewards: 1 });
+    expect(JSON.parse(out.join('\n')).manifest.steps.extract.counts).toMatchObject({ transactions: 1, rewards: 1, rewards_ledger_rows: 1 });
     const [fact] = await inWarehouse((database) => database.query("SELECT has_transaction, merchant, transaction_amount::VARCHAR AS amount, round(plu_price, 4) AS price FROM reward_facts WHERE reward_id = 'r-late'"));
     expect(fact).toEqual({ has_transaction: true, merchant: 'LIDL GB LONDON', amount: '42.00', price: 4.2 });
   });

@@ -40,7 +40,7 @@ export class DuckDbDatabase {
 
   async connect(): Promise<DuckDBConnection> {
     this.opened ??= DuckDBInstance.create(this.path, {
-      memory_limit: this.options.memoryLimit ?? '512MB',
+      memory_limit: this.options.memoryLimit ?? '256MB',
       // Loads never depend on row order, and keeping it costs memory on large inserts.
       preserve_insertion_order: 'false',
     }).then(async (instance) => {

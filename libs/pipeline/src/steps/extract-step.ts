@@ -41,6 +41,7 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
     const transactions = new RawPartWriter<Transaction>(context, record, 'transactions', RAW_TRANSACTION_COLUMNS, context.partRows);
     const rewards = new RawPartWriter<Reward>(context, record, 'rewards', RAW_REWARD_COLUMNS, context.partRows);
     const latest = { transactions: new LatestInstant(), rewards: new LatestInstant() };
+    const ledger = { rows: 0, ms: 0 };
     try {
       for await (const page of context.source.transactions({
         from: window.transactionsFrom ?? undefined,
@@ -53,7 +54,9 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
         context.onProgress?.({ step: 'extract', dataset: 'transactions', fetched: page.fetchedCount, total: page.totalCount });
       }
       // A row whose timestamp cannot be read is kept by the client: transform quarantines it with a reason.
-      await context.source.readRewards(
+      // The API cannot filter the ledger: all of it comes over the wire each run, read as a stream.
+      const ledgerStarted = Date.now();
+      ledger.rows = await context.source.readRewards(
         { changedSince: window.rewardsUpdatedFrom ?? undefined },
         async (rows) => {
           await rewards.add(rows);
@@ -64,6 +67,7 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
           latest.rewards = new LatestInstant();
         },
       );
+      ledger.ms = Date.now() - ledgerStarted;
       context.onProgress?.({ step: 'extract', dataset: 'rewards', fetched: rewards.rowCount });
     } catch (error) {
       if (error instanceof PlutusError && error.transient) throw new TransientError(`Plutus failed: ${error.message}`, { cause: error });
@@ -71,7 +75,7 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
     }
     record.observed = { transactionsThrough: latest.transactions.value(), rewardsUpdatedThrough: latest.rewards.value() };
     noteStepDetails(record, 'extract', {
-      counts: { transactions: transactions.rowCount, rewards: rewards.rowCount },
+      counts: { transactions: transactions.rowCount, rewards: rewards.rowCount, rewards_ledger_rows: ledger.rows, rewards_ledger_ms: ledger.ms },
       parts: { transactions: await transactions.finish(), rewards: await rewards.finish() },
     });
   });

@@ -99,7 +99,7 @@ describe('the steps on an in-memory store', () => {
     const ctx = context(fixedSource(Array.from({ length: 12 }, (_, i) => transaction(i)), Array.from({ length: 7 }, (_, i) => reward(i))));
     await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
     let manifest = await readManifest(ctx.store, 'run1');
-    expect(manifest.steps.extract?.counts).toEqual({ transactions: 12, rewards: 7 });
+    expect(manifest.steps.extract?.counts).toEqual({ transactions: 12, rewards: 7, rewards_ledger_rows: 7, rewards_ledger_ms: expect.any(Number) });
     expect(manifest.steps.extract?.parts?.['transactions']).toEqual([0, 1, 2].map((i) => `raw/transactions/ingest_date=2026-02-01/run=run1/part-0000${i}.csv`));
     expect(manifest.steps.extract?.parts?.['rewards']).toHaveLength(2);
     expect(manifest.observed).toEqual({ transactionsThrough: '2026-01-12T00:00:00.000Z', rewardsUpdatedThrough: '2026-01-08T00:00:00.000Z' });
