@@ -94,7 +94,8 @@ async function bench() {
         sandbox.stdin.write(`now ${clock}\n`);
         cpuBefore = (await line(sandbox)).cpuMs;
       }
-      const out = execFileSync(process.execPath, ['--max-old-space-size=8192', SELF, '--run', dataDir], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+      // No heap flag: the run gets Node's defaults, as the CLI does.
+      const out = execFileSync(process.execPath, [SELF, '--run', dataDir], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
       const result = JSON.parse(out.trim().split('\n').at(-1));
       sandbox.stdin.write('cpu\n');
       const cpuAfter = (await line(sandbox)).cpuMs;

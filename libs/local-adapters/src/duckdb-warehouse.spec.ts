@@ -2,7 +2,7 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformRun } from '@org/rewards-transform';
-import { DuckDbCatalog, DuckDbDatabase, DuckDbWarehouse } from './duckdb-warehouse';
+import { DuckDbCatalog, DuckDbDatabase, DuckDbWarehouse, loadMemoryLimitMb } from './duckdb-warehouse';
 import { FileObjectStore } from './file-object-store';
 
 const fixture = (name: string) => readFile(join(__dirname, '..', '..', 'rewards-transform', 'test', 'fixtures', name), 'utf8');
@@ -120,5 +120,13 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
     } finally {
       await rm(copy, { recursive: true, force: true });
     }
+  });
+});
+
+describe('loadMemoryLimitMb', () => {
+  it('gives a small load a small buffer pool and a large one up to the ceiling', () => {
+    expect(loadMemoryLimitMb(50_000, 512)).toBe(128);
+    expect(loadMemoryLimitMb(100 * 2 ** 20, 512)).toBe(428);
+    expect(loadMemoryLimitMb(300 * 2 ** 20, 512)).toBe(512);
   });
 });

@@ -17,7 +17,7 @@ export interface PipelineContext {
   /** Re-pull this many days before the cursor, for late-arriving rows. Default 7. */
   lookbackDays: number;
   pageSize?: number;
-  /** Rows per raw part (each part is transformed on its own). Default 250,000. */
+  /** Rows per raw part (each part is transformed on its own). Default 100,000. */
   partRows?: number;
   concurrency?: number;
   onProgress?: (event: ProgressEvent) => void;

@@ -5,7 +5,7 @@ import type { RunManifest } from '../run-manifest';
 import { putTracked } from './step-record';
 
 /** Rows per raw part: a part's transform stays within a few hundred MB, whatever the size of the run. */
-export const DEFAULT_PART_ROWS = 250_000;
+export const DEFAULT_PART_ROWS = 100_000;
 
 /**
  * Lands one dataset's raw rows as CSV parts of at most `partRows` rows, as they arrive, each put whole and
