@@ -12,6 +12,15 @@ runLocalRunnerCli(process.argv.slice(2), {
   err: (line) => console.error(line),
   env: process.env,
   cwd: process.env['INIT_CWD'] ?? process.cwd(),
+  onSignal: (handler) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        // A second signal while cleaning up ends the process at once.
+        process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+        handler(signal).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      });
+    }
+  },
 }).then(
   (code) => process.exit(code),
   (error: unknown) => {

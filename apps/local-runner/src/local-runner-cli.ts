@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { DuckDbDatabase } from '@org/local-adapters';
-import { objectLayout, readCursor, readLock, readManifest, type ProgressEvent, type RunManifest } from '@org/pipeline';
+import { lockState, LockUnreadableError, objectLayout, readCursor, readLock, readManifest, recordFailureStep, type LockBody, type ProgressEvent, type RunManifest } from '@org/pipeline';
+import { thisProcessAsLockOwner } from './process-lock-owner';
 import { runSandboxCli } from '@org/plutus-sandbox';
 import { join } from 'node:path';
 import { writeDashboard } from './dashboard-file';
@@ -15,6 +16,11 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   cwd: string;
   now?: () => Date;
+  /**
+   * The process's SIGINT/SIGTERM, for a run to stop cleanly on them (the entry point passes the real ones;
+   * tests in process pass none). `handler` resolves once the run is closed; the caller then exits.
+   */
+  onSignal?: (handler: (signal: 'SIGINT' | 'SIGTERM') => Promise<void>) => void;
 }
 
 /** The CLI as a function returning its exit code: 0 success, 1 a failed run, 2 a usage or setup error. */
@@ -35,13 +41,8 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       return 0;
     case 'sandbox':
       return runSandboxCli(config.rest, io.out);
-    case 'unlock': {
-      const { store } = createRunnerStore(config);
-      const lock = await readLock(store);
-      await store.delete(objectLayout.lock);
-      io.out(lock ? `removed the lock of run ${lock.runId} (taken ${lock.acquiredAt})` : 'no lock was held');
-      return 0;
-    }
+    case 'unlock':
+      return unlock(config, io);
     case 'status':
       return status(config, io);
     case 'dashboard': {
@@ -51,6 +52,7 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
     }
     default: {
       const progress = config.json ? () => undefined : progressPrinter(io.err);
+      io.onSignal?.((signal) => interrupted(config, io, signal));
       try {
         const outcome = await runPipelineOnce(config, progress, io.now);
         if (outcome.ok) outcome.dashboardPath = await writeDashboard(outcome.dataDir, outcome.warehousePath, (io.now ?? (() => new Date()))());
@@ -85,15 +87,67 @@ function progressPrinter(write: (line: string) => void): (event: ProgressEvent) 
   };
 }
 
+/**
+ * Ctrl-C or a SIGTERM during a run: the run this process holds the lock for is marked failed ("Interrupted")
+ * in its manifest and the lock is freed, so the next run starts without a hand. The warehouse needs nothing:
+ * a load cut off is rolled back, as after kill -9.
+ */
+async function interrupted(config: RunnerConfig, io: CliIo, signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
+  const { store } = createRunnerStore(config);
+  const lock = await readLock(store).catch(() => undefined);
+  if (lock?.pid !== process.pid) {
+    io.err(`local-runner: interrupted (${signal}) before a run held the lock; nothing to clean up`);
+    return;
+  }
+  await recordFailureStep({ store, now: io.now ?? (() => new Date()) }, { runId: lock.runId, error: { Error: 'Interrupted', Cause: `stopped by ${signal}` } });
+  io.err(`local-runner: interrupted (${signal}); run ${lock.runId} marked failed and its lock freed; manifest: ${store.locate(objectLayout.manifest(lock.runId))}`);
+}
+
+/** Removes the run lock: refused while its run is alive unless --force; an unreadable lock needs --force too. */
+async function unlock(config: RunnerConfig, io: CliIo): Promise<number> {
+  const { store } = createRunnerStore(config);
+  let lock;
+  try {
+    lock = await readLock(store);
+  } catch (error) {
+    if (!(error instanceof LockUnreadableError) || !config.force) {
+      io.err(`local-runner: ${(error as Error).message}`);
+      return 1;
+    }
+  }
+  if (lock && !config.force && lockState(lock, (io.now ?? (() => new Date()))(), thisProcessAsLockOwner()) === 'live') {
+    io.err(
+      `local-runner: run ${lock.runId} holds the lock and is alive (${lock.pid ? `pid ${lock.pid} on ${lock.host}` : `since ${lock.acquiredAt}`}); ` +
+        'removing it would let two runs interleave. Wait for it, stop it, or use `unlock --force` if you are sure it is gone.',
+    );
+    return 1;
+  }
+  await store.delete(objectLayout.lock);
+  io.out(lock ? `removed the lock of run ${lock.runId} (taken ${lock.acquiredAt})` : config.force ? 'removed the unreadable lock' : 'no lock was held');
+  return 0;
+}
+
 async function status(config: RunnerConfig, io: CliIo): Promise<number> {
   const { dataDir, json } = config;
   const { store } = createRunnerStore(config);
   const cursor = await readCursor(store);
-  const lock = await readLock(store);
+  let lock: LockBody | undefined;
+  let lockProblem: string | undefined;
+  try {
+    lock = await readLock(store);
+  } catch (error) {
+    lockProblem = (error as Error).message;
+  }
   const runIds = [...new Set((await store.list(objectLayout.runsPrefix)).map((key) => key.split('/')[1]))].sort().slice(-10);
-  const runs = (await Promise.all(runIds.map((runId) => readManifest(store, runId).catch(() => undefined)))).filter(
-    (manifest): manifest is RunManifest => manifest !== undefined,
-  );
+  const now = (io.now ?? (() => new Date()))();
+  const owner = thisProcessAsLockOwner();
+  const runs = (await Promise.all(runIds.map((runId) => readManifest(store, runId).catch(() => undefined))))
+    .filter((manifest): manifest is RunManifest => manifest !== undefined)
+    .map((manifest) => {
+      // Still "running" with no live lock of its own: the process died (kill -9, power cut) before it could say so.
+      const live = lock?.runId === manifest.runId && lockState(lock, now, owner) === 'live';
+      return manifest.status === 'running' && !live ? { ...manifest, status: 'abandoned' as RunManifest['status'] } : manifest;
+    });
   let tables: Record<string, number> = {};
   if (existsSync(join(dataDir, WAREHOUSE_FILE))) {
     const database = new DuckDbDatabase(join(dataDir, WAREHOUSE_FILE));
@@ -107,12 +161,12 @@ async function status(config: RunnerConfig, io: CliIo): Promise<number> {
     }
   }
   if (json) {
-    io.out(JSON.stringify({ dataDir, cursor, lock: lock ?? null, tables, runs: runs.map((m) => ({ runId: m.runId, status: m.status, startedAt: m.startedAt, error: m.error })) }, null, 2));
+    io.out(JSON.stringify({ dataDir, cursor, lock: lock ?? null, lockProblem: lockProblem ?? null, tables, runs: runs.map((m) => ({ runId: m.runId, status: m.status, startedAt: m.startedAt, error: m.error })) }, null, 2));
     return 0;
   }
   io.out(`data: ${dataDir}`);
   io.out(`cursor: transactions through ${cursor.transactionsThrough ?? '(none yet)'}, rewards updated through ${cursor.rewardsUpdatedThrough ?? '(none yet)'}`);
-  io.out(`lock: ${lock ? `held by ${lock.runId} since ${lock.acquiredAt}` : 'free'}`);
+  io.out(`lock: ${lockProblem ? `UNREADABLE: ${lockProblem}` : lock ? `held by ${lock.runId} since ${lock.acquiredAt}${lock.pid ? ` (pid ${lock.pid} on ${lock.host})` : ''}` : 'free'}`);
   io.out(`warehouse rows: ${Object.keys(tables).length ? Object.entries(tables).map(([name, n]) => `${name} ${n}`).join(', ') : '(no warehouse yet)'}`);
   if (runs.length) {
     io.out('');

@@ -201,6 +201,16 @@ describe('local-runner end to end', () => {
     expect(await checksums()).toEqual(sums);
   });
 
+  it('a source clock in the future never freezes the cursor: later rows are counted and the next run still pulls changes', async () => {
+    expect(await cli('run', '--sandbox-now', '2030-06-01T00:00:00Z', '--sandbox-months', '2')).toBe(0);
+    expect(out.join('\n')).toMatch(/dated after this run started: \d+ transactions, [1-9]\d* rewards/);
+    const cursor = await readCursor(new FileObjectStore(dataDir));
+    for (const instant of [cursor.transactionsThrough, cursor.rewardsUpdatedThrough]) expect(instant === null || Date.parse(instant) <= Date.now()).toBe(true);
+    // The next run, on a sane clock, still pulls the rewards that changed (before the fix it pulled none, forever).
+    expect(await cli('run', '--sandbox-months', '2', '--json')).toBe(0);
+    expect(JSON.parse(out.join('\n')).manifest.steps.extract.counts.rewards).toBeGreaterThan(0);
+  });
+
   describe('the incremental model: every ordering ends with the facts of one run over all the data', () => {
     const now = '2026-06-30T12:00:00Z';
     const sandbox = ['--sandbox-now', now, '--sandbox-months', '12'];

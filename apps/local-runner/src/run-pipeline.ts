@@ -21,6 +21,7 @@ import {
 } from '@org/pipeline';
 import { createPlutusClient, type PlutusClient } from '@org/plutus-client';
 import { startSandbox, type Sandbox } from '@org/plutus-sandbox';
+import { thisProcessAsLockOwner } from './process-lock-owner';
 import type { RunnerConfig } from './runner-config';
 
 /** Local stand-ins for the Lambda ARNs: the state machine is the same, the handlers run in this process. */
@@ -81,6 +82,7 @@ export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: 
       now,
       lookbackDays: config.lookbackDays,
       onProgress,
+      lockOwner: thisProcessAsLockOwner(),
     };
     const request: ExecutionRequest =
       config.command === 'rebuild'

@@ -33,6 +33,12 @@ export function formatRunSummary(outcome: RunOutcome): string {
     lines.push(table(['dataset', 'pulled', 'curated', 'rejected', 'duplicates', 'in warehouse'], datasetRows(manifest)));
     const orphans = manifest.steps.load?.counts?.['facts_without_transaction'];
     if (orphans !== undefined) lines.push(`rewards without a transaction (in the warehouse): ${orphans} (kept, flagged has_transaction = false)`);
+    const extracted = manifest.steps.extract?.counts ?? {};
+    const future = (extracted['transactions_dated_in_future'] ?? 0) + (extracted['rewards_dated_in_future'] ?? 0);
+    if (future > 0) {
+      lines.push(`dated after this run started: ${extracted['transactions_dated_in_future'] ?? 0} transactions, ${extracted['rewards_dated_in_future'] ?? 0} rewards (landed and loaded; the cursor does not move past the run's start)`);
+    }
+    if (extracted['cursor_clamped']) lines.push(`the cursor pointed past this run's start and was clamped to it: ${manifest.startedAt}`);
     const window = manifest.window;
     lines.push(`window: transactions ${window.transactionsFrom ?? 'all'} .. ${window.transactionsTo}; rewards updated since ${window.rewardsUpdatedFrom ?? 'ever'}`);
   }

@@ -11,6 +11,8 @@ export interface RunnerConfig {
   command: RunnerCommand;
   dataDir: string;
   json: boolean;
+  /** unlock: remove the lock even when its run looks alive. */
+  force: boolean;
   lookbackDays: number;
   backfill?: { from: string; to: string };
   /** Real Plutus (or any https host) when credentials are configured; otherwise the embedded sandbox. */
@@ -49,7 +51,7 @@ Usage:
   local-runner rebuild  [--data-dir DIR]               rebuild the warehouse from the lake (the loaded runs' curated Parquet)
   local-runner status   [--data-dir DIR] [--json]      cursor, lock and the latest runs
   local-runner dashboard [--data-dir DIR]              write DIR/dashboard.html from the warehouse views
-  local-runner unlock   [--data-dir DIR]               remove a lock left by a crashed run
+  local-runner unlock   [--data-dir DIR] [--force]     remove a lock left by a crashed run (--force: even a live one)
   local-runner sandbox  [sandbox options]              serve the Plutus sandbox (see plutus-sandbox --help)
 
 Options:
@@ -91,6 +93,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         from: { type: 'string' },
         to: { type: 'string' },
         json: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
       },
     }).values;
   } catch (error) {
@@ -126,6 +129,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     command,
     dataDir: resolve(cwd, values['data-dir'] ?? '.data'),
     json: values.json ?? false,
+    force: values.force ?? false,
     lookbackDays: number('lookback-days', values['lookback-days'], 7),
     backfill,
     source: plutusFromEnv(env) ?? {
@@ -142,7 +146,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
 }
 
 function defaults(cwd: string): RunnerConfig {
-  return { command: 'run', dataDir: resolve(cwd, '.data'), json: false, lookbackDays: 7, source: { kind: 'sandbox', seed: 42, months: 36 }, store: { kind: 'folder' }, rest: [] };
+  return { command: 'run', dataDir: resolve(cwd, '.data'), json: false, force: false, lookbackDays: 7, source: { kind: 'sandbox', seed: 42, months: 36 }, store: { kind: 'folder' }, rest: [] };
 }
 
 function storeFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['store'] {

@@ -39,7 +39,7 @@ const MB = 2 ** 20;
  * at 256 MB and passes at 512 MB (its Parquet is about 150 MB).
  */
 export function loadMemoryLimitMb(stagedParquetBytes: number, ceilingMb: number): number {
-  return Math.round(Math.min(ceilingMb, 128 + (3 * stagedParquetBytes) / MB));
+  return Math.round(Math.min(ceilingMb, 64 + (3 * stagedParquetBytes) / MB));
 }
 
 export class DuckDbDatabase {

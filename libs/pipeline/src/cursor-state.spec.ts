@@ -1,6 +1,6 @@
 import { MemoryObjectStore } from '../test/memory-object-store';
-import { acquireRunLock, EMPTY_CURSOR, laterOf, readCursor, releaseRunLock, STALE_LOCK_MS, writeCursor } from './cursor-state';
-import { RunLockedError } from './pipeline-errors';
+import { acquireRunLock, EMPTY_CURSOR, laterOf, readCursor, readLock, releaseRunLock, STALE_LOCK_MS, writeCursor } from './cursor-state';
+import { LockUnreadableError, RunLockedError } from './pipeline-errors';
 
 describe('run lock', () => {
   const now = new Date('2026-01-01T10:00:00Z');
@@ -21,7 +21,26 @@ describe('run lock', () => {
   it('takes over a lock left by a run that died', async () => {
     const store = new MemoryObjectStore();
     await acquireRunLock(store, 'crashed', now);
-    await expect(acquireRunLock(store, 'next', new Date(now.getTime() + STALE_LOCK_MS + 1))).resolves.toEqual({ tookOverFrom: 'crashed' });
+    await expect(acquireRunLock(store, 'next', new Date(now.getTime() + STALE_LOCK_MS + 1))).resolves.toEqual({ tookOverFrom: 'crashed', reason: 'stale' });
+  });
+
+  it('takes over at once a lock whose process is gone from this host, and never one whose process lives', async () => {
+    const store = new MemoryObjectStore();
+    const alive = new Set([100]);
+    const owner = (pid: number) => ({ host: 'laptop', pid, isAlive: (other: number) => alive.has(other) });
+    await acquireRunLock(store, 'first', now, owner(100));
+    await expect(acquireRunLock(store, 'second', now, owner(200))).rejects.toThrow('(pid 100 on laptop)');
+    alive.delete(100);
+    await expect(acquireRunLock(store, 'second', now, owner(200))).resolves.toEqual({ tookOverFrom: 'first', reason: 'dead' });
+    // Another host's lock cannot be checked: only its age counts.
+    await expect(acquireRunLock(store, 'third', now, { host: 'server', pid: 300, isAlive: () => false })).rejects.toBeInstanceOf(RunLockedError);
+  });
+
+  it('reports a lock file it cannot read instead of taking it as free', async () => {
+    const store = new MemoryObjectStore();
+    await store.put('state/lock.json', 'garbage{');
+    await expect(acquireRunLock(store, 'next', now)).rejects.toThrow(/cannot be read.*unlock --force/);
+    await expect(readLock(store)).rejects.toBeInstanceOf(LockUnreadableError);
   });
 });
 

@@ -1,10 +1,10 @@
 export type { ObjectStore, Catalog, Warehouse, RunLoad, LoadResult, PartitionRef, RewardsSource } from './ports';
-export { PipelineError, TransientError, RunLockedError, ObjectNotFoundError, RunRequestError, WarehouseLostError, ExecutionStoppedError, TRANSIENT_ERROR_NAMES } from './pipeline-errors';
+export { PipelineError, TransientError, RunLockedError, ObjectNotFoundError, RunRequestError, WarehouseLostError, ExecutionStoppedError, LockUnreadableError, TRANSIENT_ERROR_NAMES } from './pipeline-errors';
 export type { PipelineContext, RunRef, RunRequest, ExecutionRequest, RunPlan, ProgressEvent } from './pipeline-context';
 export { objectLayout, newRunId, runIdOfKey } from './object-layout';
 export { readManifest, writeManifest, partsOf, type RunManifest, type StepName, type StepRecord } from './run-manifest';
 export { DEFAULT_PART_ROWS } from './steps/raw-part-writer';
-export { readCursor, writeCursor, acquireRunLock, releaseRunLock, readLock, laterOf, EMPTY_CURSOR, STALE_LOCK_MS, type Cursor } from './cursor-state';
+export { readCursor, writeCursor, acquireRunLock, releaseRunLock, readLock, lockState, laterOf, EMPTY_CURSOR, STALE_LOCK_MS, type Cursor, type LockBody, type LockOwner } from './cursor-state';
 export { extractStep } from './steps/extract-step';
 export { transformStep } from './steps/transform-step';
 export { catalogStep } from './steps/catalog-step';

@@ -1,3 +1,4 @@
+import type { LockOwner } from './cursor-state';
 import type { Catalog, ObjectStore, RewardsSource, Warehouse } from './ports';
 
 export type ProgressEvent =
@@ -21,6 +22,8 @@ export interface PipelineContext {
   partRows?: number;
   concurrency?: number;
   onProgress?: (event: ProgressEvent) => void;
+  /** This process as a lock holder (local runs): a lock left by a dead process on this host is taken over at once. */
+  lockOwner?: LockOwner;
 }
 
 /** What steps hand each other: a reference. Everything else is in the run's manifest. */

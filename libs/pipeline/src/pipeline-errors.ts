@@ -12,6 +12,9 @@ export class TransientError extends PipelineError {}
 /** Another run holds the lock on this store. */
 export class RunLockedError extends PipelineError {}
 
+/** The lock file exists but is not a lock (garbage, truncated): never taken as free. */
+export class LockUnreadableError extends PipelineError {}
+
 /** An object the step needs is not in the store. */
 export class ObjectNotFoundError extends PipelineError {
   readonly key: string;

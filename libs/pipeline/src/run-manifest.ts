@@ -26,7 +26,8 @@ export interface RunManifest {
   runId: string;
   ingestDate: string;
   mode: 'incremental' | 'backfill' | 'rebuild';
-  status: 'running' | 'succeeded' | 'failed';
+  /** `abandoned` is never written: `status` shows it for a run left `running` by a process that died. */
+  status: 'running' | 'succeeded' | 'failed' | 'abandoned';
   startedAt: string;
   finishedAt?: string;
   window: { transactionsFrom: string | null; transactionsTo: string; rewardsUpdatedFrom: string | null; rewardsUpdatedTo: string };

@@ -1,6 +1,7 @@
 import { laterOf, readCursor, releaseRunLock, writeCursor, type Cursor } from '../cursor-state';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import { readManifest, writeManifest } from '../run-manifest';
+import { clampCursor } from './extract-step';
 import { recordStep } from './step-record';
 
 /**
@@ -11,7 +12,8 @@ import { recordStep } from './step-record';
 export async function commitStep(context: PipelineContext, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'commit', async (manifest) => {
     if (manifest.steps.load?.status !== 'succeeded') throw new Error(`Run ${ref.runId} has not loaded; refusing to move the cursor.`);
-    const current = await readCursor(context.store);
+    // Never past the run's start (the cursor clamped at extract, even if the stored one is further on).
+    const current = clampCursor(await readCursor(context.store), new Date(manifest.startedAt)).cursor;
     const incremental = manifest.mode === 'incremental';
     const loaded = manifest.steps.load.counts ?? {};
     const next: Cursor = {
@@ -36,7 +38,7 @@ export interface FailureInput extends RunRef {
 }
 
 /** The Catch path: records the failure in the manifest and frees the lock. The cursor stays where it was. */
-export async function recordFailureStep(context: PipelineContext, input: FailureInput): Promise<FailureInput> {
+export async function recordFailureStep(context: Pick<PipelineContext, 'store' | 'now'>, input: FailureInput): Promise<FailureInput> {
   const manifest = await readManifest(context.store, input.runId).catch(() => undefined);
   if (manifest && manifest.status === 'running') {
     const failedStep = (Object.entries(manifest.steps).find(([, step]) => step?.status === 'running')?.[0] ?? 'unknown') as string;

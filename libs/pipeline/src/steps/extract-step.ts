@@ -1,6 +1,6 @@
 import { PlutusError, type Reward, type Transaction } from '@org/plutus-client';
 import { RAW_REWARD_COLUMNS, RAW_TRANSACTION_COLUMNS } from '@org/rewards-transform';
-import { acquireRunLock, EMPTY_CURSOR, readCursor, type Cursor } from '../cursor-state';
+import { acquireRunLock, lockTakeoverMessage, EMPTY_CURSOR, readCursor, type Cursor } from '../cursor-state';
 import { TransientError } from '../pipeline-errors';
 import type { PipelineContext, RunRef, RunRequest } from '../pipeline-context';
 import { writeManifest, type RunManifest } from '../run-manifest';
@@ -32,16 +32,28 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
   await writeManifest(context.store, manifest);
 
   await recordStep(context, request.runId, 'extract', async (record) => {
-    const lock = await acquireRunLock(context.store, request.runId, now);
-    if (lock.tookOverFrom) context.onProgress?.({ step: 'extract', message: `took over a stale lock of run ${lock.tookOverFrom}` });
+    const lock = await acquireRunLock(context.store, request.runId, now, context.lockOwner);
+    if (lock.tookOverFrom) context.onProgress?.({ step: 'extract', message: lockTakeoverMessage(lock.tookOverFrom, lock.reason) });
     const cursor = await readCursor(context.store);
-    const window = extractionWindow(request, cursor, context.lookbackDays, now);
+    const clamped = clampCursor(cursor, now);
+    if (clamped.changed) {
+      context.onProgress?.({ step: 'extract', message: `the cursor pointed past now (${cursor.transactionsThrough} / ${cursor.rewardsUpdatedThrough}); clamped to ${now.toISOString()}` });
+    }
+    const window = extractionWindow(request, clamped.cursor, context.lookbackDays, now);
     record.window = window;
     record.cursorBefore = cursor;
     const transactions = new RawPartWriter<Transaction>(context, record, 'transactions', RAW_TRANSACTION_COLUMNS, context.partRows);
     const rewards = new RawPartWriter<Reward>(context, record, 'rewards', RAW_REWARD_COLUMNS, context.partRows);
     const latest = { transactions: new LatestInstant(), rewards: new LatestInstant() };
     const ledger = { rows: 0, ms: 0 };
+    // Rows dated after the run's start are landed and counted, but never move the cursor: one row dated 2099
+    // would otherwise freeze every later run's window past all real changes.
+    const upperMs = now.getTime();
+    const future = { transactions: 0, rewards: 0 };
+    const seeUpTo = (latestOf: LatestInstant, instant: string, dataset: 'transactions' | 'rewards') => {
+      if (Date.parse(instant) > upperMs) future[dataset] += 1;
+      else latestOf.see(instant);
+    };
     try {
       for await (const page of context.source.transactions({
         from: window.transactionsFrom ?? undefined,
@@ -50,7 +62,7 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
         concurrency: context.concurrency,
       })) {
         await transactions.add(page.rows);
-        for (const row of page.rows) latest.transactions.see(row.date);
+        for (const row of page.rows) seeUpTo(latest.transactions, row.date, 'transactions');
         context.onProgress?.({ step: 'extract', dataset: 'transactions', fetched: page.fetchedCount, total: page.totalCount });
       }
       // A row whose timestamp cannot be read is kept by the client: transform quarantines it with a reason.
@@ -60,11 +72,12 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
         { changedSince: window.rewardsUpdatedFrom ?? undefined },
         async (rows) => {
           await rewards.add(rows);
-          for (const row of rows) latest.rewards.see(row.updatedAt ?? row.createdAt);
+          for (const row of rows) seeUpTo(latest.rewards, row.updatedAt ?? row.createdAt, 'rewards');
         },
         async () => {
           await rewards.restart();
           latest.rewards = new LatestInstant();
+          future.rewards = 0;
         },
       );
       ledger.ms = Date.now() - ledgerStarted;
@@ -75,11 +88,26 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
     }
     record.observed = { transactionsThrough: latest.transactions.value(), rewardsUpdatedThrough: latest.rewards.value() };
     noteStepDetails(record, 'extract', {
-      counts: { transactions: transactions.rowCount, rewards: rewards.rowCount, rewards_ledger_rows: ledger.rows, rewards_ledger_ms: ledger.ms },
+      counts: {
+        transactions: transactions.rowCount,
+        rewards: rewards.rowCount,
+        rewards_ledger_rows: ledger.rows,
+        rewards_ledger_ms: ledger.ms,
+        transactions_dated_in_future: future.transactions,
+        rewards_dated_in_future: future.rewards,
+        cursor_clamped: clamped.changed ? 1 : 0,
+      },
       parts: { transactions: await transactions.finish(), rewards: await rewards.finish() },
     });
   });
   return { runId: request.runId };
+}
+
+/** A cursor never trusted past the run's start (a clock gone wrong, a future-dated row from an older version). */
+export function clampCursor(cursor: Cursor, now: Date): { cursor: Cursor; changed: boolean } {
+  const clamp = (iso: string | null) => (iso !== null && Date.parse(iso) > now.getTime() ? now.toISOString() : iso);
+  const next = { ...cursor, transactionsThrough: clamp(cursor.transactionsThrough), rewardsUpdatedThrough: clamp(cursor.rewardsUpdatedThrough) };
+  return { cursor: next, changed: next.transactionsThrough !== cursor.transactionsThrough || next.rewardsUpdatedThrough !== cursor.rewardsUpdatedThrough };
 }
 
 function extractionWindow(request: RunRequest, cursor: Cursor, lookbackDays: number, now: Date): RunManifest['window'] {

@@ -1,5 +1,5 @@
 import { LAKE_DATASETS } from '@org/rewards-transform';
-import { acquireRunLock, readCursor, releaseRunLock, writeCursor, type Cursor } from '../cursor-state';
+import { acquireRunLock, lockTakeoverMessage, readCursor, releaseRunLock, writeCursor, type Cursor } from '../cursor-state';
 import { objectLayout } from '../object-layout';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import type { LoadResult, ObjectStore, PartitionRef, RunLoad } from '../ports';
@@ -35,7 +35,7 @@ export async function loadedRuns(store: ObjectStore): Promise<LoadedRun[]> {
  * out as they would have), then registers their partitions. Holds the run lock throughout; the incremental
  * cursor is left where it was, since the lake already holds everything it points past.
  */
-export async function rebuildStep(context: Pick<PipelineContext, 'store' | 'warehouse' | 'catalog' | 'now' | 'onProgress'>, ref: RunRef): Promise<RunRef> {
+export async function rebuildStep(context: Pick<PipelineContext, 'store' | 'warehouse' | 'catalog' | 'now' | 'onProgress' | 'lockOwner'>, ref: RunRef): Promise<RunRef> {
   const now = context.now();
   const manifest: RunManifest = {
     runId: ref.runId,
@@ -52,8 +52,8 @@ export async function rebuildStep(context: Pick<PipelineContext, 'store' | 'ware
   await writeManifest(context.store, manifest);
   let cursor: Cursor | undefined;
   await recordStep(context, ref.runId, 'rebuild', async (record) => {
-    const lock = await acquireRunLock(context.store, ref.runId, now);
-    if (lock.tookOverFrom) context.onProgress?.({ step: 'rebuild', message: `took over a stale lock of run ${lock.tookOverFrom}` });
+    const lock = await acquireRunLock(context.store, ref.runId, now, context.lockOwner);
+    if (lock.tookOverFrom) context.onProgress?.({ step: 'rebuild', message: lockTakeoverMessage(lock.tookOverFrom, lock.reason) });
     const runs = await loadedRuns(context.store);
     context.onProgress?.({ step: 'rebuild', message: `replaying ${runs.length} loaded run(s) into an empty warehouse` });
     await context.warehouse.reset();

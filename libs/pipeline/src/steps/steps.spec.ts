@@ -99,7 +99,7 @@ describe('the steps on an in-memory store', () => {
     const ctx = context(fixedSource(Array.from({ length: 12 }, (_, i) => transaction(i)), Array.from({ length: 7 }, (_, i) => reward(i))));
     await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
     let manifest = await readManifest(ctx.store, 'run1');
-    expect(manifest.steps.extract?.counts).toEqual({ transactions: 12, rewards: 7, rewards_ledger_rows: 7, rewards_ledger_ms: expect.any(Number) });
+    expect(manifest.steps.extract?.counts).toMatchObject({ transactions: 12, rewards: 7, rewards_ledger_rows: 7, rewards_dated_in_future: 0, cursor_clamped: 0 });
     expect(manifest.steps.extract?.parts?.['transactions']).toEqual([0, 1, 2].map((i) => `raw/transactions/ingest_date=2026-02-01/run=run1/part-0000${i}.csv`));
     expect(manifest.steps.extract?.parts?.['rewards']).toHaveLength(2);
     expect(manifest.observed).toEqual({ transactionsThrough: '2026-01-12T00:00:00.000Z', rewardsUpdatedThrough: '2026-01-08T00:00:00.000Z' });
@@ -144,6 +144,20 @@ describe('the steps on an in-memory store', () => {
     await transformStep(ctx, await extractStep(ctx, { runId: 'run2', mode: 'incremental' }));
     await expect(loadStep(ctx, { runId: 'run2' })).rejects.toBeInstanceOf(WarehouseLostError);
     expect(warehouse.loads).toHaveLength(1);
+  });
+
+  it('a row dated after the run started is landed and counted, and never moves the cursor; a cursor past now is clamped', async () => {
+    const ctx = context(fixedSource([transaction(1)], [reward(1), reward(2, { updatedAt: '2099-01-01T00:00:00Z' })]));
+    await writeCursor(ctx.store, { ...EMPTY_CURSOR, rewardsUpdatedThrough: '2030-06-01T00:00:00.000Z' });
+    await transformStep(ctx, await extractStep(ctx, { runId: 'run1', mode: 'incremental' }));
+    const manifest = await readManifest(ctx.store, 'run1');
+    expect(manifest.steps.extract?.counts).toMatchObject({ rewards: 1, rewards_dated_in_future: 1, cursor_clamped: 1 });
+    // The window starts from the clamped cursor (now - lookback), not from 2030.
+    expect(manifest.window.rewardsUpdatedFrom).toBe('2026-01-25T00:00:00.000Z');
+    expect(manifest.observed.rewardsUpdatedThrough).toBeNull();
+    await loadStep(ctx, { runId: 'run1' });
+    await commitStep(ctx, { runId: 'run1' });
+    expect((await readCursor(ctx.store)).rewardsUpdatedThrough).toBe('2026-02-01T00:00:00.000Z');
   });
 
   it('commit of a backfill leaves the incremental cursor where it was', async () => {
