@@ -8,7 +8,8 @@ import { writeDashboard } from './dashboard-file';
 import { runPipelineOnce, WAREHOUSE_FILE } from './run-pipeline';
 import { formatRunSummary, table } from './run-summary';
 import { createRunnerStore } from './object-store-factory';
-import { ConfigError, readRunnerConfig, USAGE, type RunnerConfig } from './runner-config';
+import { checkDataDirSource } from './data-dir-source';
+import { ConfigError, readRunnerConfig, sourceLabel, USAGE, type RunnerConfig } from './runner-config';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -52,7 +53,16 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
     }
     default: {
       const progress = config.json ? () => undefined : progressPrinter(io.err);
+      const source = sourceLabel(config.source);
+      if (!config.json) io.err(`source: ${source}`);
       io.onSignal?.((signal) => interrupted(config, io, signal));
+      try {
+        if (config.command !== 'rebuild') await checkDataDirSource(createRunnerStore(config).store, config, (io.now ?? (() => new Date()))());
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        io.err(`local-runner: ${error.message}`);
+        return 2;
+      }
       try {
         const outcome = await runPipelineOnce(config, progress, io.now);
         if (outcome.ok) outcome.dashboardPath = await writeDashboard(outcome.dataDir, outcome.warehousePath, (io.now ?? (() => new Date()))());

@@ -19,11 +19,12 @@ describe('local-runner end to end', () => {
   let dataDir: string;
   let out: string[];
   let err: string[];
-  const cli = (...argv: string[]) => {
+  const cliWithEnv = (env: NodeJS.ProcessEnv, ...argv: string[]) => {
     out = [];
     err = [];
-    return runLocalRunnerCli(argv, { out: (line) => out.push(line), err: (line) => err.push(line), env: {}, cwd: workDir });
+    return runLocalRunnerCli(argv, { out: (line) => out.push(line), err: (line) => err.push(line), env, cwd: workDir });
   };
+  const cli = (...argv: string[]) => cliWithEnv({}, ...argv);
   const inWarehouse = async <T>(use: (database: DuckDbDatabase, warehouse: DuckDbWarehouse) => Promise<T>): Promise<T> => {
     const database = new DuckDbDatabase(join(dataDir, WAREHOUSE_FILE));
     try {
@@ -199,6 +200,43 @@ describe('local-runner end to end', () => {
     const after = await readCursor(new FileObjectStore(dataDir));
     expect([after.transactionsThrough, after.rewardsUpdatedThrough]).toEqual([cursor.transactionsThrough, cursor.rewardsUpdatedThrough]);
     expect(await checksums()).toEqual(sums);
+  });
+
+  it('names its source on the first line, and an empty PLUTUS_* variable means real Plutus, never the sandbox', async () => {
+    expect(await cli('run', '--sandbox-months', '1')).toBe(0);
+    expect(err[0]).toBe('source: sandbox (synthetic)');
+    expect(out.join('\n')).toContain('source: sandbox (synthetic)');
+
+    expect(await cliWithEnv({ PLUTUS_BASE_URL: 'https://api.plutus.it', PLUTUS_ID_TOKEN: '' }, 'run')).toBe(2);
+    expect(err.at(-1)).toMatch(/^local-runner: PLUTUS_ID_TOKEN is set but empty/);
+    expect(await cliWithEnv({ PLUTUS_BASE_URL: 'https://api.plutus.it' }, 'run')).toBe(2);
+    expect(err.at(-1)).toContain('PLUTUS_EMAIL, PLUTUS_PASSWORD, PLUTUS_TOTP_SECRET are missing or empty');
+    expect(await cliWithEnv({ PLUTUS_EMAIL: '' }, 'run')).toBe(2);
+  });
+
+  it('refuses to mix real and synthetic rows in one data dir unless --allow-source-change, and prints no secret', async () => {
+    expect(await cli('run', '--sandbox-months', '1')).toBe(0);
+    const plutus = await startSandbox({ months: 1 });
+    try {
+      const url = new URL(plutus.url);
+      const env = {
+        PLUTUS_BASE_URL: `http://tok:Pa55word@${url.host}/?token=SeCrEtToKeN`,
+        PLUTUS_EMAIL: plutus.credentials.email,
+        PLUTUS_PASSWORD: plutus.credentials.password,
+        PLUTUS_TOTP_SECRET: plutus.credentials.totpSecret,
+      };
+      expect(await cliWithEnv(env, 'run')).toBe(2);
+      expect(err.at(-1)).toMatch(/This data dir holds rows from sandbox \(synthetic\) .* would load rows from Plutus http:\/\/\*\*\*@127\.0\.0\.1:\d+\?\*\*\*\. .*--allow-source-change/);
+      const everything = () => [...out, ...err].join('\n');
+      for (const secret of ['Pa55word', 'SeCrEtToKeN', plutus.credentials.password, plutus.credentials.totpSecret]) expect(everything()).not.toContain(secret);
+      expect(await cliWithEnv({ ...env, PLUTUS_BASE_URL: plutus.url }, 'run', '--allow-source-change', '--json')).toBe(0);
+      expect(JSON.parse(out.join('\n'))).toMatchObject({ ok: true, source: `Plutus ${plutus.url}`, manifest: { source: `Plutus ${plutus.url}` } });
+    } finally {
+      await plutus.close();
+    }
+    expect(await cliWithEnv({ RUNNER_S3_BUCKET: 'b', RUNNER_S3_ENDPOINT: 'http://user:S3cret@example.com' }, 'run')).toBe(2);
+    expect(err.join('\n')).toContain('RUNNER_S3_ENDPOINT must be https (or loopback), got http://***@example.com.');
+    expect(err.join('\n')).not.toContain('S3cret');
   });
 
   it('a source clock in the future never freezes the cursor: later rows are counted and the next run still pulls changes', async () => {

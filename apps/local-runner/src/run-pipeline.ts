@@ -22,7 +22,7 @@ import {
 import { createPlutusClient, type PlutusClient } from '@org/plutus-client';
 import { startSandbox, type Sandbox } from '@org/plutus-sandbox';
 import { thisProcessAsLockOwner } from './process-lock-owner';
-import type { RunnerConfig } from './runner-config';
+import { sourceLabel, type RunnerConfig } from './runner-config';
 
 /** Local stand-ins for the Lambda ARNs: the state machine is the same, the handlers run in this process. */
 const LOCAL_RESOURCES = Object.fromEntries(
@@ -34,6 +34,8 @@ export const WAREHOUSE_FILE = 'warehouse.duckdb';
 export interface RunOutcome {
   ok: boolean;
   runId: string;
+  /** Where the rows came from: `sandbox (synthetic)` or `Plutus https://…`. */
+  source: string;
   /** The manifest of the run; for a backfill, of its last month. */
   manifest?: RunManifest;
   /** A backfill's months, each a run of its own, in order (only those that started). */
@@ -83,6 +85,7 @@ export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: 
       lookbackDays: config.lookbackDays,
       onProgress,
       lockOwner: thisProcessAsLockOwner(),
+      sourceLabel: sourceLabel(config.source),
     };
     const request: ExecutionRequest =
       config.command === 'rebuild'
@@ -119,6 +122,7 @@ export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: 
     return {
       ok,
       runId: manifest?.runId ?? runId,
+      source: sourceLabel(config.source),
       manifest,
       ...(request.mode === 'backfill' ? { chunks: manifests } : {}),
       manifestPath: store.locate(objectLayout.manifest(manifest?.runId ?? runId)),

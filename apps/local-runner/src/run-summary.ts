@@ -8,6 +8,7 @@ export function formatRunSummary(outcome: RunOutcome): string {
   const manifest = outcome.manifest;
   const lines: string[] = [];
   lines.push(`${outcome.ok ? 'Run succeeded' : 'Run FAILED'}: ${outcome.runId} in ${(outcome.durationMs / 1000).toFixed(1)} s`);
+  lines.push(`source: ${outcome.source}`);
   if (outcome.chunks && outcome.chunks.length > 0) {
     lines.push('');
     lines.push(`backfill: ${outcome.chunks.length} month(s), each a run of its own`);

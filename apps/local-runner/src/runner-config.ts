@@ -13,6 +13,8 @@ export interface RunnerConfig {
   json: boolean;
   /** unlock: remove the lock even when its run looks alive. */
   force: boolean;
+  /** Load from a source other than the one this data dir was filled from (sandbox and real Plutus never mix by accident). */
+  allowSourceChange: boolean;
   lookbackDays: number;
   backfill?: { from: string; to: string };
   /** Real Plutus (or any https host) when credentials are configured; otherwise the embedded sandbox. */
@@ -60,12 +62,14 @@ Options:
   --sandbox-data DIR    make the embedded sandbox serve DIR/rewards.json + DIR/transactions.json
   --sandbox-now ISO     the embedded sandbox's clock (default: now)
   --sandbox-seed N      seed of the synthetic history (default 42)
+  --allow-source-change  load from a source other than the one this data dir was filled from
   --json                machine-readable output
 
 An S3 bucket instead of the data folder for objects (the DuckDB warehouse and dashboard stay in --data-dir):
   RUNNER_S3_BUCKET, RUNNER_S3_PREFIX, AWS_REGION, RUNNER_S3_ENDPOINT (S3-compatible servers), AWS credentials
 
-Real Plutus instead of the sandbox (read from the environment, never from flags):
+Real Plutus instead of the sandbox (read from the environment, never from flags; any PLUTUS_* variable set,
+even empty, means real Plutus, and then its credentials must be complete):
   PLUTUS_ID_TOKEN                                 an id_token copied from your signed-in browser session
   PLUTUS_EMAIL, PLUTUS_PASSWORD, PLUTUS_TOTP_SECRET   where Plutus accepts them without a captcha
   PLUTUS_BASE_URL                                 one base URL for all calls (https, or loopback)`;
@@ -94,6 +98,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         to: { type: 'string' },
         json: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
+        'allow-source-change': { type: 'boolean', default: false },
       },
     }).values;
   } catch (error) {
@@ -130,6 +135,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     dataDir: resolve(cwd, values['data-dir'] ?? '.data'),
     json: values.json ?? false,
     force: values.force ?? false,
+    allowSourceChange: values['allow-source-change'] ?? false,
     lookbackDays: number('lookback-days', values['lookback-days'], 7),
     backfill,
     source: plutusFromEnv(env) ?? {
@@ -146,7 +152,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
 }
 
 function defaults(cwd: string): RunnerConfig {
-  return { command: 'run', dataDir: resolve(cwd, '.data'), json: false, force: false, lookbackDays: 7, source: { kind: 'sandbox', seed: 42, months: 36 }, store: { kind: 'folder' }, rest: [] };
+  return { command: 'run', dataDir: resolve(cwd, '.data'), json: false, force: false, allowSourceChange: false, lookbackDays: 7, source: { kind: 'sandbox', seed: 42, months: 36 }, store: { kind: 'folder' }, rest: [] };
 }
 
 function storeFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['store'] {
@@ -154,9 +160,14 @@ function storeFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['store'] {
   if (!bucket) return { kind: 'folder' };
   const endpoint = env['RUNNER_S3_ENDPOINT'] || undefined;
   if (endpoint) {
-    const url = new URL(endpoint);
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw new ConfigError('RUNNER_S3_ENDPOINT is not a URL.');
+    }
     const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-    if (url.protocol !== 'https:' && !loopback) throw new ConfigError(`RUNNER_S3_ENDPOINT must be https (or loopback), got ${endpoint}.`);
+    if (url.protocol !== 'https:' && !loopback) throw new ConfigError(`RUNNER_S3_ENDPOINT must be https (or loopback), got ${redactUrl(endpoint)}.`);
   }
   const accessKeyId = env['AWS_ACCESS_KEY_ID'];
   const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
@@ -170,15 +181,51 @@ function storeFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['store'] {
   };
 }
 
-function plutusFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['source'] | undefined {
-  const baseUrl = env['PLUTUS_BASE_URL'] || undefined;
-  if (env['PLUTUS_ID_TOKEN']) return { kind: 'plutus', auth: { idToken: env['PLUTUS_ID_TOKEN'] }, baseUrl };
-  const email = env['PLUTUS_EMAIL'];
-  const password = env['PLUTUS_PASSWORD'];
-  const totpSecret = env['PLUTUS_TOTP_SECRET'];
-  if (email || password || totpSecret) {
-    if (!email || !password || !totpSecret) throw new ConfigError('Set all of PLUTUS_EMAIL, PLUTUS_PASSWORD and PLUTUS_TOTP_SECRET, or PLUTUS_ID_TOKEN.');
-    return { kind: 'plutus', auth: { email, password, totpSecret }, baseUrl };
+/** A URL fit to print: no user, password, query or fragment (where credentials and tokens hide). */
+export function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    return `${url.protocol}//${url.username || url.password ? '***@' : ''}${url.host}${url.pathname === '/' ? '' : url.pathname}${url.search ? '?***' : ''}`;
+  } catch {
+    return '(not a URL)';
   }
-  return undefined;
+}
+
+const PLUTUS_VARIABLES = ['PLUTUS_ID_TOKEN', 'PLUTUS_EMAIL', 'PLUTUS_PASSWORD', 'PLUTUS_TOTP_SECRET', 'PLUTUS_BASE_URL'] as const;
+
+/**
+ * Real Plutus as soon as any PLUTUS_* variable is set, even empty: an unset shell variable must never quietly
+ * turn a real run into a sandbox run (synthetic rows would land in a real warehouse). Credentials then must be
+ * complete, or it is a usage error naming what is missing.
+ */
+function plutusFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['source'] | undefined {
+  const present = PLUTUS_VARIABLES.filter((name) => env[name] !== undefined);
+  if (present.length === 0) return undefined;
+  const baseUrl = env['PLUTUS_BASE_URL'];
+  if (baseUrl !== undefined) {
+    if (baseUrl === '') throw new ConfigError('PLUTUS_BASE_URL is set but empty: unset it for Plutus\'s own hosts, or give a URL.');
+    try {
+      new URL(baseUrl);
+    } catch {
+      throw new ConfigError('PLUTUS_BASE_URL is not a URL.');
+    }
+  }
+  const idToken = env['PLUTUS_ID_TOKEN'];
+  if (idToken !== undefined) {
+    if (idToken === '') throw new ConfigError('PLUTUS_ID_TOKEN is set but empty: paste the id_token from your signed-in browser session, or unset it to use email, password and TOTP.');
+    return { kind: 'plutus', auth: { idToken }, baseUrl };
+  }
+  const missing = (['PLUTUS_EMAIL', 'PLUTUS_PASSWORD', 'PLUTUS_TOTP_SECRET'] as const).filter((name) => !env[name]);
+  if (missing.length) {
+    throw new ConfigError(
+      `${present.join(', ')} ${present.length === 1 ? 'is' : 'are'} set, so this run is for real Plutus, but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing or empty. ` +
+        'Set PLUTUS_ID_TOKEN, or all of PLUTUS_EMAIL, PLUTUS_PASSWORD and PLUTUS_TOTP_SECRET; unset every PLUTUS_* variable to use the sandbox.',
+    );
+  }
+  return { kind: 'plutus', auth: { email: env['PLUTUS_EMAIL'] as string, password: env['PLUTUS_PASSWORD'] as string, totpSecret: env['PLUTUS_TOTP_SECRET'] as string }, baseUrl };
+}
+
+/** What a run reads from, as printed and recorded: never a credential. */
+export function sourceLabel(source: RunnerConfig['source']): string {
+  return source.kind === 'sandbox' ? 'sandbox (synthetic)' : `Plutus ${source.baseUrl ? redactUrl(source.baseUrl) : 'https://api.plutus.it'}`;
 }

@@ -22,6 +22,8 @@ export interface PipelineContext {
   partRows?: number;
   concurrency?: number;
   onProgress?: (event: ProgressEvent) => void;
+  /** Where the rows come from, as the manifest records it (`sandbox (synthetic)`, `Plutus https://…`); never a credential. */
+  sourceLabel?: string;
   /** This process as a lock holder (local runs): a lock left by a dead process on this host is taken over at once. */
   lockOwner?: LockOwner;
 }

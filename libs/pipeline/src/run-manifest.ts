@@ -26,6 +26,8 @@ export interface RunManifest {
   runId: string;
   ingestDate: string;
   mode: 'incremental' | 'backfill' | 'rebuild';
+  /** Where the rows came from (`sandbox (synthetic)`, `Plutus https://…`). */
+  source?: string;
   /** `abandoned` is never written: `status` shows it for a run left `running` by a process that died. */
   status: 'running' | 'succeeded' | 'failed' | 'abandoned';
   startedAt: string;

@@ -20,6 +20,7 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
     runId: request.runId,
     ingestDate: now.toISOString().slice(0, 10),
     mode: request.mode,
+    ...(context.sourceLabel ? { source: context.sourceLabel } : {}),
     status: 'running',
     startedAt: now.toISOString(),
     window: { transactionsFrom: null, transactionsTo: now.toISOString(), rewardsUpdatedFrom: null, rewardsUpdatedTo: now.toISOString() },
