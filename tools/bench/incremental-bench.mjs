@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { readRunnerConfig, runPipelineOnce } from '@org/local-runner';
+import { startSandbox } from '@org/plutus-sandbox';
 
 const SELF = fileURLToPath(import.meta.url);
 const HISTORIES = (process.env.BENCH_HISTORIES ?? '3000,300000,3000000').split(',').map(Number);
@@ -22,7 +24,6 @@ const STEPS = ['extract', 'transform', 'load', 'catalog', 'commit'];
 
 /** The sandbox in this process: serves the history, answers `now ISO` (move the clock, warm up) and `cpu`. */
 async function sandboxChild(transactions) {
-  const { startSandbox } = await import('@org/plutus-sandbox');
   const sandbox = await startSandbox({ now: NOW, months: monthsFor(transactions), purchasesPerDay: PURCHASES_PER_DAY });
   const cpuMs = () => {
     const usage = process.cpuUsage();
@@ -43,7 +44,6 @@ async function sandboxChild(transactions) {
 
 /** One pipeline run against the sandbox (as real Plutus, over HTTP), sampling RSS to attribute it to steps. */
 async function runChild(dataDir) {
-  const { readRunnerConfig, runPipelineOnce } = await import('@org/local-runner');
   const samples = [];
   const sample = () => samples.push([Date.now(), process.memoryUsage().rss]);
   const timer = setInterval(sample, 20);

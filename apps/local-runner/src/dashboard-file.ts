@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadDashboardData, renderDashboardHtml } from '@org/dashboard';
@@ -8,10 +9,12 @@ export const DASHBOARD_FILE = 'dashboard.html';
 /** Reads the views of the local warehouse and writes the self-contained dashboard next to it. */
 export async function writeDashboard(dataDir: string, warehousePath: string, now: Date): Promise<string> {
   await mkdir(dataDir, { recursive: true });
-  const database = new DuckDbDatabase(warehousePath);
+  // Read-only, so a run loading meanwhile is never blocked (nor blocks this: DuckDB then says the file is busy).
+  // Before any run there is no warehouse: empty tables and the views in memory give the page's empty state.
+  const exists = existsSync(warehousePath);
+  const database = exists ? new DuckDbDatabase(warehousePath, { readOnly: true }) : new DuckDbDatabase(':memory:');
   try {
-    // Views exist once a load has run; on an empty folder, create them (over empty tables) so the page shows its empty state.
-    await new DuckDbWarehouse(database, (key) => key).createTablesAndViews();
+    if (!exists) await new DuckDbWarehouse(database, (key) => key).createTablesAndViews();
     const data = await loadDashboardData((sql) => database.query(sql));
     const path = join(dataDir, DASHBOARD_FILE);
     await writeFile(path, await renderDashboardHtml(data, { generatedAt: now, source: warehousePath }));

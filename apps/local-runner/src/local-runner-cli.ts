@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { DuckDbDatabase } from '@org/local-adapters';
+import { DuckDbDatabase, WarehouseBusyError } from '@org/local-adapters';
 import { lockState, LockUnreadableError, objectLayout, readCursor, readLock, readManifest, recordFailureStep, type LockBody, type ProgressEvent, type RunManifest } from '@org/pipeline';
 import { thisProcessAsLockOwner } from './process-lock-owner';
 import { runSandboxCli } from '@org/plutus-sandbox';
@@ -26,14 +26,17 @@ export interface CliIo {
 
 /** The CLI as a function returning its exit code: 0 success, 1 a failed run, 2 a usage or setup error. */
 export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // With --json, errors are JSON too (on stdout, where a script reads the outcome).
+  const usageError = (message: string): number => {
+    if (argv.includes('--json')) io.out(JSON.stringify({ ok: false, exitCode: 2, error: message }));
+    else io.err(`local-runner: ${message}`);
+    return 2;
+  };
   let config;
   try {
     config = readRunnerConfig(argv, io.env, io.cwd);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      io.err(`local-runner: ${error.message}`);
-      return 2;
-    }
+    if (error instanceof ConfigError) return usageError(error.message);
     throw error;
   }
   switch (config.command) {
@@ -47,9 +50,15 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
     case 'status':
       return status(config, io);
     case 'dashboard': {
-      const path = await writeDashboard(config.dataDir, join(config.dataDir, WAREHOUSE_FILE), (io.now ?? (() => new Date()))());
-      io.out(config.json ? JSON.stringify({ dashboard: path }) : `dashboard: ${path}`);
-      return 0;
+      try {
+        const path = await writeDashboard(config.dataDir, join(config.dataDir, WAREHOUSE_FILE), (io.now ?? (() => new Date()))());
+        io.out(config.json ? JSON.stringify({ dashboard: path }) : `dashboard: ${path}`);
+        return 0;
+      } catch (error) {
+        if (!(error instanceof WarehouseBusyError)) throw error;
+        io.err('local-runner: busy: a run is loading the warehouse; write the dashboard again when it has finished.');
+        return 1;
+      }
     }
     default: {
       const progress = config.json ? () => undefined : progressPrinter(io.err);
@@ -60,8 +69,7 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
         if (config.command !== 'rebuild') await checkDataDirSource(createRunnerStore(config).store, config, (io.now ?? (() => new Date()))());
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
-        io.err(`local-runner: ${error.message}`);
-        return 2;
+        return usageError(error.message);
       }
       try {
         const outcome = await runPipelineOnce(config, progress, io.now);
@@ -70,7 +78,7 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
         else if (outcome.ok) io.out(formatRunSummary(outcome));
         else {
           io.err(formatRunSummary(outcome));
-          io.err(`local-runner: run ${outcome.runId} failed (${(outcome.failure ?? "unknown cause").replace(/\.$/, "")}); manifest: ${outcome.manifestPath}`);
+          io.err(`local-runner: run ${outcome.runId} failed (${(outcome.failure ?? 'unknown cause').replace(/\.$/, '')}); ${outcome.manifestPath ? `manifest: ${outcome.manifestPath}` : 'no manifest could be written'}`);
         }
         return outcome.ok ? 0 : 1;
       } catch (error) {
@@ -159,25 +167,30 @@ async function status(config: RunnerConfig, io: CliIo): Promise<number> {
       return manifest.status === 'running' && !live ? { ...manifest, status: 'abandoned' as RunManifest['status'] } : manifest;
     });
   let tables: Record<string, number> = {};
+  let warehouseBusy = false;
   if (existsSync(join(dataDir, WAREHOUSE_FILE))) {
-    const database = new DuckDbDatabase(join(dataDir, WAREHOUSE_FILE));
+    // Read-only: status never blocks a run, and says so when a run holds the file.
+    const database = new DuckDbDatabase(join(dataDir, WAREHOUSE_FILE), { readOnly: true });
     try {
       const rows = await database.query<{ name: string; n: number }>(
         "SELECT table_name AS name, estimated_size::INTEGER AS n FROM duckdb_tables() WHERE table_name IN ('transactions', 'rewards', 'reward_facts')",
       );
       tables = Object.fromEntries(rows.map((row) => [row.name, row.n]));
+    } catch (error) {
+      if (!(error instanceof WarehouseBusyError)) throw error;
+      warehouseBusy = true;
     } finally {
       await database.close();
     }
   }
   if (json) {
-    io.out(JSON.stringify({ dataDir, cursor, lock: lock ?? null, lockProblem: lockProblem ?? null, tables, runs: runs.map((m) => ({ runId: m.runId, status: m.status, startedAt: m.startedAt, error: m.error })) }, null, 2));
+    io.out(JSON.stringify({ dataDir, cursor, lock: lock ?? null, lockProblem: lockProblem ?? null, tables: warehouseBusy ? null : tables, warehouseBusy, runs: runs.map((m) => ({ runId: m.runId, status: m.status, startedAt: m.startedAt, error: m.error })) }, null, 2));
     return 0;
   }
   io.out(`data: ${dataDir}`);
   io.out(`cursor: transactions through ${cursor.transactionsThrough ?? '(none yet)'}, rewards updated through ${cursor.rewardsUpdatedThrough ?? '(none yet)'}`);
   io.out(`lock: ${lockProblem ? `UNREADABLE: ${lockProblem}` : lock ? `held by ${lock.runId} since ${lock.acquiredAt}${lock.pid ? ` (pid ${lock.pid} on ${lock.host})` : ''}` : 'free'}`);
-  io.out(`warehouse rows: ${Object.keys(tables).length ? Object.entries(tables).map(([name, n]) => `${name} ${n}`).join(', ') : '(no warehouse yet)'}`);
+  io.out(`warehouse rows: ${warehouseBusy ? 'busy: a run is loading' : Object.keys(tables).length ? Object.entries(tables).map(([name, n]) => `${name} ${n}`).join(', ') : '(no warehouse yet)'}`);
   if (runs.length) {
     io.out('');
     io.out(table(['run', 'status', 'started', 'error'], runs.map((m) => [m.runId, m.status, m.startedAt, m.error ? `${m.error.step}: ${m.error.message}` : ''])));

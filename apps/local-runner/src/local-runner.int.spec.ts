@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,7 +164,9 @@ describe('local-runner end to end', () => {
     expect(err.join('\n')).toContain(`Run ${crashed} has been running since`);
     expect(await readCursor(store)).toEqual(EMPTY_CURSOR);
 
-    expect(await cli('unlock')).toBe(0);
+    // Its process cannot be checked (no pid recorded) and the lock is recent: unlock asks for --force.
+    expect(await cli('unlock')).toBe(1);
+    expect(await cli('unlock', '--force')).toBe(0);
     expect(out).toEqual([expect.stringContaining(`removed the lock of run ${crashed}`)]);
     expect(await cli('run', '--sandbox-now', now, '--sandbox-months', '12')).toBe(0);
     expect(await count('reward_facts')).toBe((await sandboxData(now)).rewards.length);
@@ -183,6 +186,12 @@ describe('local-runner end to end', () => {
     expect(await cli('backfill', '--from', '2024-02-30', '--to', '2024-03-01')).toBe(2);
     expect(err[0]).toBe('local-runner: backfill needs --from as a calendar date YYYY-MM-DD, got "2024-02-30".');
     expect(await cli('backfill', '--from', 'foo 1', '--to', '2024-03-01')).toBe(2);
+    for (const args of [['--lookback-days', ''], ['--lookback-days', '1e9'], ['--lookback-days', '-1'], ['--lookback-days', '99999'], ['--data-dir', ''], ['--sandbox-now', '2024-02-30'], ['--sandbox-months', '0']]) {
+      expect([args, await cli('run', ...args)]).toEqual([args, 2]);
+    }
+    expect(err[0]).toBe('local-runner: --sandbox-months must be a whole number from 1 to 1200, got "0".');
+    expect(await cli('run', '--lookback-days', 'x', '--json')).toBe(2);
+    expect(JSON.parse(out.join('\n'))).toEqual({ ok: false, exitCode: 2, error: '--lookback-days must be a whole number from 0 to 3660, got "x".' });
     expect(await cli('launch')).toBe(2);
     expect(await cli('--help')).toBe(0);
     expect(out[0]).toContain('local-runner: the card-rewards pipeline on one machine');
@@ -237,6 +246,34 @@ describe('local-runner end to end', () => {
     expect(await cliWithEnv({ RUNNER_S3_BUCKET: 'b', RUNNER_S3_ENDPOINT: 'http://user:S3cret@example.com' }, 'run')).toBe(2);
     expect(err.join('\n')).toContain('RUNNER_S3_ENDPOINT must be https (or loopback), got http://***@example.com.');
     expect(err.join('\n')).not.toContain('S3cret');
+  });
+
+  it('works in a data dir whose name has glob characters, and refuses one DuckDB cannot open', async () => {
+    expect(await cli('run', '--sandbox-months', '2', '--data-dir', 'odd [dir] {a} *')).toBe(0);
+    dataDir = join(workDir, 'odd [dir] {a} *');
+    expect(await cli('run', '--sandbox-months', '2', '--data-dir', 'odd [dir] {a} *')).toBe(0);
+    expect(await cli('run', '--data-dir', 'what?')).toBe(2);
+    expect(err.at(-1)).toMatch(/--data-dir .*"\?"/);
+    expect(await cli('run', '--data-dir', 'a,b')).toBe(2);
+    const [lake] = await inWarehouse((database) => database.query<{ n: number }>('SELECT count(*)::INT AS n FROM curated_transactions'));
+    expect(lake.n).toBe(await count('transactions'));
+  });
+
+  it('status and dashboard read the warehouse without blocking, and say "busy" while another process holds it', async () => {
+    expect(await cli('run', '--sandbox-months', '1')).toBe(0);
+    const holder = spawn(process.execPath, ['-e', `require('@duckdb/node-api').DuckDBInstance.create(${JSON.stringify(join(dataDir, WAREHOUSE_FILE))}).then(() => { console.log('open'); setInterval(() => {}, 1000); })`], { cwd: __dirname, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve) => holder.stdout.once('data', resolve));
+      expect(await cli('status')).toBe(0);
+      expect([out, err].join('\n')).toContain('warehouse rows: busy: a run is loading');
+      expect(await cli('dashboard')).toBe(1);
+      expect(err.at(-1)).toBe('local-runner: busy: a run is loading the warehouse; write the dashboard again when it has finished.');
+    } finally {
+      holder.kill();
+      await new Promise((resolve) => holder.once('close', resolve));
+    }
+    expect(await cli('status')).toBe(0);
+    expect(out.join('\n')).toMatch(/warehouse rows: .*transactions \d+/);
   });
 
   it('a source clock in the future never freezes the cursor: later rows are counted and the next run still pulls changes', async () => {

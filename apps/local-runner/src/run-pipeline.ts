@@ -40,7 +40,8 @@ export interface RunOutcome {
   manifest?: RunManifest;
   /** A backfill's months, each a run of its own, in order (only those that started). */
   chunks?: RunManifest[];
-  manifestPath: string;
+  /** Where the manifest is; absent when none could be written (a read-only data dir, say). */
+  manifestPath?: string;
   warehousePath: string;
   dataDir: string;
   /** One line: why the run failed. */
@@ -125,7 +126,7 @@ export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: 
       source: sourceLabel(config.source),
       manifest,
       ...(request.mode === 'backfill' ? { chunks: manifests } : {}),
-      manifestPath: store.locate(objectLayout.manifest(manifest?.runId ?? runId)),
+      manifestPath: manifest ? store.locate(objectLayout.manifest(manifest.runId)) : undefined,
       warehousePath,
       dataDir: config.dataDir,
       failure: ok ? undefined : (failure ?? 'the run did not finish'),

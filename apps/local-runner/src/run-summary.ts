@@ -46,7 +46,7 @@ export function formatRunSummary(outcome: RunOutcome): string {
   lines.push('');
   lines.push(`data:      ${outcome.dataDir}`);
   lines.push(`warehouse: ${outcome.warehousePath}`);
-  lines.push(`manifest:  ${outcome.manifestPath}`);
+  lines.push(`manifest:  ${outcome.manifestPath ?? '(none could be written)'}`);
   if (outcome.dashboardPath) lines.push(`dashboard: ${outcome.dashboardPath}`);
   if (!outcome.ok) lines.push(`cause:     ${outcome.failure ?? 'unknown'}`);
   return lines.join('\n');

@@ -104,10 +104,11 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
-  const number = (name: string, text: string | undefined, fallback: number) => {
+  // Plain digits within sane bounds: "", "1e9", "-1" and "7.5" are refused, never read as something else.
+  const number = (name: string, text: string | undefined, fallback: number, [min, max]: [number, number]) => {
     if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 0) throw new ConfigError(`--${name} must be a whole number, got ${text}.`);
+    const value = /^\d{1,10}$/.test(text) ? Number(text) : Number.NaN;
+    if (!(value >= min && value <= max)) throw new ConfigError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}.`);
     return value;
   };
   const date = (name: string, text: string | undefined) => {
@@ -119,9 +120,15 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   };
   const backfill = command === 'backfill' ? { from: date('from', values.from), to: date('to', values.to) } : undefined;
   if (backfill && backfill.from > backfill.to) throw new ConfigError('--from must not be after --to.');
-  if (values['sandbox-now'] !== undefined && Number.isNaN(Date.parse(values['sandbox-now']))) {
-    throw new ConfigError(`--sandbox-now must be an ISO date, got ${values['sandbox-now']}.`);
+  const sandboxNow = values['sandbox-now'];
+  if (sandboxNow !== undefined && !isIsoInstant(sandboxNow)) {
+    throw new ConfigError(`--sandbox-now must be a date (YYYY-MM-DD) or an ISO instant (2026-06-30T12:00:00Z), got ${JSON.stringify(sandboxNow)}.`);
   }
+  if (values['data-dir'] !== undefined && values['data-dir'].trim() === '') throw new ConfigError('--data-dir is empty; give a folder (default ./.data).');
+  // DuckDB reads "?" in a database path as the start of options (measured: its WAL then lands elsewhere), and
+  // "," splits its file search path, which lets the lake views' relative paths travel with the data dir.
+  const unusable = [...new Set(resolve(cwd, values['data-dir'] ?? '.data').match(/[?,]/g) ?? [])];
+  if (unusable.length) throw new ConfigError(`--data-dir must not contain ${unusable.map((c) => `"${c}"`).join(' or ')}: DuckDB cannot keep a warehouse under such a path. Choose another folder.`);
   let faults: SandboxFaults | undefined;
   if (values['sandbox-faults']) {
     try {
@@ -136,14 +143,14 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     json: values.json ?? false,
     force: values.force ?? false,
     allowSourceChange: values['allow-source-change'] ?? false,
-    lookbackDays: number('lookback-days', values['lookback-days'], 7),
+    lookbackDays: number('lookback-days', values['lookback-days'], 7, [0, 3660]),
     backfill,
     source: plutusFromEnv(env) ?? {
       kind: 'sandbox',
       dataset: values['sandbox-data'] ? resolve(cwd, values['sandbox-data']) : undefined,
       now: values['sandbox-now'],
-      seed: number('sandbox-seed', values['sandbox-seed'], 42),
-      months: number('sandbox-months', values['sandbox-months'], 36),
+      seed: number('sandbox-seed', values['sandbox-seed'], 42, [0, 2 ** 31 - 1]),
+      months: number('sandbox-months', values['sandbox-months'], 36, [1, 1200]),
       faults,
     },
     store: storeFromEnv(env),
@@ -179,6 +186,16 @@ function storeFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['store'] {
     endpoint,
     credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: env['AWS_SESSION_TOKEN'] || undefined } : undefined,
   };
+}
+
+/** A real calendar date, or an ISO instant with a UTC offset, whose fields are all in range. */
+function isIsoInstant(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.exec(text);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return false;
+  return match[4] === undefined || (Number(match[4]) < 24 && Number(match[5]) < 60 && Number(match[6] ?? 0) < 60 && !Number.isNaN(Date.parse(text)));
 }
 
 /** A URL fit to print: no user, password, query or fragment (where credentials and tokens hide). */

@@ -12,6 +12,7 @@ import {
   type PartitionRef,
   type RunLoad,
   type Warehouse,
+  PipelineError,
   VERSION_COLUMNS,
 } from '@org/pipeline';
 import { viewStatements, DASHBOARD_VIEWS } from '@org/dashboard';
@@ -22,7 +23,12 @@ import { CURATED_SCHEMAS, DATASET_KEYS, LAKE_DATASETS, type CuratedDataset, type
  * Relative file paths in its views resolve against the database's own folder (the data dir), so a copied or
  * moved data dir keeps working.
  */
+/** The warehouse file is open in another process (DuckDB allows one writer): a run loading, or a SQL client. */
+export class WarehouseBusyError extends PipelineError {}
+
 export interface DuckDbOptions {
+  /** Open for reading only (status, dashboard): never takes the writer's lock. */
+  readOnly?: boolean;
   /**
    * The most memory DuckDB may take (it spills joins and sorts to disk beyond it; DuckDB's own default is 80%
    * of the machine). Default 512MB. Each load sets its own limit up to this one, from the size of what it loads.
@@ -55,7 +61,18 @@ export class DuckDbDatabase {
       memory_limit: this.options.memoryLimit ?? '512MB',
       // Loads never depend on row order, and keeping it costs memory on large inserts.
       preserve_insertion_order: 'false',
-    }).then(async (instance) => {
+      ...(this.options.readOnly ? { access_mode: 'READ_ONLY' } : {}),
+    })
+      .catch((error: unknown) => {
+        if (/Could not set lock|Conflicting lock/i.test((error as Error).message)) {
+          throw new WarehouseBusyError(
+            `The warehouse ${this.path} is open in another process (a run loading, or a SQL client): wait for it to finish, or close that client. (${(error as Error).message.split('\n')[0]})`,
+            { cause: error },
+          );
+        }
+        throw error;
+      })
+      .then(async (instance) => {
       const connection = await instance.connect();
       if (this.path !== ':memory:') await connection.run(`SET file_search_path = ${quoteLiteral(dirname(this.path))}`);
       return { instance, connection };
@@ -93,11 +110,13 @@ export class DuckDbDatabase {
   /** Closes the connection and the database, releasing the file lock at once (not whenever GC runs). */
   async close(): Promise<void> {
     if (!this.opened) return;
-    const opened = this.opened;
+    const opening = this.opened;
     this.opened = undefined;
-    const { instance, connection } = await opened;
-    connection.closeSync();
-    instance.closeSync();
+    // A database that never opened has nothing to close; its error was reported where it was used.
+    const opened = await opening.catch(() => undefined);
+    if (!opened) return;
+    opened.connection.closeSync();
+    opened.instance.closeSync();
   }
 }
 

@@ -52,6 +52,14 @@ describe('cursor', () => {
     expect((await readCursor(store)).transactionsThrough).toBe('2026-01-01T00:00:00.000Z');
   });
 
+  it('names the file and what to do when it cannot be read, instead of a SyntaxError or an invalid date', async () => {
+    const store = new MemoryObjectStore();
+    for (const text of ['{not json', JSON.stringify({ transactionsThrough: 'yesterday', rewardsUpdatedThrough: null })]) {
+      await store.put('state/cursor.json', text);
+      await expect(readCursor(store)).rejects.toThrow(/The cursor memory:\/\/state\/cursor\.json cannot be read .*delete it/);
+    }
+  });
+
   it('never moves backwards', () => {
     expect(laterOf('2026-01-02T00:00:00Z', '2026-01-01T00:00:00Z')).toBe('2026-01-02T00:00:00Z');
     expect(laterOf(null, '2026-01-01T00:00:00Z')).toBe('2026-01-01T00:00:00Z');

@@ -1,5 +1,5 @@
 import { objectLayout } from './object-layout';
-import { LockUnreadableError, RunLockedError } from './pipeline-errors';
+import { CursorUnreadableError, LockUnreadableError, RunLockedError } from './pipeline-errors';
 import type { ObjectStore } from './ports';
 
 /** High-water marks of what has been loaded. Written only by the commit step. */
@@ -14,9 +14,24 @@ export interface Cursor {
 
 export const EMPTY_CURSOR: Cursor = { transactionsThrough: null, rewardsUpdatedThrough: null, lastCommittedRunId: null, warehouseRows: 0 };
 
+/** The cursor (empty before the first commit). A file that is not a cursor is an error naming it, never a guess. */
 export async function readCursor(store: ObjectStore): Promise<Cursor> {
   if (!(await store.exists(objectLayout.cursor))) return EMPTY_CURSOR;
-  return { ...EMPTY_CURSOR, ...JSON.parse(Buffer.from(await store.get(objectLayout.cursor)).toString('utf8')) };
+  const text = Buffer.from(await store.get(objectLayout.cursor)).toString('utf8');
+  let cursor: Cursor | undefined;
+  try {
+    cursor = { ...EMPTY_CURSOR, ...(JSON.parse(text) as Partial<Cursor>) };
+  } catch {
+    cursor = undefined;
+  }
+  const instant = (value: unknown) => value === null || (typeof value === 'string' && !Number.isNaN(Date.parse(value)));
+  if (!cursor || !instant(cursor.transactionsThrough) || !instant(cursor.rewardsUpdatedThrough) || typeof cursor.warehouseRows !== 'number') {
+    throw new CursorUnreadableError(
+      `The cursor ${store.locate(objectLayout.cursor)} cannot be read (not JSON, or its instants are not ISO dates). ` +
+        'Restore it from a backup, or delete it: the next run then pulls everything again, and the warehouse merges by key, so nothing is duplicated.',
+    );
+  }
+  return cursor;
 }
 
 export async function writeCursor(store: ObjectStore, cursor: Cursor): Promise<void> {

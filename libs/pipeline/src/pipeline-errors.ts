@@ -12,6 +12,9 @@ export class TransientError extends PipelineError {}
 /** Another run holds the lock on this store. */
 export class RunLockedError extends PipelineError {}
 
+/** state/cursor.json exists but is not a cursor: never guessed at. */
+export class CursorUnreadableError extends PipelineError {}
+
 /** The lock file exists but is not a lock (garbage, truncated): never taken as free. */
 export class LockUnreadableError extends PipelineError {}
 

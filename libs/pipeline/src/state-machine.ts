@@ -73,7 +73,8 @@ export function buildStateMachineDefinition(resources: StateMachineResources, op
       states[`${prefix}${name}`] = task(name, next && `${prefix}${next}`, `${prefix}RecordFailure`);
     });
     states[`${prefix}RecordFailure`] = { Type: 'Task', Resource: resources.RecordFailure, TimeoutSeconds: 60, Next: `${prefix}Failed` };
-    states[`${prefix}Failed`] = { Type: 'Fail', Error: 'PipelineRunFailed', Cause: 'A step failed; the run manifest (runs/{runId}/manifest.json) says which and why.' };
+    // The step's own error and cause end the execution, so they are seen even where no manifest could be written.
+    states[`${prefix}Failed`] = { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' };
     return states;
   };
   return {
