@@ -22,5 +22,5 @@ export async function plutusAuthFromSecret(client: SecretsManagerClient, secretA
 export const plutusSourcePort: ExtraPorts = async (config, clients) => {
   const secrets = (clients['secretsManager'] as SecretsManagerClient | undefined) ?? new SecretsManagerClient({ region: config.region });
   const auth = await plutusAuthFromSecret(secrets, config.plutusSecretArn);
-  return { source: createPlutusClient({ auth, baseUrl: config.plutusBaseUrl, userAgent: 'rewards-pipeline-aws' }) };
+  return { source: createPlutusClient({ auth, baseUrl: config.plutusBaseUrl, userAgent: 'rewards-pipeline-aws', rowValidation: 'quarantine' }) };
 };

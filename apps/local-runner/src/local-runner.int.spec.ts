@@ -248,6 +248,27 @@ describe('local-runner end to end', () => {
     expect(err.join('\n')).not.toContain('S3cret');
   });
 
+  it('one malformed row from Plutus never blocks a run: landed, quarantined with its reason, counted; new fields are reported', async () => {
+    const source = join(workDir, 'malformed');
+    const good = { id: 't-good', currency: 'GBP', amount: -1000, date: '2026-06-01T10:00:00+00:00', description: 'TESCO', loyalty_tier: 'gold' };
+    const transactions = [good, { id: 't-text', currency: 'GBP', amount: '12.5', date: '2026-06-01T11:00:00+00:00' }, { currency: 'GBP', amount: -5, date: '2026-06-01T12:00:00+00:00' }, { id: 't-date', currency: 'GBP', amount: -7, date: '31/03/2024' }];
+    const rewards = [{ id: 'r-1', amount: 0.1, createdAt: '2026-06-02T00:00:00Z', rebate_rate: 0.03, reference_id: 't-good' }, { id: 'r-bad', amount: 'lots', createdAt: '2026-06-02T00:00:00Z' }];
+    await dumpDataset({ transactions, rewards } as never, source);
+    expect(await cli('run', '--sandbox-data', source)).toBe(0);
+    expect(err.join('\n')).toContain('sandbox: serving 1 reward(s) and 3 transaction(s) that break the API document');
+    const summary = out.join('\n');
+    expect(summary).toMatch(/rows that broke the API document: 4, landed and quarantined by transform: .*transactions \/amount: must be integer \(1\)/);
+    expect(summary).toContain('fields the API document does not know (the API moved?): transactions.loyalty_tier (1)');
+    expect(await count('transactions')).toBe(1);
+    expect(await count('rewards')).toBe(1);
+    const store = new FileObjectStore(dataDir);
+    const rejected = Buffer.from(await store.get((await store.list('quarantine/transactions/'))[0])).toString();
+    for (const reason of ['amount not an integer', 'missing id', 'unparseable date']) expect(rejected).toContain(reason);
+    expect(Buffer.from(await store.get((await store.list('quarantine/rewards/'))[0])).toString()).toContain('amount not a number');
+    // The next run does not fail on the same rows either.
+    expect(await cli('run', '--sandbox-data', source)).toBe(0);
+  });
+
   it('works in a data dir whose name has glob characters, and refuses one DuckDB cannot open', async () => {
     expect(await cli('run', '--sandbox-months', '2', '--data-dir', 'odd [dir] {a} *')).toBe(0);
     dataDir = join(workDir, 'odd [dir] {a} *');

@@ -20,7 +20,7 @@ import {
   type StateMachineResources,
 } from '@org/pipeline';
 import { createPlutusClient, type PlutusClient } from '@org/plutus-client';
-import { startSandbox, type Sandbox } from '@org/plutus-sandbox';
+import { offDocumentRows, startSandbox, type Sandbox } from '@org/plutus-sandbox';
 import { thisProcessAsLockOwner } from './process-lock-owner';
 import { sourceLabel, type RunnerConfig } from './runner-config';
 
@@ -71,9 +71,22 @@ export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: 
       months: config.source.months,
       faults: config.source.faults,
     });
-    source = createPlutusClient({ baseUrl: sandbox.url, auth: sandbox.credentials, userAgent: 'local-runner', retry: { baseDelayMs: 50, maxDelayMs: 500 } });
+    if (config.source.dataset) {
+      const off = offDocumentRows(sandbox.data());
+      if (off.rewards + off.transactions > 0) {
+        onProgress({ step: 'sandbox', message: `serving ${off.rewards} reward(s) and ${off.transactions} transaction(s) that break the API document, as they are (e.g. ${off.examples[0]})` });
+      }
+    }
+    source = createPlutusClient({
+      baseUrl: sandbox.url,
+      auth: sandbox.credentials,
+      userAgent: 'local-runner',
+      retry: { baseDelayMs: 50, maxDelayMs: 500 },
+      rowValidation: 'quarantine',
+    });
   } else {
-    source = createPlutusClient({ baseUrl: config.source.baseUrl, auth: config.source.auth, userAgent: 'local-runner' });
+    // One malformed row from Plutus must never block the pipeline: it is landed and quarantined with its reason.
+    source = createPlutusClient({ baseUrl: config.source.baseUrl, auth: config.source.auth, userAgent: 'local-runner', rowValidation: 'quarantine' });
   }
   const runId = newRunId(now());
   try {

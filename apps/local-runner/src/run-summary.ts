@@ -39,6 +39,13 @@ export function formatRunSummary(outcome: RunOutcome): string {
     if (future > 0) {
       lines.push(`dated after this run started: ${extracted['transactions_dated_in_future'] ?? 0} transactions, ${extracted['rewards_dated_in_future'] ?? 0} rewards (landed and loaded; the cursor does not move past the run's start)`);
     }
+    const offDocument = (extracted['transactions_off_document'] ?? 0) + (extracted['rewards_off_document'] ?? 0);
+    if (offDocument > 0) {
+      const problems = Object.entries(manifest.sourceContract?.offDocument ?? {}).flatMap(([dataset, byProblem]) => Object.entries(byProblem).map(([problem, n]) => `${dataset} ${problem} (${n})`));
+      lines.push(`rows that broke the API document: ${offDocument}, landed and quarantined by transform: ${problems.slice(0, 3).join('; ')}`);
+    }
+    const unknown = Object.entries(manifest.sourceContract?.unknownFields ?? {}).flatMap(([dataset, fields]) => Object.entries(fields).map(([field, n]) => `${dataset}.${field} (${n})`));
+    if (unknown.length) lines.push(`fields the API document does not know (the API moved?): ${unknown.join(', ')}`);
     if (extracted['cursor_clamped']) lines.push(`the cursor pointed past this run's start and was clamped to it: ${manifest.startedAt}`);
     const window = manifest.window;
     lines.push(`window: transactions ${window.transactionsFrom ?? 'all'} .. ${window.transactionsTo}; rewards updated since ${window.rewardsUpdatedFrom ?? 'ever'}`);

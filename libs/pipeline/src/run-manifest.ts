@@ -41,6 +41,14 @@ export interface RunManifest {
   /** sha256 of each object written, by key. */
   checksums: Record<string, string>;
   quality?: QualityReport;
+  /**
+   * What the source sent against its API document: rows that broke it (landed anyway; transform quarantines
+   * them), by field and problem, and fields the document does not know, by name.
+   */
+  sourceContract?: {
+    offDocument: Record<'transactions' | 'rewards', Record<string, number>>;
+    unknownFields: Record<'transactions' | 'rewards', Record<string, number>>;
+  };
   error?: { step: string; name: string; message: string };
 }
 

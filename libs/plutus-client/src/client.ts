@@ -4,7 +4,8 @@ import type { components, paths } from './generated/plutus-api';
 import { silentLogger, type PlutusLogger } from './logger';
 import { orderedPool } from './ordered-pool';
 import { forEachArrayBatch, JsonArrayStreamError } from './json-array-stream';
-import { assertMatchesSchema, findSchemaMismatch } from './response-validation';
+import { assertMatchesSchema } from './response-validation';
+import { checkRows, countUnknownFields, type CheckedRows, type InvalidRow } from './row-contract';
 import { backoffDelayMs, defaultRetryPolicy, sleep as realSleep, type RetryPolicy } from './retry-policy';
 import { createRetryingFetch, describeTarget } from './retrying-fetch';
 import {
@@ -19,6 +20,7 @@ import { TRANSACTIONS_VIEW_QUERY } from './transactions-query';
 import { CLIENT_VERSION } from './version';
 
 export type Reward = components['schemas']['Reward'];
+export type { InvalidRow } from './row-contract';
 export type Transaction = components['schemas']['Transaction'];
 
 /** How to authenticate: a copied id_token, email + password + TOTP secret, or your own provider. */
@@ -51,6 +53,13 @@ export interface PlutusClientOptions {
   userAgent?: string;
   /** Validate every response against the OpenAPI document. Default true. */
   validateResponses?: boolean;
+  /**
+   * What a row that breaks the document does. `strict` (default): the call fails with PlutusSchemaError naming
+   * the path and value. `quarantine`: valid rows come back as usual, and each invalid row comes back apart, as
+   * it was, with its path and problem (`invalid` of a page, or of a rewards batch), so one bad row never blocks
+   * the rest. A response whose shape is wrong as a whole (not an array, no `data`, GraphQL errors) fails either way.
+   */
+  rowValidation?: 'strict' | 'quarantine';
   logger?: PlutusLogger;
   /** For tests and proxies. */
   fetch?: (request: Request) => Promise<Response>;
@@ -75,6 +84,10 @@ export interface TransactionsPage {
   pageIndex: number;
   offset: number;
   rows: Transaction[];
+  /** Rows that broke the document (only with `rowValidation: 'quarantine'`; otherwise the call fails). */
+  invalid: InvalidRow[];
+  /** Fields the document does not know, by name: how many rows of this page carried each. */
+  unknownFields: Record<string, number>;
   /** Rows matching the query, from Hasura's aggregate: for progress reporting. */
   totalCount: number;
   /** Rows yielded so far, this page included. */
@@ -98,7 +111,11 @@ export interface PlutusClient {
    * how many rows the ledger had. When a body breaks off and is read again, `onRestart` comes first: drop what
    * that attempt had delivered.
    */
-  readRewards(query: RewardsQuery, onRows: (rows: Reward[]) => void | Promise<void>, onRestart?: () => void | Promise<void>): Promise<number>;
+  readRewards(
+    query: RewardsQuery,
+    onRows: (rows: Reward[], details: { invalid: InvalidRow[]; unknownFields: Record<string, number> }) => void | Promise<void>,
+    onRestart?: () => void | Promise<void>,
+  ): Promise<number>;
   /** Card transactions, newest first, as pages fetched with bounded concurrency and yielded in order. */
   transactions(query?: TransactionsQuery): AsyncGenerator<TransactionsPage>;
   /** All matching transactions in one array (convenient for small windows). */
@@ -119,6 +136,10 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
   const sleep = options.sleep ?? realSleep;
   const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
   const validate = options.validateResponses ?? true;
+  const quarantineRows = options.rowValidation === 'quarantine';
+  if (options.rowValidation !== undefined && !['strict', 'quarantine'].includes(options.rowValidation)) {
+    throw new TypeError(`rowValidation must be 'strict' or 'quarantine', got ${JSON.stringify(options.rowValidation)}.`);
+  }
   const retryingFetch = createRetryingFetch({
     policy,
     timeoutMs: options.timeoutMs ?? 30_000,
@@ -208,7 +229,7 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
 
   async function readRewards(
     query: RewardsQuery,
-    onRows: (rows: Reward[]) => void | Promise<void>,
+    onRows: (rows: Reward[], details: { invalid: InvalidRow[]; unknownFields: Record<string, number> }) => void | Promise<void>,
     onRestart?: () => void | Promise<void>,
   ): Promise<number> {
     const sinceMs = query.changedSince === undefined ? -Infinity : Date.parse(toIso(query.changedSince, 'changedSince'));
@@ -227,19 +248,27 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
       let index = 0;
       try {
         await forEachArrayBatch(data, async (values) => {
-          const kept: Reward[] = [];
+          const kept: unknown[] = [];
+          const firstIndex = index;
+          const positions: number[] = [];
           for (const row of values) {
             const changed = Date.parse(String((row as Reward)?.updatedAt ?? (row as Reward)?.createdAt));
             if (Number.isNaN(changed) || changed >= sinceMs) {
-              if (validate) {
-                const mismatch = findSchemaMismatch('Reward', row);
-                if (mismatch) throw new PlutusSchemaError({ schema: 'Reward[]', ...mismatch, path: `/${index}${mismatch.path}` });
-              }
-              kept.push(row as Reward);
+              kept.push(row);
+              positions.push(index);
             }
             index += 1;
           }
-          if (kept.length) await onRows(kept);
+          if (!kept.length) return;
+          if (!validate) return onRows(kept as Reward[], { invalid: [], unknownFields: {} });
+          const checked = checkRows<Reward>('Reward', kept, '', 0);
+          // Paths point into the whole ledger, not into the batch.
+          for (const bad of checked.invalid) bad.path = bad.path.replace(/^\/(\d+)/, (_, at: string) => `/${positions[Number(at)] ?? firstIndex}`);
+          if (checked.invalid.length && !quarantineRows) {
+            const first = checked.invalid[0];
+            throw new PlutusSchemaError({ schema: 'Reward[]', path: first.path, value: valueAt(first.row, first.path.replace(/^\/\d+/, '')), problem: first.problem });
+          }
+          await onRows(checked.rows, { invalid: checked.invalid, unknownFields: checked.unknownFields });
         });
       } catch (error) {
         if (error instanceof JsonArrayStreamError) throw new PlutusSchemaError({ schema: 'Reward[]', path: '', value: undefined, problem: 'must be array' });
@@ -259,8 +288,8 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
     variables: { from: string | null; to: string | null; type: string | null },
     offset: number,
     limit: number,
-  ): Promise<{ rows: Transaction[]; totalCount: number }> {
-    return authorized<{ rows: Transaction[]; totalCount: number }>('POST /v1alpha1/graphql transactions_view', async () => {
+  ): Promise<CheckedRows<Transaction> & { totalCount: number }> {
+    return authorized<CheckedRows<Transaction> & { totalCount: number }>('POST /v1alpha1/graphql transactions_view', async () => {
       const { data, response } = await graphqlClient.POST('/v1alpha1/graphql', {
         body: {
           operationName: 'transactions_view',
@@ -270,9 +299,16 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
       });
       if (response.status === 401 || response.status === 403) return { unauthorized: true, status: response.status };
       if (!response.ok) throw unexpectedStatus(response);
-      const body = validate
-        ? assertMatchesSchema<components['schemas']['TransactionsViewResponse']>('TransactionsViewResponse', data)
-        : (data as components['schemas']['TransactionsViewResponse']);
+      type ViewResponse = components['schemas']['TransactionsViewResponse'];
+      const raw = data as ViewResponse | undefined;
+      const rowsOf = (response: ViewResponse | undefined) => response?.data?.transactions_view as unknown;
+      // In quarantine mode the envelope is checked without its rows, then each row on its own.
+      const body =
+        validate && quarantineRows && Array.isArray(rowsOf(raw))
+          ? { ...assertMatchesSchema<ViewResponse>('TransactionsViewResponse', { ...raw, data: { ...raw?.data, transactions_view: [] } }), data: raw?.data }
+          : validate
+            ? assertMatchesSchema<ViewResponse>('TransactionsViewResponse', data)
+            : (data as ViewResponse);
       const firstError = body.errors?.[0];
       if (firstError) {
         const code = firstError.extensions?.code;
@@ -283,7 +319,12 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
         throw new PlutusGraphQLError(`transactions_view failed: ${firstError.message} (${code ?? 'no code'}).`, code);
       }
       if (!body.data) throw new PlutusGraphQLError('transactions_view answered neither data nor errors.');
-      return { rows: body.data.transactions_view, totalCount: body.data.transactions_view_aggregate.aggregate.totalCount };
+      const totalCount = body.data.transactions_view_aggregate.aggregate.totalCount;
+      const values = body.data.transactions_view as unknown[];
+      if (!validate) return { rows: values as Transaction[], invalid: [], unknownFields: {}, totalCount };
+      // Strict mode has checked every row already, with the response.
+      if (!quarantineRows) return { rows: values as Transaction[], invalid: [], unknownFields: countUnknownFields('Transaction', values), totalCount };
+      return { ...checkRows<Transaction>('Transaction', values, '/data/transactions_view'), totalCount };
     });
   }
 
@@ -297,9 +338,9 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
     };
     const first = await fetchTransactionsPage(variables, 0, pageSize);
     let knownTotal = first.totalCount;
-    let fetchedCount = first.rows.length;
-    yield { pageIndex: 0, offset: 0, rows: first.rows, totalCount: knownTotal, fetchedCount };
-    if (first.rows.length < pageSize) return;
+    let fetchedCount = first.rows.length + first.invalid.length;
+    yield { pageIndex: 0, offset: 0, rows: first.rows, invalid: first.invalid, unknownFields: first.unknownFields, totalCount: knownTotal, fetchedCount };
+    if (first.rows.length + first.invalid.length < pageSize) return;
     const offsetOf = (index: number) => (index + 1) * pageSize;
     const pages = orderedPool(
       concurrency,
@@ -310,8 +351,8 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
     for await (const page of pages) {
       // A total that grows mid-way (rows back-dated into the window) extends the walk instead of losing rows.
       knownTotal = Math.max(knownTotal, page.totalCount);
-      fetchedCount += page.rows.length;
-      yield { pageIndex: index + 1, offset: offsetOf(index), rows: page.rows, totalCount: knownTotal, fetchedCount };
+      fetchedCount += page.rows.length + page.invalid.length;
+      yield { pageIndex: index + 1, offset: offsetOf(index), rows: page.rows, invalid: page.invalid, unknownFields: page.unknownFields, totalCount: knownTotal, fetchedCount };
       index += 1;
     }
   }
@@ -373,4 +414,14 @@ function positiveInteger(value: number, name: string): number {
     throw new PlutusError('PLUTUS_CONFIG', `${name} must be a whole number of at least 1, got ${value}.`);
   }
   return value;
+}
+
+/** The value at a JSON pointer inside a row (for an error message). */
+function valueAt(root: unknown, pointer: string): unknown {
+  let node: unknown = root;
+  for (const key of pointer.split('/').slice(1)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }

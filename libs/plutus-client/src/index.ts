@@ -11,6 +11,7 @@ export {
   type TransactionsPage,
   type TransactionsQuery,
   type RewardsQuery,
+  type InvalidRow,
 } from './client';
 export {
   PlutusError,

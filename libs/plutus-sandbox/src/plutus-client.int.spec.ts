@@ -158,6 +158,31 @@ describe('createPlutusClient against the sandbox', () => {
     expect(txError).toMatchObject({ path: '/data/transactions_view/0/amount', value: '12.5x' });
   });
 
+  it("with rowValidation 'quarantine', hands each row that breaks the document back apart, with its path and problem", async () => {
+    const quarantining = client({ rowValidation: 'quarantine' });
+    sandbox.setFaults({ wrongType: { times: 1, routes: ['rewards'] } });
+    const seen: { ids: string[]; invalid: { path: string; problem: string; row: unknown }[] } = { ids: [], invalid: [] };
+    await quarantining.readRewards({}, (rows, details) => {
+      seen.ids.push(...rows.map((row) => row.id));
+      seen.invalid.push(...details.invalid);
+    });
+    const ledger = sandbox.data().rewards;
+    expect(seen.invalid).toEqual([{ path: '/0/amount', problem: 'must be number', row: { ...ledger[0], amount: 'twelve' } }]);
+    expect(seen.ids).toEqual(ledger.slice(1).map((row) => row.id));
+
+    sandbox.setFaults({ wrongType: { times: 1, routes: ['transactions'] } });
+    const pages = [];
+    for await (const page of quarantining.transactions({ pageSize: 50 })) pages.push(page);
+    expect(pages[0].invalid).toEqual([expect.objectContaining({ path: '/data/transactions_view/0/amount', problem: 'must be integer' })]);
+    expect(pages.reduce((n, page) => n + page.rows.length + page.invalid.length, 0)).toBe(sandbox.data().transactions.length);
+
+    // A response whose shape is wrong as a whole still fails.
+    sandbox.setFaults({ malformedJson: { routes: ['rewards'] } });
+    await expect(client({ rowValidation: 'quarantine', retry: { maxAttempts: 1 } }).listRewards()).rejects.toBeInstanceOf(PlutusNetworkError);
+    sandbox.setFaults({});
+    expect(() => client({ rowValidation: 'loose' as never })).toThrow("rowValidation must be 'strict' or 'quarantine'");
+  });
+
   it('signs in again once when Hasura says invalid-jwt (with HTTP 200) or REST says 401', async () => {
     sandbox.setFaults({ expiredToken: { times: 1, routes: ['transactions'] } });
     const plutus = client();

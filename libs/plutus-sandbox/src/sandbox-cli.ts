@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { dumpDataset } from './dataset-files';
+import { dumpDataset, offDocumentRows } from './dataset-files';
 import { startSandbox } from './sandbox-server';
 
 export const USAGE = `plutus-sandbox: a local Plutus API with synthetic (or your own) card data
@@ -64,6 +64,12 @@ export async function runSandboxCli(
   }
   const { email, password, totpSecret } = sandbox.credentials;
   log(`Plutus sandbox listening on ${sandbox.url}`);
+  if (values.data) {
+    const off = offDocumentRows(sandbox.data());
+    if (off.rewards + off.transactions > 0) {
+      log(`  serving ${off.rewards} reward(s) and ${off.transactions} transaction(s) that break the API document, as they are (e.g. ${off.examples[0]})`);
+    }
+  }
   log(`  sign in with email=${email} password=${password} totpSecret=${totpSecret} (sandbox-only credentials)`);
   await stopSignal;
   await sandbox.close();

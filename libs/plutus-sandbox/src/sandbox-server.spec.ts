@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findSchemaMismatch, totpCode, TRANSACTIONS_VIEW_QUERY } from '@org/plutus-client';
-import { dumpDataset } from './dataset-files';
+import { dumpDataset, offDocumentRows } from './dataset-files';
 import { runSandboxCli } from './sandbox-cli';
 import { DEMO_CREDENTIALS, startSandbox, type Sandbox } from './sandbox-server';
 
@@ -113,10 +113,25 @@ describe('dataset folders', () => {
     }
   });
 
-  it('refuses a dataset the API could never have sent, naming the file and path', async () => {
-    await writeFile(join(dir, 'rewards.json'), JSON.stringify([{ id: 'r', amount: 'lots', createdAt: '2025-01-01T00:00:00Z' }]));
+  it('serves rows that break the document as they are (users have them), and counts them', async () => {
+    const badRewards = [{ id: 'r', amount: 'lots', createdAt: '2025-01-01T00:00:00Z' }];
+    const badTransactions = [{ currency: 'GBP', amount: '12.5', date: '31/03/2024' }];
+    await writeFile(join(dir, 'rewards.json'), JSON.stringify(badRewards));
+    await writeFile(join(dir, 'transactions.json'), JSON.stringify(badTransactions));
+    const sandbox = await startSandbox({ dataset: dir });
+    try {
+      expect(offDocumentRows(sandbox.data())).toEqual({ rewards: 1, transactions: 1, examples: ['rewards.json at /0/amount: must be number', "transactions.json at /0: must have required property 'id'"] });
+      const answer = await json(await graphql(sandbox, sandbox.issueToken(), { offset: 0, limit: 10, from: null, to: '2026-01-01T00:00:00Z' }));
+      expect(answer.data.transactions_view).toEqual([{ ...badTransactions[0], __typename: 'transactions_view' }]);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('refuses files that are not JSON arrays, or missing, naming the file', async () => {
+    await writeFile(join(dir, 'rewards.json'), JSON.stringify({ data: [] }));
     await writeFile(join(dir, 'transactions.json'), '[]');
-    await expect(startSandbox({ dataset: dir })).rejects.toThrow('rewards.json at /0/amount: must be number');
+    await expect(startSandbox({ dataset: dir })).rejects.toThrow('rewards.json must be a JSON array of rows');
     await rm(join(dir, 'transactions.json'));
     await writeFile(join(dir, 'rewards.json'), '[]');
     await expect(startSandbox({ dataset: dir })).rejects.toThrow(/transactions.json is missing/);

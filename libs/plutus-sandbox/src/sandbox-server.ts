@@ -94,8 +94,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const current = () => {
     if (!cache || cache.atMs !== nowMs) {
       const dataset = fixed ?? generateHistory({ seed, start, now: new Date(nowMs), purchasesPerDay: options.purchasesPerDay });
+      // A date that cannot be read (only in a replayed dataset that breaks the document) sorts as 1970, so the
+      // first run, which asks for everything, still gets the row as the API would have sent it.
       const byDateDesc = dataset.transactions
-        .map((row) => ({ row, at: Date.parse(row.date) }))
+        .map((row) => ({ row, at: Date.parse(row.date) || 0 }))
         .sort((a, b) => b.at - a.at || (a.row.id < b.row.id ? 1 : a.row.id > b.row.id ? -1 : 0));
       cache = { atMs: nowMs, dataset, byDateDesc };
     }

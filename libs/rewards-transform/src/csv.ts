@@ -95,9 +95,10 @@ export class CsvFormatError extends Error {
 }
 
 /** One CSV cell: quoted when it holds a comma, quote, newline or edge whitespace. Null is an empty cell. */
-export function csvCell(value: string | number | boolean | null | undefined): string {
+export function csvCell(value: string | number | boolean | null | undefined | object): string {
   if (value === null || value === undefined) return '';
-  const text = String(value);
+  // A nested value (only in a row that broke the API's document) keeps its content, for the quarantine to show.
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -1,4 +1,4 @@
-import { PlutusError, type Reward, type Transaction } from '@org/plutus-client';
+import { PlutusError, type InvalidRow, type Reward, type Transaction } from '@org/plutus-client';
 import { RAW_REWARD_COLUMNS, RAW_TRANSACTION_COLUMNS } from '@org/rewards-transform';
 import { acquireRunLock, lockTakeoverMessage, EMPTY_CURSOR, readCursor, type Cursor } from '../cursor-state';
 import { TransientError } from '../pipeline-errors';
@@ -47,6 +47,7 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
     const rewards = new RawPartWriter<Reward>(context, record, 'rewards', RAW_REWARD_COLUMNS, context.partRows);
     const latest = { transactions: new LatestInstant(), rewards: new LatestInstant() };
     const ledger = { rows: 0, ms: 0 };
+    const contract = new SourceContractReport();
     // Rows dated after the run's start are landed and counted, but never move the cursor: one row dated 2099
     // would otherwise freeze every later run's window past all real changes.
     const upperMs = now.getTime();
@@ -63,6 +64,9 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
         concurrency: context.concurrency,
       })) {
         await transactions.add(page.rows);
+        // Rows that broke the API's document are landed as they came: transform quarantines them with a reason.
+        await transactions.add(page.invalid.map((bad) => bad.row as Transaction));
+        contract.note('transactions', page.invalid, page.unknownFields);
         for (const row of page.rows) seeUpTo(latest.transactions, row.date, 'transactions');
         context.onProgress?.({ step: 'extract', dataset: 'transactions', fetched: page.fetchedCount, total: page.totalCount });
       }
@@ -71,14 +75,17 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
       const ledgerStarted = Date.now();
       ledger.rows = await context.source.readRewards(
         { changedSince: window.rewardsUpdatedFrom ?? undefined },
-        async (rows) => {
+        async (rows, details) => {
           await rewards.add(rows);
+          await rewards.add(details.invalid.map((bad) => bad.row as Reward));
+          contract.note('rewards', details.invalid, details.unknownFields);
           for (const row of rows) seeUpTo(latest.rewards, row.updatedAt ?? row.createdAt, 'rewards');
         },
         async () => {
           await rewards.restart();
           latest.rewards = new LatestInstant();
           future.rewards = 0;
+          contract.forget('rewards');
         },
       );
       ledger.ms = Date.now() - ledgerStarted;
@@ -87,6 +94,7 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
       if (error instanceof PlutusError && error.transient) throw new TransientError(`Plutus failed: ${error.message}`, { cause: error });
       throw error;
     }
+    record.sourceContract = contract.report();
     record.observed = { transactionsThrough: latest.transactions.value(), rewardsUpdatedThrough: latest.rewards.value() };
     noteStepDetails(record, 'extract', {
       counts: {
@@ -97,6 +105,8 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
         transactions_dated_in_future: future.transactions,
         rewards_dated_in_future: future.rewards,
         cursor_clamped: clamped.changed ? 1 : 0,
+        transactions_off_document: contract.count('transactions'),
+        rewards_off_document: contract.count('rewards'),
       },
       parts: { transactions: await transactions.finish(), rewards: await rewards.finish() },
     });
@@ -127,6 +137,38 @@ function extractionWindow(request: RunRequest, cursor: Cursor, lookbackDays: num
     rewardsUpdatedFrom: back(cursor.rewardsUpdatedThrough),
     rewardsUpdatedTo: now.toISOString(),
   };
+}
+
+/**
+ * What the source sent that its API document does not allow (rows landed anyway, for transform to quarantine),
+ * and fields the document does not know, so that a user sees when the API moved.
+ */
+class SourceContractReport {
+  private readonly problems: Record<'transactions' | 'rewards', Record<string, number>> = { transactions: {}, rewards: {} };
+  private readonly unknown: Record<'transactions' | 'rewards', Record<string, number>> = { transactions: {}, rewards: {} };
+
+  note(dataset: 'transactions' | 'rewards', invalid: readonly InvalidRow[], unknownFields: Record<string, number>): void {
+    for (const bad of invalid) {
+      // "/data/transactions_view/3/amount: must be integer" counts as "/amount: must be integer".
+      const field = bad.path.replace(/^(?:\/data\/transactions_view)?\/\d+/, '') || '/';
+      const key = `${field}: ${bad.problem}`;
+      this.problems[dataset][key] = (this.problems[dataset][key] ?? 0) + 1;
+    }
+    for (const [field, n] of Object.entries(unknownFields)) this.unknown[dataset][field] = (this.unknown[dataset][field] ?? 0) + n;
+  }
+
+  forget(dataset: 'transactions' | 'rewards'): void {
+    this.problems[dataset] = {};
+    this.unknown[dataset] = {};
+  }
+
+  count(dataset: 'transactions' | 'rewards'): number {
+    return Object.values(this.problems[dataset]).reduce((a, b) => a + b, 0);
+  }
+
+  report(): NonNullable<RunManifest['sourceContract']> {
+    return { offDocument: this.problems, unknownFields: this.unknown };
+  }
 }
 
 /** The latest readable instant seen so far. */

@@ -38,7 +38,7 @@ function fixedSource(transactions: Transaction[], rewards: Reward[], options: { 
       const size = query?.pageSize ?? 4;
       for (let offset = 0; offset < transactions.length; offset += size) {
         const rows = transactions.slice(offset, offset + size);
-        yield { pageIndex: offset / size, offset, rows, totalCount: transactions.length, fetchedCount: offset + rows.length };
+        yield { pageIndex: offset / size, offset, rows, invalid: [], unknownFields: {}, totalCount: transactions.length, fetchedCount: offset + rows.length };
       }
     },
     async readRewards(query, onRows, onRestart) {
@@ -47,10 +47,10 @@ function fixedSource(transactions: Transaction[], rewards: Reward[], options: { 
       const kept = rewards.filter((row) => Date.parse(row.updatedAt ?? row.createdAt) >= since);
       if (cut) {
         cut = false;
-        await onRows(kept.slice(0, 6)); // enough for a part to be written before the break
+        await onRows(kept.slice(0, 6), { invalid: [], unknownFields: {} }); // enough for a part to be written before the break
         await onRestart?.();
       }
-      for (let at = 0; at < kept.length; at += 2) await onRows(kept.slice(at, at + 2));
+      for (let at = 0; at < kept.length; at += 2) await onRows(kept.slice(at, at + 2), { invalid: [], unknownFields: {} });
       return rewards.length;
     },
     async listRewards() {
