@@ -301,6 +301,18 @@ export interface operations {
                     "application/json": components["schemas"]["TransactionsViewResponse"];
                 };
             };
+            /**
+             * @description Hasura itself reports GraphQL and token errors with HTTP 200 (above); a 4xx comes only from what
+             *     stands in front of it (a gateway refusing the request), and the client treats it as a failed call.
+             */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
 }
