@@ -1,27 +1,40 @@
 /**
  * Runs `task(i)` for i = 0, 1, 2, ... with at most `concurrency` in flight and yields results in index order.
- * `hasMore(i)` is asked before starting task i, after every earlier result has been yielded or started, so
- * it may depend on what earlier tasks found (such as a total that grew).
+ * A slot is refilled as soon as any task settles, not only when the oldest one does, so one slow page does not
+ * idle the others (results wait, at most `concurrency` of them, for their turn). `hasMore(i)` is asked before
+ * starting task i, so it may depend on what earlier tasks found (such as a total that grew).
  */
 export async function* orderedPool<T>(
   concurrency: number,
   hasMore: (index: number) => boolean,
   task: (index: number) => Promise<T>,
 ): AsyncGenerator<T> {
-  const inFlight: Promise<T>[] = [];
-  let next = 0;
+  const started: Promise<T>[] = [];
+  let yielded = 0;
+  let running = 0;
   const fill = () => {
-    while (inFlight.length < concurrency && hasMore(next)) {
-      const started = task(next);
+    // Bounded read-ahead: tasks running plus results waiting never exceed twice the concurrency.
+    while (running < concurrency && started.length - yielded < 2 * concurrency && hasMore(started.length)) {
+      const promise = task(started.length);
+      running += 1;
       // Mark as handled now; the rejection is rethrown when its turn comes to be awaited.
-      started.catch(() => undefined);
-      inFlight.push(started);
-      next += 1;
+      promise.then(
+        () => {
+          running -= 1;
+          fill();
+        },
+        () => {
+          running -= 1;
+        },
+      );
+      started.push(promise);
     }
   };
   fill();
-  while (inFlight.length > 0) {
-    const result = await (inFlight.shift() as Promise<T>);
+  while (yielded < started.length) {
+    const result = await started[yielded];
+    delete started[yielded];
+    yielded += 1;
     yield result;
     fill();
   }

@@ -56,7 +56,7 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
       if (Date.parse(instant) > upperMs) future[dataset] += 1;
       else latestOf.see(instant);
     };
-    try {
+    const pullTransactions = async () => {
       for await (const page of context.source.transactions({
         from: window.transactionsFrom ?? undefined,
         to: window.transactionsTo,
@@ -70,6 +70,8 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
         for (const row of page.rows) seeUpTo(latest.transactions, row.date, 'transactions');
         context.onProgress?.({ step: 'extract', dataset: 'transactions', fetched: page.fetchedCount, total: page.totalCount });
       }
+    };
+    const pullRewards = async () => {
       // A row whose timestamp cannot be read is kept by the client: transform quarantines it with a reason.
       // The API cannot filter the ledger: all of it comes over the wire each run, read as a stream.
       const ledgerStarted = Date.now();
@@ -90,6 +92,13 @@ export async function extractStep(context: PipelineContext, request: RunRequest)
       );
       ledger.ms = Date.now() - ledgerStarted;
       context.onProgress?.({ step: 'extract', dataset: 'rewards', fetched: rewards.rowCount });
+    };
+    try {
+      // The ledger read (the whole ledger, every run: the API cannot filter it) overlaps the transaction pages.
+      // Both are let finish before a failure is reported, so nothing is still writing after the step ends.
+      const outcomes = await Promise.allSettled([pullTransactions(), pullRewards()]);
+      const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (error) {
       if (error instanceof PlutusError && error.transient) throw new TransientError(`Plutus failed: ${error.message}`, { cause: error });
       throw error;
