@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { DuckDbDatabase, WarehouseBusyError } from '@org/local-adapters';
 import { lockState, LockUnreadableError, objectLayout, readCursor, readLock, readManifest, recordFailureStep, type LockBody, type ProgressEvent, type RunManifest } from '@org/pipeline';
 import { thisProcessAsLockOwner } from './process-lock-owner';
@@ -66,10 +67,13 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       if (!config.json) io.err(`source: ${source}`);
       io.onSignal?.((signal) => interrupted(config, io, signal));
       try {
+        await ensureWritableDataDir(config.dataDir);
         if (config.command !== 'rebuild') await checkDataDirSource(createRunnerStore(config).store, config, (io.now ?? (() => new Date()))());
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        return usageError(error.message);
+        if (error instanceof ConfigError) return usageError(error.message);
+        // The store could not even be read (a bucket out of reach): nothing ran, so there is no manifest to point to.
+        io.err(`local-runner: the object store cannot be used (${(error as Error).message.split('\n')[0]}); nothing was run.`);
+        return 1;
       }
       try {
         const outcome = await runPipelineOnce(config, progress, io.now);
@@ -103,6 +107,16 @@ function progressPrinter(write: (line: string) => void): (event: ProgressEvent) 
     else if ('rowsInTable' in event) write(`load: ${event.dataset} now holds ${event.rowsInTable} rows`);
     else if ('message' in event) write(`${event.step}: ${event.message}`);
   };
+}
+
+/** The data dir must be a folder this process can write (the warehouse and, for a folder store, every object). */
+async function ensureWritableDataDir(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true });
+    await access(dataDir, constants.W_OK);
+  } catch (error) {
+    throw new ConfigError(`The data dir ${dataDir} cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose a folder you can write with --data-dir.`);
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDbCatalog, DuckDbDatabase, DuckDbWarehouse, FileObjectStore } from '@org/local-adapters';
@@ -267,6 +267,20 @@ describe('local-runner end to end', () => {
     expect(Buffer.from(await store.get((await store.list('quarantine/rewards/'))[0])).toString()).toContain('amount not a number');
     // The next run does not fail on the same rows either.
     expect(await cli('run', '--sandbox-data', source)).toBe(0);
+  });
+
+  it('an unwritable data dir is a usage error naming it; an unreachable bucket fails with its real cause and no phantom manifest', async () => {
+    const file = join(workDir, 'a-file');
+    await writeFile(file, 'not a folder');
+    expect(await cli('run', '--data-dir', join(file, 'data'))).toBe(2);
+    expect(err.at(-1)).toBe(`local-runner: The data dir ${join(file, 'data')} cannot be written (ENOTDIR): choose a folder you can write with --data-dir.`);
+
+    // Nothing listens on this loopback port: every S3 call fails, the manifest included.
+    expect(await cliWithEnv({ RUNNER_S3_BUCKET: 'b', RUNNER_S3_ENDPOINT: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' }, 'run', '--sandbox-months', '1')).toBe(1);
+    const last = err.at(-1) ?? '';
+    expect(last).toMatch(/^local-runner: the object store cannot be used \(.*ECONNREFUSED.*\); nothing was run\.$/);
+    expect(last).not.toContain('{runId}');
+    expect(last).not.toContain('s3://');
   });
 
   it('works in a data dir whose name has glob characters, and refuses one DuckDB cannot open', async () => {

@@ -90,7 +90,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const seed = options.seed ?? 42;
 
   // Sorted once per clock position, with dates parsed once, so each page request is a cheap scan.
-  let cache: { atMs: number; dataset: SandboxDataset; byDateDesc: { row: Transaction; at: number }[] } | undefined;
+  let cache: { atMs: number; dataset: SandboxDataset; byDateDesc: { row: Transaction; at: number; json?: string }[] } | undefined;
   const current = () => {
     if (!cache || cache.atMs !== nowMs) {
       const dataset = fixed ?? generateHistory({ seed, start, now: new Date(nowMs), purchasesPerDay: options.purchasesPerDay });
