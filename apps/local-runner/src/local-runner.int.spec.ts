@@ -296,7 +296,9 @@ describe('local-runner end to end', () => {
 
   it('status and dashboard read the warehouse without blocking, and say "busy" while another process holds it', async () => {
     expect(await cli('run', '--sandbox-months', '1')).toBe(0);
-    const holder = spawn(process.execPath, ['-e', `require('@duckdb/node-api').DuckDBInstance.create(${JSON.stringify(join(dataDir, WAREHOUSE_FILE))}).then(() => { console.log('open'); setInterval(() => {}, 1000); })`], { cwd: __dirname, stdio: ['ignore', 'pipe', 'inherit'] });
+    // The holder keeps its instance and a connection referenced: a collected instance would free the file.
+    const holderScript = `require('@duckdb/node-api').DuckDBInstance.create(${JSON.stringify(join(dataDir, WAREHOUSE_FILE))}).then(async (db) => { globalThis.held = [db, await db.connect()]; console.log('open'); setInterval(() => globalThis.held, 1000); })`;
+    const holder = spawn(process.execPath, ['-e', holderScript], { cwd: __dirname, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await new Promise((resolve) => holder.stdout.once('data', resolve));
       expect(await cli('status')).toBe(0);
