@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -305,6 +306,13 @@ describe('local-runner end to end', () => {
       expect([out, err].join('\n')).toContain('warehouse rows: busy: a run is loading');
       expect(await cli('dashboard')).toBe(1);
       expect(err.at(-1)).toBe('local-runner: busy: a run is loading the warehouse; write the dashboard again when it has finished.');
+      // A run meanwhile fails as a run (exit 1): one line with the step, the cause, and a manifest that exists.
+      expect(await cli('run', '--sandbox-months', '1')).toBe(1);
+      const line = err.at(-1) ?? '';
+      expect(line).toMatch(/^local-runner: run \S+ failed \(load failed: WarehouseBusyError: The warehouse .*warehouse\.duckdb is open in another process.*\); manifest: (.*manifest\.json)$/);
+      expect(existsSync(line.replace(/^.*manifest: /, ''))).toBe(true);
+      expect(await cli('status')).toBe(0);
+      expect(out.join('\n')).toContain('lock: free');
     } finally {
       holder.kill();
       await new Promise((resolve) => holder.once('close', resolve));
