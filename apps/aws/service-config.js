@@ -31,6 +31,14 @@ function readParams(options) {
   });
   for (const [key] of given) if (!(key in DEFAULTS)) throw new Error(`Unknown --param ${key}; known: ${Object.keys(DEFAULTS).join(', ')}`);
   const params = { ...DEFAULTS, ...Object.fromEntries(given) };
+  // The store writes `<prefix>/runs/...`: a prefix without its slash would give IAM `pipelineruns/*` and a
+  // lifecycle rule on `pipelineraw/`, which match nothing the pipeline writes.
+  if (params.dataPrefix) {
+    if (!/^[A-Za-z0-9!_.*'()\/-]+$/.test(params.dataPrefix) || params.dataPrefix.startsWith('/') || params.dataPrefix.includes('//')) {
+      throw new Error(`dataPrefix must be a plain S3 key prefix (letters, digits, - _ . / and no leading or double slash), got ${JSON.stringify(params.dataPrefix)}`);
+    }
+    params.dataPrefix = params.dataPrefix.replace(/\/?$/, '/');
+  }
   params.createRedshiftServerless = params.createRedshiftServerless === 'true';
   params.scheduleEnabled = params.scheduleEnabled === 'true';
   const targets = [params.redshiftWorkgroup, params.redshiftClusterId, params.createRedshiftServerless ? 'create' : ''].filter(Boolean);
@@ -306,14 +314,14 @@ function buildServiceConfig(options) {
   };
 }
 
-/** --stage, --region and every --param from an argv (`--param=k=v`, `--param k=v`, `--param="k=v"`). */
+/** --stage/-s, --region/-r and every --param from an argv (`--param=k=v`, `--param k=v`, `--param="k=v"`). */
 function optionsFromArgv(argv) {
   const options = { param: [] };
   for (let i = 0; i < argv.length; i += 1) {
-    const match = /^--(stage|region|param|s|r)(?:=(.*))?$/.exec(argv[i]);
+    const match = /^(?:--(stage|region|param)|-(s|r))(?:=(.*))?$/.exec(argv[i]);
     if (!match) continue;
-    const value = match[2] !== undefined ? match[2] : argv[++i];
-    const name = { s: 'stage', r: 'region' }[match[1]] || match[1];
+    const value = match[3] !== undefined ? match[3] : argv[++i];
+    const name = match[1] || { s: 'stage', r: 'region' }[match[2]];
     if (name === 'param') options.param.push(value);
     else options[name] = value;
   }

@@ -28,8 +28,10 @@ export function fakeS3() {
     if (!body) throw s3Error('NoSuchKey', 404);
     return { Body: { transformToByteArray: async () => body } };
   });
+  // As S3 answers the stack's roles, whose s3:ListBucket is limited by s3:prefix: a HeadObject on a missing key
+  // is 403, not 404 (the request carries no prefix). A store that probes keys that way fails its first run.
   s3.on(HeadObjectCommand).callsFake((input) => {
-    if (!objects.has(`${input.Bucket}/${input.Key}`)) throw s3Error('NotFound', 404);
+    if (!objects.has(`${input.Bucket}/${input.Key}`)) throw s3Error('AccessDenied', 403);
     return {};
   });
   s3.on(DeleteObjectCommand).callsFake((input) => {
@@ -39,7 +41,8 @@ export function fakeS3() {
   s3.on(ListObjectsV2Command).callsFake((input) => {
     const prefix = `${input.Bucket}/${input.Prefix ?? ''}`;
     const keys = [...objects.keys()].filter((key) => key.startsWith(prefix)).sort();
-    return { Contents: keys.map((key) => ({ Key: key.slice(`${input.Bucket}/`.length) })), IsTruncated: false };
+    const page = input.MaxKeys === undefined ? keys : keys.slice(0, input.MaxKeys);
+    return { Contents: page.map((key) => ({ Key: key.slice(`${input.Bucket}/`.length) })), IsTruncated: page.length < keys.length };
   });
   return { s3, objects, text: (key: string) => Buffer.from(objects.get(key) ?? new Uint8Array()).toString('utf8') };
 }

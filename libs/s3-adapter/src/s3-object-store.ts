@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadObjectCommand,
+  ListObjectsV2Command,
   paginateListObjectsV2,
   PutObjectCommand,
   S3ServiceException,
@@ -98,14 +98,16 @@ export class S3ObjectStore implements ObjectStore {
     });
   }
 
+  /**
+   * A listing of the key itself, not a HeadObject: S3 answers a HeadObject on a missing key with 404 only to a
+   * caller allowed s3:ListBucket on the whole bucket, and with 403 to the pipeline's roles, whose ListBucket is
+   * limited by s3:prefix (a HeadObject carries no prefix). S3 lists in key order, so the key itself, if there,
+   * comes first among the keys it prefixes.
+   */
   async exists(key: string): Promise<boolean> {
-    try {
-      await this.call('read', key, () => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.prefix + key })));
-      return true;
-    } catch (error) {
-      if (error instanceof ObjectNotFoundError) return false;
-      throw error;
-    }
+    const full = this.prefix + key;
+    const page = await this.call('read', key, () => this.client.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: full, MaxKeys: 1 })));
+    return page.Contents?.[0]?.Key === full;
   }
 
   async list(prefix: string): Promise<string[]> {
