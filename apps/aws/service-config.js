@@ -34,7 +34,7 @@ function readParams(options) {
   // The store writes `<prefix>/runs/...`: a prefix without its slash would give IAM `pipelineruns/*` and a
   // lifecycle rule on `pipelineraw/`, which match nothing the pipeline writes.
   if (params.dataPrefix) {
-    if (!/^[A-Za-z0-9!_.*'()\/-]+$/.test(params.dataPrefix) || params.dataPrefix.startsWith('/') || params.dataPrefix.includes('//')) {
+    if (!/^[A-Za-z0-9!_.*'()/-]+$/.test(params.dataPrefix) || params.dataPrefix.startsWith('/') || params.dataPrefix.includes('//')) {
       throw new Error(`dataPrefix must be a plain S3 key prefix (letters, digits, - _ . / and no leading or double slash), got ${JSON.stringify(params.dataPrefix)}`);
     }
     params.dataPrefix = params.dataPrefix.replace(/\/?$/, '/');

@@ -1,5 +1,4 @@
 // The service config is plain JavaScript (serverless.js requires it): tested through what it builds.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { buildServiceConfig, optionsFromArgv } = require('../service-config') as {
   buildServiceConfig: (options: object) => Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   optionsFromArgv: (argv: string[]) => { stage?: string; region?: string; param: string[] };
