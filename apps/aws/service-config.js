@@ -87,13 +87,14 @@ function policyFor(name, params) {
   const statements = {
     extract: [
       ...runState,
-      rw(['raw/'], ['s3:PutObject']),
+      // Large objects go up in parts (lib-storage): a failed upload must be able to abort its parts.
+      rw(['raw/'], ['s3:PutObject', 's3:AbortMultipartUpload']),
       { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: params.plutusSecretArn || { Ref: 'PlutusSecret' } },
     ],
     transform: [
       ...runState,
       rw(['raw/'], ['s3:GetObject']),
-      rw(['curated/'], ['s3:GetObject', 's3:PutObject']),
+      rw(['curated/'], ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload']),
       rw(['quarantine/'], ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']),
       list(['curated/', 'quarantine/']),
     ],
@@ -215,7 +216,30 @@ function resources(params, stage) {
         ],
       },
     },
-    AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: 'Rewards pipeline failures', KmsMasterKeyId: 'alias/aws/sns' } },
+    // CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed key (alias/aws/sns): its key
+    // policy cannot be changed to let them. A key of the stack's own, whose policy lets CloudWatch use it, can.
+    AlarmTopicKey: {
+      Type: 'AWS::KMS::Key',
+      Properties: {
+        Description: 'Encrypts the rewards pipeline alarm topic; CloudWatch alarms may use it to publish.',
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } }, Action: 'kms:*', Resource: '*' },
+            {
+              Sid: 'CloudWatchAlarmsPublish',
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Resource: '*',
+              Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            },
+          ],
+        },
+      },
+    },
+    AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: 'Rewards pipeline failures', KmsMasterKeyId: { Ref: 'AlarmTopicKey' } } },
   };
   if (params.alarmEmail) {
     r.AlarmEmailSubscription = { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: params.alarmEmail } };

@@ -58,6 +58,13 @@ describe('serverless package', () => {
     expect(PIPELINE_TASKS.every((task) => substituted.includes(`"${task}"`))).toBe(true);
   });
 
+  it('encrypts the alarm topic with a key CloudWatch alarms may use (never the AWS-managed alias/aws/sns)', () => {
+    const topic = resources['AlarmTopic'].Properties;
+    expect(topic['KmsMasterKeyId']).toEqual({ Ref: 'AlarmTopicKey' });
+    const policy = resources['AlarmTopicKey'].Properties['KeyPolicy'] as { Statement: (Statement & { Condition?: unknown })[] };
+    expect(policy.Statement).toContainEqual(expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }));
+  });
+
   it('schedules the pipeline daily and alarms on failed executions', () => {
     const [[, rule]] = ofType('AWS::Events::Rule');
     expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 day)', State: 'ENABLED' });
@@ -104,6 +111,8 @@ describe('serverless package', () => {
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
+    // Every role that writes objects (in parts, for large ones) may abort a failed multipart upload.
+    for (const role of ['ExtractRole', 'TransformRole']) expect(JSON.stringify(resources[role].Properties)).toContain('s3:AbortMultipartUpload');
     const extract = JSON.stringify(resources['ExtractRole'].Properties);
     expect(extract).toContain('secretsmanager:GetSecretValue');
     expect(extract).not.toContain('glue:');

@@ -40,6 +40,8 @@ describe('buildStateMachineDefinition', () => {
 
   it('plans first, then routes: incremental to the chain, backfill to a Map of months in order, rebuild to Rebuild', () => {
     expect(definition.StartAt).toBe('Plan');
+    // A bounded execution: a stuck one ends, and the "timed out" alarm can fire.
+    expect((definition as { TimeoutSeconds?: number }).TimeoutSeconds).toBe(86_400);
     expect(definition.States['Plan']).toMatchObject({ Type: 'Task', Parameters: { 'request.$': '$', 'startTime.$': '$$.Execution.StartTime' }, Next: 'Route' });
     expect(definition.States['Route']).toMatchObject({ Type: 'Choice', Default: 'Extract' });
     expect(PIPELINE_TASKS.map((task) => definition.States[task]['Next'] ?? 'END')).toEqual(['Transform', 'Load', 'Catalog', 'Commit', 'END']);
@@ -58,6 +60,9 @@ describe('buildStateMachineDefinition', () => {
         expect(state.Retry[0].ErrorEquals).not.toContain('States.ALL');
         expect(state.Retry[0].ErrorEquals.some((name) => /Auth|Schema|Validation|RunRequest/.test(name))).toBe(false);
         expect(state.Retry[0].BackoffRate).toBeGreaterThan(1);
+        // A task that hit its timeout would hit it again: never retried.
+        expect(state.Retry[0].ErrorEquals).not.toContain('States.Timeout');
+        expect(state.Retry[0].ErrorEquals).toContain('Lambda.ClientExecutionTimeoutException');
         expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${prefix}RecordFailure` }]);
       }
       expect(states[`${prefix}RecordFailure`]).toMatchObject({ Type: 'Task', Resource: resources.RecordFailure, Next: `${prefix}Failed` });

@@ -93,6 +93,15 @@ describe('RedshiftWarehouse', () => {
     expect((error as Error).message).toContain('sys_load_error_detail');
   });
 
+  it('makes Data API throttling and 5xx a TransientError (the state machine retries it), and leaves other errors as they are', async () => {
+    redshift.on(BatchExecuteStatementCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' }));
+    await expect(warehouse().loadRun(RUN)).rejects.toMatchObject({ name: 'TransientError' });
+    redshift.on(BatchExecuteStatementCommand).rejects(Object.assign(new Error('Internal'), { name: 'InternalServerException', $fault: 'server' }));
+    await expect(warehouse().loadRun(RUN)).rejects.toMatchObject({ name: 'TransientError' });
+    redshift.on(BatchExecuteStatementCommand).rejects(Object.assign(new Error('nope'), { name: 'ValidationException', $fault: 'client' }));
+    await expect(warehouse().loadRun(RUN)).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
   it('reads every page of a result, typed', async () => {
     redshift.on(GetStatementResultCommand).resolvesOnce({
       ColumnMetadata: [{ name: 'month' }, { name: 'plu' }, { name: 'rejected' }],

@@ -3,7 +3,10 @@ import {
   DescribeStatementCommand,
   ExecuteStatementCommand,
   GetStatementResultCommand,
+  type BatchExecuteStatementCommandOutput,
   type DescribeStatementCommandOutput,
+  type ExecuteStatementCommandOutput,
+  type GetStatementResultCommandOutput,
   type Field,
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
@@ -96,7 +99,7 @@ export class RedshiftWarehouse implements Warehouse {
 
   async loadRun(load: RunLoad): Promise<LoadResult> {
     const sqls = this.loadStatements(load);
-    const { Id } = await this.client.send(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: 'rewards-load-run' }));
+    const { Id } = await this.send<BatchExecuteStatementCommandOutput>(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: 'rewards-load-run' }));
     const finished = await this.waitFor(Id as string, sqls);
     // Rows staged: what each dataset's COPY sub-statements loaded.
     const staged = { transactions: 0, rewards: 0 };
@@ -133,7 +136,7 @@ export class RedshiftWarehouse implements Warehouse {
       ...DASHBOARD_VIEWS.map((view) => `DROP VIEW IF EXISTS ${quoteIdentifier(this.schema)}.${quoteIdentifier(view.name)}`),
       ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => `DROP TABLE IF EXISTS ${this.table(dataset)}`),
     ];
-    const { Id } = await this.client.send(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: 'rewards-reset' }));
+    const { Id } = await this.send<BatchExecuteStatementCommandOutput>(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: 'rewards-reset' }));
     await this.waitFor(Id as string, sqls);
   }
 
@@ -150,17 +153,33 @@ export class RedshiftWarehouse implements Warehouse {
 
   /** Runs one statement and reads every page of its result, typed by column. */
   async query(sql: string): Promise<Record<string, RedshiftValue>[]> {
-    const { Id } = await this.client.send(new ExecuteStatementCommand({ ...this.targetParams(), Sql: sql }));
+    const { Id } = await this.send<ExecuteStatementCommandOutput>(new ExecuteStatementCommand({ ...this.targetParams(), Sql: sql }));
     await this.waitFor(Id as string, [sql]);
     const rows: Record<string, RedshiftValue>[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.client.send(new GetStatementResultCommand({ Id, NextToken: nextToken }));
+      const page = await this.send<GetStatementResultCommandOutput>(new GetStatementResultCommand({ Id, NextToken: nextToken }));
       const names = (page.ColumnMetadata ?? []).map((column) => column.name ?? column.label ?? '?');
       for (const record of page.Records ?? []) rows.push(Object.fromEntries(record.map((field, i) => [names[i], fieldValue(field)])));
       nextToken = page.NextToken;
     } while (nextToken);
     return rows;
+  }
+
+  /**
+   * One Data API call. Throttling and the service's own 5xx failures are TransientError, which the state machine
+   * retries with backoff; anything else (a bad request, access denied) fails the step at once.
+   */
+  private async send<Output>(command: { input: unknown }): Promise<Output> {
+    try {
+      return (await this.client.send(command as never)) as Output;
+    } catch (error) {
+      const { name, $fault, $retryable } = error as { name?: string; $fault?: string; $retryable?: unknown };
+      if (/Throttl|TooManyRequests|RequestLimitExceeded/.test(name ?? '') || $fault === 'server' || $retryable) {
+        throw new TransientError(`The Redshift Data API failed for a moment (${name}): ${(error as Error).message}`, { cause: error });
+      }
+      throw error;
+    }
   }
 
   private targetParams() {
@@ -174,7 +193,7 @@ export class RedshiftWarehouse implements Warehouse {
   private async waitFor(id: string, sqls: readonly string[]): Promise<DescribeStatementCommandOutput> {
     const deadline = Date.now() + (this.settings.timeoutMs ?? 15 * 60_000);
     for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
-      const statement = await this.client.send(new DescribeStatementCommand({ Id: id }));
+      const statement = await this.send<DescribeStatementCommandOutput>(new DescribeStatementCommand({ Id: id }));
       if (statement.Status === 'FINISHED') return statement;
       if (statement.Status === 'FAILED' || statement.Status === 'ABORTED') {
         const failed = statement.SubStatements?.find((sub) => sub.Status === 'FAILED');
