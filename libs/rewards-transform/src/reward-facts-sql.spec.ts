@@ -8,16 +8,10 @@ import { transformRun } from './transform-run';
 
 const fixture = (name: string) => readFile(join(__dirname, '..', 'test', 'fixtures', name), 'utf8');
 
-/** A deterministic PRNG (mulberry32), so a failure reproduces. */
+/** A deterministic generator (a 31-bit LCG: plenty for test data), so a failure reproduces. */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  let state = seed % 2147483648;
+  return () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
 }
 
 /**
