@@ -10,7 +10,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { startSandbox, type Sandbox } from '@org/plutus-sandbox';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { loadStep } from '@org/pipeline';
 import { fakeS3 } from '../test/fake-s3';
+import { lambdaStep, noExtraPorts } from './lambda-step';
 import { handler as catalog } from './handlers/catalog';
 import { handler as commit } from './handlers/commit';
 import { handler as extract } from './handlers/extract';
@@ -21,6 +23,14 @@ import { handler as recordFailure } from './handlers/record-failure';
 import { handler as transform } from './handlers/transform';
 
 jest.setTimeout(30_000);
+
+describe('lambdaStep', () => {
+  it('does not compile a handler whose step needs a port it was not given (typed ports, no run-time Proxy)', () => {
+    // @ts-expect-error: the load step needs a warehouse, and noExtraPorts gives none. typecheck fails if this compiles.
+    const forgot = lambdaStep('Load', loadStep, noExtraPorts);
+    expect(typeof forgot).toBe('function');
+  });
+});
 
 // Handlers read their configuration on first invocation, so importing them before setting the environment is fine.
 // Each handler invoked as Step Functions would, with realistic events; AWS is mocked at the SDK boundary and

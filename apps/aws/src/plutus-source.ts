@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createPlutusClient, type PlutusAuth } from '@org/plutus-client';
+import type { RewardsSource } from '@org/pipeline';
 import type { ExtraPorts } from './lambda-step';
 
 /** Reads the Plutus credentials from Secrets Manager. The secret's value never reaches a log line. */
@@ -19,7 +20,7 @@ export async function plutusAuthFromSecret(client: SecretsManagerClient, secretA
   throw new Error(`The secret ${secretArn} holds no usable Plutus credentials; store {"idToken": "..."} or {"email", "password", "totpSecret"}.`);
 }
 
-export const plutusSourcePort: ExtraPorts = async (config, clients) => {
+export const plutusSourcePort: ExtraPorts<{ source: RewardsSource }> = async (config, clients) => {
   const secrets = (clients['secretsManager'] as SecretsManagerClient | undefined) ?? new SecretsManagerClient({ region: config.region });
   const auth = await plutusAuthFromSecret(secrets, config.plutusSecretArn);
   return { source: createPlutusClient({ auth, baseUrl: config.plutusBaseUrl, userAgent: 'rewards-pipeline-aws', rowValidation: 'quarantine' }) };

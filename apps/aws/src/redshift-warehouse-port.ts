@@ -1,8 +1,9 @@
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { RedshiftWarehouse } from '@org/redshift-adapter';
+import type { Warehouse } from '@org/pipeline';
 import type { ExtraPorts } from './lambda-step';
 
-export const redshiftWarehousePort: ExtraPorts = async (config, clients, store) => ({
+export const redshiftWarehousePort: ExtraPorts<{ warehouse: Warehouse }> = async (config, clients, store) => ({
   warehouse: new RedshiftWarehouse((clients['redshiftData'] as RedshiftDataClient | undefined) ?? new RedshiftDataClient({ region: config.region }), {
     target: config.redshift.target,
     schema: config.redshift.schema,

@@ -5,7 +5,7 @@ export { objectLayout, newRunId, runIdOfKey } from './object-layout';
 export { readManifest, writeManifest, partsOf, type RunManifest, type StepName, type StepRecord } from './run-manifest';
 export { DEFAULT_PART_ROWS } from './steps/raw-part-writer';
 export { readCursor, writeCursor, acquireRunLock, releaseRunLock, readLock, lockState, laterOf, EMPTY_CURSOR, STALE_LOCK_MS, type Cursor, type LockBody, type LockOwner } from './cursor-state';
-export { extractStep } from './steps/extract-step';
+export { extractStep, type ExtractContext } from './steps/extract-step';
 export { transformStep } from './steps/transform-step';
 export { catalogStep } from './steps/catalog-step';
 export { loadStep } from './steps/load-step';

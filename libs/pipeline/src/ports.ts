@@ -1,3 +1,4 @@
+import type { InvalidRow, Reward, RewardsQuery, TransactionsPage, TransactionsQuery } from '@org/plutus-client';
 import type { CuratedDataset, LakeDataset } from '@org/rewards-transform';
 
 /** Whole-object storage: a folder locally, a bucket (under a prefix) in AWS. Keys use `/`. */
@@ -57,5 +58,15 @@ export interface Warehouse {
   reset(): Promise<void>;
 }
 
-/** The Plutus surface the pipeline reads (the shape of @org/plutus-client's client). */
-export type { PlutusClient as RewardsSource } from '@org/plutus-client';
+/**
+ * The source the pipeline reads: card transactions in pages, and the rewards ledger in batches. The core owns
+ * this port; `@org/plutus-client`'s client fits it as it is (and a test double needs only these two calls).
+ */
+export interface RewardsSource {
+  transactions(query: TransactionsQuery): AsyncIterable<TransactionsPage>;
+  readRewards(
+    query: RewardsQuery,
+    onRows: (rows: Reward[], details: { invalid: InvalidRow[]; unknownFields: Record<string, number> }) => void | Promise<void>,
+    onRestart?: () => void | Promise<void>,
+  ): Promise<number>;
+}

@@ -1,4 +1,4 @@
 import { commitStep } from '@org/pipeline';
-import { lambdaStep } from '../lambda-step';
+import { lambdaStep, noExtraPorts } from '../lambda-step';
 
-export const handler = lambdaStep('Commit', commitStep);
+export const handler = lambdaStep('Commit', commitStep, noExtraPorts);

@@ -1,4 +1,4 @@
 import { planStep } from '@org/pipeline';
-import { lambdaStep } from '../lambda-step';
+import { lambdaStep, noExtraPorts } from '../lambda-step';
 
-export const handler = lambdaStep('Plan', planStep);
+export const handler = lambdaStep('Plan', planStep, noExtraPorts);

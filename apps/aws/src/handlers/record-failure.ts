@@ -1,4 +1,4 @@
 import { recordFailureStep } from '@org/pipeline';
-import { lambdaStep } from '../lambda-step';
+import { lambdaStep, noExtraPorts } from '../lambda-step';
 
-export const handler = lambdaStep('RecordFailure', recordFailureStep);
+export const handler = lambdaStep('RecordFailure', recordFailureStep, noExtraPorts);

@@ -1,4 +1,4 @@
 import { transformStep } from '@org/pipeline';
-import { lambdaStep } from '../lambda-step';
+import { lambdaStep, noExtraPorts } from '../lambda-step';
 
-export const handler = lambdaStep('Transform', transformStep);
+export const handler = lambdaStep('Transform', transformStep, noExtraPorts);

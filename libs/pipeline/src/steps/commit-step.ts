@@ -9,7 +9,7 @@ import { recordStep } from './step-record';
  * Only incremental runs move the incremental cursor: a backfill fills a window of the past, and moving the
  * cursor to its end would skip whatever lies between the cursor and that window, for good.
  */
-export async function commitStep(context: PipelineContext, ref: RunRef): Promise<RunRef> {
+export async function commitStep(context: Pick<PipelineContext, 'store' | 'now'>, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'commit', async (manifest) => {
     if (manifest.steps.load?.status !== 'succeeded') throw new Error(`Run ${ref.runId} has not loaded; refusing to move the cursor.`);
     // Never past the run's start (the cursor clamped at extract, even if the stored one is further on).

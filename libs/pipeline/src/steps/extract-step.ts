@@ -14,7 +14,13 @@ const DAY_MS = 86_400_000;
  * first run; the given window on a backfill), and the rewards whose updatedAt is past (cursor - lookback),
  * since rewards change state late. Takes the store's run lock first.
  */
-export async function extractStep(context: PipelineContext, request: RunRequest): Promise<RunRef> {
+/** The ports and settings extract uses: the source and the store, no catalog nor warehouse. */
+export type ExtractContext = Pick<
+  PipelineContext,
+  'store' | 'source' | 'now' | 'lookbackDays' | 'pageSize' | 'concurrency' | 'partRows' | 'onProgress' | 'lockOwner' | 'sourceLabel'
+>;
+
+export async function extractStep(context: ExtractContext, request: RunRequest): Promise<RunRef> {
   const now = context.now();
   const manifest: RunManifest = {
     runId: request.runId,

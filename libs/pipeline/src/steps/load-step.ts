@@ -9,7 +9,7 @@ import { noteStepDetails, recordStep } from './step-record';
  * affected reward derived again, the views refreshed. Refuses to load into a warehouse that lost what earlier
  * runs committed: a partial warehouse is worse than none.
  */
-export async function loadStep(context: PipelineContext, ref: RunRef): Promise<RunRef> {
+export async function loadStep(context: Pick<PipelineContext, 'store' | 'warehouse' | 'now' | 'onProgress'>, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'load', async (manifest) => {
     const transform = manifest.steps.transform;
     if (transform?.status !== 'succeeded') throw new Error(`Run ${ref.runId} has no transform output; run transform first.`);

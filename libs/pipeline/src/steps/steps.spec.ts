@@ -53,12 +53,6 @@ function fixedSource(transactions: Transaction[], rewards: Reward[], options: { 
       for (let at = 0; at < kept.length; at += 2) await onRows(kept.slice(at, at + 2), { invalid: [], unknownFields: {} });
       return rewards.length;
     },
-    async listRewards() {
-      return rewards;
-    },
-    async allTransactions() {
-      return transactions;
-    },
   };
 }
 
