@@ -109,7 +109,13 @@ function policyFor(name, params) {
   return { Version: '2012-10-17', Statement: [logs, ...statements] };
 }
 
+/** The created namespace's admin secret (ManageAdminPassword): the loader signs in with it, so no grant is needed. */
+const namespaceAdminSecret = { 'Fn::GetAtt': ['RedshiftNamespace', 'Namespace.AdminPasswordSecretArn'] };
+
 function warehouseStatements(params) {
+  const adminSecret = params.createRedshiftServerless
+    ? [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: namespaceAdminSecret }]
+    : [];
   const statementScope = {
     // DescribeStatement and GetStatementResult take no resource ARN; the Data API limits them to the caller's own statements.
     Effect: 'Allow',
@@ -138,13 +144,23 @@ function warehouseStatements(params) {
   return [
     { Effect: 'Allow', Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement', 'redshift-serverless:GetCredentials'], Resource: workgroup },
     statementScope,
+    ...adminSecret,
   ];
 }
 
-function roleFor(name, params) {
+/**
+ * A role name that stays the same across replacements, so grants given to it in Redshift (as `IAMR:<name>`)
+ * are never silently dropped: rewards-<stage>-<function>, within IAM's 64 characters.
+ */
+function roleNameFor(name, stage) {
+  return `rewards-${stage}-${name}`.slice(0, 64);
+}
+
+function roleFor(name, params, stage) {
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
+      RoleName: roleNameFor(name, stage),
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -253,7 +269,7 @@ function resources(params, stage) {
       },
     };
   }
-  for (const name of Object.keys(FUNCTIONS)) r[`${name[0].toUpperCase()}${name.slice(1)}Role`] = roleFor(name, params);
+  for (const name of Object.keys(FUNCTIONS)) r[`${name[0].toUpperCase()}${name.slice(1)}Role`] = roleFor(name, params, stage);
   if (params.createRedshiftServerless) {
     r.RedshiftNamespace = {
       Type: 'AWS::RedshiftServerless::Namespace',
@@ -305,6 +321,8 @@ function buildServiceConfig(options) {
         REDSHIFT_DATABASE: params.redshiftDatabase,
         REDSHIFT_SCHEMA: params.redshiftSchema,
         ...(workgroupName ? { REDSHIFT_WORKGROUP: workgroupName } : { REDSHIFT_CLUSTER_ID: params.redshiftClusterId, REDSHIFT_DB_USER: params.redshiftDbUser }),
+        // A created namespace: load as its admin, through the secret Redshift manages (no manual grant at all).
+        ...(params.createRedshiftServerless ? { REDSHIFT_SECRET_ARN: namespaceAdminSecret } : {}),
         PLUTUS_SECRET_ARN: params.plutusSecretArn || { Ref: 'PlutusSecret' },
         ...(params.plutusBaseUrl ? { PLUTUS_BASE_URL: params.plutusBaseUrl } : {}),
         LOOKBACK_DAYS: params.lookbackDays,
@@ -334,7 +352,15 @@ function buildServiceConfig(options) {
         },
       },
     },
-    resources: { Resources: resources(params, stage) },
+    resources: {
+      Resources: resources(params, stage),
+      // What the one-time grants of an existing warehouse need (apps/aws/README.md gives the SQL with these).
+      Outputs: {
+        LoadRoleName: { Description: 'Redshift user of the load function: "IAMR:<this name>"', Value: roleNameFor('load', stage) },
+        RebuildRoleName: { Description: 'Redshift user of the rebuild function: "IAMR:<this name>"', Value: roleNameFor('rebuild', stage) },
+        RedshiftCopyRoleArn: { Description: 'The role COPY assumes: attach it to an existing workgroup namespace or cluster', Value: { 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] } },
+      },
+    },
   };
 }
 

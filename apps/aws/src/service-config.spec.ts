@@ -29,6 +29,24 @@ describe('service-config', () => {
     expect(resources.DataBucket.Properties.LifecycleConfiguration.Rules[0].Prefix).toBe('pipeline/raw/');
   });
 
+  it('a created namespace needs no manual grant: load and rebuild sign in with its managed admin secret', () => {
+    const config = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=createRedshiftServerless=true']));
+    const secret = { 'Fn::GetAtt': ['RedshiftNamespace', 'Namespace.AdminPasswordSecretArn'] };
+    expect(config['provider'].environment.REDSHIFT_SECRET_ARN).toEqual(secret);
+    const resources = config['resources'].Resources;
+    for (const role of ['LoadRole', 'RebuildRole']) {
+      expect(resources[role].Properties.Policies[0].PolicyDocument.Statement).toContainEqual({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: secret });
+    }
+    expect(JSON.stringify(resources.ExtractRole)).not.toContain('AdminPasswordSecretArn');
+  });
+
+  it('names roles stably (grants in Redshift survive a replacement) and outputs what the grants need', () => {
+    const config = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=redshiftWorkgroup=analytics']));
+    expect(config['resources'].Resources.LoadRole.Properties.RoleName).toBe('rewards-prod-load');
+    expect(config['resources'].Outputs).toMatchObject({ LoadRoleName: { Value: 'rewards-prod-load' }, RebuildRoleName: { Value: 'rewards-prod-rebuild' } });
+    expect(config['provider'].environment.REDSHIFT_SECRET_ARN).toBeUndefined();
+  });
+
   it('refuses a dataPrefix that is no plain key prefix', () => {
     for (const prefix of ['/abs', 'a//b', 'sp ace']) {
       expect(() => buildServiceConfig(optionsFromArgv(['--param=redshiftWorkgroup=analytics', `--param=dataPrefix=${prefix}`]))).toThrow('dataPrefix must be a plain S3 key prefix');
