@@ -20,7 +20,31 @@ const DEFAULTS = {
   redshiftSchema: 'rewards',
   createRedshiftServerless: 'false',
   redshiftBaseCapacity: '8',
+  // A created workgroup in an account without a default VPC (or to keep it off the default one): comma lists.
+  redshiftSubnetIds: '',
+  redshiftSecurityGroupIds: '',
+  // `true`: `serverless remove` leaves a final snapshot of a created namespace (billed as backup storage until
+  // deleted). Default none: the warehouse can be rebuilt from the lake (`{"mode": "rebuild"}`).
+  redshiftFinalSnapshot: 'false',
 };
+
+// Redshift's naming rules, checked before CloudFormation meets them halfway through a deploy.
+const NAME_RULES = {
+  redshiftWorkgroup: [/^[a-z0-9-]{3,64}$/, 'a workgroup name is 3 to 64 lowercase letters, digits and hyphens'],
+  redshiftClusterId: [/^(?!.*--)[a-z][a-z0-9-]{0,62}(?<!-)$/, 'a cluster identifier is 1 to 63 lowercase letters, digits and hyphens, starts with a letter, with no two hyphens in a row and no hyphen at the end'],
+  redshiftDatabase: [/^[a-z_][a-z0-9_$]{0,126}$/, 'a database name is 1 to 127 lowercase letters, digits, _ or $, not starting with a digit'],
+  redshiftSchema: [/^[A-Za-z_][A-Za-z0-9_]{0,126}$/, 'the schema is a plain identifier: letters, digits and _, not starting with a digit'],
+  redshiftDbUser: [/^[a-z_][a-z0-9_$.@+-]{0,126}$/, 'a database user name is 1 to 127 lowercase letters, digits or _ $ . @ + -, not starting with a digit'],
+};
+const ID_LIST = /^$|^(subnet|sg)-[0-9a-f]{8,17}(,(subnet|sg)-[0-9a-f]{8,17})*$/;
+
+/** The stage becomes part of Redshift, Glue, IAM and state-machine names: the strictest (Redshift) rules all. */
+function checkStage(stage) {
+  // rewards-<stage>-recordFailure is the longest role name (64 max); rewards-<stage> the namespace (3..64).
+  if (!/^[a-z][a-z0-9-]{0,29}$/.test(stage) || stage.endsWith('-') || stage.includes('--')) {
+    throw new Error(`The stage becomes part of Redshift and IAM names: 1 to 30 lowercase letters, digits and single hyphens, starting with a letter; got ${JSON.stringify(stage)}`);
+  }
+}
 
 /** `--param="k=v"` pairs over the defaults, validated once. */
 function readParams(options) {
@@ -39,7 +63,23 @@ function readParams(options) {
     }
     params.dataPrefix = params.dataPrefix.replace(/\/?$/, '/');
   }
+  for (const [key, [rule, words]] of Object.entries(NAME_RULES)) {
+    if (params[key] && !rule.test(params[key])) throw new Error(`--param ${key}: ${words}; got ${JSON.stringify(params[key])}`);
+  }
+  for (const [key, kind] of [['redshiftSubnetIds', 'subnet'], ['redshiftSecurityGroupIds', 'sg']]) {
+    if (!ID_LIST.test(params[key]) || params[key].split(',').some((id) => id && !id.startsWith(`${kind}-`))) {
+      throw new Error(`--param ${key} is a comma list of ${kind}-… ids, got ${JSON.stringify(params[key])}`);
+    }
+  }
+  const capacity = Number(params.redshiftBaseCapacity);
+  if (!Number.isInteger(capacity) || capacity < 8 || capacity > 512 || capacity % 8) {
+    throw new Error(`--param redshiftBaseCapacity is the workgroup's RPUs: 8 to 512 in steps of 8, got ${JSON.stringify(params.redshiftBaseCapacity)}`);
+  }
   params.createRedshiftServerless = params.createRedshiftServerless === 'true';
+  params.redshiftFinalSnapshot = params.redshiftFinalSnapshot === 'true';
+  if (!params.createRedshiftServerless && (params.redshiftSubnetIds || params.redshiftSecurityGroupIds || params.redshiftFinalSnapshot)) {
+    throw new Error('redshiftSubnetIds, redshiftSecurityGroupIds and redshiftFinalSnapshot apply to a workgroup the stack creates (createRedshiftServerless=true)');
+  }
   params.scheduleEnabled = params.scheduleEnabled === 'true';
   const targets = [params.redshiftWorkgroup, params.redshiftClusterId, params.createRedshiftServerless ? 'create' : ''].filter(Boolean);
   if (targets.length !== 1) {
@@ -117,23 +157,31 @@ function warehouseStatements(params) {
     ? [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: namespaceAdminSecret }]
     : [];
   const statementScope = {
-    // DescribeStatement and GetStatementResult take no resource ARN; the Data API limits them to the caller's own statements.
+    // DescribeStatement, GetStatementResult and ListStatements take no resource ARN; the Data API limits them to the caller's own statements.
     Effect: 'Allow',
-    Action: ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'],
+    Action: ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult', 'redshift-data:ListStatements'],
     Resource: '*',
   };
   if (params.redshiftClusterId) {
     const cluster = { 'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:cluster:${params.redshiftClusterId}` };
     return [
       { Effect: 'Allow', Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'], Resource: cluster },
-      {
-        Effect: 'Allow',
-        Action: ['redshift:GetClusterCredentials'],
-        Resource: [
-          { 'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbuser:${params.redshiftClusterId}/${params.redshiftDbUser || 'rewards_loader'}` },
-          { 'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbname:${params.redshiftClusterId}/${params.redshiftDatabase}` },
-        ],
-      },
+      // With a DbUser the Data API calls GetClusterCredentials for that user; without one it signs in as the
+      // caller's IAM identity (IAMR:<role name>) through GetClusterCredentialsWithIAM, scoped to the database.
+      params.redshiftDbUser
+        ? {
+            Effect: 'Allow',
+            Action: ['redshift:GetClusterCredentials'],
+            Resource: [
+              { 'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbuser:${params.redshiftClusterId}/${params.redshiftDbUser}` },
+              { 'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbname:${params.redshiftClusterId}/${params.redshiftDatabase}` },
+            ],
+          }
+        : {
+            Effect: 'Allow',
+            Action: ['redshift:GetClusterCredentialsWithIAM'],
+            Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbname:${params.redshiftClusterId}/${params.redshiftDatabase}` },
+          },
       statementScope,
     ];
   }
@@ -280,6 +328,7 @@ function resources(params, stage) {
         AdminUsername: 'rewards_admin',
         DefaultIamRoleArn: { 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] },
         IamRoles: [{ 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] }],
+        ...(params.redshiftFinalSnapshot ? { FinalSnapshotName: `rewards-${stage}-final` } : {}),
       },
     };
     r.RedshiftWorkgroup = {
@@ -289,6 +338,8 @@ function resources(params, stage) {
         NamespaceName: { Ref: 'RedshiftNamespace' },
         BaseCapacity: Number(params.redshiftBaseCapacity),
         PubliclyAccessible: false,
+        ...(params.redshiftSubnetIds ? { SubnetIds: params.redshiftSubnetIds.split(',') } : {}),
+        ...(params.redshiftSecurityGroupIds ? { SecurityGroupIds: params.redshiftSecurityGroupIds.split(',') } : {}),
       },
     };
   }
@@ -298,6 +349,7 @@ function resources(params, stage) {
 function buildServiceConfig(options) {
   const params = readParams(options);
   const stage = options.stage || 'dev';
+  checkStage(stage);
   const resourcesByTask = Object.fromEntries(Object.entries(FUNCTIONS).map(([name, fn]) => [fn.task, { 'Fn::GetAtt': [name, 'Arn'] }]));
   const workgroupName = params.createRedshiftServerless ? `rewards-${stage}` : params.redshiftWorkgroup;
   return {

@@ -52,4 +52,49 @@ describe('service-config', () => {
       expect(() => buildServiceConfig(optionsFromArgv(['--param=redshiftWorkgroup=analytics', `--param=dataPrefix=${prefix}`]))).toThrow('dataPrefix must be a plain S3 key prefix');
     }
   });
+
+  const statementsOf = (config: Record<string, any>, role: string) => config['resources'].Resources[role].Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  it('a cluster without redshiftDbUser signs in as the role (GetClusterCredentialsWithIAM on the database); with one, as that user', () => {
+    const withIam = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=redshiftClusterId=analytics-1']));
+    const dbname = { 'Fn::Sub': 'arn:${AWS::Partition}:redshift:${AWS::Region}:${AWS::AccountId}:dbname:analytics-1/dev' };
+    expect(statementsOf(withIam, 'LoadRole')).toContainEqual({ Effect: 'Allow', Action: ['redshift:GetClusterCredentialsWithIAM'], Resource: dbname });
+    expect(JSON.stringify(withIam['resources'].Resources)).not.toMatch(/dbuser:|"redshift:GetClusterCredentials"/);
+    expect(withIam['provider'].environment).toMatchObject({ REDSHIFT_CLUSTER_ID: 'analytics-1', REDSHIFT_DB_USER: '' });
+
+    const withUser = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=redshiftClusterId=analytics-1', '--param=redshiftDbUser=loader']));
+    const credentials = statementsOf(withUser, 'LoadRole').find((statement) => statement.Action.includes('redshift:GetClusterCredentials'));
+    expect(JSON.stringify(credentials?.Resource)).toContain('dbuser:analytics-1/loader');
+    expect(JSON.stringify(withUser['resources'].Resources)).not.toContain('GetClusterCredentialsWithIAM');
+  });
+
+  it('puts a created workgroup in the subnets and security groups given, and keeps a final snapshot only when asked', () => {
+    const config = buildServiceConfig(optionsFromArgv([
+      '--param=createRedshiftServerless=true',
+      '--param=redshiftSubnetIds=subnet-0123abcd,subnet-4567ef01',
+      '--param=redshiftSecurityGroupIds=sg-89abcdef',
+      '--param=redshiftFinalSnapshot=true',
+    ]));
+    const resources = config['resources'].Resources;
+    expect(resources.RedshiftWorkgroup.Properties).toMatchObject({ SubnetIds: ['subnet-0123abcd', 'subnet-4567ef01'], SecurityGroupIds: ['sg-89abcdef'] });
+    expect(resources.RedshiftNamespace.Properties.FinalSnapshotName).toBe('rewards-dev-final');
+    const plain = buildServiceConfig(optionsFromArgv(['--param=createRedshiftServerless=true']))['resources'].Resources;
+    expect(plain.RedshiftWorkgroup.Properties.SubnetIds).toBeUndefined();
+    expect(plain.RedshiftNamespace.Properties.FinalSnapshotName).toBeUndefined();
+    expect(() => buildServiceConfig(optionsFromArgv(['--param=redshiftWorkgroup=analytics', '--param=redshiftSubnetIds=subnet-0123abcd']))).toThrow('apply to a workgroup the stack creates');
+    expect(() => buildServiceConfig(optionsFromArgv(['--param=createRedshiftServerless=true', '--param=redshiftSubnetIds=sg-0123abcd']))).toThrow('comma list of subnet-');
+  });
+
+  it.each([
+    [['-s', 'Prod', '--param=createRedshiftServerless=true'], 'The stage becomes part of Redshift and IAM names'],
+    [['-s', 'my_stage', '--param=createRedshiftServerless=true'], 'The stage becomes part of Redshift and IAM names'],
+    [['--param=redshiftWorkgroup=Analytics'], 'a workgroup name is 3 to 64 lowercase'],
+    [['--param=redshiftClusterId=1cluster'], 'a cluster identifier is 1 to 63'],
+    [['--param=redshiftClusterId=a--b'], 'a cluster identifier is 1 to 63'],
+    [['--param=redshiftWorkgroup=analytics', '--param=redshiftDatabase=Dev-1'], 'a database name is'],
+    [['--param=redshiftWorkgroup=analytics', '--param=redshiftSchema=re wards'], 'the schema is a plain identifier'],
+    [['--param=createRedshiftServerless=true', '--param=redshiftBaseCapacity=12'], 'redshiftBaseCapacity'],
+  ])('checks names against Redshift\'s rules before a deploy: %j', (argv, message) => {
+    expect(() => buildServiceConfig(optionsFromArgv(argv))).toThrow(message);
+  });
 });

@@ -125,8 +125,8 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
 
 describe('loadMemoryLimitMb', () => {
   it('gives a small load a small buffer pool and a large one up to the ceiling', () => {
-    expect(loadMemoryLimitMb(50_000, 512)).toBe(64);
-    expect(loadMemoryLimitMb(100 * 2 ** 20, 512)).toBe(364);
+    expect(loadMemoryLimitMb(50_000, 512)).toBe(128);
+    expect(loadMemoryLimitMb(100 * 2 ** 20, 512)).toBe(428);
     expect(loadMemoryLimitMb(300 * 2 ** 20, 512)).toBe(512);
   });
 });

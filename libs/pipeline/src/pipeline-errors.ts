@@ -36,5 +36,11 @@ export class ExecutionStoppedError extends PipelineError {}
 /** The warehouse lost rows that committed runs had loaded (deleted, or a new database): rebuild it from the lake. */
 export class WarehouseLostError extends PipelineError {}
 
+/**
+ * The warehouse is still busy with an earlier load of this pipeline (a Redshift batch outliving the Lambda that
+ * sent it). Retried for longer than a TransientError: every minute for 20 minutes, longer than any Lambda lives.
+ */
+export class WarehouseInUseError extends PipelineError {}
+
 /** Names of errors the state machine retries; everything else fails the run at once. */
 export const TRANSIENT_ERROR_NAMES = ['TransientError'] as const;

@@ -47,7 +47,7 @@ export interface LoadResult {
 
 /**
  * The warehouse (Redshift in AWS; DuckDB locally), where the current state lives and reward_facts is derived.
- * `loadRun` is one transaction: staging, MERGE of both datasets, the facts of the affected rewards, the views.
+ * `loadRun` is one transaction: staging, merge of both datasets, the facts of the affected rewards, the views.
  * Loading the same files again changes nothing.
  */
 export interface Warehouse {

@@ -10,7 +10,8 @@ const resources = Object.fromEntries(
 type States = Record<string, Record<string, unknown>>;
 
 /** Runs the generated ASL with every Task answered by a recorder; `failAt` fails one task (not transiently). */
-async function execute(input: object, options: { failAt?: string; context?: object } = {}) {
+async function execute(input: object, options: { failAt?: string; context?: object; busyLoads?: number } = {}) {
+  let busyLoads = options.busyLoads ?? 0;
   const seen: string[] = [];
   const real = pipelineTaskHandlers({ now: () => new Date('2026-06-30T12:00:00Z') } as PipelineContext);
   const definition = buildStateMachineDefinition(resources) as { States: States };
@@ -21,10 +22,14 @@ async function execute(input: object, options: { failAt?: string; context?: obje
     const name = `${/-\d{4}-\d{2}$/.test(payload.runId ?? '') ? CHUNK_STATE_PREFIX : ''}${task}`;
     seen.push(`${name}:${payload.runId}${payload.from ? `:${payload.from}..${payload.to}` : ''}`);
     if (name === options.failAt) throw Object.assign(new Error('bad row'), { name: 'RowValidationError' });
+    if (name === 'Load' && busyLoads-- > 0) throw Object.assign(new Error('an earlier batch is still running'), { name: 'WarehouseInUseError' });
     return { runId: payload.runId };
   };
   const handlers = localTaskHandlers(definition, Object.fromEntries(ALL_TASKS.map((task) => [task, recorder(task)])) as never);
-  const execution = new StateMachine(definition as never).run(input as never, { overrides: { taskResourceLocalHandlers: handlers as never }, context: options.context as never });
+  const execution = new StateMachine(definition as never).run(input as never, {
+    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: { Load: 0 } },
+    context: options.context as never,
+  });
   const outcome = await execution.result.then(() => 'succeeded', (error: Error) => `failed: ${error.message}`);
   return { seen, outcome };
 }
@@ -54,15 +59,21 @@ describe('buildStateMachineDefinition', () => {
     const chunk = (definition.States['Backfill']['ItemProcessor'] as { States: States }).States;
     for (const [prefix, states] of [['', definition.States], [CHUNK_STATE_PREFIX, chunk]] as const) {
       for (const task of PIPELINE_TASKS) {
-        const state = states[`${prefix}${task}`] as { Retry: { ErrorEquals: string[]; BackoffRate: number }[]; Catch: unknown[] };
-        expect(state.Retry).toHaveLength(1);
-        expect(state.Retry[0].ErrorEquals).toContain('TransientError');
-        expect(state.Retry[0].ErrorEquals).not.toContain('States.ALL');
-        expect(state.Retry[0].ErrorEquals.some((name) => /Auth|Schema|Validation|RunRequest/.test(name))).toBe(false);
-        expect(state.Retry[0].BackoffRate).toBeGreaterThan(1);
+        const state = states[`${prefix}${task}`] as { Retry: { ErrorEquals: string[]; BackoffRate: number; IntervalSeconds: number; MaxAttempts: number }[]; Catch: unknown[] };
+        const transient = state.Retry.at(-1) as (typeof state.Retry)[number];
+        expect(state.Retry).toHaveLength(task === 'Load' ? 2 : 1);
+        expect(transient.ErrorEquals).toContain('TransientError');
+        expect(transient.ErrorEquals).not.toContain('States.ALL');
+        expect(transient.ErrorEquals.some((name) => /Auth|Schema|Validation|RunRequest/.test(name))).toBe(false);
+        expect(transient.BackoffRate).toBeGreaterThan(1);
         // A task that hit its timeout would hit it again: never retried.
-        expect(state.Retry[0].ErrorEquals).not.toContain('States.Timeout');
-        expect(state.Retry[0].ErrorEquals).toContain('Lambda.ClientExecutionTimeoutException');
+        expect(transient.ErrorEquals).not.toContain('States.Timeout');
+        expect(transient.ErrorEquals).toContain('Lambda.ClientExecutionTimeoutException');
+        // A load waits out an earlier batch still running in the warehouse for longer than any Lambda lives.
+        if (task === 'Load') {
+          expect(state.Retry[0]).toEqual({ ErrorEquals: ['WarehouseInUseError'], IntervalSeconds: 60, MaxAttempts: 20, BackoffRate: 1 });
+          expect(state.Retry[0].IntervalSeconds * state.Retry[0].MaxAttempts).toBeGreaterThan(15 * 60);
+        }
         expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${prefix}RecordFailure` }]);
       }
       expect(states[`${prefix}RecordFailure`]).toMatchObject({ Type: 'Task', Resource: resources.RecordFailure, Next: `${prefix}Failed` });
@@ -70,8 +81,9 @@ describe('buildStateMachineDefinition', () => {
   });
 
   it('takes retry settings', () => {
-    const quick = buildStateMachineDefinition(resources, { maxRetries: 1, retryIntervalSeconds: 2 }) as typeof definition;
-    expect((quick.States['Load'] as { Retry: object[] }).Retry[0]).toMatchObject({ MaxAttempts: 1, IntervalSeconds: 2 });
+    const quick = buildStateMachineDefinition(resources, { maxRetries: 1, retryIntervalSeconds: 2, warehouseInUseIntervalSeconds: 30 }) as typeof definition;
+    expect((quick.States['Load'] as { Retry: object[] }).Retry.at(-1)).toMatchObject({ MaxAttempts: 1, IntervalSeconds: 2 });
+    expect((quick.States['Load'] as { Retry: object[] }).Retry[0]).toMatchObject({ ErrorEquals: ['WarehouseInUseError'], IntervalSeconds: 30 });
   });
 
   it('a scheduled start (no run id) gets a sortable run id without ":" and runs the chain', async () => {
@@ -86,6 +98,12 @@ describe('buildStateMachineDefinition', () => {
     const { seen, outcome } = await execute({ runId: 'r1', mode: 'incremental' }, { failAt: 'Load' });
     expect(outcome).toMatch(/^failed/);
     expect(seen).toEqual(['Extract:r1', 'Transform:r1', 'Load:r1', 'RecordFailure:r1']);
+  });
+
+  it('a load that finds an earlier batch still running is tried again (not failed) until the warehouse is free', async () => {
+    const { seen, outcome } = await execute({ runId: 'r1', mode: 'incremental' }, { busyLoads: 4 });
+    expect(outcome).toBe('succeeded');
+    expect(seen).toEqual(['Extract:r1', 'Transform:r1', ...Array(5).fill('Load:r1'), 'Catalog:r1', 'Commit:r1']);
   });
 
   it('a backfill keeps its window and runs it month by month, each month a run of its own', async () => {

@@ -17,6 +17,8 @@ export const ALL_TASKS: readonly PipelineTask[] = ['Plan', ...PIPELINE_TASKS, 'R
 export type StateMachineResources = Record<PipelineTask, string>;
 
 export interface StateMachineOptions {
+  /** Seconds between tries while an earlier load still runs in the warehouse (`WarehouseInUseError`); 60. */
+  warehouseInUseIntervalSeconds?: number;
   /** Retry on transient errors: attempts after the first, first interval, and backoff. */
   maxRetries?: number;
   retryIntervalSeconds?: number;
@@ -61,6 +63,9 @@ export function buildStateMachineDefinition(resources: StateMachineResources, op
     TimeoutSeconds: options.taskTimeoutSeconds ?? 900,
     ...extra,
     Retry: [
+      ...(name === 'Load' || name === 'Rebuild'
+        ? [{ ErrorEquals: ['WarehouseInUseError'], IntervalSeconds: options.warehouseInUseIntervalSeconds ?? 60, MaxAttempts: 20, BackoffRate: 1 }]
+        : []),
       {
         ErrorEquals: [...TRANSIENT_ERROR_NAMES, ...AWS_TRANSIENT],
         IntervalSeconds: options.retryIntervalSeconds ?? 5,

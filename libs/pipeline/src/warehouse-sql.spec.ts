@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { transformRun } from '@org/rewards-transform';
-import { createTableSql, mergeStatements, quoteIdentifier, quoteLiteral } from './warehouse-sql';
+import { createTableSql, mergeStatements, quoteIdentifier, quoteLiteral, runLoadStatements, type SqlDialect } from './warehouse-sql';
+import { CURATED_SCHEMAS, type CuratedDataset } from '@org/rewards-transform';
 
 const rewardsCsv = (rows: string[]) => `id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_id\n${rows.join('\n')}\n`;
 
-// The MERGE text the Redshift adapter sends, executed for real on DuckDB (COPY replaced by read_parquet).
+// The merge text the Redshift adapter sends, executed for real on DuckDB (COPY replaced by read_parquet).
 describe('warehouse SQL on DuckDB', () => {
   let dir: string;
   let db: DuckDBConnection;
@@ -19,7 +20,8 @@ describe('warehouse SQL on DuckDB', () => {
     await db.run(createTableSql('rewards', 'duckdb'));
     await db.run('BEGIN TRANSACTION');
     await db.run(`CREATE TEMP TABLE "staging" AS SELECT * FROM read_parquet(${quoteLiteral(path)})`);
-    for (const statement of mergeStatements('rewards', { staging: 'staging' })) await db.run(statement);
+    const merge = mergeStatements('rewards', { staging: 'staging' });
+    for (const statement of [...merge.statements, merge.dropLatest]) await db.run(statement);
     await db.run('DROP TABLE "staging"');
     await db.run('COMMIT');
   };
@@ -64,5 +66,70 @@ describe('warehouse SQL on DuckDB', () => {
     expect(ddl).toContain('"plu_price" DOUBLE PRECISION');
     expect(ddl).toContain('"created_at" TIMESTAMPTZ NOT NULL');
     expect(ddl).toMatch(/DISTKEY\(reward_id\) SORTKEY\(created_at\)$/);
+  });
+});
+
+// The load differs by warehouse in one place (DuckDB re-finds rows by rowid); both texts, run on DuckDB over the
+// same awkward sequence of loads, must leave identical tables after every load.
+describe('runLoadStatements: the DuckDB and the Redshift text agree', () => {
+  const tx = (rows: string[]) => `id,currency,amount,date,description\n${rows.join('\n')}\n`;
+  const rw = (rows: string[]) => `id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_id\n${rows.join('\n')}\n`;
+  // Redshift-only spellings made DuckDB's, as the Redshift adapter's own test does.
+  const onDuckDb = (sql: string) =>
+    sql
+      .replace(/VARCHAR\(4096\)/g, 'VARCHAR')
+      .replace(/DOUBLE PRECISION/g, 'DOUBLE')
+      .replace(`TO_CHAR(CONVERT_TIMEZONE('UTC', r."created_at"), 'YYYY-MM')`, `strftime(timezone('UTC', r."created_at"), '%Y-%m')`);
+  const loads: [string, string][] = [
+    // rewards before their transactions
+    [tx([]), rw(['r1,1.5,false,,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,0.03,,GBP,t1', 'r2,2,false,,2026-01-02T00:00:00Z,2026-01-02T00:00:00Z,0.03,,GBP,t2', 'r3,0,true,,2026-01-03T00:00:00Z,2026-01-03T00:00:00Z,0,10,GBP,t3'])],
+    // the transactions arrive: the facts join late
+    [tx(['t1,GBP,-1000,2026-01-01T00:00:00Z,Shop A', 't2,GBP,-2000,2026-01-02T00:00:00Z,Shop B']), rw([])],
+    // a newer reward and an older copy of another; a transaction corrected
+    [tx(['t2,GBP,-2500,2026-01-02T00:00:00Z,Shop B corrected']), rw(['r1,1.5,true,,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,0.03,,GBP,t1', 'r2,9,true,,2026-01-02T00:00:00Z,2025-12-01T00:00:00Z,0.03,,GBP,t2'])],
+    // both at once, duplicates inside the staging, a rejection, and the same load twice
+    [tx(['t3,EUR,-300,2026-01-03T00:00:00Z,Shop C', 't3,EUR,-300,2026-01-03T00:00:00Z,Shop C']), rw(['r4,1,false,Rejected by admin,2026-01-04T00:00:00Z,2026-01-04T00:00:00Z,0.03,,EUR,t3', 'r1,1.5,true,,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,0.03,,GBP,t1'])],
+    [tx(['t3,EUR,-300,2026-01-03T00:00:00Z,Shop C']), rw(['r4,1,false,Rejected by admin,2026-01-04T00:00:00Z,2026-01-04T00:00:00Z,0.03,,EUR,t3'])],
+  ];
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'load-dialects-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('after every load of a sequence with late joins both ways, older copies, corrections and repeats', async () => {
+    const databases = Object.fromEntries(
+      await Promise.all((['duckdb', 'redshift'] as SqlDialect[]).map(async (dialect) => [dialect, await (await DuckDBInstance.create(':memory:')).connect()] as const)),
+    ) as Record<SqlDialect, DuckDBConnection>;
+    const tables = Object.keys(CURATED_SCHEMAS) as CuratedDataset[];
+    for (const db of Object.values(databases)) for (const dataset of tables) await db.run(onDuckDb(createTableSql(dataset, 'redshift')));
+    const contents = async (db: DuckDBConnection) =>
+      Object.fromEntries(
+        await Promise.all(tables.map(async (dataset) => [dataset, (await db.runAndReadAll(`SELECT * FROM ${quoteIdentifier(dataset)} ORDER BY 1`)).getRowObjectsJson()] as const)),
+      );
+    for (const [index, [transactionsCsv, rewardsCsv]] of loads.entries()) {
+      const output = transformRun({ transactionsCsv, rewardsCsv });
+      for (const dataset of ['transactions', 'rewards'] as const) await writeFile(join(dir, `${dataset}-${index}.parquet`), output.parquet[dataset]);
+      for (const [dialect, db] of Object.entries(databases) as [SqlDialect, DuckDBConnection][]) {
+        await db.run('BEGIN TRANSACTION');
+        for (const dataset of ['transactions', 'rewards'] as const) {
+          await db.run(`CREATE TEMP TABLE "staging_${dataset}" AS SELECT * FROM read_parquet(${quoteLiteral(join(dir, `${dataset}-${index}.parquet`))})`);
+        }
+        for (const sql of runLoadStatements({ dialect, staging: { transactions: 'staging_transactions', rewards: 'staging_rewards' } })) await db.run(onDuckDb(sql));
+        await db.run('DROP TABLE "staging_transactions"');
+        await db.run('DROP TABLE "staging_rewards"');
+        await db.run('COMMIT');
+      }
+      const [duckdb, redshift] = [await contents(databases.duckdb), await contents(databases.redshift)];
+      expect(duckdb).toEqual(redshift);
+      expect(duckdb['reward_facts']).toHaveLength(duckdb['rewards'].length);
+    }
+    const facts = (await contents(databases.duckdb))['reward_facts'] as Record<string, unknown>[];
+    const byId = Object.fromEntries(facts.map((fact) => [fact['reward_id'], fact]));
+    // r1 joined late and later became available; r2 kept its newer copy and saw its transaction's correction.
+    expect(byId['r1']).toMatchObject({ has_transaction: true, is_available: true, merchant: 'Shop A' });
+    expect(byId['r2']).toMatchObject({ has_transaction: true, is_available: false, merchant: 'Shop B corrected' });
+    expect(byId['r3']).toMatchObject({ has_transaction: true, merchant: 'Shop C' });
+    expect(byId['r4']).toMatchObject({ is_rejected: true });
   });
 });

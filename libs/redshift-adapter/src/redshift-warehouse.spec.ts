@@ -6,6 +6,7 @@ import {
   DescribeStatementCommand,
   ExecuteStatementCommand,
   GetStatementResultCommand,
+  ListStatementsCommand,
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -31,6 +32,7 @@ const RUN = { transactions: [TX_KEY], rewards: [KEY] };
 describe('RedshiftWarehouse', () => {
   beforeEach(() => {
     redshift.reset();
+    redshift.on(ListStatementsCommand).resolves({ Statements: [] });
     redshift.on(BatchExecuteStatementCommand).resolves({ Id: 'batch-1' });
     redshift.on(ExecuteStatementCommand).resolves({ Id: 'count-1' });
     redshift.on(DescribeStatementCommand, { Id: 'batch-1' }).resolvesOnce({ Status: 'STARTED' }).resolves({
@@ -47,7 +49,7 @@ describe('RedshiftWarehouse', () => {
     });
   });
 
-  it('loads a run in one batch (one transaction): tables, staging, COPY ... FORMAT AS PARQUET, MERGE both, the affected facts, the views', async () => {
+  it('loads a run in one batch (one transaction): tables, staging, COPY ... FORMAT AS PARQUET, merge both, the affected facts, the views', async () => {
     await expect(warehouse().loadRun(RUN)).resolves.toEqual({
       staged: { transactions: 30, rewards: 42 },
       inTable: { transactions: 29, rewards: 40, reward_facts: 40 },
@@ -64,9 +66,10 @@ describe('RedshiftWarehouse', () => {
     expect(sqls).toContain(`COPY "staging_rewards" FROM 's3://data-bucket/${KEY}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`);
     expect(sqls).toContain(`COPY "staging_transactions" FROM 's3://data-bucket/${TX_KEY}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`);
     const at = (prefix: string) => sqls.findIndex((sql) => sql.startsWith(prefix));
-    expect(at('MERGE INTO "rewards"."transactions"')).toBeGreaterThan(at('COPY'));
-    expect(at('MERGE INTO "rewards"."rewards"')).toBeGreaterThan(at('MERGE INTO "rewards"."transactions"'));
-    expect(at('INSERT INTO "rewards"."reward_facts"')).toBeGreaterThan(at('MERGE INTO "rewards"."rewards"'));
+    expect(at('INSERT INTO "rewards"."transactions"')).toBeGreaterThan(at('COPY'));
+    expect(at('DELETE FROM "rewards"."transactions"')).toBeGreaterThan(at('COPY'));
+    expect(at('INSERT INTO "rewards"."rewards"')).toBeGreaterThan(at('INSERT INTO "rewards"."transactions"'));
+    expect(at('INSERT INTO "rewards"."reward_facts"')).toBeGreaterThan(at('INSERT INTO "rewards"."rewards"'));
     expect(at('CREATE OR REPLACE VIEW "rewards"."v_')).toBeGreaterThan(at('INSERT INTO "rewards"."reward_facts"'));
     // It polled with backoff until FINISHED.
     expect(redshift.commandCalls(DescribeStatementCommand).filter((call) => call.args[0].input.Id === 'batch-1')).toHaveLength(2);
@@ -91,6 +94,18 @@ describe('RedshiftWarehouse', () => {
     expect((error as RedshiftStatementError).failedSql).toBe('COPY "staging_rewards" FROM ...');
     expect((error as Error).message).toContain('incompatible Parquet schema');
     expect((error as Error).message).toContain('sys_load_error_detail');
+  });
+
+  it('starts no load beside a batch of its own still running in Redshift (its Lambda died): WarehouseInUseError, retried by the state machine', async () => {
+    redshift.on(ListStatementsCommand, { Status: 'STARTED' }).resolves({ Statements: [{ Id: 'old-batch', StatementName: 'rewards-pipeline-load', Status: 'STARTED', QueryString: '', CreatedAt: new Date() }] });
+    await expect(warehouse().loadRun(RUN)).rejects.toMatchObject({ name: 'WarehouseInUseError', message: expect.stringContaining('old-batch') });
+    await expect(warehouse().reset()).rejects.toMatchObject({ name: 'WarehouseInUseError' });
+    expect(redshift).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 0);
+    expect(redshift).toHaveReceivedCommandWith(ListStatementsCommand, { StatementName: 'rewards-pipeline-', RoleLevel: true, Status: 'SUBMITTED' });
+    // Once it has ended, the load goes ahead, under the name the guard looks for.
+    redshift.on(ListStatementsCommand, { Status: 'STARTED' }).resolves({ Statements: [] });
+    await warehouse().loadRun(RUN);
+    expect(redshift).toHaveReceivedCommandWith(BatchExecuteStatementCommand, { StatementName: 'rewards-pipeline-load' });
   });
 
   it('makes Data API throttling and 5xx a TransientError (the state machine retries it), and leaves other errors as they are', async () => {

@@ -3,14 +3,16 @@ import {
   DescribeStatementCommand,
   ExecuteStatementCommand,
   GetStatementResultCommand,
+  ListStatementsCommand,
   type BatchExecuteStatementCommandOutput,
+  type ListStatementsCommandOutput,
   type DescribeStatementCommandOutput,
   type ExecuteStatementCommandOutput,
   type GetStatementResultCommandOutput,
   type Field,
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
-import { createTableSql, PipelineError, quoteIdentifier, quoteLiteral, runLoadStatements, tableCountsSql, TransientError, type LoadResult, type RunLoad, type Warehouse } from '@org/pipeline';
+import { createTableSql, PipelineError, WarehouseInUseError, quoteIdentifier, quoteLiteral, runLoadStatements, tableCountsSql, TransientError, type LoadResult, type RunLoad, type Warehouse } from '@org/pipeline';
 import { DASHBOARD_VIEWS, viewStatements } from '@org/dashboard';
 import { CURATED_SCHEMAS, LAKE_DATASETS, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
 
@@ -58,9 +60,12 @@ const TABLE_LAYOUT: Record<CuratedDataset, string> = {
 
 /**
  * The pipeline's Warehouse on Redshift through the Data API: COPY the run's Parquet into temp staging tables,
- * MERGE both datasets, derive the facts of the affected rewards and refresh the views, all in one
+ * merge both datasets, derive the facts of the affected rewards and refresh the views, all in one
  * BatchExecuteStatement (one transaction: all or nothing), then poll DescribeStatement with backoff. SQL comes from @org/pipeline's generators; identifiers are quoted and values escaped.
  */
+/** The name of every batch this adapter sends (the Data API lists statements by a name prefix). */
+export const BATCH_NAME_PREFIX = 'rewards-pipeline-';
+
 export class RedshiftWarehouse implements Warehouse {
   private readonly schema: string;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -78,7 +83,7 @@ export class RedshiftWarehouse implements Warehouse {
 
   /**
    * The statements of one run's load, in order, for one BatchExecuteStatement (one transaction): schema and
-   * tables, a temp staging table per dataset filled by COPY ... FORMAT AS PARQUET, the shared MERGE and facts
+   * tables, a temp staging table per dataset filled by COPY ... FORMAT AS PARQUET, the shared merge and facts
    * statements of @org/pipeline, then the views. Exposed so they can be inspected and run on DuckDB.
    */
   loadStatements(load: RunLoad): string[] {
@@ -99,7 +104,8 @@ export class RedshiftWarehouse implements Warehouse {
 
   async loadRun(load: RunLoad): Promise<LoadResult> {
     const sqls = this.loadStatements(load);
-    const { Id } = await this.send<BatchExecuteStatementCommandOutput>(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: 'rewards-load-run' }));
+    await this.refuseWhileBatchRuns();
+    const { Id } = await this.send<BatchExecuteStatementCommandOutput>(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: `${BATCH_NAME_PREFIX}load` }));
     const finished = await this.waitFor(Id as string, sqls);
     // Rows staged: what each dataset's COPY sub-statements loaded.
     const staged = { transactions: 0, rewards: 0 };
@@ -136,8 +142,29 @@ export class RedshiftWarehouse implements Warehouse {
       ...DASHBOARD_VIEWS.map((view) => `DROP VIEW IF EXISTS ${quoteIdentifier(this.schema)}.${quoteIdentifier(view.name)}`),
       ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => `DROP TABLE IF EXISTS ${this.table(dataset)}`),
     ];
-    const { Id } = await this.send<BatchExecuteStatementCommandOutput>(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: 'rewards-reset' }));
+    await this.refuseWhileBatchRuns();
+    const { Id } = await this.send<BatchExecuteStatementCommandOutput>(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: `${BATCH_NAME_PREFIX}reset` }));
     await this.waitFor(Id as string, sqls);
+  }
+
+  /**
+   * A batch keeps running in Redshift when the Lambda that sent it dies (its timeout, an out-of-memory): the
+   * Catch path then frees the run lock, and the next run would merge beside it. So no load or reset starts while
+   * one of this role's batches is still submitted, picked or started: a WarehouseInUseError, which the state
+   * machine retries every minute for 20 minutes, until the old batch has ended (committed or rolled back whole).
+   */
+  private async refuseWhileBatchRuns(): Promise<void> {
+    for (const status of ['SUBMITTED', 'PICKED', 'STARTED'] as const) {
+      const { Statements } = await this.send<ListStatementsCommandOutput>(
+        new ListStatementsCommand({ StatementName: BATCH_NAME_PREFIX, Status: status, RoleLevel: true, MaxResults: 10 }),
+      );
+      const running = Statements?.[0];
+      if (running) {
+        throw new WarehouseInUseError(
+          `An earlier batch of this pipeline (${running.StatementName}, ${running.Id}) is still ${status} in Redshift, probably sent by a Lambda that has since died; loading now would run beside it. Retry once it ends, or cancel it: aws redshift-data cancel-statement --id ${running.Id}`,
+        );
+      }
+    }
   }
 
   private tableStatements(): string[] {
