@@ -75,6 +75,22 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
     expect(rows).toEqual([{ reward_id: 'r-rebate', merchant: 'TESCO STORES 3291 LONDON GB' }]);
   });
 
+  it('adds the columns the curated schema gained since a table was made, so an old warehouse keeps loading', async () => {
+    const run = await curatedRun('r1', await fixture('transactions.csv'), await fixture('rewards.csv'));
+    // A warehouse made before rewards had reward_type (the last column).
+    await database.run('CREATE TABLE rewards AS SELECT * EXCLUDE (reward_type) FROM (SELECT * FROM read_parquet(' + `'${store.locate(run.rewards[0])}', hive_partitioning = false` + ')) LIMIT 0');
+    await warehouse.loadRun(run);
+    const columns = await database.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'rewards' ORDER BY ordinal_position");
+    expect(columns.at(-1)).toEqual({ column_name: 'reward_type' });
+    expect((await database.query<{ n: number }>('SELECT count(*)::INT AS n FROM rewards WHERE reward_type IS NOT NULL'))[0].n).toBeGreaterThan(0);
+  });
+
+  it('refuses a table whose columns are not the start of the curated schema, naming rebuild', async () => {
+    const run = await curatedRun('r1', await fixture('transactions.csv'), await fixture('rewards.csv'));
+    await database.run('CREATE TABLE transactions (transaction_id VARCHAR, amount VARCHAR)');
+    await expect(warehouse.loadRun(run)).rejects.toThrow(/transactions has the columns \(transaction_id, amount\).*column 2 is amount, expected model.*rebuild/);
+  });
+
   it('rolls back a load that fails half-way: every table as it was', async () => {
     await warehouse.loadRun(await curatedRun('r1', await fixture('transactions.csv'), await fixture('rewards.csv')));
     const before = await checksums();

@@ -2,7 +2,9 @@ import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
+  addMissingColumnsSql,
   createTableSql,
+  presentColumnsSql,
   quoteIdentifier,
   quoteLiteral,
   runLoadStatements,
@@ -173,6 +175,11 @@ export class DuckDbWarehouse implements Warehouse {
   /** The tables (empty when new) and the dashboard's views over them; a no-op when they exist. */
   async createTablesAndViews(): Promise<void> {
     for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) await this.database.run(createTableSql(dataset, 'duckdb'));
+    const present = await this.database.query<{ table_name: CuratedDataset; column_name: string }>(presentColumnsSql(undefined, 'duckdb'));
+    for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) {
+      const columns = present.filter((row) => row.table_name === dataset).map((row) => row.column_name);
+      for (const statement of addMissingColumnsSql(dataset, columns, 'duckdb')) await this.database.run(statement);
+    }
     for (const statement of viewStatements('duckdb')) await this.database.run(statement);
   }
 

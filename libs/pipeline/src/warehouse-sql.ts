@@ -1,3 +1,4 @@
+import { PipelineError } from './pipeline-errors';
 import { CURATED_SCHEMAS, DATASET_KEYS, REWARD_FACTS_SCHEMA, rewardFactsSelectSql, type ColumnSpec, type CuratedDataset, type LakeDataset, type SqlDialect } from '@org/rewards-transform';
 
 export type { SqlDialect };
@@ -46,6 +47,33 @@ export function createTableSql(dataset: CuratedDataset, dialect: SqlDialect, opt
   // statements keep one row per key anyway.
   const key = dialect === 'redshift' ? `,\n  PRIMARY KEY (${quoteIdentifier(DATASET_KEYS[dataset])})` : '';
   return `CREATE TABLE IF NOT EXISTS ${target} (\n${columns.join(',\n')}${key}\n)${options.extra ? ` ${options.extra}` : ''}`;
+}
+
+/**
+ * The statements that bring an existing table up to the curated schema: `CREATE TABLE IF NOT EXISTS` never adds
+ * a column, and COPY from Parquet needs the table's columns, in order. Columns are only ever appended to the
+ * curated schemas, so a table is a prefix of its schema; one that is not (a column renamed, dropped or moved)
+ * is refused with what to do, never loaded into the wrong columns. An added column is nullable: the rows
+ * loaded before it existed have no value for it.
+ */
+export function addMissingColumnsSql(dataset: CuratedDataset, present: readonly string[], dialect: SqlDialect, schema?: string): string[] {
+  const wanted = CURATED_SCHEMAS[dataset];
+  if (!present.length) return [];
+  const mismatch = present.findIndex((name, i) => wanted[i]?.name !== name);
+  if (mismatch >= 0) {
+    throw new PipelineError(
+      `The warehouse table ${dataset} has the columns (${present.join(', ')}), which are not the start of the curated schema (${wanted.map((spec) => spec.name).join(', ')}): ` +
+        `column ${mismatch + 1} is ${present[mismatch]}, expected ${wanted[mismatch]?.name ?? 'none'}. Rebuild the warehouse from the lake (mode "rebuild") after dropping the table.`,
+    );
+  }
+  return wanted.slice(present.length).map((spec) => `ALTER TABLE ${qualified(dataset, schema)} ADD COLUMN ${quoteIdentifier(spec.name)} ${columnType(spec, dialect)}`);
+}
+
+/** The columns of the pipeline's tables as the warehouse has them, in order: feed its rows to `addMissingColumnsSql`. */
+export function presentColumnsSql(schema: string | undefined, dialect: SqlDialect): string {
+  const schemaName = schema ?? (dialect === 'duckdb' ? 'main' : 'public');
+  return `SELECT table_name AS "table_name", column_name AS "column_name" FROM information_schema.columns WHERE table_schema = ${quoteLiteral(schemaName)} ` +
+    `AND table_name IN (${Object.keys(CURATED_SCHEMAS).map(quoteLiteral).join(', ')}) ORDER BY table_name, ordinal_position`;
 }
 
 /**

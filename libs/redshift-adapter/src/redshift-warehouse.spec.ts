@@ -96,6 +96,23 @@ describe('RedshiftWarehouse', () => {
     expect((error as Error).message).toContain('sys_load_error_detail');
   });
 
+  it('adds the columns the curated schema gained to tables an earlier version made, before COPY needs them', async () => {
+    const older = ['reward_id', 'plu_amount', 'is_available', 'reason', 'created_at', 'updated_at', 'rebate_rate', 'fiat_amount_rewarded', 'currency', 'reference_type', 'reference_id'];
+    redshift.on(ExecuteStatementCommand).callsFake((input: { Sql: string }) => ({ Id: input.Sql.includes('information_schema.columns') ? 'columns-1' : 'count-1' }));
+    redshift.on(DescribeStatementCommand, { Id: 'columns-1' }).resolves({ Status: 'FINISHED' });
+    redshift.on(GetStatementResultCommand, { Id: 'columns-1' }).resolves({
+      ColumnMetadata: [{ name: 'table_name' }, { name: 'column_name' }],
+      Records: older.map((name) => [{ stringValue: 'rewards' }, { stringValue: name }]),
+    });
+    await warehouse().loadRun(RUN);
+    const sqls = redshift.commandCalls(BatchExecuteStatementCommand)[0].args[0].input.Sqls ?? [];
+    const alter = sqls.indexOf('ALTER TABLE "rewards"."rewards" ADD COLUMN "reward_type" VARCHAR(4096)');
+    expect(alter).toBeGreaterThan(sqls.findIndex((sql) => sql.startsWith('CREATE TABLE IF NOT EXISTS "rewards"."rewards"')));
+    expect(alter).toBeLessThan(sqls.findIndex((sql) => sql.startsWith('COPY')));
+    expect(sqls.filter((sql) => sql.startsWith('ALTER TABLE'))).toHaveLength(1);
+    expect(redshift.commandCalls(ExecuteStatementCommand)[0].args[0].input.Sql).toContain("table_schema = 'rewards'");
+  });
+
   it('starts no load beside a batch of its own still running in Redshift (its Lambda died): WarehouseInUseError, retried by the state machine', async () => {
     redshift.on(ListStatementsCommand, { Status: 'STARTED' }).resolves({ Statements: [{ Id: 'old-batch', StatementName: 'rewards-pipeline-load', Status: 'STARTED', QueryString: '', CreatedAt: new Date() }] });
     await expect(warehouse().loadRun(RUN)).rejects.toMatchObject({ name: 'WarehouseInUseError', message: expect.stringContaining('old-batch') });

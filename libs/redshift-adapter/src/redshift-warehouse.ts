@@ -12,7 +12,7 @@ import {
   type Field,
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
-import { createTableSql, PipelineError, WarehouseInUseError, quoteIdentifier, quoteLiteral, runLoadStatements, tableCountsSql, TransientError, type LoadResult, type RunLoad, type Warehouse } from '@org/pipeline';
+import { addMissingColumnsSql, createTableSql, presentColumnsSql, PipelineError, WarehouseInUseError, quoteIdentifier, quoteLiteral, runLoadStatements, tableCountsSql, TransientError, type LoadResult, type RunLoad, type Warehouse } from '@org/pipeline';
 import { DASHBOARD_VIEWS, viewStatements } from '@org/dashboard';
 import { CURATED_SCHEMAS, LAKE_DATASETS, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
 
@@ -86,10 +86,14 @@ export class RedshiftWarehouse implements Warehouse {
    * tables, a temp staging table per dataset filled by COPY ... FORMAT AS PARQUET, the shared merge and facts
    * statements of @org/pipeline, then the views. Exposed so they can be inspected and run on DuckDB.
    */
-  loadStatements(load: RunLoad): string[] {
+  loadStatements(load: RunLoad, present: readonly { table_name: string; column_name: string }[] = []): string[] {
     const staging = { transactions: 'staging_transactions', rewards: 'staging_rewards' };
     return [
       ...this.tableStatements(),
+      // Tables made by an earlier version get the columns added since (COPY needs them all, in order).
+      ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).flatMap((dataset) =>
+        addMissingColumnsSql(dataset, present.filter((row) => row.table_name === dataset).map((row) => row.column_name), 'redshift', this.schema),
+      ),
       ...LAKE_DATASETS.flatMap((dataset) => [
         `CREATE TEMP TABLE ${quoteIdentifier(staging[dataset])} (LIKE ${this.table(dataset)})`,
         ...load[dataset].map(
@@ -103,7 +107,8 @@ export class RedshiftWarehouse implements Warehouse {
   }
 
   async loadRun(load: RunLoad): Promise<LoadResult> {
-    const sqls = this.loadStatements(load);
+    const present = await this.query(presentColumnsSql(this.schema, 'redshift'));
+    const sqls = this.loadStatements(load, present.map((row) => ({ table_name: String(row['table_name']), column_name: String(row['column_name']) })));
     await this.refuseWhileBatchRuns();
     const { Id } = await this.send<BatchExecuteStatementCommandOutput>(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: `${BATCH_NAME_PREFIX}load` }));
     const finished = await this.waitFor(Id as string, sqls);
