@@ -146,7 +146,9 @@ function policyFor(name, params) {
     plan: [],
     rebuild: [...runState, ...warehouseStatements(params), glueStatement],
   }[name];
-  return { Version: '2012-10-17', Statement: [logs, ...statements] };
+  // Active tracing (Powertools Tracer): X-Ray takes no resource-level permissions.
+  const traces = { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' };
+  return { Version: '2012-10-17', Statement: [logs, traces, ...statements] };
 }
 
 /** The created namespace's admin secret (ManageAdminPassword): the loader signs in with it, so no grant is needed. */
@@ -364,8 +366,11 @@ function buildServiceConfig(options) {
       region: options.region || 'eu-west-2',
       timeout: 900,
       logRetentionInDays: 30,
+      // X-Ray traces of each function and its SDK calls (Powertools Tracer).
+      tracing: { lambda: true },
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
         DATA_BUCKET: { Ref: 'DataBucket' },
         DATA_PREFIX: params.dataPrefix,
         GLUE_DATABASE: { Ref: 'GlueDatabase' },

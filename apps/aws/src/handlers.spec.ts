@@ -4,6 +4,7 @@ import {
   DescribeStatementCommand,
   ExecuteStatementCommand,
   GetStatementResultCommand,
+  ListStatementsCommand,
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -63,6 +64,7 @@ describe('Lambda handlers', () => {
     glue.on(GetTableCommand).rejects(Object.assign(new Error('not found'), { name: 'EntityNotFoundException' }));
     glue.on(CreateTableCommand).resolves({});
     glue.on(BatchCreatePartitionCommand).resolves({ Errors: [] });
+    redshift.on(ListStatementsCommand).resolves({ Statements: [] });
     redshift.on(BatchExecuteStatementCommand).resolves({ Id: 'batch' });
     redshift.on(ExecuteStatementCommand).resolves({ Id: 'count' });
     redshift.on(DescribeStatementCommand).resolves({ Status: 'FINISHED', SubStatements: [] });
@@ -70,8 +72,13 @@ describe('Lambda handlers', () => {
       ColumnMetadata: [{ name: 'transactions' }, { name: 'rewards' }, { name: 'reward_facts' }, { name: 'facts_without_transaction' }],
       Records: [[{ longValue: 3 }, { longValue: 4 }, { longValue: 4 }, { longValue: 1 }]],
     });
-    jest.spyOn(console, 'log').mockImplementation((line: string) => void logs.push(line));
-    jest.spyOn(console, 'error').mockImplementation((line: string) => void logs.push(line));
+    // Powertools writes its JSON logs and EMF metrics straight to stdout and stderr, a line each.
+    for (const stream of [process.stdout, process.stderr]) {
+      jest.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+        logs.push(...String(chunk).split('\n').filter((line) => line.startsWith('{')));
+        return true;
+      }) as typeof stream.write);
+    }
   });
   afterAll(async () => {
     jest.restoreAllMocks();
@@ -106,10 +113,21 @@ describe('Lambda handlers', () => {
     expect(JSON.parse(storage.text('rewards-data/pipeline/state/cursor.json')).transactionsThrough).not.toBeNull();
     expect(storage.objects.has('rewards-data/pipeline/state/lock.json')).toBe(false);
 
-    const events = logs.map((line) => JSON.parse(line));
-    expect(events.filter((event) => event.message === 'step succeeded').map((event) => event.task)).toEqual(['Plan', 'Extract', 'Transform', 'Load', 'Catalog', 'Commit']);
-    expect(events.filter((event) => event.task !== 'Plan').every((event) => event.runId === runId)).toBe(true);
+    const lines = logs.map((line) => JSON.parse(line) as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const events = lines.filter((line) => line['message']);
+    expect(events.filter((event) => event['message'] === 'step succeeded').map((event) => event['task'])).toEqual(['Plan', 'Extract', 'Transform', 'Load', 'Catalog', 'Commit']);
+    expect(events.filter((event) => event['task'] !== 'Plan').every((event) => event['runId'] === runId && event['service'] === 'rewards-pipeline' && event['level'] === 'INFO')).toBe(true);
     expect(logs.join('\n')).not.toContain(secretToken.value);
+    // EMF: one namespace, a duration for every step, the rows each step pulled, curated and loaded.
+    const emf = lines.filter((line) => line['_aws']);
+    expect(new Set(emf.map((line) => line['_aws'].CloudWatchMetrics[0].Namespace))).toEqual(new Set(['RewardsPipeline']));
+    const metric = (task: string, name: string) => emf.find((line) => line['task'] === task && name in line)?.[name];
+    for (const task of ['Plan', 'Extract', 'Transform', 'Load', 'Catalog', 'Commit']) expect(metric(task, 'StepDurationMs')).toEqual(expect.any(Number));
+    expect(metric('Extract', 'TransactionsPulled')).toBe(sandbox.data().transactions.length);
+    expect(metric('Extract', 'RewardsPulled')).toBe(manifest.steps.extract.counts.rewards);
+    expect(metric('Transform', 'TransactionsCurated')).toBe(manifest.steps.transform.counts.transactions);
+    expect(metric('Transform', 'RewardsRejected')).toBe(manifest.steps.transform.counts.rewards_rejected);
+    expect(metric('Load', 'RewardsLoaded')).toBe(manifest.steps.load.counts.rewards_staged);
   });
 
   it('records a failure from the Catch path and frees the lock, leaving the cursor alone', async () => {
@@ -124,7 +142,8 @@ describe('Lambda handlers', () => {
     expect(storage.objects.has('rewards-data/pipeline/state/lock.json')).toBe(false);
     expect(storage.text('rewards-data/pipeline/state/cursor.json')).toBe(cursorBefore);
     const failure = logs.map((line) => JSON.parse(line)).find((event) => event.message === 'step failed');
-    expect(failure).toMatchObject({ level: 'error', task: 'Extract', runId, error: 'TransientError' });
+    expect(logs.map((line) => JSON.parse(line)).some((line) => line['StepFailed'] === 1)).toBe(true);
+    expect(failure).toMatchObject({ level: 'ERROR', task: 'Extract', runId, error: 'TransientError' });
   });
 
   it('rebuilds the warehouse from the loaded runs: reset, one load per run in order, partitions, views', async () => {

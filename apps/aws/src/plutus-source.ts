@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createPlutusClient, type PlutusAuth } from '@org/plutus-client';
 import type { RewardsSource } from '@org/pipeline';
-import type { ExtraPorts } from './lambda-step';
+import { sdkClientConfig, type ExtraPorts } from './lambda-step';
 
 /** Reads the Plutus credentials from Secrets Manager. The secret's value never reaches a log line. */
 export async function plutusAuthFromSecret(client: SecretsManagerClient, secretArn: string): Promise<PlutusAuth> {
@@ -20,8 +20,8 @@ export async function plutusAuthFromSecret(client: SecretsManagerClient, secretA
   throw new Error(`The secret ${secretArn} holds no usable Plutus credentials; store {"idToken": "..."} or {"email", "password", "totpSecret"}.`);
 }
 
-export const plutusSourcePort: ExtraPorts<{ source: RewardsSource }> = async (config, clients) => {
-  const secrets = (clients['secretsManager'] as SecretsManagerClient | undefined) ?? new SecretsManagerClient({ region: config.region });
+export const plutusSourcePort: ExtraPorts<{ source: RewardsSource }> = async (config, clients, _store, tracing) => {
+  const secrets = tracing.traced((clients['secretsManager'] as SecretsManagerClient | undefined) ?? new SecretsManagerClient(sdkClientConfig(config)));
   const auth = await plutusAuthFromSecret(secrets, config.plutusSecretArn);
   return { source: createPlutusClient({ auth, baseUrl: config.plutusBaseUrl, userAgent: 'rewards-pipeline-aws', rowValidation: 'quarantine' }) };
 };

@@ -102,15 +102,23 @@ describe('serverless package', () => {
     }
     const starResources = allows.filter((statement) => statement.Resource === '*');
     // Only actions AWS offers no resource-level scoping for: the Data API's statement reads (limited to the
-    // caller's own statements) and X-Ray tracing of the state machine.
+    // caller's own statements) and X-Ray tracing of the state machine and of every function.
     expect([...new Set(starResources.flatMap((statement) => statement.Action))].sort()).toEqual([
       'redshift-data:DescribeStatement',
       'redshift-data:GetStatementResult',
+      'redshift-data:ListStatements',
       'xray:GetSamplingRules',
       'xray:GetSamplingTargets',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
+    // Every function traces to X-Ray (Powertools Tracer): active tracing, and the role may send segments.
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions).toHaveLength(8);
+    for (const [name, fn] of functions) expect([name, fn.Properties['TracingConfig']]).toEqual([name, { Mode: 'Active' }]);
+    for (const role of ['PlanRole', 'ExtractRole', 'TransformRole', 'LoadRole', 'CatalogRole', 'CommitRole', 'RecordFailureRole', 'RebuildRole']) {
+      expect(resources[role].Properties.Policies[0].PolicyDocument.Statement).toContainEqual({ Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' });
+    }
     // Every role that writes objects (in parts, for large ones) may abort a failed multipart upload.
     for (const role of ['ExtractRole', 'TransformRole']) expect(JSON.stringify(resources[role].Properties)).toContain('s3:AbortMultipartUpload');
     const extract = JSON.stringify(resources['ExtractRole'].Properties);

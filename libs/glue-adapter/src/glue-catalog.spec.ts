@@ -99,11 +99,22 @@ describe('GlueCatalog', () => {
     expect(glue).not.toHaveReceivedCommand(CreateTableCommand);
   });
 
-  it('retries throttled calls', async () => {
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-    glue.on(BatchCreatePartitionCommand).rejectsOnce(throttled).rejectsOnce(throttled).resolves({ Errors: [] });
-    await catalog().registerPartitions([partition('rewards')]);
-    expect(glue).toHaveReceivedCommandTimes(BatchCreatePartitionCommand, 3);
+  it('makes throttling, concurrent updates and 5xx a TransientError (the state machine retries the step), with no retry loop of its own', async () => {
+    for (const failure of [
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
+      Object.assign(new Error('table changed'), { name: 'ConcurrentModificationException' }),
+      Object.assign(new Error('oops'), { name: 'InternalServiceException', $fault: 'server' }),
+    ]) {
+      glue.reset();
+      glue.on(CreateDatabaseCommand).resolves({});
+      glue.on(GetTableCommand).rejects(notFound());
+      glue.on(CreateTableCommand).resolves({});
+      glue.on(BatchCreatePartitionCommand).rejects(failure);
+      await expect(catalog().registerPartitions([partition('rewards')])).rejects.toMatchObject({ name: 'TransientError', cause: failure });
+      expect(glue).toHaveReceivedCommandTimes(BatchCreatePartitionCommand, 1);
+    }
+    glue.on(BatchCreatePartitionCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException', $fault: 'client' }));
+    await expect(catalog().registerPartitions([partition('rewards')])).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 
   it('starts a named crawler and waits until it is ready again', async () => {

@@ -11,7 +11,7 @@ import {
   type StorageDescriptor,
   type TableInput,
 } from '@aws-sdk/client-glue';
-import { PipelineError, type Catalog, type PartitionRef } from '@org/pipeline';
+import { PipelineError, TransientError, type Catalog, type PartitionRef } from '@org/pipeline';
 import { CURATED_SCHEMAS, LAKE_DATASETS, type ColumnSpec, type LakeDataset } from '@org/rewards-transform';
 
 export interface GlueCatalogSettings {
@@ -154,16 +154,21 @@ export class GlueCatalog implements Catalog {
     }
   }
 
-  /** Glue throttles control-plane calls readily: retry ThrottlingException with backoff, five tries. */
+  /**
+   * One Glue call, translated at this boundary: throttling, a concurrent update of the same table and Glue's own
+   * 5xx are TransientError (the state machine retries the step with backoff); anything else (access denied, a
+   * bad request) fails the step at once. No loop here: the SDK client already retries throttling within the
+   * call (its maxAttempts), and a second loop on top would multiply the tries.
+   */
   private async send<T>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await call();
-      } catch (error) {
-        const name = (error as Error).name;
-        if (attempt >= 5 || (name !== 'ThrottlingException' && name !== 'ConcurrentModificationException')) throw error;
-        await this.sleep(200 * 2 ** attempt);
+    try {
+      return await call();
+    } catch (error) {
+      const { name, $fault, $retryable } = error as { name?: string; $fault?: string; $retryable?: unknown };
+      if (/Throttl|ConcurrentModification|OperationTimeout|InternalService/.test(name ?? '') || $fault === 'server' || $retryable) {
+        throw new TransientError(`Glue failed for a moment (${name}): ${(error as Error).message}`, { cause: error });
       }
+      throw error;
     }
   }
 }
