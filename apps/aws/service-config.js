@@ -26,7 +26,14 @@ const DEFAULTS = {
   // `true`: `serverless remove` leaves a final snapshot of a created namespace (billed as backup storage until
   // deleted). Default none: the warehouse can be rebuilt from the lake (`{"mode": "rebuild"}`).
   redshiftFinalSnapshot: 'false',
+  // A trial stage without a Plutus account: the Plutus sandbox as a function behind a URL, synthetic data only.
+  plutusSandbox: 'false',
+  plutusSandboxHistoryStart: '2024-01-01T00:00:00Z',
 };
+
+// The trial stage's sign-in: a password CloudFormation generates (never in the template), and a fixed TOTP seed
+// (the sandbox's second factor guards nothing the password does not).
+const SANDBOX_SECRET_TEMPLATE = JSON.stringify({ email: 'trial@plutus-sandbox.invalid', totpSecret: 'KRUGS4ZANFZSAYJAORZGSYLM' });
 
 // Redshift's naming rules, checked before CloudFormation meets them halfway through a deploy.
 const NAME_RULES = {
@@ -77,6 +84,13 @@ function readParams(options) {
   }
   params.createRedshiftServerless = params.createRedshiftServerless === 'true';
   params.redshiftFinalSnapshot = params.redshiftFinalSnapshot === 'true';
+  params.plutusSandbox = params.plutusSandbox === 'true';
+  if (params.plutusSandbox && (params.plutusSecretArn || params.plutusBaseUrl)) {
+    throw new Error('plutusSandbox=true makes its own Plutus (the sandbox) and its secret: leave plutusSecretArn and plutusBaseUrl unset.');
+  }
+  if (Number.isNaN(Date.parse(params.plutusSandboxHistoryStart))) {
+    throw new Error(`--param plutusSandboxHistoryStart must be a date, got ${JSON.stringify(params.plutusSandboxHistoryStart)}`);
+  }
   if (!params.createRedshiftServerless && (params.redshiftSubnetIds || params.redshiftSecurityGroupIds || params.redshiftFinalSnapshot)) {
     throw new Error('redshiftSubnetIds, redshiftSecurityGroupIds and redshiftFinalSnapshot apply to a workgroup the stack creates (createRedshiftServerless=true)');
   }
@@ -98,6 +112,13 @@ const FUNCTIONS = {
   recordFailure: { task: 'RecordFailure', handler: 'src/handlers/record-failure.handler', memorySize: 512 },
   rebuild: { task: 'Rebuild', handler: 'src/handlers/rebuild.handler', memorySize: 512 },
 };
+
+/** The trial stage's Plutus sandbox: its own function and bundle, so no pipeline bundle ever carries it. */
+const SANDBOX_FUNCTION = { handler: 'src/handlers/plutus-sandbox.handler', memorySize: 512, timeout: 30 };
+
+function functionsFor(params) {
+  return params.plutusSandbox ? { ...FUNCTIONS, plutusSandbox: SANDBOX_FUNCTION } : FUNCTIONS;
+}
 
 const bucketArn = { 'Fn::GetAtt': ['DataBucket', 'Arn'] };
 const objects = (prefix, dataPrefix) => ({ 'Fn::Join': ['', [bucketArn, `/${dataPrefix}${prefix}*`]] });
@@ -144,6 +165,8 @@ function policyFor(name, params) {
     recordFailure: runState,
     // Plan only reads its input: no data access at all.
     plan: [],
+    // The trial stage's sandbox reads the generated sign-in it checks; nothing of the pipeline's data.
+    plutusSandbox: [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'PlutusSecret' } }],
     rebuild: [...runState, ...warehouseStatements(params), glueStatement],
   }[name];
   // Active tracing (Powertools Tracer): X-Ray takes no resource-level permissions.
@@ -310,7 +333,15 @@ function resources(params, stage) {
   if (params.alarmEmail) {
     r.AlarmEmailSubscription = { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: params.alarmEmail } };
   }
-  if (!params.plutusSecretArn) {
+  if (params.plutusSandbox) {
+    r.PlutusSecret = {
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: {
+        Description: 'Sign-in of the trial stage\'s Plutus sandbox (synthetic data): read by the sandbox and by the pipeline.',
+        GenerateSecretString: { SecretStringTemplate: SANDBOX_SECRET_TEMPLATE, GenerateStringKey: 'password', PasswordLength: 32, ExcludePunctuation: true },
+      },
+    };
+  } else if (!params.plutusSecretArn) {
     r.PlutusSecret = {
       Type: 'AWS::SecretsManager::Secret',
       Properties: {
@@ -319,7 +350,7 @@ function resources(params, stage) {
       },
     };
   }
-  for (const name of Object.keys(FUNCTIONS)) r[`${name[0].toUpperCase()}${name.slice(1)}Role`] = roleFor(name, params, stage);
+  for (const name of Object.keys(functionsFor(params))) r[`${name[0].toUpperCase()}${name.slice(1)}Role`] = roleFor(name, params, stage);
   if (params.createRedshiftServerless) {
     r.RedshiftNamespace = {
       Type: 'AWS::RedshiftServerless::Namespace',
@@ -388,12 +419,23 @@ function buildServiceConfig(options) {
     package: { individually: true },
     custom: { esbuild: { config: './esbuild.config.js' } },
     functions: Object.fromEntries(
-      Object.entries(FUNCTIONS).map(([name, fn]) => [
+      Object.entries(functionsFor(params)).map(([name, fn]) => [
         name,
         {
           handler: fn.handler,
           memorySize: fn.memorySize,
           role: `${name[0].toUpperCase()}${name.slice(1)}Role`,
+          ...(name === 'plutusSandbox'
+            ? {
+                timeout: fn.timeout,
+                // Public URL, but every route but sign-in wants a token, and sign-in wants the generated password.
+                url: true,
+                environment: { SANDBOX_SECRET_ARN: { Ref: 'PlutusSecret' }, SANDBOX_HISTORY_START: params.plutusSandboxHistoryStart },
+              }
+            : {}),
+          // Only extract talks to Plutus; on the trial stage, to the sandbox's URL (set here, not for every
+          // function: the sandbox's own environment cannot name its own URL).
+          ...(name === 'extract' && params.plutusSandbox ? { environment: { PLUTUS_BASE_URL: { 'Fn::GetAtt': ['PlutusSandboxLambdaFunctionUrl', 'FunctionUrl'] } } } : {}),
         },
       ]),
     ),
@@ -416,6 +458,9 @@ function buildServiceConfig(options) {
         LoadRoleName: { Description: 'Redshift user of the load function: "IAMR:<this name>"', Value: roleNameFor('load', stage) },
         RebuildRoleName: { Description: 'Redshift user of the rebuild function: "IAMR:<this name>"', Value: roleNameFor('rebuild', stage) },
         RedshiftCopyRoleArn: { Description: 'The role COPY assumes: attach it to an existing workgroup namespace or cluster', Value: { 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] } },
+        ...(params.plutusSandbox
+          ? { PlutusSandboxUrl: { Description: 'The trial stage\'s Plutus sandbox (synthetic data)', Value: { 'Fn::GetAtt': ['PlutusSandboxLambdaFunctionUrl', 'FunctionUrl'] } } }
+          : {}),
       },
     },
   };

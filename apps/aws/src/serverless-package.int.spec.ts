@@ -151,3 +151,47 @@ describe('serverless package', () => {
     }
   });
 });
+
+// The trial stage packaged as a user would deploy it: the sandbox is a tenth function with its own bundle and a
+// URL, and no pipeline bundle carries the sandbox.
+describe('serverless package --param="plutusSandbox=true"', () => {
+  const out = mkdtempSync(join(tmpdir(), 'sls-package-trial-'));
+  let resources: Record<string, Resource>;
+
+  beforeAll(() => {
+    const cli = require.resolve('serverless/bin/serverless.js');
+    const result = spawnSync(process.execPath, [cli, 'package', '--stage', 'trial', '--package', out, '--param=createRedshiftServerless=true', '--param=plutusSandbox=true'], {
+      cwd: join(__dirname, '..'),
+      encoding: 'utf8',
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    });
+    if (result.status !== 0) throw new Error(`serverless package failed:\n${result.stdout}\n${result.stderr}`);
+    resources = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('adds the sandbox function behind a public URL, and extract reads from that URL', () => {
+    expect(resources['PlutusSandboxLambdaFunctionUrl']).toMatchObject({ Type: 'AWS::Lambda::Url', Properties: { AuthType: 'NONE' } });
+    const extractEnv = (resources['ExtractLambdaFunction'].Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(extractEnv['PLUTUS_BASE_URL']).toEqual({ 'Fn::GetAtt': ['PlutusSandboxLambdaFunctionUrl', 'FunctionUrl'] });
+    const sandboxEnv = (resources['PlutusSandboxLambdaFunction'].Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(sandboxEnv['SANDBOX_SECRET_ARN']).toEqual({ Ref: 'PlutusSecret' });
+    expect(JSON.stringify(resources['PlutusSandboxLambdaFunction'])).not.toContain('PlutusSandboxLambdaFunctionUrl');
+  });
+
+  it('packs the sandbox alone: its bundle has it, the pipeline\'s eight do not', () => {
+    const zips = readdirSync(out).filter((name) => name.endsWith('.zip'));
+    expect(zips).toHaveLength(9);
+    const unpacked = join(out, 'unpacked');
+    const bundleText = (zip: string) => {
+      mkdirSync(join(unpacked, zip), { recursive: true });
+      execFileSync('unzip', ['-q', '-o', join(out, zip), '-d', join(unpacked, zip)]);
+      const file = readdirSync(join(unpacked, zip, 'src', 'handlers')).find((name) => name.endsWith('.js')) as string;
+      return readFileSync(join(unpacked, zip, 'src', 'handlers', file), 'utf8');
+    };
+    // Function names survive minification (keepNames): the sandbox's history generator marks its code.
+    expect(bundleText('plutusSandbox.zip')).toContain('generateHistory');
+    for (const zip of zips.filter((name) => name !== 'plutusSandbox.zip')) expect({ zip, carries: bundleText(zip).includes('generateHistory') }).toEqual({ zip, carries: false });
+    expect(statSync(join(out, 'plutusSandbox.zip')).size).toBeLessThan(3 * 1024 * 1024);
+  });
+});

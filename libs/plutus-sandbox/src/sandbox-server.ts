@@ -30,6 +30,11 @@ export interface SandboxOptions {
   seed?: number;
   /** Months of history before `now`. Default 36. */
   months?: number;
+  /**
+   * Where the history starts, instead of `months` before `now`: sandboxes started at different times (several
+   * Lambda containers) then serve the same rows, only more of them as time goes on.
+   */
+  start?: Date | string;
   /** The sandbox's clock. Default: the real time at start. */
   now?: Date | string;
   /** Mean purchases per day. Default 2.5. */
@@ -40,6 +45,8 @@ export interface SandboxOptions {
   credentials?: SandboxCredentials;
   /** Lifetime of issued tokens. Default 3600. */
   tokenTtlSeconds?: number;
+  /** Key that signs tokens. Default: random per sandbox; give one so several sandboxes accept each other's tokens. */
+  tokenSecret?: string;
   /** Called with one line per request (method, path, status), for the CLI's log. */
   onRequest?: (line: string) => void;
 }
@@ -79,7 +86,7 @@ const MAX_BODY_BYTES = 1_000_000;
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const credentials = options.credentials ?? DEMO_CREDENTIALS;
   const tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
-  const secret = randomBytes(32).toString('hex');
+  const secret = options.tokenSecret ?? randomBytes(32).toString('hex');
   const faults = new FaultInjector();
   faults.set(options.faults ?? {});
   let nowMs = options.now === undefined ? Date.now() : toMs(options.now);
@@ -87,6 +94,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const months = options.months ?? 36;
   const start = new Date(nowMs);
   start.setUTCMonth(start.getUTCMonth() - months);
+  if (options.start !== undefined) start.setTime(toMs(options.start));
   const seed = options.seed ?? 42;
 
   // Sorted once per clock position, with dates parsed once, so each page request is a cheap scan.
