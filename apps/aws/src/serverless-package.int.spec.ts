@@ -117,7 +117,8 @@ describe('serverless package', () => {
     expect(functions).toHaveLength(8);
     for (const [name, fn] of functions) expect([name, fn.Properties['TracingConfig']]).toEqual([name, { Mode: 'Active' }]);
     for (const role of ['PlanRole', 'ExtractRole', 'TransformRole', 'LoadRole', 'CatalogRole', 'CommitRole', 'RecordFailureRole', 'RebuildRole']) {
-      expect(resources[role].Properties.Policies[0].PolicyDocument.Statement).toContainEqual({ Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' });
+      const [policy] = resources[role].Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[];
+      expect(policy.PolicyDocument.Statement).toContainEqual({ Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' });
     }
     // Every role that writes objects (in parts, for large ones) may abort a failed multipart upload.
     for (const role of ['ExtractRole', 'TransformRole']) expect(JSON.stringify(resources[role].Properties)).toContain('s3:AbortMultipartUpload');
