@@ -12,16 +12,21 @@ import { startSandbox, type Sandbox } from '@org/plutus-sandbox';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { loadStep } from '@org/pipeline';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fakeS3 } from '../test/fake-s3';
+import { deniedRequests, iamRequestsFor, sdkCallRecorder } from '../test/iam-proof';
 import { lambdaStep, noExtraPorts } from './lambda-step';
-import { handler as catalog } from './handlers/catalog';
-import { handler as commit } from './handlers/commit';
-import { handler as extract } from './handlers/extract';
-import { handler as load } from './handlers/load';
-import { handler as plan } from './handlers/plan';
-import { handler as rebuild } from './handlers/rebuild';
-import { handler as recordFailure } from './handlers/record-failure';
-import { handler as transform } from './handlers/transform';
+import { handler as catalogHandler } from './handlers/catalog';
+import { handler as commitHandler } from './handlers/commit';
+import { handler as extractHandler } from './handlers/extract';
+import { handler as loadHandler } from './handlers/load';
+import { handler as planHandler } from './handlers/plan';
+import { handler as rebuildHandler } from './handlers/rebuild';
+import { handler as recordFailureHandler } from './handlers/record-failure';
+import { handler as transformHandler } from './handlers/transform';
 
 jest.setTimeout(30_000);
 
@@ -44,6 +49,17 @@ describe('Lambda handlers', () => {
   const secrets = mockClient(SecretsManagerClient);
   const logs: string[] = [];
   const secretToken = { value: '' };
+  // Every SDK command each handler sends, for the IAM proof at the end.
+  const sdk = sdkCallRecorder([storage.s3, glue, redshift, secrets]);
+  const recorded = <I, O>(task: string, handler: (event: I) => Promise<O>) => (event: I) => sdk.during(task, () => handler(event));
+  const plan = recorded('Plan', planHandler);
+  const extract = recorded('Extract', extractHandler);
+  const transform = recorded('Transform', transformHandler);
+  const load = recorded('Load', loadHandler);
+  const catalog = recorded('Catalog', catalogHandler);
+  const commit = recorded('Commit', commitHandler);
+  const recordFailure = recorded('RecordFailure', recordFailureHandler);
+  const rebuild = recorded('Rebuild', rebuildHandler);
 
   beforeAll(async () => {
     sandbox = await startSandbox({ now: '2026-06-30T12:00:00Z', months: 3 });
@@ -159,5 +175,45 @@ describe('Lambda handlers', () => {
     const manifest = JSON.parse(storage.text(`rewards-data/pipeline/runs/${runId}/manifest.json`));
     expect(manifest).toMatchObject({ mode: 'rebuild', status: 'succeeded', steps: { rebuild: { counts: { runs_replayed: 1 } } } });
     expect(storage.objects.has('rewards-data/pipeline/state/lock.json')).toBe(false);
+  });
+
+  it('every AWS call each handler made is allowed by its own role in the packaged template (IAM simulated)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sls-iam-proof-'));
+    try {
+      const workgroupArn = 'arn:aws:redshift-serverless:eu-west-2:123456789012:workgroup/0f1e2d3c-aaaa-bbbb-cccc-123456789012';
+      const packaged = spawnSync(
+        process.execPath,
+        [require.resolve('serverless/bin/serverless.js'), 'package', '--stage', 'dev', '--package', out, '--param=redshiftWorkgroup=rewards-dev', `--param=redshiftWorkgroupArn=${workgroupArn}`, '--param=dataPrefix=pipeline/', `--param=plutusSecretArn=${process.env['PLUTUS_SECRET_ARN']}`],
+        { cwd: join(__dirname, '..'), encoding: 'utf8', env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' } },
+      );
+      if (packaged.status !== 0) throw new Error(`serverless package failed:\n${packaged.stdout}\n${packaged.stderr}`);
+      const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+      // What a deployed stack's references would be, matching the environment the handlers ran with.
+      const stack = {
+        'AWS::Partition': 'aws',
+        'AWS::Region': 'eu-west-2',
+        'AWS::AccountId': '123456789012',
+        'AWS::StackName': 'rewards-pipeline-dev',
+        'DataBucket': 'rewards-data',
+        'DataBucket.Arn': 'arn:aws:s3:::rewards-data',
+        'GlueDatabase': 'rewards_dev',
+      };
+      const facts = { partition: 'aws', region: 'eu-west-2', accountId: '123456789012', workgroupArns: { 'rewards-dev': workgroupArn } };
+      expect(Object.keys(sdk.sent).sort()).toEqual(['Catalog', 'Commit', 'Extract', 'Load', 'Plan', 'Rebuild', 'RecordFailure', 'Transform'].filter((task) => task !== 'Plan'));
+      const checked: Record<string, number> = {};
+      for (const [task, commands] of Object.entries(sdk.sent)) {
+        const requests = commands.flatMap((command) => iamRequestsFor(command, facts));
+        checked[task] = requests.length;
+        expect({ task, denied: await deniedRequests(template, `${task}LambdaFunction`, requests, stack, '123456789012') }).toEqual({ task, denied: [] });
+      }
+      expect(Math.min(...Object.values(checked))).toBeGreaterThan(0);
+      // The checker bites: a HeadObject on a missing key (no s3:prefix in the request) and another step's data are refused.
+      const probe = iamRequestsFor({ name: 'HeadObject', input: { Bucket: 'rewards-data', Key: 'pipeline/state/cursor.json' } }, facts);
+      expect((await deniedRequests(template, 'ExtractLambdaFunction', probe, stack, '123456789012')).map((request) => request.action)).toEqual(['s3:ListBucket']);
+      const foreign = iamRequestsFor({ name: 'GetObject', input: { Bucket: 'rewards-data', Key: 'pipeline/raw/transactions/x.csv' } }, facts);
+      expect(await deniedRequests(template, 'LoadLambdaFunction', foreign, stack, '123456789012')).toHaveLength(1);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
