@@ -1,4 +1,5 @@
 import type { RedshiftTarget } from '@org/redshift-adapter';
+import type { LambdaEnvironment } from './environment';
 
 /** Everything a pipeline Lambda needs, read once from its environment and validated. */
 export interface AwsPipelineConfig {
@@ -20,9 +21,10 @@ export class AwsConfigError extends Error {
   }
 }
 
-export function readAwsConfig(env: NodeJS.ProcessEnv): AwsPipelineConfig {
+/** Reads the contract of `environment.ts` (and only it: another name does not compile). */
+export function readAwsConfig(env: LambdaEnvironment): AwsPipelineConfig {
   const missing: string[] = [];
-  const need = (name: string) => {
+  const need = (name: keyof LambdaEnvironment) => {
     const value = env[name];
     if (!value) missing.push(name);
     return value ?? '';
@@ -48,7 +50,8 @@ export function readAwsConfig(env: NodeJS.ProcessEnv): AwsPipelineConfig {
     glueDatabase,
     redshift: { target, schema: env['REDSHIFT_SCHEMA'] ?? 'rewards', copyRoleArn },
     plutusSecretArn,
-    plutusBaseUrl: env['PLUTUS_BASE_URL'] || undefined,
+    // A function URL ends in '/'; the client appends paths that start with one.
+    plutusBaseUrl: env['PLUTUS_BASE_URL']?.replace(/\/+$/, '') || undefined,
     lookbackDays,
   };
 }

@@ -1,8 +1,7 @@
-// The service config is plain JavaScript (serverless.js requires it): tested through what it builds.
-const { buildServiceConfig, optionsFromArgv } = require('../service-config') as {
-  buildServiceConfig: (options: object) => Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  optionsFromArgv: (argv: string[]) => { stage?: string; region?: string; param: string[] };
-};
+import { readAwsConfig } from './aws-config';
+import { buildServiceConfig, optionsFromArgv } from './service-config';
+
+// The service config (serverless.js loads it through ts-node), tested through what it builds.
 
 describe('service-config', () => {
   it('takes -s and -r as serverless does: every name follows the stage, the region is the one asked', () => {
@@ -127,5 +126,25 @@ describe('service-config', () => {
     expect(plain['functions'].plutusSandbox).toBeUndefined();
     expect(plain['resources'].Resources.PlutusSandboxRole).toBeUndefined();
     expect(() => buildServiceConfig(optionsFromArgv(['--param=createRedshiftServerless=true', '--param=plutusSandbox=true', '--param=plutusBaseUrl=https://x']))).toThrow('leave plutusSecretArn and plutusBaseUrl unset');
+  });
+
+  it.each([
+    ['a created namespace', ['--param=createRedshiftServerless=true']],
+    ['an existing workgroup', ['--param=redshiftWorkgroup=analytics']],
+    ['a cluster as its role', ['--param=redshiftClusterId=analytics-1']],
+    ['a cluster as a user', ['--param=redshiftClusterId=analytics-1', '--param=redshiftDbUser=loader']],
+    ['the trial stage', ['--param=createRedshiftServerless=true', '--param=plutusSandbox=true']],
+  ])('sets everything aws-config.ts reads, for %s (every function, as deployed)', (_, argv) => {
+    const config = buildServiceConfig(optionsFromArgv(['-s', 'prod', ...argv]));
+    // CloudFormation references become strings at deploy; any string stands in for them here.
+    const deployed = (value: unknown) => (typeof value === 'string' ? value : `resolved:${JSON.stringify(value)}`);
+    for (const [name, fn] of Object.entries(config['functions'] as Record<string, { environment?: Record<string, unknown> }>)) {
+      if (name === 'plutusSandbox') continue;
+      const env = Object.fromEntries(Object.entries({ ...config['provider'].environment, ...fn.environment }).map(([key, value]) => [key, deployed(value)]));
+      const read = readAwsConfig({ ...env, AWS_REGION: 'eu-west-2' });
+      expect(read.redshift.target).toMatchObject(argv.some((arg) => arg.includes('ClusterId')) ? { clusterIdentifier: 'analytics-1' } : { workgroupName: expect.any(String) });
+      if (argv.includes('--param=createRedshiftServerless=true')) expect(read.redshift.target.secretArn).toMatch(/^resolved:/);
+      if (name === 'extract' && argv.includes('--param=plutusSandbox=true')) expect(read.plutusBaseUrl).toMatch(/^resolved:.*FunctionUrl/);
+    }
   });
 });

@@ -1,9 +1,20 @@
-// The Serverless Framework v3 service for the rewards pipeline, built in JavaScript so the state machine comes
-// from @org/pipeline's definition (the one the local runner runs), not from a second, hand-written copy.
+// The Serverless Framework v3 service for the rewards pipeline, built in TypeScript so the state machine comes
+// from @org/pipeline's definition (the one the local runner runs), not from a second, hand-written copy, and the
+// functions' environment is typed by the contract `aws-config.ts` reads (environment.ts).
 // serverless.js calls buildServiceConfig with the command line's --stage, --region and --param values.
-const { buildStateMachineDefinition, PIPELINE_TASKS } = require('@org/pipeline');
+import { buildStateMachineDefinition, type StateMachineResources } from '@org/pipeline';
+import type { CfnString, PipelineEnvironment, SandboxEnvironment } from './environment';
 
-const DEFAULTS = {
+/** A CloudFormation fragment: this module builds them as plain data. */
+type Cfn = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface ServiceOptions {
+  stage?: string;
+  region?: string;
+  param: string[];
+}
+
+const DEFAULTS: Record<string, string> = {
   schedule: 'rate(1 day)',
   scheduleEnabled: 'true',
   alarmEmail: '',
@@ -36,7 +47,7 @@ const DEFAULTS = {
 const SANDBOX_SECRET_TEMPLATE = JSON.stringify({ email: 'trial@plutus-sandbox.invalid', totpSecret: 'KRUGS4ZANFZSAYJAORZGSYLM' });
 
 // Redshift's naming rules, checked before CloudFormation meets them halfway through a deploy.
-const NAME_RULES = {
+const NAME_RULES: Record<string, [RegExp, string]> = {
   redshiftWorkgroup: [/^[a-z0-9-]{3,64}$/, 'a workgroup name is 3 to 64 lowercase letters, digits and hyphens'],
   redshiftClusterId: [/^(?!.*--)[a-z][a-z0-9-]{0,62}(?<!-)$/, 'a cluster identifier is 1 to 63 lowercase letters, digits and hyphens, starts with a letter, with no two hyphens in a row and no hyphen at the end'],
   redshiftDatabase: [/^[a-z_][a-z0-9_$]{0,126}$/, 'a database name is 1 to 127 lowercase letters, digits, _ or $, not starting with a digit'],
@@ -46,45 +57,77 @@ const NAME_RULES = {
 const ID_LIST = /^$|^(subnet|sg)-[0-9a-f]{8,17}(,(subnet|sg)-[0-9a-f]{8,17})*$/;
 
 /** The stage becomes part of Redshift, Glue, IAM and state-machine names: the strictest (Redshift) rules all. */
-function checkStage(stage) {
+function checkStage(stage: string): void {
   // rewards-<stage>-recordFailure is the longest role name (64 max); rewards-<stage> the namespace (3..64).
   if (!/^[a-z][a-z0-9-]{0,29}$/.test(stage) || stage.endsWith('-') || stage.includes('--')) {
     throw new Error(`The stage becomes part of Redshift and IAM names: 1 to 30 lowercase letters, digits and single hyphens, starting with a letter; got ${JSON.stringify(stage)}`);
   }
 }
 
+/** The `--param` values, validated, with the switches as booleans. */
+export interface Params {
+  schedule: string;
+  scheduleEnabled: boolean;
+  alarmEmail: string;
+  lookbackDays: string;
+  rawRetentionDays: string;
+  dataPrefix: string;
+  plutusSecretArn: string;
+  plutusBaseUrl: string;
+  redshiftWorkgroup: string;
+  redshiftWorkgroupArn: string;
+  redshiftClusterId: string;
+  redshiftDbUser: string;
+  redshiftDatabase: string;
+  redshiftSchema: string;
+  createRedshiftServerless: boolean;
+  redshiftBaseCapacity: string;
+  redshiftSubnetIds: string;
+  redshiftSecurityGroupIds: string;
+  redshiftFinalSnapshot: boolean;
+  plutusSandbox: boolean;
+  plutusSandboxHistoryStart: string;
+}
+
 /** `--param="k=v"` pairs over the defaults, validated once. */
-function readParams(options) {
-  const given = [].concat(options.param || []).map((pair) => {
+export function readParams(options: ServiceOptions): Params {
+  const given = ([] as string[]).concat(options.param || []).map((pair): [string, string] => {
     const at = pair.indexOf('=');
     if (at < 1) throw new Error(`--param must be key=value, got ${pair}`);
     return [pair.slice(0, at), pair.slice(at + 1)];
   });
   for (const [key] of given) if (!(key in DEFAULTS)) throw new Error(`Unknown --param ${key}; known: ${Object.keys(DEFAULTS).join(', ')}`);
-  const params = { ...DEFAULTS, ...Object.fromEntries(given) };
+  const raw: Record<string, string> = { ...DEFAULTS, ...Object.fromEntries(given) };
+  const value = (key: string) => raw[key] ?? '';
   // The store writes `<prefix>/runs/...`: a prefix without its slash would give IAM `pipelineruns/*` and a
   // lifecycle rule on `pipelineraw/`, which match nothing the pipeline writes.
-  if (params.dataPrefix) {
-    if (!/^[A-Za-z0-9!_.*'()/-]+$/.test(params.dataPrefix) || params.dataPrefix.startsWith('/') || params.dataPrefix.includes('//')) {
-      throw new Error(`dataPrefix must be a plain S3 key prefix (letters, digits, - _ . / and no leading or double slash), got ${JSON.stringify(params.dataPrefix)}`);
+  let dataPrefix = value('dataPrefix');
+  if (dataPrefix) {
+    if (!/^[A-Za-z0-9!_.*'()/-]+$/.test(dataPrefix) || dataPrefix.startsWith('/') || dataPrefix.includes('//')) {
+      throw new Error(`dataPrefix must be a plain S3 key prefix (letters, digits, - _ . / and no leading or double slash), got ${JSON.stringify(dataPrefix)}`);
     }
-    params.dataPrefix = params.dataPrefix.replace(/\/?$/, '/');
+    dataPrefix = dataPrefix.replace(/\/?$/, '/');
   }
   for (const [key, [rule, words]] of Object.entries(NAME_RULES)) {
-    if (params[key] && !rule.test(params[key])) throw new Error(`--param ${key}: ${words}; got ${JSON.stringify(params[key])}`);
+    if (value(key) && !rule.test(value(key))) throw new Error(`--param ${key}: ${words}; got ${JSON.stringify(value(key))}`);
   }
-  for (const [key, kind] of [['redshiftSubnetIds', 'subnet'], ['redshiftSecurityGroupIds', 'sg']]) {
-    if (!ID_LIST.test(params[key]) || params[key].split(',').some((id) => id && !id.startsWith(`${kind}-`))) {
-      throw new Error(`--param ${key} is a comma list of ${kind}-… ids, got ${JSON.stringify(params[key])}`);
+  for (const [key, kind] of [['redshiftSubnetIds', 'subnet'], ['redshiftSecurityGroupIds', 'sg']] as const) {
+    if (!ID_LIST.test(value(key)) || value(key).split(',').some((id) => id && !id.startsWith(`${kind}-`))) {
+      throw new Error(`--param ${key} is a comma list of ${kind}-… ids, got ${JSON.stringify(value(key))}`);
     }
   }
-  const capacity = Number(params.redshiftBaseCapacity);
+  const capacity = Number(value('redshiftBaseCapacity'));
   if (!Number.isInteger(capacity) || capacity < 8 || capacity > 512 || capacity % 8) {
-    throw new Error(`--param redshiftBaseCapacity is the workgroup's RPUs: 8 to 512 in steps of 8, got ${JSON.stringify(params.redshiftBaseCapacity)}`);
+    throw new Error(`--param redshiftBaseCapacity is the workgroup's RPUs: 8 to 512 in steps of 8, got ${JSON.stringify(value('redshiftBaseCapacity'))}`);
   }
-  params.createRedshiftServerless = params.createRedshiftServerless === 'true';
-  params.redshiftFinalSnapshot = params.redshiftFinalSnapshot === 'true';
-  params.plutusSandbox = params.plutusSandbox === 'true';
+  const params: Params = {
+    ...(raw as unknown as Params),
+    dataPrefix,
+    createRedshiftServerless: value('createRedshiftServerless') === 'true',
+    redshiftFinalSnapshot: value('redshiftFinalSnapshot') === 'true',
+    plutusSandbox: value('plutusSandbox') === 'true',
+    scheduleEnabled: value('scheduleEnabled') === 'true',
+  };
   if (params.plutusSandbox && (params.plutusSecretArn || params.plutusBaseUrl)) {
     throw new Error('plutusSandbox=true makes its own Plutus (the sandbox) and its secret: leave plutusSecretArn and plutusBaseUrl unset.');
   }
@@ -94,7 +137,6 @@ function readParams(options) {
   if (!params.createRedshiftServerless && (params.redshiftSubnetIds || params.redshiftSecurityGroupIds || params.redshiftFinalSnapshot)) {
     throw new Error('redshiftSubnetIds, redshiftSecurityGroupIds and redshiftFinalSnapshot apply to a workgroup the stack creates (createRedshiftServerless=true)');
   }
-  params.scheduleEnabled = params.scheduleEnabled === 'true';
   const targets = [params.redshiftWorkgroup, params.redshiftClusterId, params.createRedshiftServerless ? 'create' : ''].filter(Boolean);
   if (targets.length !== 1) {
     throw new Error('Choose exactly one warehouse: --param="redshiftWorkgroup=NAME", --param="redshiftClusterId=ID" (with redshiftDbUser), or --param="createRedshiftServerless=true".');
@@ -102,7 +144,7 @@ function readParams(options) {
   return params;
 }
 
-const FUNCTIONS = {
+export const FUNCTIONS: Record<string, { task: string; handler: string; memorySize: number; timeout?: number }> = {
   plan: { task: 'Plan', handler: 'src/handlers/plan.handler', memorySize: 256 },
   extract: { task: 'Extract', handler: 'src/handlers/extract.handler', memorySize: 1024 },
   transform: { task: 'Transform', handler: 'src/handlers/transform.handler', memorySize: 3008 },
@@ -114,26 +156,26 @@ const FUNCTIONS = {
 };
 
 /** The trial stage's Plutus sandbox: its own function and bundle, so no pipeline bundle ever carries it. */
-const SANDBOX_FUNCTION = { handler: 'src/handlers/plutus-sandbox.handler', memorySize: 512, timeout: 30 };
+const SANDBOX_FUNCTION = { task: 'PlutusSandbox', handler: 'src/handlers/plutus-sandbox.handler', memorySize: 512, timeout: 30 };
 
-function functionsFor(params) {
+function functionsFor(params: Params): typeof FUNCTIONS {
   return params.plutusSandbox ? { ...FUNCTIONS, plutusSandbox: SANDBOX_FUNCTION } : FUNCTIONS;
 }
 
 const bucketArn = { 'Fn::GetAtt': ['DataBucket', 'Arn'] };
-const objects = (prefix, dataPrefix) => ({ 'Fn::Join': ['', [bucketArn, `/${dataPrefix}${prefix}*`]] });
-const logGroupArn = (name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-${name}:*` });
+const objects = (prefix: string, dataPrefix: string): Cfn => ({ 'Fn::Join': ['', [bucketArn, `/${dataPrefix}${prefix}*`]] });
+const logGroupArn = (name: string): Cfn => ({ 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-${name}:*` });
 
 /** Least privilege per function: only the object prefixes, catalog entries, secret and warehouse it uses. */
-function policyFor(name, params) {
+function policyFor(name: string, params: Params): Cfn {
   const p = params.dataPrefix;
-  const list = (prefixes) => ({
+  const list = (prefixes: string[]): Cfn => ({
     Effect: 'Allow',
     Action: ['s3:ListBucket'],
     Resource: bucketArn,
     Condition: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${p}${prefix}*`) } },
   });
-  const rw = (prefixes, actions) => ({ Effect: 'Allow', Action: actions, Resource: prefixes.map((prefix) => objects(prefix, p)) });
+  const rw = (prefixes: string[], actions: string[]): Cfn => ({ Effect: 'Allow', Action: actions, Resource: prefixes.map((prefix) => objects(prefix, p)) });
   const logs = { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroupArn(name) };
   const glueStatement = {
     Effect: 'Allow',
@@ -169,15 +211,16 @@ function policyFor(name, params) {
     plutusSandbox: [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'PlutusSecret' } }],
     rebuild: [...runState, ...warehouseStatements(params), glueStatement],
   }[name];
+  if (!statements) throw new Error(`No policy for a function named ${name}`);
   // Active tracing (Powertools Tracer): X-Ray takes no resource-level permissions.
   const traces = { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' };
   return { Version: '2012-10-17', Statement: [logs, traces, ...statements] };
 }
 
 /** The created namespace's admin secret (ManageAdminPassword): the loader signs in with it, so no grant is needed. */
-const namespaceAdminSecret = { 'Fn::GetAtt': ['RedshiftNamespace', 'Namespace.AdminPasswordSecretArn'] };
+const namespaceAdminSecret: CfnString = { 'Fn::GetAtt': ['RedshiftNamespace', 'Namespace.AdminPasswordSecretArn'] };
 
-function warehouseStatements(params) {
+function warehouseStatements(params: Params): Cfn[] {
   const adminSecret = params.createRedshiftServerless
     ? [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: namespaceAdminSecret }]
     : [];
@@ -225,11 +268,11 @@ function warehouseStatements(params) {
  * A role name that stays the same across replacements, so grants given to it in Redshift (as `IAMR:<name>`)
  * are never silently dropped: rewards-<stage>-<function>, within IAM's 64 characters.
  */
-function roleNameFor(name, stage) {
+function roleNameFor(name: string, stage: string): string {
   return `rewards-${stage}-${name}`.slice(0, 64);
 }
 
-function roleFor(name, params, stage) {
+function roleFor(name: string, params: Params, stage: string): Cfn {
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
@@ -243,8 +286,8 @@ function roleFor(name, params, stage) {
   };
 }
 
-function resources(params, stage) {
-  const r = {
+function resources(params: Params, stage: string): Record<string, Cfn> {
+  const r: Record<string, Cfn> = {
     DataBucket: {
       Type: 'AWS::S3::Bucket',
       DeletionPolicy: 'Retain',
@@ -379,12 +422,36 @@ function resources(params, stage) {
   return r;
 }
 
-function buildServiceConfig(options) {
+/**
+ * Every function's environment, typed by the contract aws-config.ts reads: leaving out a variable it needs does
+ * not compile.
+ */
+export function pipelineEnvironment(params: Params, stage: string): PipelineEnvironment {
+  const workgroupName = params.createRedshiftServerless ? `rewards-${stage}` : params.redshiftWorkgroup;
+  const warehouse: Pick<PipelineEnvironment, 'REDSHIFT_WORKGROUP' | 'REDSHIFT_CLUSTER_ID' | 'REDSHIFT_DB_USER' | 'REDSHIFT_SECRET_ARN'> = workgroupName
+    ? { REDSHIFT_WORKGROUP: workgroupName }
+    : { REDSHIFT_CLUSTER_ID: params.redshiftClusterId, REDSHIFT_DB_USER: params.redshiftDbUser };
+  // A created namespace: load as its admin, through the secret Redshift manages (no manual grant at all).
+  if (params.createRedshiftServerless) warehouse.REDSHIFT_SECRET_ARN = namespaceAdminSecret;
+  return {
+    DATA_BUCKET: { Ref: 'DataBucket' },
+    DATA_PREFIX: params.dataPrefix,
+    GLUE_DATABASE: { Ref: 'GlueDatabase' },
+    REDSHIFT_COPY_ROLE_ARN: { 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] },
+    REDSHIFT_DATABASE: params.redshiftDatabase,
+    REDSHIFT_SCHEMA: params.redshiftSchema,
+    ...warehouse,
+    PLUTUS_SECRET_ARN: params.plutusSecretArn || { Ref: 'PlutusSecret' },
+    ...(params.plutusBaseUrl ? { PLUTUS_BASE_URL: params.plutusBaseUrl } : {}),
+    LOOKBACK_DAYS: params.lookbackDays,
+  };
+}
+
+export function buildServiceConfig(options: ServiceOptions): Cfn {
   const params = readParams(options);
   const stage = options.stage || 'dev';
   checkStage(stage);
   const resourcesByTask = Object.fromEntries(Object.entries(FUNCTIONS).map(([name, fn]) => [fn.task, { 'Fn::GetAtt': [name, 'Arn'] }]));
-  const workgroupName = params.createRedshiftServerless ? `rewards-${stage}` : params.redshiftWorkgroup;
   return {
     service: 'rewards-pipeline',
     frameworkVersion: '3',
@@ -399,22 +466,7 @@ function buildServiceConfig(options) {
       logRetentionInDays: 30,
       // X-Ray traces of each function and its SDK calls (Powertools Tracer).
       tracing: { lambda: true },
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        DATA_BUCKET: { Ref: 'DataBucket' },
-        DATA_PREFIX: params.dataPrefix,
-        GLUE_DATABASE: { Ref: 'GlueDatabase' },
-        REDSHIFT_COPY_ROLE_ARN: { 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] },
-        REDSHIFT_DATABASE: params.redshiftDatabase,
-        REDSHIFT_SCHEMA: params.redshiftSchema,
-        ...(workgroupName ? { REDSHIFT_WORKGROUP: workgroupName } : { REDSHIFT_CLUSTER_ID: params.redshiftClusterId, REDSHIFT_DB_USER: params.redshiftDbUser }),
-        // A created namespace: load as its admin, through the secret Redshift manages (no manual grant at all).
-        ...(params.createRedshiftServerless ? { REDSHIFT_SECRET_ARN: namespaceAdminSecret } : {}),
-        PLUTUS_SECRET_ARN: params.plutusSecretArn || { Ref: 'PlutusSecret' },
-        ...(params.plutusBaseUrl ? { PLUTUS_BASE_URL: params.plutusBaseUrl } : {}),
-        LOOKBACK_DAYS: params.lookbackDays,
-      },
+      environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_LOG_LEVEL: 'INFO', ...pipelineEnvironment(params, stage) },
     },
     package: { individually: true },
     custom: { esbuild: { config: './esbuild.config.js' } },
@@ -430,12 +482,14 @@ function buildServiceConfig(options) {
                 timeout: fn.timeout,
                 // Public URL, but every route but sign-in wants a token, and sign-in wants the generated password.
                 url: true,
-                environment: { SANDBOX_SECRET_ARN: { Ref: 'PlutusSecret' }, SANDBOX_HISTORY_START: params.plutusSandboxHistoryStart },
+                environment: { SANDBOX_SECRET_ARN: { Ref: 'PlutusSecret' }, SANDBOX_HISTORY_START: params.plutusSandboxHistoryStart } satisfies SandboxEnvironment,
               }
             : {}),
           // Only extract talks to Plutus; on the trial stage, to the sandbox's URL (set here, not for every
           // function: the sandbox's own environment cannot name its own URL).
-          ...(name === 'extract' && params.plutusSandbox ? { environment: { PLUTUS_BASE_URL: { 'Fn::GetAtt': ['PlutusSandboxLambdaFunctionUrl', 'FunctionUrl'] } } } : {}),
+          ...(name === 'extract' && params.plutusSandbox
+            ? { environment: { PLUTUS_BASE_URL: { 'Fn::GetAtt': ['PlutusSandboxLambdaFunctionUrl', 'FunctionUrl'] } } satisfies Partial<PipelineEnvironment> }
+            : {}),
         },
       ]),
     ),
@@ -444,7 +498,7 @@ function buildServiceConfig(options) {
       stateMachines: {
         pipeline: {
           name: `rewards-pipeline-${stage}`,
-          definition: buildStateMachineDefinition(resourcesByTask),
+          definition: buildStateMachineDefinition(resourcesByTask as unknown as StateMachineResources),
           events: [{ schedule: { rate: params.schedule, enabled: params.scheduleEnabled, input: { mode: 'incremental' } } }],
           alarms: { topics: { alarm: { Ref: 'AlarmTopic' } }, metrics: ['executionsFailed', 'executionsTimedOut'], treatMissingData: 'notBreaching' },
           tracingConfig: { enabled: true },
@@ -467,17 +521,16 @@ function buildServiceConfig(options) {
 }
 
 /** --stage/-s, --region/-r and every --param from an argv (`--param=k=v`, `--param k=v`, `--param="k=v"`). */
-function optionsFromArgv(argv) {
-  const options = { param: [] };
+export function optionsFromArgv(argv: string[]): ServiceOptions {
+  const options: ServiceOptions = { param: [] };
   for (let i = 0; i < argv.length; i += 1) {
     const match = /^(?:--(stage|region|param)|-(s|r))(?:=(.*))?$/.exec(argv[i]);
     if (!match) continue;
     const value = match[3] !== undefined ? match[3] : argv[++i];
-    const name = match[1] || { s: 'stage', r: 'region' }[match[2]];
+    const name = match[1] || (match[2] === 's' ? 'stage' : 'region');
     if (name === 'param') options.param.push(value);
-    else options[name] = value;
+    else options[name as 'stage' | 'region'] = value;
   }
   return options;
 }
 
-module.exports = { buildServiceConfig, optionsFromArgv, readParams, FUNCTIONS, PIPELINE_TASKS };
