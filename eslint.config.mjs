@@ -35,6 +35,21 @@ export default [
     },
   },
   {
+    // One error model: a failure is thrown as an error of the shared vocabulary (a stable code, transient or not,
+    // an actionable message, the cause chained), never as a plain Error.
+    files: ['libs/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ThrowStatement > NewExpression[callee.name='Error']",
+          message: 'Throw an error of the shared vocabulary (PipelineError and kin, or a class with code and transient), not a plain Error.',
+        },
+      ],
+    },
+  },
+  {
     // Config files reach the workspace root's shared settings by path on purpose.
     files: ['**/*.cjs', '**/jest.config.*'],
     rules: { '@typescript-eslint/no-require-imports': 'off', '@nx/enforce-module-boundaries': 'off' },

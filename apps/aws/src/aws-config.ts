@@ -14,7 +14,10 @@ export interface AwsPipelineConfig {
   lookbackDays: number;
 }
 
+/** The Lambda's environment or its secret is not what the service config promises; fix the deploy (never retried). */
 export class AwsConfigError extends Error {
+  readonly code = 'AWS_CONFIG';
+  readonly transient = false;
   constructor(message: string) {
     super(message);
     this.name = 'AwsConfigError';

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createPlutusClient, type PlutusAuth } from '@org/plutus-client';
 import type { RewardsSource } from '@org/pipeline';
+import { AwsConfigError } from './aws-config';
 import { sdkClientConfig, type ExtraPorts } from './lambda-step';
 
 /** Reads the Plutus credentials from Secrets Manager. The secret's value never reaches a log line. */
@@ -10,14 +11,14 @@ export async function plutusAuthFromSecret(client: SecretsManagerClient, secretA
   try {
     value = JSON.parse(text ?? '{}') as Record<string, unknown>;
   } catch {
-    throw new Error(`The secret ${secretArn} is not JSON; store {"idToken": "..."} or {"email", "password", "totpSecret"}.`);
+    throw new AwsConfigError(`The secret ${secretArn} is not JSON; store {"idToken": "..."} or {"email", "password", "totpSecret"}.`);
   }
   if (typeof value['idToken'] === 'string' && value['idToken']) return { idToken: value['idToken'] };
   const { email, password, totpSecret } = value;
   if (typeof email === 'string' && typeof password === 'string' && typeof totpSecret === 'string' && email && password && totpSecret) {
     return { email, password, totpSecret };
   }
-  throw new Error(`The secret ${secretArn} holds no usable Plutus credentials; store {"idToken": "..."} or {"email", "password", "totpSecret"}.`);
+  throw new AwsConfigError(`The secret ${secretArn} holds no usable Plutus credentials; store {"idToken": "..."} or {"email", "password", "totpSecret"}.`);
 }
 
 export const plutusSourcePort: ExtraPorts<{ source: RewardsSource }> = async (config, clients, _store, tracing) => {

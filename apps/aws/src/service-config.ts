@@ -8,6 +8,16 @@ import type { CfnString, PipelineEnvironment, SandboxEnvironment } from './envir
 /** A CloudFormation fragment: this module builds them as plain data. */
 type Cfn = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** A `--param`, stage or region the stack cannot be built from: reported by `serverless package`, before AWS. */
+export class ServiceConfigError extends Error {
+  readonly code = 'SERVICE_CONFIG';
+  readonly transient = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServiceConfigError';
+  }
+}
+
 export interface ServiceOptions {
   stage?: string;
   region?: string;
@@ -60,7 +70,7 @@ const ID_LIST = /^$|^(subnet|sg)-[0-9a-f]{8,17}(,(subnet|sg)-[0-9a-f]{8,17})*$/;
 function checkStage(stage: string): void {
   // rewards-<stage>-recordFailure is the longest role name (64 max); rewards-<stage> the namespace (3..64).
   if (!/^[a-z][a-z0-9-]{0,29}$/.test(stage) || stage.endsWith('-') || stage.includes('--')) {
-    throw new Error(`The stage becomes part of Redshift and IAM names: 1 to 30 lowercase letters, digits and single hyphens, starting with a letter; got ${JSON.stringify(stage)}`);
+    throw new ServiceConfigError(`The stage becomes part of Redshift and IAM names: 1 to 30 lowercase letters, digits and single hyphens, starting with a letter; got ${JSON.stringify(stage)}`);
   }
 }
 
@@ -93,10 +103,10 @@ export interface Params {
 export function readParams(options: ServiceOptions): Params {
   const given = ([] as string[]).concat(options.param || []).map((pair): [string, string] => {
     const at = pair.indexOf('=');
-    if (at < 1) throw new Error(`--param must be key=value, got ${pair}`);
+    if (at < 1) throw new ServiceConfigError(`--param must be key=value, got ${pair}`);
     return [pair.slice(0, at), pair.slice(at + 1)];
   });
-  for (const [key] of given) if (!(key in DEFAULTS)) throw new Error(`Unknown --param ${key}; known: ${Object.keys(DEFAULTS).join(', ')}`);
+  for (const [key] of given) if (!(key in DEFAULTS)) throw new ServiceConfigError(`Unknown --param ${key}; known: ${Object.keys(DEFAULTS).join(', ')}`);
   const raw: Record<string, string> = { ...DEFAULTS, ...Object.fromEntries(given) };
   const value = (key: string) => raw[key] ?? '';
   // The store writes `<prefix>/runs/...`: a prefix without its slash would give IAM `pipelineruns/*` and a
@@ -104,21 +114,21 @@ export function readParams(options: ServiceOptions): Params {
   let dataPrefix = value('dataPrefix');
   if (dataPrefix) {
     if (!/^[A-Za-z0-9!_.*'()/-]+$/.test(dataPrefix) || dataPrefix.startsWith('/') || dataPrefix.includes('//')) {
-      throw new Error(`dataPrefix must be a plain S3 key prefix (letters, digits, - _ . / and no leading or double slash), got ${JSON.stringify(dataPrefix)}`);
+      throw new ServiceConfigError(`dataPrefix must be a plain S3 key prefix (letters, digits, - _ . / and no leading or double slash), got ${JSON.stringify(dataPrefix)}`);
     }
     dataPrefix = dataPrefix.replace(/\/?$/, '/');
   }
   for (const [key, [rule, words]] of Object.entries(NAME_RULES)) {
-    if (value(key) && !rule.test(value(key))) throw new Error(`--param ${key}: ${words}; got ${JSON.stringify(value(key))}`);
+    if (value(key) && !rule.test(value(key))) throw new ServiceConfigError(`--param ${key}: ${words}; got ${JSON.stringify(value(key))}`);
   }
   for (const [key, kind] of [['redshiftSubnetIds', 'subnet'], ['redshiftSecurityGroupIds', 'sg']] as const) {
     if (!ID_LIST.test(value(key)) || value(key).split(',').some((id) => id && !id.startsWith(`${kind}-`))) {
-      throw new Error(`--param ${key} is a comma list of ${kind}-… ids, got ${JSON.stringify(value(key))}`);
+      throw new ServiceConfigError(`--param ${key} is a comma list of ${kind}-… ids, got ${JSON.stringify(value(key))}`);
     }
   }
   const capacity = Number(value('redshiftBaseCapacity'));
   if (!Number.isInteger(capacity) || capacity < 8 || capacity > 512 || capacity % 8) {
-    throw new Error(`--param redshiftBaseCapacity is the workgroup's RPUs: 8 to 512 in steps of 8, got ${JSON.stringify(value('redshiftBaseCapacity'))}`);
+    throw new ServiceConfigError(`--param redshiftBaseCapacity is the workgroup's RPUs: 8 to 512 in steps of 8, got ${JSON.stringify(value('redshiftBaseCapacity'))}`);
   }
   const params: Params = {
     ...(raw as unknown as Params),
@@ -129,17 +139,17 @@ export function readParams(options: ServiceOptions): Params {
     scheduleEnabled: value('scheduleEnabled') === 'true',
   };
   if (params.plutusSandbox && (params.plutusSecretArn || params.plutusBaseUrl)) {
-    throw new Error('plutusSandbox=true makes its own Plutus (the sandbox) and its secret: leave plutusSecretArn and plutusBaseUrl unset.');
+    throw new ServiceConfigError('plutusSandbox=true makes its own Plutus (the sandbox) and its secret: leave plutusSecretArn and plutusBaseUrl unset.');
   }
   if (Number.isNaN(Date.parse(params.plutusSandboxHistoryStart))) {
-    throw new Error(`--param plutusSandboxHistoryStart must be a date, got ${JSON.stringify(params.plutusSandboxHistoryStart)}`);
+    throw new ServiceConfigError(`--param plutusSandboxHistoryStart must be a date, got ${JSON.stringify(params.plutusSandboxHistoryStart)}`);
   }
   if (!params.createRedshiftServerless && (params.redshiftSubnetIds || params.redshiftSecurityGroupIds || params.redshiftFinalSnapshot)) {
-    throw new Error('redshiftSubnetIds, redshiftSecurityGroupIds and redshiftFinalSnapshot apply to a workgroup the stack creates (createRedshiftServerless=true)');
+    throw new ServiceConfigError('redshiftSubnetIds, redshiftSecurityGroupIds and redshiftFinalSnapshot apply to a workgroup the stack creates (createRedshiftServerless=true)');
   }
   const targets = [params.redshiftWorkgroup, params.redshiftClusterId, params.createRedshiftServerless ? 'create' : ''].filter(Boolean);
   if (targets.length !== 1) {
-    throw new Error('Choose exactly one warehouse: --param="redshiftWorkgroup=NAME", --param="redshiftClusterId=ID" (with redshiftDbUser), or --param="createRedshiftServerless=true".');
+    throw new ServiceConfigError('Choose exactly one warehouse: --param="redshiftWorkgroup=NAME", --param="redshiftClusterId=ID" (with redshiftDbUser), or --param="createRedshiftServerless=true".');
   }
   return params;
 }
@@ -211,7 +221,7 @@ function policyFor(name: string, params: Params): Cfn {
     plutusSandbox: [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'PlutusSecret' } }],
     rebuild: [...runState, ...warehouseStatements(params), glueStatement],
   }[name];
-  if (!statements) throw new Error(`No policy for a function named ${name}`);
+  if (!statements) throw new ServiceConfigError(`No policy for a function named ${name}`);
   // Active tracing (Powertools Tracer): X-Ray takes no resource-level permissions.
   const traces = { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' };
   return { Version: '2012-10-17', Statement: [logs, traces, ...statements] };

@@ -38,7 +38,10 @@ export interface S3StoreConfig {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
+/** The command line or environment asks for something the runner cannot do; fix the input (never retried). */
 export class ConfigError extends Error {
+  readonly code = 'CONFIG';
+  readonly transient = false;
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';

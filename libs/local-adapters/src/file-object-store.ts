@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { ObjectNotFoundError, type ObjectStore } from '@org/pipeline';
+import { ObjectNotFoundError, PipelineError, type ObjectStore } from '@org/pipeline';
 
 /**
  * ObjectStore on a folder. Writes go to a temporary file that is then renamed into place, so a reader never
@@ -15,7 +15,7 @@ export class FileObjectStore implements ObjectStore {
   }
 
   locate(key: string): string {
-    if (!key || key.startsWith('/') || key.split('/').includes('..')) throw new Error(`Not a valid object key: ${JSON.stringify(key)}`);
+    if (!key || key.startsWith('/') || key.split('/').includes('..')) throw new PipelineError(`Not a valid object key: ${JSON.stringify(key)}`, { code: 'OBJECT_KEY' });
     return join(this.root, ...key.split('/'));
   }
 

@@ -1,5 +1,5 @@
 export type { ObjectStore, Catalog, Warehouse, RunLoad, LoadResult, PartitionRef, RewardsSource } from './ports';
-export { PipelineError, TransientError, RunLockedError, ObjectNotFoundError, RunRequestError, WarehouseLostError, WarehouseInUseError, ExecutionStoppedError, LockUnreadableError, CursorUnreadableError, TRANSIENT_ERROR_NAMES } from './pipeline-errors';
+export { PipelineError, TransientError, StepOrderError, isTransient, codeOfName, type ErrorVocabulary, RunLockedError, ObjectNotFoundError, RunRequestError, WarehouseLostError, WarehouseInUseError, ExecutionStoppedError, LockUnreadableError, CursorUnreadableError, TRANSIENT_ERROR_NAMES } from './pipeline-errors';
 export type { PipelineContext, RunRef, RunRequest, ExecutionRequest, RunPlan, ProgressEvent } from './pipeline-context';
 export { objectLayout, newRunId, runIdOfKey } from './object-layout';
 export { readManifest, writeManifest, partsOf, type RunManifest, type StepName, type StepRecord } from './run-manifest';

@@ -1,13 +1,45 @@
+/**
+ * The project's one error vocabulary. Every error a package throws on purpose has a `name` (its class: what the
+ * state machine's Retry and Catch match), a stable `code`, whether trying again later may succeed
+ * (`transient`), an actionable message, and the error it came from as `cause`. Packages that cannot depend on
+ * this one (the Plutus client, the transformation rules) carry the same fields; `isTransient` reads any of them
+ * without importing their classes.
+ */
+export interface ErrorVocabulary {
+  readonly name: string;
+  readonly code: string;
+  readonly transient: boolean;
+  readonly message: string;
+  readonly cause?: unknown;
+}
+
+/** True when an error says trying again later may succeed (any package's, by the shared `transient` field). */
+export function isTransient(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { transient?: unknown }).transient === true;
+}
+
+/** `RunLockedError` → `RUN_LOCKED`: a code as stable as the class name the state machine already depends on. */
+export function codeOfName(name: string): string {
+  return name.replace(/Error$/, '').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
 /** Base of the pipeline's errors. `name` is what the state machine's Retry and Catch match on. */
-export class PipelineError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+export class PipelineError extends Error implements ErrorVocabulary {
+  readonly code: string;
+  readonly transient: boolean;
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.code = options?.code ?? codeOfName(new.target.name);
+    this.transient = this instanceof TransientError;
   }
 }
 
 /** Worth retrying: the source or a service failed for a moment (rate limits, 5xx, timeouts). */
 export class TransientError extends PipelineError {}
+
+/** A step ran before the one whose output it needs (a hand-started step, a broken state machine). */
+export class StepOrderError extends PipelineError {}
 
 /** Another run holds the lock on this store. */
 export class RunLockedError extends PipelineError {}

@@ -1,4 +1,4 @@
-import { ExecutionStoppedError, TRANSIENT_ERROR_NAMES } from './pipeline-errors';
+import { ExecutionStoppedError, PipelineError, TRANSIENT_ERROR_NAMES } from './pipeline-errors';
 import type { ExecutionRequest, PipelineContext, RunRef, RunRequest } from './pipeline-context';
 import { catalogStep } from './steps/catalog-step';
 import { commitStep, recordFailureStep, type FailureInput } from './steps/commit-step';
@@ -41,7 +41,7 @@ export const CHUNK_STATE_PREFIX = 'Chunk';
 /** The task a Task state runs, by its name (`ChunkLoad` runs Load). */
 export function taskOfState(stateName: string): PipelineTask {
   const task = stateName.startsWith(CHUNK_STATE_PREFIX) ? stateName.slice(CHUNK_STATE_PREFIX.length) : stateName;
-  if (!(ALL_TASKS as readonly string[]).includes(task)) throw new Error(`No task behind state ${stateName}.`);
+  if (!(ALL_TASKS as readonly string[]).includes(task)) throw new PipelineError(`No task behind state ${stateName}: the definition and the handlers disagree.`, { code: 'UNKNOWN_STATE' });
   return task as PipelineTask;
 }
 

@@ -5,7 +5,7 @@ export type { SqlDialect };
 
 /** A double-quoted SQL identifier; refuses anything but plain names, so no identifier can inject SQL. */
 export function quoteIdentifier(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`Not a plain SQL identifier: ${JSON.stringify(name)}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new PipelineError(`Not a plain SQL identifier: ${JSON.stringify(name)}`, { code: 'SQL_IDENTIFIER' });
   return `"${name}"`;
 }
 

@@ -5,6 +5,8 @@
  */
 /** The body is valid JSON but not an array. (Malformed or cut-off text is a SyntaxError, as JSON.parse says.) */
 export class JsonArrayStreamError extends Error {
+  readonly code = 'JSON_NOT_ARRAY';
+  readonly transient = false;
   constructor(message: string) {
     super(message);
     this.name = 'JsonArrayStreamError';

@@ -8,6 +8,8 @@ export const TRANSACTIONS_FILE = 'transactions.json';
 
 /** Raised when a dataset folder is missing a file or holds rows the API could never have sent. */
 export class SandboxDatasetError extends Error {
+  readonly code = 'SANDBOX_DATASET';
+  readonly transient = false;
   constructor(message: string) {
     super(message);
     this.name = 'SandboxDatasetError';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { dumpDataset, offDocumentRows } from './dataset-files';
+import { dumpDataset, offDocumentRows, SandboxDatasetError } from './dataset-files';
 import { startSandbox } from './sandbox-server';
 
 export const USAGE = `plutus-sandbox: a local Plutus API with synthetic (or your own) card data
@@ -42,7 +42,7 @@ export async function runSandboxCli(
   }
   const number = (name: string, text: string | undefined) => {
     const value = Number(text);
-    if (text === undefined || !Number.isFinite(value)) throw new Error(`--${name} must be a number, got ${text}`);
+    if (text === undefined || !Number.isFinite(value)) throw new SandboxDatasetError(`--${name} must be a number, got ${text}`);
     return value;
   };
   const sandbox = await startSandbox({

@@ -1,3 +1,4 @@
+import { SchemaInvariantError } from './transform-errors';
 import { Bool, Decimal, Dictionary, Field, Float64, Int32, Int64, Schema, TimestampMicrosecond, Utf8, type DataType } from 'apache-arrow';
 import { BufferRegion, DictionaryBatch, FieldNode, Message, RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
 import type { Column, ColumnSpec, Table } from './table';
@@ -43,10 +44,10 @@ export function tableToArrowIpc(table: Table, schema: readonly ColumnSpec[], are
   const dictionaries: { id: number; values: string[] }[] = [];
   schema.forEach((spec, index) => {
     const column = table.columns[spec.name];
-    if (!column) throw new Error(`Column ${spec.name} is missing from the table.`);
+    if (!column) throw new SchemaInvariantError(`Column ${spec.name} is missing from the table.`);
     const written = writeColumn(body, spec, column, table.length);
     if (written.nullCount > 0 && !spec.nullable) {
-      throw new Error(`Column ${spec.name} is not nullable but has ${written.nullCount} nulls.`);
+      throw new SchemaInvariantError(`Column ${spec.name} is not nullable but has ${written.nullCount} nulls.`);
     }
     let type: DataType = written.type;
     if (written.dictionary) {
@@ -200,7 +201,7 @@ function writeColumn(body: BodyWriter, spec: ColumnSpec, column: Column, length:
         writeInt128(body, column);
         return { type: new Decimal(spec.scale ?? 0, spec.precision ?? 18, 128), nullCount };
       default:
-        throw new Error(`Column ${spec.name} holds numbers but is declared ${spec.kind}.`);
+        throw new SchemaInvariantError(`Column ${spec.name} holds numbers but is declared ${spec.kind}.`);
     }
   }
   if (spec.kind === 'boolean') {
@@ -215,7 +216,7 @@ function writeColumn(body: BodyWriter, spec: ColumnSpec, column: Column, length:
     body.commit(at, byteLength);
     return { type: new Bool(), nullCount };
   }
-  if (spec.kind !== 'string') throw new Error(`Column ${spec.name} is declared ${spec.kind} but holds no numbers.`);
+  if (spec.kind !== 'string') throw new SchemaInvariantError(`Column ${spec.name} is declared ${spec.kind} but holds no numbers.`);
   const values = column as (string | null)[];
   const nullCount = writeValidity(body, values, length);
   body.node(length, nullCount);

@@ -1,3 +1,4 @@
+import { SchemaInvariantError } from './transform-errors';
 import type { CsvColumns } from './csv';
 import {
   MONEY_SCALE,
@@ -16,7 +17,7 @@ import { boolean, currency, instant, integer, scaledDecimal, text } from './valu
 
 const spec = (schema: readonly ColumnSpec[], name: string): ColumnSpec => {
   const found = schema.find((column) => column.name === name);
-  if (!found) throw new Error(`No column ${name} in the curated schema.`);
+  if (!found) throw new SchemaInvariantError(`No column ${name} in the curated schema.`);
   return found;
 };
 const rule = (schema: readonly ColumnSpec[], source: string, target: string, parse: CellParser, fast?: FastShape): FieldRule => ({
@@ -111,7 +112,7 @@ function ordered(schema: readonly ColumnSpec[], table: Table, extra: Record<stri
   const columns: Record<string, Column> = {};
   for (const column of schema) {
     const values = extra[column.name] ?? table.columns[column.name];
-    if (!values) throw new Error(`Column ${column.name} was not produced.`);
+    if (!values) throw new SchemaInvariantError(`Column ${column.name} was not produced.`);
     columns[column.name] = values;
   }
   return { length: table.length, columns };

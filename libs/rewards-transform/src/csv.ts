@@ -1,3 +1,4 @@
+import { TransformError } from './transform-errors';
 /** Columns of a parsed CSV: the header, then one array of raw cell texts per column. */
 export interface CsvColumns {
   header: string[];
@@ -87,10 +88,10 @@ export function readQuotedCell(input: string, start: number): { value: string; e
   }
 }
 
-export class CsvFormatError extends Error {
+/** Text that is not CSV (an unterminated quote, a row longer than its header). */
+export class CsvFormatError extends TransformError {
   constructor(message: string) {
-    super(message);
-    this.name = 'CsvFormatError';
+    super('CSV_FORMAT', message);
   }
 }
 

@@ -10,7 +10,7 @@ export { merchantCategory } from './merchant-category';
 export { tableToParquet, type ParquetCompression } from './parquet-output';
 export { tableToArrowIpc, IpcArena } from './arrow-ipc';
 export { nullRates, countReasons, type QualityReport, type DatasetQuality } from './quality-report';
-export { RawInputError } from './transform-errors';
+export { RawInputError, SchemaInvariantError, TransformError } from './transform-errors';
 export { takeRows, concatTables, rowAt, tableRows, type Table, type Column, type ColumnSpec, type ColumnKind } from './table';
 export * from './curated-schemas';
 export { scaledDecimal, instant, integer, boolean, currency, text, isProblem, type Problem } from './values';

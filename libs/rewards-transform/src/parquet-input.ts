@@ -1,3 +1,4 @@
+import { SchemaInvariantError } from './transform-errors';
 import { tableFromIPC, type Vector } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm/node';
 import type { Column, ColumnSpec, Table } from './table';
@@ -11,7 +12,7 @@ export function parquetToTable(bytes: Uint8Array, schema: readonly ColumnSpec[])
   const columns: Record<string, Column> = {};
   for (const spec of schema) {
     const vector = arrow.getChild(spec.name);
-    if (!vector) throw new Error(`Parquet has no column ${spec.name}.`);
+    if (!vector) throw new SchemaInvariantError(`Parquet has no column ${spec.name}.`);
     columns[spec.name] = fromVector(spec, vector, arrow.numRows);
   }
   return { length: arrow.numRows, columns };
@@ -39,5 +40,5 @@ function toNumber(spec: ColumnSpec, value: unknown): number {
     const high = value[1] | 0;
     return high * 2 ** 32 + value[0];
   }
-  throw new Error(`Unexpected ${typeof value} in column ${spec.name}.`);
+  throw new SchemaInvariantError(`Unexpected ${typeof value} in column ${spec.name}.`);
 }

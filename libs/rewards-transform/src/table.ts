@@ -1,3 +1,4 @@
+import { SchemaInvariantError } from './transform-errors';
 /**
  * The rules work on columns, not rows: a Table holds one array per column. Numbers (integers, exact decimals
  * as scaled integers, doubles, timestamps as epoch milliseconds) live in Float64Arrays with NaN for null;
@@ -51,7 +52,7 @@ export function concatTables(a: Table, b: Table): Table {
   const columns: Record<string, Column> = {};
   for (const [name, left] of Object.entries(a.columns)) {
     const right = b.columns[name];
-    if (!right) throw new Error(`Cannot concatenate tables: column ${name} is missing on one side.`);
+    if (!right) throw new SchemaInvariantError(`Cannot concatenate tables: column ${name} is missing on one side.`);
     if (left instanceof Float64Array) {
       const out = new Float64Array(a.length + b.length);
       out.set(left, 0);

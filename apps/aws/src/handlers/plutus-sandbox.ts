@@ -20,6 +20,8 @@ export interface FunctionUrlResult {
 }
 
 export class SandboxConfigError extends Error {
+  readonly code = 'SANDBOX_CONFIG';
+  readonly transient = false;
   constructor(message: string) {
     super(message);
     this.name = 'SandboxConfigError';

@@ -1,3 +1,4 @@
+import { StepOrderError } from '../pipeline-errors';
 import { laterOf, readCursor, releaseRunLock, writeCursor, type Cursor } from '../cursor-state';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import { readManifest, writeManifest } from '../run-manifest';
@@ -11,7 +12,7 @@ import { recordStep } from './step-record';
  */
 export async function commitStep(context: Pick<PipelineContext, 'store' | 'now'>, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'commit', async (manifest) => {
-    if (manifest.steps.load?.status !== 'succeeded') throw new Error(`Run ${ref.runId} has not loaded; refusing to move the cursor.`);
+    if (manifest.steps.load?.status !== 'succeeded') throw new StepOrderError(`Run ${ref.runId} has not loaded; refusing to move the cursor. Run load first (or start the run again).`);
     // Never past the run's start (the cursor clamped at extract, even if the stored one is further on).
     const current = clampCursor(await readCursor(context.store), new Date(manifest.startedAt)).cursor;
     const incremental = manifest.mode === 'incremental';

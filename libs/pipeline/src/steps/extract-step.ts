@@ -1,7 +1,7 @@
-import { PlutusError, type InvalidRow, type Reward, type Transaction } from '@org/plutus-client';
+import type { InvalidRow, Reward, Transaction } from '@org/plutus-client';
 import { RAW_REWARD_COLUMNS, RAW_TRANSACTION_COLUMNS } from '@org/rewards-transform';
 import { acquireRunLock, lockTakeoverMessage, EMPTY_CURSOR, readCursor, type Cursor } from '../cursor-state';
-import { TransientError } from '../pipeline-errors';
+import { isTransient, RunRequestError, TransientError } from '../pipeline-errors';
 import type { PipelineContext, RunRef, RunRequest } from '../pipeline-context';
 import { writeManifest, type RunManifest } from '../run-manifest';
 import { RawPartWriter } from './raw-part-writer';
@@ -106,7 +106,10 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
       const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       if (failed) throw failed.reason;
     } catch (error) {
-      if (error instanceof PlutusError && error.transient) throw new TransientError(`Plutus failed: ${error.message}`, { cause: error });
+      // The source speaks the shared vocabulary (`transient`, `code`); the state machine retries by name.
+      if (isTransient(error) && !(error instanceof TransientError)) {
+        throw new TransientError(`Plutus failed for a moment (${(error as { code?: string }).code ?? 'no code'}): ${(error as Error).message}`, { cause: error });
+      }
       throw error;
     }
     record.sourceContract = contract.report();
@@ -201,7 +204,7 @@ class LatestInstant {
 /** A date or instant; a bare end date means the end of that day, so `--to 2024-03-31` includes the 31st. */
 function requireDate(value: string | undefined, name: string, endOfDay = false): string {
   const ms = value === undefined ? Number.NaN : Date.parse(value);
-  if (Number.isNaN(ms)) throw new Error(`backfill needs --${name} as a date (YYYY-MM-DD), got ${value ?? 'nothing'}.`);
+  if (Number.isNaN(ms)) throw new RunRequestError(`backfill needs --${name} as a date (YYYY-MM-DD), got ${value ?? 'nothing'}.`);
   const bareDate = /^\d{4}-\d{2}-\d{2}$/.test(value as string);
   return new Date(endOfDay && bareDate ? ms + DAY_MS - 1 : ms).toISOString();
 }

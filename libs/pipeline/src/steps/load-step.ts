@@ -1,5 +1,5 @@
 import { readCursor } from '../cursor-state';
-import { WarehouseLostError } from '../pipeline-errors';
+import { StepOrderError, WarehouseLostError } from '../pipeline-errors';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import { partsOf } from '../run-manifest';
 import { noteStepDetails, recordStep } from './step-record';
@@ -12,7 +12,7 @@ import { noteStepDetails, recordStep } from './step-record';
 export async function loadStep(context: Pick<PipelineContext, 'store' | 'warehouse' | 'now' | 'onProgress'>, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'load', async (manifest) => {
     const transform = manifest.steps.transform;
-    if (transform?.status !== 'succeeded') throw new Error(`Run ${ref.runId} has no transform output; run transform first.`);
+    if (transform?.status !== 'succeeded') throw new StepOrderError(`Run ${ref.runId} has no transform output; run transform first.`);
     const cursor = await readCursor(context.store);
     if (cursor.warehouseRows > 0) {
       const counts = await context.warehouse.tableCounts();

@@ -1,3 +1,4 @@
+import { StepOrderError } from '../pipeline-errors';
 import { createHash } from 'node:crypto';
 import type { PipelineContext } from '../pipeline-context';
 import { readManifest, writeManifest, type RunManifest, type StepName } from '../run-manifest';
@@ -39,6 +40,6 @@ export function noteStepDetails(
   details: { counts?: Record<string, number>; keys?: Record<string, string>; parts?: Record<string, string[]> },
 ): void {
   const record = manifest.steps[step];
-  if (!record) throw new Error(`Step ${step} has no record in run ${manifest.runId}.`);
+  if (!record) throw new StepOrderError(`Step ${step} has no record in run ${manifest.runId}: it was not started through recordStep.`);
   Object.assign(record, details);
 }

@@ -115,6 +115,35 @@ describe('the steps on an in-memory store', () => {
     expect(Object.keys(manifest.checksums).filter((key) => key.startsWith('raw/rewards/'))).toHaveLength(2);
   });
 
+  it('a source error that says it is transient becomes TransientError (retried by name); a permanent one passes as it is', async () => {
+    // Any package's error of the shared vocabulary: the core reads `transient`, it imports no client class.
+    class SourceHiccup extends Error {
+      readonly code = 'SOURCE_HICCUP';
+      constructor(readonly transient: boolean) {
+        super('the source failed');
+        this.name = 'SourceHiccup';
+      }
+    }
+    const failing = (transient: boolean): RewardsSource => ({
+      transactions: async function* () {
+        yield* [];
+        throw new SourceHiccup(transient);
+      },
+      readRewards: async () => 0,
+    });
+    const hiccup = extractStep(context(failing(true)), { runId: 'run1', mode: 'incremental' });
+    await expect(hiccup).rejects.toMatchObject({ name: 'TransientError', code: 'TRANSIENT', transient: true, message: expect.stringContaining('SOURCE_HICCUP') });
+    await expect(hiccup.catch((error: Error) => error.cause)).resolves.toBeInstanceOf(SourceHiccup);
+    await expect(extractStep(context(failing(false)), { runId: 'run2', mode: 'incremental' })).rejects.toMatchObject({ name: 'SourceHiccup', transient: false });
+  });
+
+  it('a step run before the one it needs fails with StepOrderError, naming what to run', async () => {
+    const ctx = context(fixedSource([], []));
+    await expect(transformStep(ctx, { runId: 'never-extracted' })).rejects.toMatchObject({ name: 'ObjectNotFoundError' });
+    await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
+    await expect(commitStep(ctx, { runId: 'run1' })).rejects.toMatchObject({ name: 'StepOrderError', code: 'STEP_ORDER', message: expect.stringContaining('Run load first') });
+  });
+
   it('asks the source only for rewards changed since the cursor minus the lookback', async () => {
     const source = fixedSource([], []);
     const ctx = context(source);

@@ -1,3 +1,4 @@
+import { StepOrderError } from '../pipeline-errors';
 import { LAKE_DATASETS, mergeDatasetQuality, transformDataset, type DatasetQuality, type LakeDataset } from '@org/rewards-transform';
 import { objectLayout } from '../object-layout';
 import type { PipelineContext, RunRef } from '../pipeline-context';
@@ -12,7 +13,7 @@ import { noteStepDetails, putTracked, recordStep } from './step-record';
 export async function transformStep(context: Pick<PipelineContext, 'store' | 'now' | 'onProgress'>, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'transform', async (manifest) => {
     const extract = manifest.steps.extract;
-    if (!extract) throw new Error(`Run ${ref.runId} has no extract output; run extract first.`);
+    if (!extract) throw new StepOrderError(`Run ${ref.runId} has no extract output; run extract first.`);
     const parts: Record<string, string[]> = {};
     const quality = {} as Record<LakeDataset, DatasetQuality>;
     for (const dataset of LAKE_DATASETS) {
