@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { S3ObjectStore } from '@org/s3-adapter';
-import { totpCode } from '@org/plutus-client';
+import { totpCode } from '@org/plutus-client/internal';
 import { sandboxHandler, type FunctionUrlEvent } from './handlers/plutus-sandbox';
 import { plutusSourcePort } from './plutus-source';
 import type { AwsPipelineConfig } from './aws-config';

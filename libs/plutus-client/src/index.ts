@@ -1,6 +1,7 @@
+// The public surface: what README.md documents. Helpers the sandbox and this repository's tests share live in
+// `@org/plutus-client/internal` (src/internal.ts), with no compatibility promise.
 export {
   createPlutusClient,
-  assertSafeHost,
   PLUTUS_HOSTS,
   type PlutusAuth,
   type PlutusClient,
@@ -23,22 +24,8 @@ export {
   PlutusSchemaError,
   PlutusGraphQLError,
 } from './errors';
-export {
-  cachingTokenProvider,
-  passwordTotpTokenProvider,
-  staticTokenProvider,
-  maskEmail,
-  type TokenProvider,
-  type PasswordTotpCredentials,
-  type LoginBody,
-  type LoginAttempt,
-} from './token-provider';
-export { totpCode, decodeBase32 } from './totp';
-export { jwtExpiryMs } from './jwt-expiry';
+export { cachingTokenProvider, passwordTotpTokenProvider, staticTokenProvider, type TokenProvider, type PasswordTotpCredentials } from './token-provider';
 export { defaultRetryPolicy, type RetryPolicy } from './retry-policy';
 export { silentLogger, type PlutusLogger } from './logger';
-export { findSchemaMismatch, assertMatchesSchema, type PlutusSchemaName } from './response-validation';
-export { TRANSACTIONS_VIEW_QUERY } from './transactions-query';
 export { CLIENT_VERSION } from './version';
 export type { components, paths, operations } from './generated/plutus-api';
-export { plutusSchemaDocument, plutusOpenApiVersion } from './generated/plutus-schemas';

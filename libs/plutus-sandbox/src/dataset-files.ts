@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findSchemaMismatch } from '@org/plutus-client';
+import { findSchemaMismatch } from '@org/plutus-client/internal';
 import type { SandboxDataset } from './synthetic-history';
 
 export const REWARDS_FILE = 'rewards.json';

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findSchemaMismatch, totpCode, TRANSACTIONS_VIEW_QUERY } from '@org/plutus-client';
+import { findSchemaMismatch, totpCode, TRANSACTIONS_VIEW_QUERY } from '@org/plutus-client/internal';
 import { dumpDataset, offDocumentRows } from './dataset-files';
 import { runSandboxCli } from './sandbox-cli';
 import { DEMO_CREDENTIALS, startSandbox, type Sandbox } from './sandbox-server';

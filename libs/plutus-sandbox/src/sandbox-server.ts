@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { totpCode, findSchemaMismatch, type Transaction } from '@org/plutus-client';
+import type { Transaction } from '@org/plutus-client';
+import { totpCode, findSchemaMismatch } from '@org/plutus-client/internal';
 import { loadDataset } from './dataset-files';
 import { FaultInjector, type FaultName, type SandboxFaults, type SandboxRoute } from './sandbox-faults';
 import { signJwt, verifyJwt } from './sandbox-jwt';

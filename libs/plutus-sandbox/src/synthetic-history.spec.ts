@@ -1,4 +1,4 @@
-import { findSchemaMismatch } from '@org/plutus-client';
+import { findSchemaMismatch } from '@org/plutus-client/internal';
 import { generateHistory, pluPrice, REJECTED_REASON } from './synthetic-history';
 
 const start = new Date('2024-01-01T00:00:00Z');

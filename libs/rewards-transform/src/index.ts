@@ -1,17 +1,13 @@
-export { transformRun, transformDataset, mergeDatasetQuality, rejectsToCsv, type TransformInput, type TransformOutput, type TransformPhase, type DatasetOutput } from './transform-run';
+// The public surface: what README.md documents. The engine's parts (the one-pass CSV reader, hash indexes, the
+// Arrow IPC writer, value parsers) are in `@org/rewards-transform/internal`, for this repository's tests and
+// benchmarks, with no compatibility promise; danfojs interop is `@org/rewards-transform/dataframe`.
+export { transformRun, transformDataset, mergeDatasetQuality, type TransformInput, type TransformOutput, type TransformPhase, type DatasetOutput } from './transform-run';
 export { parseCsv, formatCsv, csvCell, CsvFormatError, type CsvColumns } from './csv';
 export { cleanTransactions, cleanRewards } from './clean-datasets';
-export { cleanRaw, type FieldRule, type FastShape, type RejectedRow, type CleaningResult } from './raw-cleaning';
-export { cleanRawCsv, type RawCsvCleaningResult } from './raw-csv-reader';
-export { dedupeLatest, type DedupeResult } from './dedupe';
-export { KeyIndex, type KeyLookup } from './key-index';
-export { buildRewardFacts, rewardFactsSelectSql, rewardFactsSqlExpressions, rebateRewardScaled, PLU_PRICE_NOTES, type RewardFactsResult, type SqlDialect } from './reward-facts';
+export { buildRewardFacts, rewardFactsSelectSql, rewardFactsSqlExpressions, PLU_PRICE_NOTES, type RewardFactsResult, type SqlDialect } from './reward-facts';
 export { merchantCategory } from './merchant-category';
 export { tableToParquet, type ParquetCompression } from './parquet-output';
-export { tableToArrowIpc, IpcArena } from './arrow-ipc';
-export { nullRates, countReasons, type QualityReport, type DatasetQuality } from './quality-report';
+export type { QualityReport, DatasetQuality } from './quality-report';
 export { RawInputError, SchemaInvariantError, TransformError } from './transform-errors';
-export { takeRows, concatTables, rowAt, tableRows, type Table, type Column, type ColumnSpec, type ColumnKind } from './table';
+export type { Table, Column, ColumnSpec, ColumnKind } from './table';
 export * from './curated-schemas';
-export { scaledDecimal, instant, integer, boolean, currency, text, isProblem, type Problem } from './values';
-export { parquetToTable } from './parquet-input';
