@@ -11,3 +11,4 @@ export { nullRates, countReasons } from './quality-report';
 export { takeRows, concatTables, rowAt, tableRows } from './table';
 export { scaledDecimal, instant, integer, boolean, currency, text, isProblem, type Problem } from './values';
 export { parquetToTable } from './parquet-input';
+export { reserveWasmMemory } from './parquet-output';

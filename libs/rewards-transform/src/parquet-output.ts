@@ -36,7 +36,7 @@ const WASM_BYTES_PER_IPC_BYTE = 2.5;
  * about a second of collections that freed nothing. The allocator keeps what it once took, so handing it one large
  * (empty, hence unreadable) stream, which it copies in and frees, leaves that memory ready for the real write.
  */
-function reserveWasmMemory(bytes: number): void {
+export function reserveWasmMemory(bytes: number): void {
   if (bytes <= wasmMemory().buffer.byteLength) return;
   try {
     WasmTable.fromIPCStream(new Uint8Array(Math.ceil(bytes)));

@@ -74,16 +74,16 @@ describe('public surface', () => {
       jest.doMock('danfojs-node', () => {
         throw Object.assign(new Error("Cannot find module 'danfojs-node'"), { code: 'MODULE_NOT_FOUND' });
       });
-      const main = require('./index') as typeof api; // eslint-disable-line @typescript-eslint/no-require-imports
+      const main = require('./index') as typeof api;
       const output = main.transformRun({ transactionsCsv: 'id,currency,amount,date\nt1,GBP,-100,2026-01-01T00:00:00Z\n', rewardsCsv: 'id,amount,createdAt\n' });
       expect(output.quality.transactions.rowsOut).toBe(1);
-      expect(() => require('./dataframe-entry')).toThrow("Cannot find module 'danfojs-node'"); // eslint-disable-line @typescript-eslint/no-require-imports
+      expect(() => require('./dataframe-entry')).toThrow("Cannot find module 'danfojs-node'");
     });
     jest.dontMock('danfojs-node');
   });
 
   it('bridges to danfojs where it is installed (./dataframe)', () => {
-    const { tableToDataFrame, dataFrameToRawColumns } = require('./dataframe-entry') as typeof import('./dataframe-entry'); // eslint-disable-line @typescript-eslint/no-require-imports
+    const { tableToDataFrame, dataFrameToRawColumns } = require('./dataframe-entry') as typeof import('./dataframe-entry');
     const output = api.transformRun({ transactionsCsv: 'id,currency,amount,date\nt1,GBP,-1250,2026-01-01T00:00:00Z\n', rewardsCsv: 'id,amount,createdAt\n' });
     const frame = tableToDataFrame(output.tables.transactions, api.CURATED_SCHEMAS.transactions);
     expect(frame.shape).toEqual([1, api.CURATED_SCHEMAS.transactions.length]);

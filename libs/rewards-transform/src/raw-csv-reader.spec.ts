@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse as csvParse } from 'csv-parse/sync';
 import { join } from 'node:path';
 import { REWARD_RULES, TRANSACTION_RULES } from './clean-datasets';
 import { CsvFormatError, csvCell, parseCsv } from './csv';
@@ -58,6 +59,42 @@ function randomCsv(columns: readonly string[], rows: number, seed: number, lineB
   }
   return lines.join(lineBreak) + (random() < 0.5 ? lineBreak : '');
 }
+
+/**
+ * The oracle: a maintained CSV parser (csv-parse) reads the text, and its records become columns with the
+ * rules this library documents (BOM dropped, header trimmed, blank lines skipped, short rows padded with empty
+ * cells, cells beyond the header ignored).
+ */
+function csvParseColumns(text: string): { header: string[]; columns: string[][]; rowCount: number } {
+  const records = csvParse(text, { bom: true, relax_column_count: true, skip_empty_lines: true }) as string[][];
+  const header = (records[0] ?? []).map((name) => name.trim());
+  const rows = records.slice(1);
+  return { header, columns: header.map((_, c) => rows.map((row) => row[c] ?? '')), rowCount: rows.length };
+}
+
+describe('against csv-parse, a maintained CSV parser, as the oracle', () => {
+  it.each([
+    ['transactions', ['id', 'model', 'user_id', 'currency', 'amount', 'date', 'type', 'is_debit', 'description'], TRANSACTION_RULES, REQUIRED_TRANSACTION_COLUMNS],
+    ['rewards', ['id', 'amount', 'available', 'reason', 'createdAt', 'updatedAt', 'rebate_rate', 'fiat_amount_rewarded', 'currency', 'reference_type', 'reference_id', 'type'], REWARD_RULES, REQUIRED_REWARD_COLUMNS],
+  ] as const)('splits and cleans 3,000 random %s rows of awkward cells exactly as csv-parse + the rules do', (_, columns, rules, required) => {
+    for (const [seed, lineBreak] of [[11, '\n'], [12, '\r\n'], [13, '\r']] as const) {
+      const text = `\ufeff${randomCsv(columns, 1000, seed, lineBreak)}`;
+      const oracle = csvParseColumns(text);
+      expect(parseCsv(text)).toEqual(oracle);
+      const fast = cleanRawCsv('dataset', text, rules, required);
+      const expected = cleanRaw('dataset', oracle, rules, required);
+      expect(tableRows(fast.table)).toEqual(tableRows(expected.table));
+      expect(fast.rejects).toEqual(expected.rejects);
+      expect(fast.rejects.length).toBeGreaterThan(50);
+    }
+  });
+
+  it('refuses what csv-parse refuses: an unterminated quote', () => {
+    const text = 'id,amount,date,currency\nt1,"12,2024-01-01T00:00:00Z,GBP\n';
+    expect(() => csvParseColumns(text)).toThrow();
+    expect(() => cleanRawCsv('dataset', text, TRANSACTION_RULES, REQUIRED_TRANSACTION_COLUMNS)).toThrow(CsvFormatError);
+  });
+});
 
 describe('cleanRawCsv (CSV text straight to typed columns)', () => {
   it('gives the same tables and rejects as parseCsv + cleanRaw on the fixtures', () => {
