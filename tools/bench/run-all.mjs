@@ -2,6 +2,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-for (const script of ['client-bench.mjs', 'transform-bench.mjs', 'incremental-bench.mjs']) {
+for (const script of ['client-bench.mjs', 'transform-bench.mjs', 'engine-bench.mjs', 'incremental-bench.mjs']) {
   execFileSync(process.execPath, [join(import.meta.dirname, script)], { stdio: 'inherit' });
 }

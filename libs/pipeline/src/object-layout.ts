@@ -3,7 +3,7 @@ import type { LakeDataset } from '@org/rewards-transform';
 const part = (index: number) => String(index).padStart(5, '0');
 
 /**
- * The object layout, in one place. A run's rows come in parts (a bounded number of rows each), so no step
+ * The object layout, in one place (docs/ARCHITECTURE.md describes it with the run ids). A run's rows come in parts (a bounded number of rows each), so no step
  * ever holds a whole first load in memory:
  *   raw/{dataset}/ingest_date=YYYY-MM-DD/run={runId}/part-NNNNN.csv
  *   curated/{dataset}/ingest_date=YYYY-MM-DD/run={runId}/part-NNNNN.parquet
@@ -32,7 +32,10 @@ export function runIdOfKey(key: string): string | undefined {
   return /\/run=([^/]+)\//.exec(key)?.[1];
 }
 
-/** A run id that sorts by start time (to the millisecond) and is unique for one store: 20261128T153000123Z-a1b2c3. */
+/**
+ * A run id that sorts by start time (to the millisecond) and is unique for one store: 20261128T153000123Z-a1b2c3.
+ * No `:`, so it is safe in S3 keys, Hive partition values and file names (docs/ARCHITECTURE.md, "Run ids").
+ */
 export function newRunId(now: Date, random: () => number = Math.random): string {
   const stamp = now.toISOString().replace(/[-:.]/g, '');
   return `${stamp}-${Math.floor(random() * 0xffffff).toString(16).padStart(6, '0')}`;
