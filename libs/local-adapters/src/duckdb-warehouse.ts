@@ -160,7 +160,11 @@ export class DuckDbWarehouse implements Warehouse {
         const [{ n }] = await this.database.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${table}`);
         counts[dataset] = n;
       }
-      for (const statement of runLoadStatements({ dialect: 'duckdb', staging })) await this.database.run(statement);
+      const [{ loaded }] = await this.database.query<{ loaded: number }>(
+        'SELECT ((SELECT count(*) FROM "transactions") + (SELECT count(*) FROM "rewards") + (SELECT count(*) FROM "reward_facts"))::BIGINT AS loaded',
+      );
+      const into = Number(loaded) === 0 ? 'empty' : 'loaded';
+      for (const statement of runLoadStatements({ dialect: 'duckdb', staging, into })) await this.database.run(statement);
       for (const dataset of LAKE_DATASETS) await this.database.run(`DROP TABLE ${quoteIdentifier(staging[dataset])}`);
       return counts;
     });

@@ -98,9 +98,11 @@ describe('runLoadStatements: the DuckDB and the Redshift text agree', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it('after every load of a sequence with late joins both ways, older copies, corrections and repeats', async () => {
+    // Three warehouses: DuckDB's text, Redshift's, and DuckDB's with its first load taking the empty-warehouse road.
+    const variants = ['duckdb', 'redshift', 'duckdb-empty-first'] as const;
     const databases = Object.fromEntries(
-      await Promise.all((['duckdb', 'redshift'] as SqlDialect[]).map(async (dialect) => [dialect, await (await DuckDBInstance.create(':memory:')).connect()] as const)),
-    ) as Record<SqlDialect, DuckDBConnection>;
+      await Promise.all(variants.map(async (variant) => [variant, await (await DuckDBInstance.create(':memory:')).connect()] as const)),
+    ) as Record<(typeof variants)[number], DuckDBConnection>;
     const tables = Object.keys(CURATED_SCHEMAS) as CuratedDataset[];
     for (const db of Object.values(databases)) for (const dataset of tables) await db.run(onDuckDb(createTableSql(dataset, 'redshift')));
     const contents = async (db: DuckDBConnection) =>
@@ -110,18 +112,21 @@ describe('runLoadStatements: the DuckDB and the Redshift text agree', () => {
     for (const [index, [transactionsCsv, rewardsCsv]] of loads.entries()) {
       const output = transformRun({ transactionsCsv, rewardsCsv });
       for (const dataset of ['transactions', 'rewards'] as const) await writeFile(join(dir, `${dataset}-${index}.parquet`), output.parquet[dataset]);
-      for (const [dialect, db] of Object.entries(databases) as [SqlDialect, DuckDBConnection][]) {
+      for (const [variant, db] of Object.entries(databases) as [(typeof variants)[number], DuckDBConnection][]) {
+        const dialect: SqlDialect = variant === 'redshift' ? 'redshift' : 'duckdb';
+        const into = variant === 'duckdb-empty-first' && index === 0 ? 'empty' : 'loaded';
         await db.run('BEGIN TRANSACTION');
         for (const dataset of ['transactions', 'rewards'] as const) {
           await db.run(`CREATE TEMP TABLE "staging_${dataset}" AS SELECT * FROM read_parquet(${quoteLiteral(join(dir, `${dataset}-${index}.parquet`))})`);
         }
-        for (const sql of runLoadStatements({ dialect, staging: { transactions: 'staging_transactions', rewards: 'staging_rewards' } })) await db.run(onDuckDb(sql));
+        for (const sql of runLoadStatements({ dialect, into, staging: { transactions: 'staging_transactions', rewards: 'staging_rewards' } })) await db.run(onDuckDb(sql));
         await db.run('DROP TABLE "staging_transactions"');
         await db.run('DROP TABLE "staging_rewards"');
         await db.run('COMMIT');
       }
-      const [duckdb, redshift] = [await contents(databases.duckdb), await contents(databases.redshift)];
+      const [duckdb, redshift, emptyFirst] = [await contents(databases.duckdb), await contents(databases.redshift), await contents(databases['duckdb-empty-first'])];
       expect(duckdb).toEqual(redshift);
+      expect(emptyFirst).toEqual(duckdb);
       expect(duckdb['reward_facts']).toHaveLength(duckdb['rewards'].length);
     }
     const facts = (await contents(databases.duckdb))['reward_facts'] as Record<string, unknown>[];

@@ -131,61 +131,86 @@ const ROW_LOCATOR: Record<SqlDialect, string | undefined> = { duckdb: 'rowid', r
  * 4. the facts of exactly the affected rewards (1 and 2) deleted and derived again, with the definitions of
  *    `@org/rewards-transform` (`rewardFactsSelectSql`), from the affected rows and the transactions they cite.
  * Late joins then work both ways, and a run's cost follows its own rows: each big table is probed by key a fixed
- * number of times, never joined whole. The text is the same for both warehouses but for `ROW_LOCATOR`.
+ * number of times (DuckDB: once each), never joined whole. The text is the same for both warehouses but for
+ * `ROW_LOCATOR`. `into: 'empty'` (nothing loaded yet: a first load) skips every probe, which would only cost
+ * memory.
  */
-export function runLoadStatements(options: { dialect: SqlDialect; staging: StagingTables; schema?: string }): string[] {
+export function runLoadStatements(options: { dialect: SqlDialect; staging: StagingTables; schema?: string; into?: 'loaded' | 'empty' }): string[] {
   const { dialect, staging, schema } = options;
   const table = (name: CuratedDataset) => qualified(name, schema);
   const transactions = mergeStatements('transactions', { staging: staging.transactions, schema });
   const rewards = mergeStatements('rewards', { staging: staging.rewards, schema });
-  const [dedupeTransactions, ...replaceTransactions] = transactions.statements;
+  // Transactions have no version column, so nothing staged is older than what is loaded.
+  const [dedupeTransactions, deleteLoadedTransactions, insertTransactions] = transactions.statements;
   const [dedupeRewards, dropOlderRewards, deleteLoadedRewards, insertRewards] = rewards.statements;
   const late = quoteIdentifier(`${staging.rewards}_late`);
+  const transactionColumns = CURATED_SCHEMAS.transactions.map((spec) => quoteIdentifier(spec.name)).join(', ');
   const rewardColumns = CURATED_SCHEMAS.rewards.map((spec) => quoteIdentifier(spec.name)).join(', ');
   const factColumns = REWARD_FACTS_SCHEMA.map((spec) => quoteIdentifier(spec.name)).join(', ');
+  const insertFacts = (rewardsSql: string, transactionsSql: string, referencedBy?: string) =>
+    `INSERT INTO ${table('reward_facts')} (${factColumns})\n` + rewardFactsSelectSql({ dialect, rewards: rewardsSql, transactions: transactionsSql, referencedBy });
+
+  if (options.into === 'empty') {
+    // Nothing loaded yet (a first load, a rebuild's first run): nothing to merge with, no late join, no facts to
+    // replace; every probe of the empty tables would only cost memory (a hash of every staged key).
+    return [dedupeTransactions, dedupeRewards, insertTransactions, insertRewards, insertFacts(rewards.latest, transactions.latest), transactions.dropLatest, rewards.dropLatest];
+  }
+
   // Not a table of its own: a first load would copy every reward once more.
   const affected = `(SELECT ${rewardColumns} FROM ${rewards.latest} AS l UNION ALL SELECT ${rewardColumns} FROM ${late} AS j)`;
-  const lateWhere = `"reference_id" IN (SELECT "transaction_id" FROM ${transactions.latest})`;
-
+  const staged = (column: string) => `(SELECT ${column} FROM ${transactions.latest})`;
+  const stagedRewardIds = `(SELECT "reward_id" FROM ${rewards.latest})`;
   const locator = ROW_LOCATOR[dialect];
-  let readRewards: string[];
-  let replaceRewards: string[];
-  let dropHelpers: string[] = [];
-  if (locator) {
-    const loaded = quoteIdentifier(`${staging.rewards}_loaded`);
-    const lateRows = quoteIdentifier(`${staging.rewards}_late_rows`);
-    readRewards = [
-      // One probe of reward_id finds the loaded versions of the staged keys, and where they are.
-      `CREATE TEMP TABLE ${loaded} AS SELECT ${locator} AS "row_id", "reward_id", "updated_at" FROM ${table('rewards')} WHERE "reward_id" IN (SELECT "reward_id" FROM ${rewards.latest})`,
-      `DELETE FROM ${rewards.latest} USING ${loaded} WHERE ${rewards.latest}."reward_id" = ${loaded}."reward_id" AND ${rewards.latest}."updated_at" < ${loaded}."updated_at"`,
-      // One probe of reference_id, then whole rows fetched by location only for the matches.
-      `CREATE TEMP TABLE ${lateRows} AS SELECT ${locator} AS "row_id" FROM ${table('rewards')} WHERE ${lateWhere}`,
-      `CREATE TEMP TABLE ${late} AS SELECT ${rewardColumns} FROM ${table('rewards')} WHERE ${locator} IN (SELECT "row_id" FROM ${lateRows})`,
-    ];
-    replaceRewards = [
-      `DELETE FROM ${table('rewards')} WHERE ${locator} IN (SELECT "row_id" FROM ${loaded} WHERE "reward_id" IN (SELECT "reward_id" FROM ${rewards.latest}))`,
+  if (!locator) {
+    return [
+      dedupeTransactions,
+      dedupeRewards,
+      dropOlderRewards,
+      `CREATE TEMP TABLE ${late} AS SELECT ${rewardColumns} FROM ${table('rewards')} WHERE "reference_id" IN ${staged('"transaction_id"')}`,
+      // A late-joined reward staged again in this run is affected through its staged (newer) row.
+      `DELETE FROM ${late} WHERE "reward_id" IN ${stagedRewardIds}`,
+      deleteLoadedTransactions,
+      insertTransactions,
+      deleteLoadedRewards,
       insertRewards,
+      `DELETE FROM ${table('reward_facts')} WHERE "reward_id" IN (SELECT "reward_id" FROM ${affected} AS affected)`,
+      insertFacts(affected, table('transactions'), affected),
+      transactions.dropLatest,
+      rewards.dropLatest,
+      `DROP TABLE ${late}`,
     ];
-    dropHelpers = [`DROP TABLE ${loaded}`, `DROP TABLE ${lateRows}`];
-  } else {
-    readRewards = [dropOlderRewards, `CREATE TEMP TABLE ${late} AS SELECT ${rewardColumns} FROM ${table('rewards')} WHERE ${lateWhere}`];
-    replaceRewards = [deleteLoadedRewards, insertRewards];
   }
+  // DuckDB: each big table is probed by key once; the rows found are then fetched, deleted and replaced by location.
+  const rewardHits = quoteIdentifier(`${staging.rewards}_hits`);
+  const transactionHits = quoteIdentifier(`${staging.transactions}_hits`);
+  const referenced = quoteIdentifier(`${staging.transactions}_referenced`);
   return [
     dedupeTransactions,
     dedupeRewards,
-    ...readRewards,
-    // A late-joined reward staged again in this run is affected through its staged (newer) row.
-    `DELETE FROM ${late} WHERE "reward_id" IN (SELECT "reward_id" FROM ${rewards.latest})`,
-    ...replaceTransactions,
-    ...replaceRewards,
+    // One scan of rewards finds both the loaded versions of the staged rewards and the late joins.
+    `CREATE TEMP TABLE ${rewardHits} AS SELECT ${locator} AS "row_id", "reward_id", "updated_at", "reference_id" FROM ${table('rewards')} ` +
+      `WHERE "reward_id" IN ${stagedRewardIds} OR "reference_id" IN ${staged('"transaction_id"')}`,
+    `DELETE FROM ${rewards.latest} USING ${rewardHits} WHERE ${rewards.latest}."reward_id" = ${rewardHits}."reward_id" AND ${rewards.latest}."updated_at" < ${rewardHits}."updated_at"`,
+    `CREATE TEMP TABLE ${late} AS SELECT ${rewardColumns} FROM ${table('rewards')} WHERE ${locator} IN ` +
+      `(SELECT "row_id" FROM ${rewardHits} WHERE "reference_id" IN ${staged('"transaction_id"')} AND "reward_id" NOT IN ${stagedRewardIds})`,
+    // One scan of transactions finds the staged ones loaded before and those the staged rewards cite.
+    `CREATE TEMP TABLE ${transactionHits} AS SELECT ${locator} AS "row_id", "transaction_id" FROM ${table('transactions')} ` +
+      `WHERE "transaction_id" IN (SELECT "transaction_id" FROM ${transactions.latest} UNION ALL SELECT "reference_id" FROM ${rewards.latest})`,
+    `CREATE TEMP TABLE ${referenced} AS SELECT ${transactionColumns} FROM ${table('transactions')} WHERE ${locator} IN ` +
+      `(SELECT "row_id" FROM ${transactionHits} WHERE "transaction_id" NOT IN ${staged('"transaction_id"')})`,
+    `DELETE FROM ${table('transactions')} WHERE ${locator} IN (SELECT "row_id" FROM ${transactionHits} WHERE "transaction_id" IN ${staged('"transaction_id"')})`,
+    insertTransactions,
+    `DELETE FROM ${table('rewards')} WHERE ${locator} IN (SELECT "row_id" FROM ${rewardHits} WHERE "reward_id" IN ${stagedRewardIds})`,
+    insertRewards,
     `DELETE FROM ${table('reward_facts')} WHERE "reward_id" IN (SELECT "reward_id" FROM ${affected} AS affected)`,
-    `INSERT INTO ${table('reward_facts')} (${factColumns})\n` +
-      rewardFactsSelectSql({ dialect, rewards: affected, transactions: table('transactions'), referencedBy: affected }),
+    // The affected rewards' transactions: the staged ones (now loaded as staged) and the others they cite.
+    insertFacts(affected, `(SELECT ${transactionColumns} FROM ${transactions.latest} UNION ALL SELECT ${transactionColumns} FROM ${referenced})`),
     transactions.dropLatest,
     rewards.dropLatest,
     `DROP TABLE ${late}`,
-    ...dropHelpers,
+    `DROP TABLE ${rewardHits}`,
+    `DROP TABLE ${transactionHits}`,
+    `DROP TABLE ${referenced}`,
   ];
 }
 
