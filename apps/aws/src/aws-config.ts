@@ -1,3 +1,4 @@
+import { PipelineError } from '@org/pipeline';
 import type { RedshiftTarget } from '@org/redshift-adapter';
 import type { LambdaEnvironment } from './environment';
 
@@ -15,14 +16,7 @@ export interface AwsPipelineConfig {
 }
 
 /** The Lambda's environment or its secret is not what the service config promises; fix the deploy (never retried). */
-export class AwsConfigError extends Error {
-  readonly code = 'AWS_CONFIG';
-  readonly transient = false;
-  constructor(message: string) {
-    super(message);
-    this.name = 'AwsConfigError';
-  }
-}
+export class AwsConfigError extends PipelineError {}
 
 /** Reads the contract of `environment.ts` (and only it: another name does not compile). */
 export function readAwsConfig(env: LambdaEnvironment): AwsPipelineConfig {

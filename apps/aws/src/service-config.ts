@@ -2,21 +2,14 @@
 // from @org/pipeline's definition (the one the local runner runs), not from a second, hand-written copy, and the
 // functions' environment is typed by the contract `aws-config.ts` reads (environment.ts).
 // serverless.js calls buildServiceConfig with the command line's --stage, --region and --param values.
-import { buildStateMachineDefinition, type StateMachineResources } from '@org/pipeline';
+import { buildStateMachineDefinition, PipelineError, type StateMachineResources } from '@org/pipeline';
 import type { CfnString, PipelineEnvironment, SandboxEnvironment } from './environment';
 
 /** A CloudFormation fragment: this module builds them as plain data. */
 type Cfn = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** A `--param`, stage or region the stack cannot be built from: reported by `serverless package`, before AWS. */
-export class ServiceConfigError extends Error {
-  readonly code = 'SERVICE_CONFIG';
-  readonly transient = false;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ServiceConfigError';
-  }
-}
+export class ServiceConfigError extends PipelineError {}
 
 export interface ServiceOptions {
   stage?: string;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { calendarDate } from '@org/pipeline';
+import { calendarDate, PipelineError } from '@org/pipeline';
 import type { PlutusAuth } from '@org/plutus-client';
 import type { SandboxFaults } from '@org/plutus-sandbox';
 
@@ -39,14 +39,7 @@ export interface S3StoreConfig {
 }
 
 /** The command line or environment asks for something the runner cannot do; fix the input (never retried). */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG';
-  readonly transient = false;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export class ConfigError extends PipelineError {}
 
 export const USAGE = `local-runner: the card-rewards pipeline on one machine
 

@@ -1,15 +1,14 @@
+import { PlutusError } from './errors';
+
 /**
  * Reads a JSON array from a stream of text chunks and hands over each element's JSON text as soon as it is
  * complete, so a ledger of millions of rows is never one string (V8 caps a string near 512 MB) nor one array.
  * Only the array's own structure is tracked (depth, strings, escapes); each element is parsed by JSON.parse.
  */
 /** The body is valid JSON but not an array. (Malformed or cut-off text is a SyntaxError, as JSON.parse says.) */
-export class JsonArrayStreamError extends Error {
-  readonly code = 'JSON_NOT_ARRAY';
-  readonly transient = false;
+export class JsonArrayStreamError extends PlutusError {
   constructor(message: string) {
-    super(message);
-    this.name = 'JsonArrayStreamError';
+    super('JSON_NOT_ARRAY', message);
   }
 }
 

@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PlutusError } from '@org/plutus-client';
 import { findSchemaMismatch } from '@org/plutus-client/internal';
 import type { SandboxDataset } from './synthetic-history';
 
@@ -7,12 +8,9 @@ export const REWARDS_FILE = 'rewards.json';
 export const TRANSACTIONS_FILE = 'transactions.json';
 
 /** Raised when a dataset folder is missing a file or holds rows the API could never have sent. */
-export class SandboxDatasetError extends Error {
-  readonly code = 'SANDBOX_DATASET';
-  readonly transient = false;
+export class SandboxDatasetError extends PlutusError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SandboxDatasetError';
+    super('SANDBOX_DATASET', message);
   }
 }
 

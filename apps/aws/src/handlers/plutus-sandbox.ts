@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PipelineError } from '@org/pipeline';
 import { startSandbox, type Sandbox } from '@org/plutus-sandbox';
 import { plutusAuthFromSecret } from '../plutus-source';
 
@@ -19,14 +20,8 @@ export interface FunctionUrlResult {
   body: string;
 }
 
-export class SandboxConfigError extends Error {
-  readonly code = 'SANDBOX_CONFIG';
-  readonly transient = false;
-  constructor(message: string) {
-    super(message);
-    this.name = 'SandboxConfigError';
-  }
-}
+/** The trial sandbox's environment or secret is not what the service config promises. */
+export class SandboxConfigError extends PipelineError {}
 
 /**
  * The trial stage's Plutus: the local sandbox, serving synthetic history, behind a function URL. Each container
