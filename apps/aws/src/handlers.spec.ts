@@ -12,12 +12,12 @@ import { startSandbox, type Sandbox } from '@org/plutus-sandbox';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { loadStep } from '@org/pipeline';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fakeS3 } from '../test/fake-s3';
 import { deniedRequests, iamRequestsFor, sdkCallRecorder } from '../test/iam-proof';
+import { packageService } from '../test/package-service';
 import { lambdaStep, noExtraPorts } from './lambda-step';
 import { handler as catalogHandler } from './handlers/catalog';
 import { handler as commitHandler } from './handlers/commit';
@@ -181,13 +181,14 @@ describe('Lambda handlers', () => {
     const out = mkdtempSync(join(tmpdir(), 'sls-iam-proof-'));
     try {
       const workgroupArn = 'arn:aws:redshift-serverless:eu-west-2:123456789012:workgroup/0f1e2d3c-aaaa-bbbb-cccc-123456789012';
-      const packaged = spawnSync(
-        process.execPath,
-        [require.resolve('serverless/bin/serverless.js'), 'package', '--stage', 'dev', '--package', out, '--param=redshiftWorkgroup=rewards-dev', `--param=redshiftWorkgroupArn=${workgroupArn}`, '--param=dataPrefix=pipeline/', `--param=plutusSecretArn=${process.env['PLUTUS_SECRET_ARN']}`],
-        { cwd: join(__dirname, '..'), encoding: 'utf8', env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' } },
-      );
-      if (packaged.status !== 0) throw new Error(`serverless package failed:\n${packaged.stdout}\n${packaged.stderr}`);
-      const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+      const template = packageService(out, [
+        '--stage',
+        'dev',
+        '--param=redshiftWorkgroup=rewards-dev',
+        `--param=redshiftWorkgroupArn=${workgroupArn}`,
+        '--param=dataPrefix=pipeline/',
+        `--param=plutusSecretArn=${process.env['PLUTUS_SECRET_ARN']}`,
+      ]);
       // What a deployed stack's references would be, matching the environment the handlers ran with.
       const stack = {
         'AWS::Partition': 'aws',

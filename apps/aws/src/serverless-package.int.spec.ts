@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageService } from '../test/package-service';
 import { buildStateMachineDefinition, PIPELINE_TASKS, type PipelineTask, type StateMachineResources } from '@org/pipeline';
 
 jest.setTimeout(180_000);
@@ -27,14 +28,7 @@ describe('serverless package', () => {
   const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 
   beforeAll(() => {
-    const cli = require.resolve('serverless/bin/serverless.js');
-    const result = spawnSync(process.execPath, [cli, 'package', '--stage', 'test', '--package', out, '--param=redshiftWorkgroup=analytics', '--param=alarmEmail=ops@example.com'], {
-      cwd: join(__dirname, '..'),
-      encoding: 'utf8',
-      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-    });
-    if (result.status !== 0) throw new Error(`serverless package failed:\n${result.stdout}\n${result.stderr}`);
-    resources = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+    resources = packageService(out, ['--stage', 'test', '--param=redshiftWorkgroup=analytics', '--param=alarmEmail=ops@example.com']).Resources;
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -160,14 +154,7 @@ describe('serverless package --param="plutusSandbox=true"', () => {
   let resources: Record<string, Resource>;
 
   beforeAll(() => {
-    const cli = require.resolve('serverless/bin/serverless.js');
-    const result = spawnSync(process.execPath, [cli, 'package', '--stage', 'trial', '--package', out, '--param=createRedshiftServerless=true', '--param=plutusSandbox=true'], {
-      cwd: join(__dirname, '..'),
-      encoding: 'utf8',
-      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-    });
-    if (result.status !== 0) throw new Error(`serverless package failed:\n${result.stdout}\n${result.stderr}`);
-    resources = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+    resources = packageService(out, ['--stage', 'trial', '--param=createRedshiftServerless=true', '--param=plutusSandbox=true']).Resources;
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
