@@ -77,11 +77,13 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
 
   it('adds the columns the curated schema gained since a table was made, so an old warehouse keeps loading', async () => {
     const run = await curatedRun('r1', await fixture('transactions.csv'), await fixture('rewards.csv'));
-    // A warehouse made before rewards had reward_type (the last column).
-    await database.run('CREATE TABLE rewards AS SELECT * EXCLUDE (reward_type) FROM (SELECT * FROM read_parquet(' + `'${store.locate(run.rewards[0])}', hive_partitioning = false` + ')) LIMIT 0');
+    // A warehouse made before rewards had reward_type (the last column) and before the probe hashes, with rows in it.
+    await database.run('CREATE TABLE rewards AS SELECT * EXCLUDE (reward_type) FROM (SELECT * FROM read_parquet(' + `'${store.locate(run.rewards[0])}', hive_partitioning = false` + ')) LIMIT 3');
     await warehouse.loadRun(run);
     const columns = await database.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'rewards' ORDER BY ordinal_position");
-    expect(columns.at(-1)).toEqual({ column_name: 'reward_type' });
+    // reward_type added after the curated columns it had; the probe hashes, which it also lacked, after it.
+    expect(columns.map((column) => column.column_name).slice(-3)).toEqual(['reward_type', 'reward_id_hash', 'reference_id_hash']);
+    expect((await database.query<{ n: number }>('SELECT count(*)::INT AS n FROM rewards WHERE reward_id_hash IS DISTINCT FROM md5_number_lower(reward_id)'))[0].n).toBe(0);
     expect((await database.query<{ n: number }>('SELECT count(*)::INT AS n FROM rewards WHERE reward_type IS NOT NULL'))[0].n).toBeGreaterThan(0);
   });
 

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, relative, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
   addMissingColumnsSql,
+  addMissingProbeHashesSql,
   createTableSql,
   presentColumnsSql,
   quoteIdentifier,
@@ -147,14 +148,18 @@ export class DuckDbWarehouse implements Warehouse {
     // A join whose build side is small (the run's keys) pushes an IN filter into the scan of the big table, so
     // the rows fetched by rowid are read only where they are (DuckDB's default stops at 50 values).
     await this.database.run('SET dynamic_or_filter_threshold = 10000');
+    // Tables, new columns and views first, in transactions of their own: DuckDB refuses to change rows of a table
+    // that the same transaction altered ("another transaction has altered this table"), and a schema brought up
+    // to date is right whether or not this load then commits.
+    await this.createTablesAndViews();
     const staged = await this.database.transaction(async () => {
       const counts = { transactions: 0, rewards: 0 };
-      await this.createTablesAndViews();
       for (const dataset of LAKE_DATASETS) {
         const table = quoteIdentifier(staging[dataset]);
-        await this.database.run(`CREATE TEMP TABLE ${table} AS SELECT * FROM ${quoteIdentifier(dataset)} LIMIT 0`);
+        const columns = CURATED_SCHEMAS[dataset].map((spec) => quoteIdentifier(spec.name)).join(', ');
+        // The curated columns only: the probe hashes are computed as rows go into the tables.
+        await this.database.run(`CREATE TEMP TABLE ${table} AS SELECT ${columns} FROM ${quoteIdentifier(dataset)} LIMIT 0`);
         if (files[dataset].length) {
-          const columns = CURATED_SCHEMAS[dataset].map((spec) => quoteIdentifier(spec.name)).join(', ');
           await this.database.run(`INSERT INTO ${table} SELECT ${columns} FROM read_parquet([${files[dataset].map(quoteLiteral).join(', ')}])`);
         }
         const [{ n }] = await this.database.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${table}`);
@@ -178,13 +183,20 @@ export class DuckDbWarehouse implements Warehouse {
 
   /** The tables (empty when new) and the dashboard's views over them; a no-op when they exist. */
   async createTablesAndViews(): Promise<void> {
-    for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) await this.database.run(createTableSql(dataset, 'duckdb'));
+    await this.database.transaction(() => this.runAll((Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => createTableSql(dataset, 'duckdb'))));
     const present = await this.database.query<{ table_name: CuratedDataset; column_name: string }>(presentColumnsSql(undefined, 'duckdb'));
     for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) {
       const columns = present.filter((row) => row.table_name === dataset).map((row) => row.column_name);
-      for (const statement of addMissingColumnsSql(dataset, columns, 'duckdb')) await this.database.run(statement);
+      // Each change of a table's shape is a transaction of its own (DuckDB does not mix them with changes of rows).
+      for (const change of [addMissingColumnsSql(dataset, columns, 'duckdb'), addMissingProbeHashesSql(dataset, columns, 'duckdb')]) {
+        if (change.length) await this.database.transaction(() => this.runAll(change));
+      }
     }
-    for (const statement of viewStatements('duckdb')) await this.database.run(statement);
+    await this.database.transaction(() => this.runAll(viewStatements('duckdb')));
+  }
+
+  private async runAll(statements: readonly string[]): Promise<void> {
+    for (const statement of statements) await this.database.run(statement);
   }
 
   async tableCounts(): Promise<Record<CuratedDataset, number>> {

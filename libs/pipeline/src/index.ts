@@ -24,4 +24,4 @@ export {
   type StateMachineResources,
   type StateMachineOptions,
 } from './state-machine';
-export { addMissingColumnsSql, presentColumnsSql, createTableSql, mergeStatements, runLoadStatements, tableCountsSql, quoteIdentifier, quoteLiteral, columnType, VERSION_COLUMNS, type SqlDialect, type StagingTables } from './warehouse-sql';
+export { addMissingColumnsSql, addMissingProbeHashesSql, insertRowsSql, probeHashColumn, PROBED_COLUMNS, presentColumnsSql, createTableSql, mergeStatements, runLoadStatements, tableCountsSql, quoteIdentifier, quoteLiteral, columnType, VERSION_COLUMNS, type SqlDialect, type StagingTables } from './warehouse-sql';

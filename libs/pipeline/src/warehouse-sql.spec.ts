@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { transformRun } from '@org/rewards-transform';
-import { createTableSql, mergeStatements, quoteIdentifier, quoteLiteral, runLoadStatements, type SqlDialect } from './warehouse-sql';
+import { createTableSql, mergeStatements, probeHashColumn, PROBED_COLUMNS, quoteIdentifier, quoteLiteral, runLoadStatements, type SqlDialect } from './warehouse-sql';
 import { CURATED_SCHEMAS, type CuratedDataset } from '@org/rewards-transform';
 
 const rewardsCsv = (rows: string[]) => `id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_id\n${rows.join('\n')}\n`;
@@ -104,10 +104,18 @@ describe('runLoadStatements: the DuckDB and the Redshift text agree', () => {
       await Promise.all(variants.map(async (variant) => [variant, await (await DuckDBInstance.create(':memory:')).connect()] as const)),
     ) as Record<(typeof variants)[number], DuckDBConnection>;
     const tables = Object.keys(CURATED_SCHEMAS) as CuratedDataset[];
-    for (const db of Object.values(databases)) for (const dataset of tables) await db.run(onDuckDb(createTableSql(dataset, 'redshift')));
+    for (const [variant, db] of Object.entries(databases)) {
+      for (const dataset of tables) await db.run(onDuckDb(createTableSql(dataset, variant === 'redshift' ? 'redshift' : 'duckdb')));
+    }
+    // The curated columns (DuckDB also keeps probe hashes, which must be right too: checked below).
     const contents = async (db: DuckDBConnection) =>
       Object.fromEntries(
-        await Promise.all(tables.map(async (dataset) => [dataset, (await db.runAndReadAll(`SELECT * FROM ${quoteIdentifier(dataset)} ORDER BY 1`)).getRowObjectsJson()] as const)),
+        await Promise.all(
+          tables.map(async (dataset) => {
+            const columns = CURATED_SCHEMAS[dataset].map((spec) => quoteIdentifier(spec.name)).join(', ');
+            return [dataset, (await db.runAndReadAll(`SELECT ${columns} FROM ${quoteIdentifier(dataset)} ORDER BY 1`)).getRowObjectsJson()] as const;
+          }),
+        ),
       );
     for (const [index, [transactionsCsv, rewardsCsv]] of loads.entries()) {
       const output = transformRun({ transactionsCsv, rewardsCsv });
@@ -128,6 +136,12 @@ describe('runLoadStatements: the DuckDB and the Redshift text agree', () => {
       expect(duckdb).toEqual(redshift);
       expect(emptyFirst).toEqual(duckdb);
       expect(duckdb['reward_facts']).toHaveLength(duckdb['rewards'].length);
+      for (const [dataset, columns] of Object.entries(PROBED_COLUMNS)) {
+        for (const column of columns) {
+          const wrong = (await databases.duckdb.runAndReadAll(`SELECT count(*)::INT AS n FROM "${dataset}" WHERE "${probeHashColumn(column)}" IS DISTINCT FROM md5_number_lower("${column}")`)).getRowObjectsJson();
+          expect({ dataset, column, wrong }).toEqual({ dataset, column, wrong: [{ n: 0 }] });
+        }
+      }
     }
     const facts = (await contents(databases.duckdb))['reward_facts'] as Record<string, unknown>[];
     const byId = Object.fromEntries(facts.map((fact) => [fact['reward_id'], fact]));

@@ -1,5 +1,5 @@
 import { PipelineError } from './pipeline-errors';
-import { CURATED_SCHEMAS, DATASET_KEYS, REWARD_FACTS_SCHEMA, rewardFactsSelectSql, type ColumnSpec, type CuratedDataset, type LakeDataset, type SqlDialect } from '@org/rewards-transform';
+import { CURATED_SCHEMAS, DATASET_KEYS, rewardFactsSelectSql, type ColumnSpec, type CuratedDataset, type LakeDataset, type SqlDialect } from '@org/rewards-transform';
 
 export type { SqlDialect };
 
@@ -46,7 +46,7 @@ export function createTableSql(dataset: CuratedDataset, dialect: SqlDialect, opt
   // keys it outgrew a bounded memory limit (measured: out of memory at 3M rows with 500 MB), and the merge
   // statements keep one row per key anyway.
   const key = dialect === 'redshift' ? `,\n  PRIMARY KEY (${quoteIdentifier(DATASET_KEYS[dataset])})` : '';
-  return `CREATE TABLE IF NOT EXISTS ${target} (\n${columns.join(',\n')}${key}\n)${options.extra ? ` ${options.extra}` : ''}`;
+  return `CREATE TABLE IF NOT EXISTS ${target} (\n${[...columns, ...probeHashDefinitions(dataset, dialect)].join(',\n')}${key}\n)${options.extra ? ` ${options.extra}` : ''}`;
 }
 
 /**
@@ -56,8 +56,11 @@ export function createTableSql(dataset: CuratedDataset, dialect: SqlDialect, opt
  * is refused with what to do, never loaded into the wrong columns. An added column is nullable: the rows
  * loaded before it existed have no value for it.
  */
-export function addMissingColumnsSql(dataset: CuratedDataset, present: readonly string[], dialect: SqlDialect, schema?: string): string[] {
+export function addMissingColumnsSql(dataset: CuratedDataset, presentColumns: readonly string[], dialect: SqlDialect, schema?: string): string[] {
   const wanted = CURATED_SCHEMAS[dataset];
+  // DuckDB's probe hashes are not part of the curated schema (and COPY never meets them).
+  const hashes = new Set(PROBED_COLUMNS[dataset].map(probeHashColumn));
+  const present = presentColumns.filter((name) => !hashes.has(name));
   if (!present.length) return [];
   const mismatch = present.findIndex((name, i) => wanted[i]?.name !== name);
   if (mismatch >= 0) {
@@ -84,7 +87,7 @@ export function presentColumnsSql(schema: string | undefined, dialect: SqlDialec
  * DELETE 50 ms). Run them in one transaction after loading `staging`; `${staging}_latest` stays for the caller
  * (the facts need it) until `dropLatest` is run.
  */
-export function mergeStatements(dataset: CuratedDataset, options: { staging: string; schema?: string }): { statements: string[]; latest: string; dropLatest: string } {
+export function mergeStatements(dataset: CuratedDataset, options: { staging: string; schema?: string; dialect?: SqlDialect }): { statements: string[]; latest: string; dropLatest: string } {
   const target = qualified(dataset, options.schema);
   const staging = quoteIdentifier(options.staging);
   const deduped = quoteIdentifier(`${options.staging}_latest`);
@@ -101,7 +104,7 @@ export function mergeStatements(dataset: CuratedDataset, options: { staging: str
   }
   statements.push(
     `DELETE FROM ${target} WHERE ${key} IN (SELECT ${key} FROM ${deduped})`,
-    `INSERT INTO ${target} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${deduped}`,
+    insertRowsSql(dataset, options.dialect ?? 'redshift', target, deduped),
   );
   return { statements, latest: deduped, dropLatest: `DROP TABLE ${deduped}` };
 }
@@ -114,12 +117,66 @@ function qualified(dataset: CuratedDataset, schema?: string): string {
 export type StagingTables = Record<LakeDataset, string>;
 
 /**
- * Where a load differs by warehouse, and why: the one place. DuckDB finds a row again by `rowid` without a
- * second probe of the key column (each probe of 3M string keys costs about 50 ms; fetching rows by rowid is a
- * filter on an integer its zone maps can prune). Redshift has no row locator and a different cost model (sort
- * and distribution keys), so it re-probes by key.
+ * Where a load differs by warehouse, and why: the one place.
+ * - `rowLocator`: DuckDB finds a row again by `rowid` without a second probe (fetching rows by rowid is a filter
+ *   on an integer its zone maps can prune). Redshift has none.
+ * - `probeHash`: DuckDB keeps, beside each key column a load probes, a 64-bit md5 of it (`<column>_hash`), so a
+ *   probe of 3M rows compares integers (8 ms) instead of 36-character strings (59 ms); every match is then
+ *   checked against the key itself, so a collision can never touch the wrong row. md5 rather than DuckDB's
+ *   `hash()`, which is not promised to stay the same across versions. Redshift's cost model is its sort and
+ *   distribution keys; it keeps no such column.
  */
-const ROW_LOCATOR: Record<SqlDialect, string | undefined> = { duckdb: 'rowid', redshift: undefined };
+const LOAD_DIALECT: Record<SqlDialect, { rowLocator?: string; probeHash?: (expression: string) => string }> = {
+  duckdb: { rowLocator: 'rowid', probeHash: (expression) => `md5_number_lower(${expression})` },
+  redshift: {},
+};
+
+/** The key columns DuckDB keeps a probe hash of, per table. */
+export const PROBED_COLUMNS: Record<CuratedDataset, readonly string[]> = {
+  transactions: ['transaction_id'],
+  rewards: ['reward_id', 'reference_id'],
+  reward_facts: ['reward_id'],
+};
+
+/** The name of a probed column's hash column. */
+export const probeHashColumn = (column: string): string => `${column}_hash`;
+
+/** The probe-hash columns a dialect keeps for a table, as `CREATE TABLE` column definitions. */
+function probeHashDefinitions(dataset: CuratedDataset, dialect: SqlDialect): string[] {
+  return LOAD_DIALECT[dialect].probeHash ? PROBED_COLUMNS[dataset].map((column) => `  ${quoteIdentifier(probeHashColumn(column))} UBIGINT`) : [];
+}
+
+/**
+ * `INSERT INTO target (…) SELECT … FROM source` of a table's curated columns, with the probe hashes computed
+ * where the dialect keeps them. `source` is a table or a parenthesised query with the curated columns.
+ */
+export function insertRowsSql(dataset: CuratedDataset, dialect: SqlDialect, target: string, source: string): string {
+  const columns = CURATED_SCHEMAS[dataset].map((spec) => quoteIdentifier(spec.name));
+  const hash = LOAD_DIALECT[dialect].probeHash;
+  const hashed = hash ? PROBED_COLUMNS[dataset] : [];
+  return (
+    `INSERT INTO ${target} (${[...columns, ...hashed.map((column) => quoteIdentifier(probeHashColumn(column)))].join(', ')}) ` +
+    `SELECT ${[...columns, ...hashed.map((column) => (hash as (e: string) => string)(quoteIdentifier(column)))].join(', ')} FROM ${source}${source.startsWith('(') ? ' AS source' : ''}`
+  );
+}
+
+/**
+ * The statements that give an existing DuckDB table the probe-hash columns it lacks (tables made before they
+ * existed), to run in one transaction of their own: the table is copied with the hashes computed, then takes the
+ * old one's place. (DuckDB refuses to fill a column in the transaction that added it, and a column added in one
+ * transaction and filled in the next would be left empty by a crash between them.)
+ */
+export function addMissingProbeHashesSql(dataset: CuratedDataset, present: readonly string[], dialect: SqlDialect, schema?: string): string[] {
+  const hash = LOAD_DIALECT[dialect].probeHash;
+  const missing = PROBED_COLUMNS[dataset].filter((column) => !present.includes(probeHashColumn(column)));
+  if (!hash || !present.length || !missing.length) return [];
+  const rebuilt = `${dataset}__with_probe_hashes`;
+  return [
+    `CREATE TABLE ${qualified(rebuilt as CuratedDataset, schema)} AS SELECT *, ${missing.map((column) => `${hash(quoteIdentifier(column))} AS ${quoteIdentifier(probeHashColumn(column))}`).join(', ')} FROM ${qualified(dataset, schema)}`,
+    `DROP TABLE ${qualified(dataset, schema)}`,
+    `ALTER TABLE ${qualified(rebuilt as CuratedDataset, schema)} RENAME TO ${quoteIdentifier(dataset)}`,
+  ];
+}
 
 /**
  * The heart of a load, after both staging tables are filled; run it in the same transaction as the staging,
@@ -131,24 +188,23 @@ const ROW_LOCATOR: Record<SqlDialect, string | undefined> = { duckdb: 'rowid', r
  * 4. the facts of exactly the affected rewards (1 and 2) deleted and derived again, with the definitions of
  *    `@org/rewards-transform` (`rewardFactsSelectSql`), from the affected rows and the transactions they cite.
  * Late joins then work both ways, and a run's cost follows its own rows: each big table is probed by key a fixed
- * number of times (DuckDB: once each), never joined whole. The text is the same for both warehouses but for
- * `ROW_LOCATOR`. `into: 'empty'` (nothing loaded yet: a first load) skips every probe, which would only cost
+ * number of times (DuckDB: once each, on integer hashes), never joined whole. The text is the same for both
+ * warehouses but for `LOAD_DIALECT`. `into: 'empty'` (nothing loaded yet: a first load) skips every probe, which would only cost
  * memory.
  */
 export function runLoadStatements(options: { dialect: SqlDialect; staging: StagingTables; schema?: string; into?: 'loaded' | 'empty' }): string[] {
   const { dialect, staging, schema } = options;
   const table = (name: CuratedDataset) => qualified(name, schema);
-  const transactions = mergeStatements('transactions', { staging: staging.transactions, schema });
-  const rewards = mergeStatements('rewards', { staging: staging.rewards, schema });
+  const transactions = mergeStatements('transactions', { staging: staging.transactions, schema, dialect });
+  const rewards = mergeStatements('rewards', { staging: staging.rewards, schema, dialect });
   // Transactions have no version column, so nothing staged is older than what is loaded.
   const [dedupeTransactions, deleteLoadedTransactions, insertTransactions] = transactions.statements;
   const [dedupeRewards, dropOlderRewards, deleteLoadedRewards, insertRewards] = rewards.statements;
   const late = quoteIdentifier(`${staging.rewards}_late`);
   const transactionColumns = CURATED_SCHEMAS.transactions.map((spec) => quoteIdentifier(spec.name)).join(', ');
   const rewardColumns = CURATED_SCHEMAS.rewards.map((spec) => quoteIdentifier(spec.name)).join(', ');
-  const factColumns = REWARD_FACTS_SCHEMA.map((spec) => quoteIdentifier(spec.name)).join(', ');
   const insertFacts = (rewardsSql: string, transactionsSql: string, referencedBy?: string) =>
-    `INSERT INTO ${table('reward_facts')} (${factColumns})\n` + rewardFactsSelectSql({ dialect, rewards: rewardsSql, transactions: transactionsSql, referencedBy });
+    insertRowsSql('reward_facts', dialect, table('reward_facts'), `(${rewardFactsSelectSql({ dialect, rewards: rewardsSql, transactions: transactionsSql, referencedBy })})`);
 
   if (options.into === 'empty') {
     // Nothing loaded yet (a first load, a rebuild's first run): nothing to merge with, no late join, no facts to
@@ -158,15 +214,15 @@ export function runLoadStatements(options: { dialect: SqlDialect; staging: Stagi
 
   // Not a table of its own: a first load would copy every reward once more.
   const affected = `(SELECT ${rewardColumns} FROM ${rewards.latest} AS l UNION ALL SELECT ${rewardColumns} FROM ${late} AS j)`;
-  const staged = (column: string) => `(SELECT ${column} FROM ${transactions.latest})`;
+  const stagedTransactionIds = `(SELECT "transaction_id" FROM ${transactions.latest})`;
   const stagedRewardIds = `(SELECT "reward_id" FROM ${rewards.latest})`;
-  const locator = ROW_LOCATOR[dialect];
-  if (!locator) {
+  const { rowLocator: locator, probeHash } = LOAD_DIALECT[dialect];
+  if (!locator || !probeHash) {
     return [
       dedupeTransactions,
       dedupeRewards,
       dropOlderRewards,
-      `CREATE TEMP TABLE ${late} AS SELECT ${rewardColumns} FROM ${table('rewards')} WHERE "reference_id" IN ${staged('"transaction_id"')}`,
+      `CREATE TEMP TABLE ${late} AS SELECT ${rewardColumns} FROM ${table('rewards')} WHERE "reference_id" IN ${stagedTransactionIds}`,
       // A late-joined reward staged again in this run is affected through its staged (newer) row.
       `DELETE FROM ${late} WHERE "reward_id" IN ${stagedRewardIds}`,
       deleteLoadedTransactions,
@@ -180,29 +236,42 @@ export function runLoadStatements(options: { dialect: SqlDialect; staging: Stagi
       `DROP TABLE ${late}`,
     ];
   }
-  // DuckDB: each big table is probed by key once; the rows found are then fetched, deleted and replaced by location.
+  // DuckDB: each big table is probed once, on the integer hashes of its keys; the matches are checked against the
+  // keys themselves, then fetched, deleted and replaced by location.
+  const hashed = (column: string) => quoteIdentifier(probeHashColumn(column));
+  const hashesOf = (column: string, source: string) => `(SELECT ${probeHash(quoteIdentifier(column))} FROM ${source})`;
   const rewardHits = quoteIdentifier(`${staging.rewards}_hits`);
   const transactionHits = quoteIdentifier(`${staging.transactions}_hits`);
   const referenced = quoteIdentifier(`${staging.transactions}_referenced`);
+  const factHits = quoteIdentifier(`${staging.rewards}_fact_hits`);
+  const citedOrStaged = `(SELECT "transaction_id" FROM ${transactions.latest} UNION ALL SELECT "reference_id" FROM ${rewards.latest} WHERE "reference_id" IS NOT NULL)`;
   return [
     dedupeTransactions,
     dedupeRewards,
     // One scan of rewards finds both the loaded versions of the staged rewards and the late joins.
-    `CREATE TEMP TABLE ${rewardHits} AS SELECT ${locator} AS "row_id", "reward_id", "updated_at", "reference_id" FROM ${table('rewards')} ` +
-      `WHERE "reward_id" IN ${stagedRewardIds} OR "reference_id" IN ${staged('"transaction_id"')}`,
+    // Integers only in the scan (each IN on its own: an OR of the two scans the strings too), then the few rows
+    // found are read by location.
+    `CREATE TEMP TABLE ${rewardHits} AS SELECT ${locator} AS "row_id", "reward_id", "updated_at", "reference_id" FROM ${table('rewards')} WHERE ${locator} IN (` +
+      `SELECT ${locator} FROM ${table('rewards')} WHERE ${hashed('reward_id')} IN ${hashesOf('reward_id', rewards.latest)} ` +
+      `UNION SELECT ${locator} FROM ${table('rewards')} WHERE ${hashed('reference_id')} IN ${hashesOf('transaction_id', transactions.latest)})`,
+    `DELETE FROM ${rewardHits} WHERE NOT ("reward_id" IN ${stagedRewardIds} OR COALESCE("reference_id" IN ${stagedTransactionIds}, FALSE))`,
     `DELETE FROM ${rewards.latest} USING ${rewardHits} WHERE ${rewards.latest}."reward_id" = ${rewardHits}."reward_id" AND ${rewards.latest}."updated_at" < ${rewardHits}."updated_at"`,
     `CREATE TEMP TABLE ${late} AS SELECT ${rewardColumns} FROM ${table('rewards')} WHERE ${locator} IN ` +
-      `(SELECT "row_id" FROM ${rewardHits} WHERE "reference_id" IN ${staged('"transaction_id"')} AND "reward_id" NOT IN ${stagedRewardIds})`,
+      `(SELECT "row_id" FROM ${rewardHits} WHERE "reference_id" IN ${stagedTransactionIds} AND "reward_id" NOT IN ${stagedRewardIds})`,
     // One scan of transactions finds the staged ones loaded before and those the staged rewards cite.
     `CREATE TEMP TABLE ${transactionHits} AS SELECT ${locator} AS "row_id", "transaction_id" FROM ${table('transactions')} ` +
-      `WHERE "transaction_id" IN (SELECT "transaction_id" FROM ${transactions.latest} UNION ALL SELECT "reference_id" FROM ${rewards.latest})`,
+      `WHERE ${hashed('transaction_id')} IN (SELECT ${probeHash('"transaction_id"')} FROM ${citedOrStaged} AS keys)`,
+    `DELETE FROM ${transactionHits} WHERE "transaction_id" NOT IN ${citedOrStaged}`,
     `CREATE TEMP TABLE ${referenced} AS SELECT ${transactionColumns} FROM ${table('transactions')} WHERE ${locator} IN ` +
-      `(SELECT "row_id" FROM ${transactionHits} WHERE "transaction_id" NOT IN ${staged('"transaction_id"')})`,
-    `DELETE FROM ${table('transactions')} WHERE ${locator} IN (SELECT "row_id" FROM ${transactionHits} WHERE "transaction_id" IN ${staged('"transaction_id"')})`,
+      `(SELECT "row_id" FROM ${transactionHits} WHERE "transaction_id" NOT IN ${stagedTransactionIds})`,
+    `DELETE FROM ${table('transactions')} WHERE ${locator} IN (SELECT "row_id" FROM ${transactionHits} WHERE "transaction_id" IN ${stagedTransactionIds})`,
     insertTransactions,
     `DELETE FROM ${table('rewards')} WHERE ${locator} IN (SELECT "row_id" FROM ${rewardHits} WHERE "reward_id" IN ${stagedRewardIds})`,
     insertRewards,
-    `DELETE FROM ${table('reward_facts')} WHERE "reward_id" IN (SELECT "reward_id" FROM ${affected} AS affected)`,
+    // One scan of the facts finds those of the affected rewards.
+    `CREATE TEMP TABLE ${factHits} AS SELECT ${locator} AS "row_id", "reward_id" FROM ${table('reward_facts')} WHERE ${locator} IN (` +
+      `SELECT ${locator} FROM ${table('reward_facts')} WHERE ${hashed('reward_id')} IN ${hashesOf('reward_id', affected + ' AS affected')})`,
+    `DELETE FROM ${table('reward_facts')} WHERE ${locator} IN (SELECT "row_id" FROM ${factHits} WHERE "reward_id" IN (SELECT "reward_id" FROM ${affected} AS affected))`,
     // The affected rewards' transactions: the staged ones (now loaded as staged) and the others they cite.
     insertFacts(affected, `(SELECT ${transactionColumns} FROM ${transactions.latest} UNION ALL SELECT ${transactionColumns} FROM ${referenced})`),
     transactions.dropLatest,
@@ -211,6 +280,7 @@ export function runLoadStatements(options: { dialect: SqlDialect; staging: Stagi
     `DROP TABLE ${rewardHits}`,
     `DROP TABLE ${transactionHits}`,
     `DROP TABLE ${referenced}`,
+    `DROP TABLE ${factHits}`,
   ];
 }
 
