@@ -84,6 +84,8 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
     // reward_type added after the curated columns it had; the probe hashes, which it also lacked, after it.
     expect(columns.map((column) => column.column_name).slice(-3)).toEqual(['reward_type', 'reward_id_hash', 'reference_id_hash']);
     expect((await database.query<{ n: number }>('SELECT count(*)::INT AS n FROM rewards WHERE reward_id_hash IS DISTINCT FROM md5_number_lower(reward_id)'))[0].n).toBe(0);
+    // Made anew with this version's constraints: a reward without an id is still refused.
+    await expect(database.run("INSERT INTO rewards (reward_id) VALUES (NULL)")).rejects.toThrow(/NOT NULL/);
     expect((await database.query<{ n: number }>('SELECT count(*)::INT AS n FROM rewards WHERE reward_type IS NOT NULL'))[0].n).toBeGreaterThan(0);
   });
 

@@ -37,8 +37,8 @@ export const VERSION_COLUMNS: Partial<Record<CuratedDataset, string>> = {
   reward_facts: 'updated_at',
 };
 
-export function createTableSql(dataset: CuratedDataset, dialect: SqlDialect, options: { schema?: string; extra?: string } = {}): string {
-  const target = qualified(dataset, options.schema);
+export function createTableSql(dataset: CuratedDataset, dialect: SqlDialect, options: { schema?: string; extra?: string; name?: string } = {}): string {
+  const target = options.name ? qualified(options.name as CuratedDataset, options.schema) : qualified(dataset, options.schema);
   const columns = CURATED_SCHEMAS[dataset].map(
     (spec) => `  ${quoteIdentifier(spec.name)} ${columnType(spec, dialect)}${spec.nullable ? '' : ' NOT NULL'}`,
   );
@@ -162,8 +162,8 @@ export function insertRowsSql(dataset: CuratedDataset, dialect: SqlDialect, targ
 
 /**
  * The statements that give an existing DuckDB table the probe-hash columns it lacks (tables made before they
- * existed), to run in one transaction of their own: the table is copied with the hashes computed, then takes the
- * old one's place. (DuckDB refuses to fill a column in the transaction that added it, and a column added in one
+ * existed), to run in one transaction of their own: the table is made anew, the rows copied with their hashes,
+ * and it takes the old one's place. (DuckDB refuses to fill a column in the transaction that added it, and a column added in one
  * transaction and filled in the next would be left empty by a crash between them.)
  */
 export function addMissingProbeHashesSql(dataset: CuratedDataset, present: readonly string[], dialect: SqlDialect, schema?: string): string[] {
@@ -171,8 +171,12 @@ export function addMissingProbeHashesSql(dataset: CuratedDataset, present: reado
   const missing = PROBED_COLUMNS[dataset].filter((column) => !present.includes(probeHashColumn(column)));
   if (!hash || !present.length || !missing.length) return [];
   const rebuilt = `${dataset}__with_probe_hashes`;
+  // The table made anew as this version makes it (constraints included), the rows copied with their hashes.
+  const columns = CURATED_SCHEMAS[dataset].map((spec) => quoteIdentifier(spec.name));
   return [
-    `CREATE TABLE ${qualified(rebuilt as CuratedDataset, schema)} AS SELECT *, ${missing.map((column) => `${hash(quoteIdentifier(column))} AS ${quoteIdentifier(probeHashColumn(column))}`).join(', ')} FROM ${qualified(dataset, schema)}`,
+    createTableSql(dataset, dialect, { schema, name: rebuilt }),
+    `INSERT INTO ${qualified(rebuilt as CuratedDataset, schema)} (${[...columns, ...PROBED_COLUMNS[dataset].map((column) => quoteIdentifier(probeHashColumn(column)))].join(', ')}) ` +
+      `SELECT ${[...columns, ...PROBED_COLUMNS[dataset].map((column) => hash(quoteIdentifier(column)))].join(', ')} FROM ${qualified(dataset, schema)}`,
     `DROP TABLE ${qualified(dataset, schema)}`,
     `ALTER TABLE ${qualified(rebuilt as CuratedDataset, schema)} RENAME TO ${quoteIdentifier(dataset)}`,
   ];
