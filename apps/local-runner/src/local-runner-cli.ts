@@ -186,10 +186,11 @@ async function status(config: RunnerConfig, io: CliIo): Promise<number> {
     // Read-only: status never blocks a run, and says so when a run holds the file.
     const database = new DuckDbDatabase(join(dataDir, WAREHOUSE_FILE), { readOnly: true });
     try {
-      const rows = await database.query<{ name: string; n: number }>(
-        "SELECT table_name AS name, estimated_size::INTEGER AS n FROM duckdb_tables() WHERE table_name IN ('transactions', 'rewards', 'reward_facts')",
+      // Counted, not DuckDB's estimated_size: that one still counts the rows a load replaced.
+      const present = await database.query<{ name: string }>(
+        "SELECT table_name AS name FROM duckdb_tables() WHERE table_name IN ('transactions', 'rewards', 'reward_facts') ORDER BY table_name DESC",
       );
-      tables = Object.fromEntries(rows.map((row) => [row.name, row.n]));
+      for (const { name } of present) tables[name] = Number((await database.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM "${name}"`))[0].n);
     } catch (error) {
       if (!(error instanceof WarehouseBusyError)) throw error;
       warehouseBusy = true;

@@ -86,6 +86,11 @@ describe('local-runner end to end', () => {
     const laterIds = new Set(laterData.rewards.map((reward) => reward.id));
     expect(await count(`rewards WHERE is_available AND reward_id IN (${[...laterIds].map((id) => `'${id}'`).join(',')})`)).toBe(available);
     expect(await count('reward_facts WHERE is_rejected')).toBe(await count("rewards WHERE reason = 'Rejected by admin'"));
+    // status counts the rows: the later run replaced some, which an estimate would count twice.
+    expect(await cli('status')).toBe(0);
+    for (const table of ['transactions', 'rewards', 'reward_facts']) {
+      expect(out.join('\n')).toMatch(new RegExp(`warehouse rows: .*\\b${table} ${await count(table)}\\b`));
+    }
   });
 
   it('joins a reward to a transaction that was loaded in an earlier run', async () => {
