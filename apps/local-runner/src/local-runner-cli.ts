@@ -180,7 +180,7 @@ async function status(config: RunnerConfig, io: CliIo): Promise<number> {
       const live = lock?.runId === manifest.runId && lockState(lock, now, owner) === 'live';
       return manifest.status === 'running' && !live ? { ...manifest, status: 'abandoned' as RunManifest['status'] } : manifest;
     });
-  let tables: Record<string, number> = {};
+  const tables: Record<string, number> = {};
   let warehouseBusy = false;
   if (existsSync(join(dataDir, WAREHOUSE_FILE))) {
     // Read-only: status never blocks a run, and says so when a run holds the file.
