@@ -3,6 +3,7 @@
 // step, and the sandbox's own CPU time shown apart. The sandbox runs in its own process (it holds the whole
 // synthetic history); each pipeline run runs in its own process, so its peak RSS is its own.
 //   BENCH_HISTORIES=3000,300000,3000000   which history sizes (transactions)
+//   BENCH_KEEP=1                          keep each history's data dir (its path is printed) to look into it after
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,7 +119,8 @@ async function bench() {
     } finally {
       sandbox.stdin.write('quit\n');
       await new Promise((resolve) => sandbox.once('close', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
+      if (process.env.BENCH_KEEP === '1') console.log(`${String(history).padEnd(9)} | (data dir kept: ${dataDir})`);
+      else rmSync(dataDir, { recursive: true, force: true });
     }
   }
   const sizes = Object.keys(results).map(Number).sort((a, b) => a - b);

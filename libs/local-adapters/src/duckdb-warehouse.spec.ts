@@ -82,11 +82,31 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
     await warehouse.loadRun(run);
     const columns = await database.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'rewards' ORDER BY ordinal_position");
     // reward_type added after the curated columns it had; the probe hashes, which it also lacked, after it.
-    expect(columns.map((column) => column.column_name).slice(-3)).toEqual(['reward_type', 'reward_id_hash', 'reference_id_hash']);
-    expect((await database.query<{ n: number }>('SELECT count(*)::INT AS n FROM rewards WHERE reward_id_hash IS DISTINCT FROM md5_number_lower(reward_id)'))[0].n).toBe(0);
+    expect(columns.map((column) => column.column_name).slice(-3)).toEqual(['reward_type', 'reward_id_hash32', 'reference_id_hash32']);
+    expect((await database.query<{ n: number }>('SELECT count(*)::INT AS n FROM rewards WHERE reward_id_hash32 IS DISTINCT FROM (md5_number_lower(reward_id) >> 32)::UINTEGER'))[0].n).toBe(0);
     // Made anew with this version's constraints: a reward without an id is still refused.
     await expect(database.run("INSERT INTO rewards (reward_id) VALUES (NULL)")).rejects.toThrow(/NOT NULL/);
     expect((await database.query<{ n: number }>('SELECT count(*)::INT AS n FROM rewards WHERE reward_type IS NOT NULL'))[0].n).toBeGreaterThan(0);
+  });
+
+  it('replaces the 64-bit probe hashes of the previous version with 32-bit ones, keeping every row', async () => {
+    await warehouse.loadRun(await curatedRun('r1', await fixture('transactions.csv'), await fixture('rewards.csv')));
+    const before = await checksums();
+    // The tables as the previous version made them: the same rows, with `<key>_hash` UBIGINT columns.
+    for (const [table, keys] of Object.entries({ transactions: ['transaction_id'], rewards: ['reward_id', 'reference_id'], reward_facts: ['reward_id'] })) {
+      await database.run(`CREATE TABLE old_${table} AS SELECT * EXCLUDE (${keys.map((key) => `${key}_hash32`).join(', ')}), ${keys.map((key) => `md5_number_lower(${key}) AS ${key}_hash`).join(', ')} FROM ${table}`);
+      await database.run(`DROP TABLE ${table}`);
+      await database.run(`ALTER TABLE old_${table} RENAME TO ${table}`);
+    }
+    await warehouse.loadRun(await curatedRun('r2', await fixture('transactions.csv'), await fixture('rewards.csv')));
+    expect(await checksums()).toEqual(before);
+    const hashColumns = await database.query<{ name: string; type: string }>("SELECT table_name || '.' || column_name AS name, data_type AS type FROM information_schema.columns WHERE column_name LIKE '%hash%' ORDER BY 1");
+    expect(hashColumns).toEqual([
+      { name: 'reward_facts.reward_id_hash32', type: 'UINTEGER' },
+      { name: 'rewards.reference_id_hash32', type: 'UINTEGER' },
+      { name: 'rewards.reward_id_hash32', type: 'UINTEGER' },
+      { name: 'transactions.transaction_id_hash32', type: 'UINTEGER' },
+    ]);
   });
 
   it('refuses a table whose columns are not the start of the curated schema, naming rebuild', async () => {
@@ -146,7 +166,8 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
 describe('loadMemoryLimitMb', () => {
   it('gives a small load a small buffer pool and a large one up to the ceiling', () => {
     expect(loadMemoryLimitMb(50_000, 512)).toBe(128);
-    expect(loadMemoryLimitMb(100 * 2 ** 20, 512)).toBe(428);
-    expect(loadMemoryLimitMb(300 * 2 ** 20, 512)).toBe(512);
+    expect(loadMemoryLimitMb(200 * 2 ** 20, 512)).toBe(178);
+    expect(loadMemoryLimitMb(2000 * 2 ** 20, 512)).toBe(512);
+    expect(loadMemoryLimitMb(2000 * 2 ** 20, 256)).toBe(256);
   });
 });
