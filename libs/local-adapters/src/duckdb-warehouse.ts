@@ -46,7 +46,7 @@ const MB = 2 ** 20;
  * DuckDB's memory for one load: a floor for the scans of keys every load does, plus a quarter of the Parquet it
  * stages. Measured: an incremental load into 3M-row tables ran out of memory at 64 and 96 MB once loads deleted
  * and re-inserted rows instead of MERGE ... UPDATE (128 MB holds), and its scans would otherwise fill the
- * buffer pool to the limit (820 MB RSS at a 512 MB limit). A first load of 3M + 3M rows (about 200 MB of Parquet)
+ * buffer pool to the limit (820 MB RSS at a 512 MB limit). A first load of 3M + 3M rows (420 MB of Parquet)
  * streams and spills: 16 s at 128, 160 or 256 MB alike, with DuckDB's RSS about 1.7 times its limit.
  */
 export function loadMemoryLimitMb(stagedParquetBytes: number, ceilingMb: number): number {

@@ -130,7 +130,7 @@ function qualified(dataset: CuratedDataset, schema?: string): string {
   return schema ? `${quoteIdentifier(schema)}.${quoteIdentifier(dataset)}` : quoteIdentifier(dataset);
 }
 
-/** Staging tables of one load, by lake dataset: filled (COPY or read_parquet) before `runLoadStatements`. */
+/** Staging of one load, by lake dataset: tables filled by COPY (Redshift) or views over the run's Parquet (DuckDB), ready before `runLoadStatements`. */
 export type StagingTables = Record<LakeDataset, string>;
 
 /**
@@ -202,7 +202,7 @@ export function addMissingProbeHashesSql(dataset: CuratedDataset, present: reado
 }
 
 /**
- * The heart of a load, after both staging tables are filled; run it in the same transaction as the staging,
+ * The heart of a load, once both datasets are staged (tables or views); run it in the same transaction as the staging,
  * so a load is all or nothing:
  * 1. the latest staged version of each key, minus staged rewards older than the loaded ones;
  * 2. the late joins: loaded rewards whose reference_id is a staged transaction (a transaction arriving after
@@ -212,8 +212,8 @@ export function addMissingProbeHashesSql(dataset: CuratedDataset, present: reado
  *    `@org/rewards-transform` (`rewardFactsSelectSql`), from the affected rows and the transactions they cite.
  * Late joins then work both ways, and a run's cost follows its own rows: each big table is probed by key a fixed
  * number of times (DuckDB: once each, on integer hashes), never joined whole. The text is the same for both
- * warehouses but for `LOAD_DIALECT`. `into: 'empty'` (nothing loaded yet: a first load) skips every probe, which would only cost
- * memory.
+ * warehouses but for `LOAD_DIALECT`. `into: 'empty'` (nothing loaded yet: a first load, a rebuild's first run)
+ * skips every probe and copy: the latest rows go straight into the tables and the facts come from them.
  */
 export function runLoadStatements(options: { dialect: SqlDialect; staging: StagingTables; schema?: string; into?: 'loaded' | 'empty' }): string[] {
   const { dialect, staging, schema } = options;
