@@ -32,6 +32,46 @@ describe('JsonArraySplitter', () => {
     }
   });
 
+  it('pushValues gives the values JSON.parse would, however the text is cut, for objects with strings that look like their ends', () => {
+    const random = seeded(11);
+    const tricky = ['},{', '}]', '"}, {"', '\\', '}', ',', ']', ' }\n, {'];
+    let fastChunks = 0;
+    for (let round = 0; round < 400; round += 1) {
+      // Mostly flat objects (the ledger's shape), some nested, some strings built to fool a search for `},`.
+      const array = Array.from({ length: Math.floor(random() * 12) }, (_, i) =>
+        round % 5 === 0
+          ? randomValue(random)
+          : { id: `r${i}`, note: tricky[Math.floor(random() * tricky.length)], amount: random() * 100, nested: random() < 0.3 ? { a: [{ b: '},{' }] } : null },
+      );
+      const text = round % 3 === 0 ? JSON.stringify(array, null, 2) : ` ${JSON.stringify(array)}\n`;
+      const splitter = new JsonArraySplitter();
+      const seen: unknown[] = [];
+      for (let at = 0; at < text.length; ) {
+        const size = 1 + Math.floor(random() * (round % 2 ? 12 : 400));
+        splitter.pushValues(text.slice(at, at + size), (values) => {
+          if (values.length > 1) fastChunks += 1;
+          seen.push(...values);
+        });
+        at += size;
+      }
+      splitter.end();
+      expect(seen).toEqual(array);
+    }
+    // The fast path was taken (several elements in one parse), not only the character-by-character one.
+    expect(fastChunks).toBeGreaterThan(100);
+  });
+
+  it('pushValues refuses what push refuses', () => {
+    expect(() => new JsonArraySplitter().pushValues(' {"data": []}', () => undefined)).toThrow(JsonArrayStreamError);
+    expect(() => new JsonArraySplitter().pushValues('[{"a": 1}] 2', () => undefined)).toThrow(SyntaxError);
+    expect(() => new JsonArraySplitter().pushValues('[1] 2', () => undefined)).toThrow(SyntaxError);
+    const cut = new JsonArraySplitter();
+    cut.pushValues('[{"id": "a"}, {"id": "b"}', () => undefined);
+    expect(() => cut.end()).toThrow(SyntaxError);
+    const malformed = new JsonArraySplitter();
+    expect(() => malformed.pushValues('[{"id": "a"}, {"id": }, {"id": "c"}]', () => undefined)).toThrow(SyntaxError);
+  });
+
   it('refuses what is not an array, text after it, and an array cut off', () => {
     expect(() => new JsonArraySplitter().push('{"data": []}', () => undefined)).toThrow(JsonArrayStreamError);
     expect(() => new JsonArraySplitter().push('[1] 2', () => undefined)).toThrow(SyntaxError);
