@@ -61,6 +61,18 @@ describe('JsonArraySplitter', () => {
     expect(fastChunks).toBeGreaterThan(100);
   });
 
+  it('pushValues reads an element longer than many chunks, nested and full of `},`, and the elements around it', () => {
+    const long = { id: 'long', parts: Array.from({ length: 40_000 }, (_, i) => ({ i, text: '},{"x":1}]' })) };
+    const array = [{ id: 'before' }, long, { id: 'after' }, 7, 'eight'];
+    const text = JSON.stringify(array);
+    expect(text.length).toBeGreaterThan(2 ** 20);
+    const splitter = new JsonArraySplitter();
+    const seen: unknown[] = [];
+    for (let at = 0; at < text.length; at += 65_536) splitter.pushValues(text.slice(at, at + 65_536), (values) => seen.push(...values));
+    splitter.end();
+    expect(seen).toEqual(array);
+  });
+
   it('pushValues refuses what push refuses', () => {
     expect(() => new JsonArraySplitter().pushValues(' {"data": []}', () => undefined)).toThrow(JsonArrayStreamError);
     expect(() => new JsonArraySplitter().pushValues('[{"a": 1}] 2', () => undefined)).toThrow(SyntaxError);

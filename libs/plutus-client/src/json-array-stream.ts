@@ -95,8 +95,9 @@ export class JsonArraySplitter {
       this.state = State.BeforeElement;
       chunk = chunk.slice(open + 1);
     }
-    if (this.state === State.BeforeElement || this.state === State.InElement) {
-      // The carried text starts where an element starts (or at the space before it).
+    // The carried text is where an element started; past a long one (longer than any chunk), the character reader
+    // carries on alone, so a huge element is never parsed again and again as it grows.
+    if (this.state === State.BeforeElement || (this.state === State.InElement && this.carry.length <= MAX_CARRY_FOR_ONE_PARSE)) {
       const text = (this.state === State.InElement ? this.carry : '') + chunk;
       let cut = text.lastIndexOf('}');
       for (let tries = 0; cut >= 0 && tries < 3; tries += 1, cut = text.lastIndexOf('}', cut - 1)) {
@@ -124,14 +125,9 @@ export class JsonArraySplitter {
         onValues(values);
         return;
       }
-      // Read from the start of the carried element, character by character.
-      this.state = State.BeforeElement;
-      this.carry = '';
-      this.depth = 0;
-      this.inString = false;
-      this.escaped = false;
-      chunk = text;
     }
+    // Character by character from where the last read stopped: the carried element's state (depth, string, escape)
+    // was kept by `push` itself, so only the new text is read.
     const values: unknown[] = [];
     this.push(chunk, (json) => void values.push(JSON.parse(json)));
     if (values.length) onValues(values);
@@ -148,6 +144,9 @@ export class JsonArraySplitter {
     onElement(text);
   }
 }
+
+/** Above this, an unfinished element is left to the character reader (undici's chunks are at most 64 KiB). */
+const MAX_CARRY_FOR_ONE_PARSE = 1 << 20;
 
 /** The index of the first character from `from` on that is not JSON whitespace, or -1. */
 function nextNonSpace(text: string, from: number): number {
