@@ -9,7 +9,7 @@ import { join } from 'node:path';
 const require = createRequire(import.meta.url);
 const out = mkdtempSync(join(tmpdir(), 'bundle-figures-'));
 try {
-  execFileSync(process.execPath, [require.resolve('serverless/bin/serverless.js'), 'package', '--package', out, '--param=redshiftWorkgroup=analytics'], {
+  execFileSync(process.execPath, [require.resolve('osls/bin/serverless.js'), 'package', '--package', out, '--param=redshiftWorkgroup=analytics'], {
     cwd: join(import.meta.dirname, '..'),
     stdio: 'ignore',
   });

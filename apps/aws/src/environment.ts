@@ -18,7 +18,7 @@ export interface PipelineEnvironment {
   REDSHIFT_WORKGROUP?: string;
   REDSHIFT_CLUSTER_ID?: string;
   REDSHIFT_DB_USER?: string;
-  /** Sign in with this secret (a created namespace's managed admin secret) instead of IAM credentials. */
+  /** Sign in with this secret (a created namespace's admin secret, owned by the stack) instead of IAM credentials. */
   REDSHIFT_SECRET_ARN?: CfnString;
   PLUTUS_SECRET_ARN: CfnString;
   PLUTUS_BASE_URL?: CfnString;

@@ -28,15 +28,23 @@ describe('service-config', () => {
     expect(resources.DataBucket.Properties.LifecycleConfiguration.Rules[0].Prefix).toBe('pipeline/raw/');
   });
 
-  it('a created namespace needs no manual grant: load and rebuild sign in with its managed admin secret', () => {
+  it('a created namespace needs no manual grant: load and rebuild sign in with an admin secret the stack owns', () => {
     const config = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=createRedshiftServerless=true']));
-    const secret = { 'Fn::GetAtt': ['RedshiftNamespace', 'Namespace.AdminPasswordSecretArn'] };
+    const secret = { Ref: 'RedshiftAdminSecret' };
     expect(config['provider'].environment.REDSHIFT_SECRET_ARN).toEqual(secret);
     const resources = config['resources'].Resources;
     for (const role of ['LoadRole', 'RebuildRole']) {
       expect(resources[role].Properties.Policies[0].PolicyDocument.Statement).toContainEqual({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: secret });
     }
-    expect(JSON.stringify(resources.ExtractRole)).not.toContain('AdminPasswordSecretArn');
+    expect(JSON.stringify(resources.ExtractRole)).not.toContain('RedshiftAdminSecret');
+    // The Data API reads `username` and `password` from the secret; the namespace gets the same password through a
+    // dynamic reference, so it never appears in the template.
+    const generated = resources.RedshiftAdminSecret.Properties.GenerateSecretString;
+    expect(JSON.parse(generated.SecretStringTemplate)).toEqual({ username: resources.RedshiftNamespace.Properties.AdminUsername });
+    expect(generated.GenerateStringKey).toBe('password');
+    for (const forbidden of ['"', "'", '\\', '/', '@', ' ']) expect(generated.ExcludeCharacters).toContain(forbidden);
+    expect(resources.RedshiftNamespace.Properties.AdminUserPassword).toEqual({ 'Fn::Sub': '{{resolve:secretsmanager:${RedshiftAdminSecret}:SecretString:password}}' });
+    expect(resources.RedshiftNamespace.Properties.ManageAdminPassword).toBeUndefined();
   });
 
   it('names roles stably (grants in Redshift survive a replacement) and outputs what the grants need', () => {

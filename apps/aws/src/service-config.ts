@@ -1,8 +1,8 @@
-// The Serverless Framework v3 service for the rewards pipeline, built in TypeScript so the state machine comes
+// The Serverless Framework service (osls, the maintained v3 fork) for the rewards pipeline, built in TypeScript so the state machine comes
 // from @org/pipeline's definition (the one the local runner runs), not from a second, hand-written copy, and the
 // functions' environment is typed by the contract `aws-config.ts` reads (environment.ts).
 // serverless.js calls buildServiceConfig with the command line's --stage, --region and --param values.
-import { buildStateMachineDefinition, PipelineError, type StateMachineResources } from '@org/pipeline';
+import { buildStateMachineDefinition, PipelineError, STATE_MACHINE_LIMITS, type StateMachineResources } from '@org/pipeline';
 import type { CfnString, PipelineEnvironment, SandboxEnvironment } from './environment';
 
 /** A CloudFormation fragment: this module builds them as plain data. */
@@ -220,8 +220,14 @@ function policyFor(name: string, params: Params): Cfn {
   return { Version: '2012-10-17', Statement: [logs, traces, ...statements] };
 }
 
-/** The created namespace's admin secret (ManageAdminPassword): the loader signs in with it, so no grant is needed. */
-const namespaceAdminSecret: CfnString = { 'Fn::GetAtt': ['RedshiftNamespace', 'Namespace.AdminPasswordSecretArn'] };
+/**
+ * The created namespace's admin sign-in, a secret the stack owns: CloudFormation returns no attribute for the
+ * secret Redshift would manage itself (`ManageAdminPassword`), so nothing could name it to the load function. The
+ * namespace takes the password through a dynamic reference (resolved by CloudFormation, never in the template),
+ * and the Data API signs in with the secret's `username` and `password`, so no grant is needed.
+ */
+const REDSHIFT_ADMIN_USER = 'rewards_admin';
+const namespaceAdminSecret: CfnString = { Ref: 'RedshiftAdminSecret' };
 
 function warehouseStatements(params: Params): Cfn[] {
   const adminSecret = params.createRedshiftServerless
@@ -293,7 +299,9 @@ function resources(params: Params, stage: string): Record<string, Cfn> {
   const r: Record<string, Cfn> = {
     DataBucket: {
       Type: 'AWS::S3::Bucket',
+      // The lake outlives the stack: neither `serverless remove` nor a replacement deletes it.
       DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
       Properties: {
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] },
         PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
@@ -398,13 +406,28 @@ function resources(params: Params, stage: string): Record<string, Cfn> {
   }
   for (const name of Object.keys(functionsFor(params))) r[`${name[0].toUpperCase()}${name.slice(1)}Role`] = roleFor(name, params, stage);
   if (params.createRedshiftServerless) {
+    r.RedshiftAdminSecret = {
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: {
+        Description: `Admin sign-in of the rewards-${stage} Redshift Serverless namespace: the load and rebuild functions use it through the Data API.`,
+        // Redshift's password rules: 8 to 64 printable ASCII characters with an upper- and a lowercase letter and a
+        // digit, and none of ' " \\ / @ or space.
+        GenerateSecretString: {
+          SecretStringTemplate: JSON.stringify({ username: REDSHIFT_ADMIN_USER }),
+          GenerateStringKey: 'password',
+          PasswordLength: 32,
+          ExcludeCharacters: `'"\\/@ `,
+          RequireEachIncludedType: true,
+        },
+      },
+    };
     r.RedshiftNamespace = {
       Type: 'AWS::RedshiftServerless::Namespace',
       Properties: {
         NamespaceName: `rewards-${stage}`,
         DbName: params.redshiftDatabase,
-        ManageAdminPassword: true,
-        AdminUsername: 'rewards_admin',
+        AdminUsername: REDSHIFT_ADMIN_USER,
+        AdminUserPassword: { 'Fn::Sub': '{{resolve:secretsmanager:${RedshiftAdminSecret}:SecretString:password}}' },
         DefaultIamRoleArn: { 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] },
         IamRoles: [{ 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] }],
         ...(params.redshiftFinalSnapshot ? { FinalSnapshotName: `rewards-${stage}-final` } : {}),
@@ -457,7 +480,7 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
   const resourcesByTask = Object.fromEntries(Object.entries(FUNCTIONS).map(([name, fn]) => [fn.task, { 'Fn::GetAtt': [name, 'Arn'] }]));
   return {
     service: 'rewards-pipeline',
-    frameworkVersion: '3',
+    frameworkVersion: '4',
     plugins: ['serverless-esbuild', 'serverless-step-functions'],
     provider: {
       name: 'aws',
@@ -465,7 +488,7 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
       architecture: 'arm64',
       stage,
       region: options.region || 'eu-west-2',
-      timeout: 900,
+      timeout: STATE_MACHINE_LIMITS.lambdaTimeoutSeconds,
       logRetentionInDays: 30,
       // X-Ray traces of each function and its SDK calls (Powertools Tracer).
       tracing: { lambda: true },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 /** `serverless package` offline (no credentials, no telemetry) into `out`; answers the CloudFormation template. */
 export function packageService(out: string, args: string[]): { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> } {
-  const result = spawnSync(process.execPath, [require.resolve('serverless/bin/serverless.js'), 'package', '--package', out, ...args], {
+  const result = spawnSync(process.execPath, [require.resolve('osls/bin/serverless.js'), 'package', '--package', out, ...args], {
     cwd: join(__dirname, '..'),
     encoding: 'utf8',
     env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },

@@ -13,7 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { REWARDS_SCHEMA } from '@org/rewards-transform';
-import { GlueCatalog, GlueCatalogError } from './glue-catalog';
+import { GLUE_PARTITIONS_PER_BATCH, GlueCatalog, GlueCatalogError } from './glue-catalog';
 
 const glue = mockClient(GlueClient);
 const meta = { $metadata: {} };
@@ -79,6 +79,15 @@ describe('GlueCatalog', () => {
     await catalog().registerPartitions(Array.from({ length: 250 }, (_, i) => partition('rewards', `r${i}`)));
     const sizes = glue.commandCalls(BatchCreatePartitionCommand).map((call) => call.args[0].input.PartitionInputList?.length);
     expect(sizes).toEqual([100, 100, 50]);
+  });
+
+  it("fills a call to Glue's limit of 100 partitions and no further", async () => {
+    expect(GLUE_PARTITIONS_PER_BATCH).toBe(100);
+    for (const [count, calls] of [[100, [100]], [101, [100, 1]]] as const) {
+      glue.resetHistory();
+      await catalog().registerPartitions(Array.from({ length: count }, (_, i) => partition('rewards', `r${i}`)));
+      expect(glue.commandCalls(BatchCreatePartitionCommand).map((call) => call.args[0].input.PartitionInputList?.length)).toEqual(calls);
+    }
   });
 
   it('raises on a partition Glue refuses for another reason', async () => {

@@ -32,7 +32,11 @@ const PARTITION_KEYS: Column[] = [
   { Name: 'ingest_date', Type: 'string' },
   { Name: 'run', Type: 'string' },
 ];
-const BATCH_LIMIT = 100;
+/**
+ * BatchCreatePartition takes at most 100 partitions a call
+ * (https://docs.aws.amazon.com/glue/latest/webapi/API_BatchCreatePartition.html, PartitionInputList).
+ */
+export const GLUE_PARTITIONS_PER_BATCH = 100;
 
 /**
  * The pipeline's Catalog on the Glue Data Catalog: makes sure the database and the three tables exist (Parquet
@@ -56,8 +60,8 @@ export class GlueCatalog implements Catalog {
     await this.ensureTables();
     for (const dataset of new Set(partitions.map((partition) => partition.dataset))) {
       const mine = partitions.filter((partition) => partition.dataset === dataset);
-      for (let i = 0; i < mine.length; i += BATCH_LIMIT) {
-        const batch = mine.slice(i, i + BATCH_LIMIT);
+      for (let i = 0; i < mine.length; i += GLUE_PARTITIONS_PER_BATCH) {
+        const batch = mine.slice(i, i + GLUE_PARTITIONS_PER_BATCH);
         const answer = await this.send(() =>
           this.client.send(
             new BatchCreatePartitionCommand({

@@ -9,6 +9,7 @@ export { extractStep, type ExtractContext } from './steps/extract-step';
 export { transformStep } from './steps/transform-step';
 export { catalogStep } from './steps/catalog-step';
 export { loadStep } from './steps/load-step';
+export { STATE_MACHINE_LIMITS } from './service-limits';
 export { planStep, planRun, monthChunks, calendarDate } from './steps/plan-step';
 export { rebuildStep, loadedRuns, type LoadedRun } from './steps/rebuild-step';
 export { commitStep, recordFailureStep, type FailureInput } from './steps/commit-step';

@@ -2,6 +2,8 @@ import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { ALL_TASKS, buildStateMachineDefinition, CHUNK_STATE_PREFIX, localTaskHandlers, pipelineTaskHandlers, PIPELINE_TASKS, type PipelineTask, type StateMachineResources } from './state-machine';
 import type { PipelineContext } from './pipeline-context';
+import { STATE_MACHINE_LIMITS } from './service-limits';
+import { monthChunks, planRun } from './steps/plan-step';
 
 const resources = Object.fromEntries(
   ALL_TASKS.map((task) => [task, `arn:aws:lambda:eu-west-2:123456789012:function:rewards-${task.toLowerCase()}`]),
@@ -142,5 +144,35 @@ describe('buildStateMachineDefinition', () => {
       expect([input, outcome]).toEqual([input, expect.stringMatching(/^failed: .*(calendar date|mode must be|runId must be)/)]);
       expect(seen).toEqual([]);
     }
+  });
+
+  it('refuses at Plan a backfill whose plan Step Functions could not carry (256 KiB between states), and plans one at the limit', async () => {
+    const runId = 'backfill-limit';
+    // The longest window starting 1900-01 whose plan fits (a binary search over its months).
+    const toOf = (count: number) => new Date(Date.UTC(1900, count, 0)).toISOString().slice(0, 10);
+    const fits = (count: number) =>
+      Buffer.byteLength(JSON.stringify({ runId, mode: 'backfill', from: '1900-01-01', to: toOf(count), chunks: monthChunks(runId, '1900-01-01', toOf(count)) })) <= STATE_MACHINE_LIMITS.payloadBytes;
+    let [months, over] = [1, 12_000];
+    while (over - months > 1) {
+      const middle = Math.floor((months + over) / 2);
+      if (fits(middle)) months = middle;
+      else over = middle;
+    }
+    const atLimit = planRun({ mode: 'backfill', runId, from: '1900-01-01', to: toOf(months) }, new Date());
+    expect(atLimit.chunks).toHaveLength(months);
+    expect(Buffer.byteLength(JSON.stringify(atLimit))).toBeLessThanOrEqual(256 * 1024);
+    expect(() => planRun({ mode: 'backfill', runId, from: '1900-01-01', to: toOf(months + 1) }, new Date())).toThrow(`Backfill at most ${months} months per execution`);
+    // Through the generated ASL: the Plan state fails, no run starts.
+    const { seen, outcome } = await execute({ mode: 'backfill', runId, from: '1900-01-01', to: toOf(months + 1) });
+    expect(seen).toEqual([]);
+    expect(outcome).toMatch(/^failed: .*over the 262144 bytes Step Functions carries between states/);
+  });
+
+  it("gives every task a Lambda's 900 s at most, and refuses a longer task timeout", () => {
+    const tasks = Object.values(definition.States).filter((state) => state['Type'] === 'Task');
+    expect(Math.max(...tasks.map((state) => state['TimeoutSeconds'] as number))).toBe(STATE_MACHINE_LIMITS.lambdaTimeoutSeconds);
+    expect(STATE_MACHINE_LIMITS.lambdaTimeoutSeconds).toBe(900);
+    expect(() => buildStateMachineDefinition(resources, { taskTimeoutSeconds: 900 })).not.toThrow();
+    expect(() => buildStateMachineDefinition(resources, { taskTimeoutSeconds: 901 })).toThrow('over the 900 s a Lambda function may run');
   });
 });

@@ -1,4 +1,5 @@
 import { ExecutionStoppedError, PipelineError, TRANSIENT_ERROR_NAMES } from './pipeline-errors';
+import { STATE_MACHINE_LIMITS } from './service-limits';
 import type { ExecutionRequest, PipelineContext, RunRef, RunRequest } from './pipeline-context';
 import { catalogStep } from './steps/catalog-step';
 import { commitStep, recordFailureStep, type FailureInput } from './steps/commit-step';
@@ -23,7 +24,7 @@ export interface StateMachineOptions {
   maxRetries?: number;
   retryIntervalSeconds?: number;
   backoffRate?: number;
-  /** Per task, seconds. Default 900 (a Lambda's limit). */
+  /** Per task, seconds. Default and maximum: a Lambda's limit (`STATE_MACHINE_LIMITS.lambdaTimeoutSeconds`). */
   taskTimeoutSeconds?: number;
   /** The whole execution, seconds (so a stuck one ends, and the timed-out alarm can fire). Default 24 hours. */
   executionTimeoutSeconds?: number;
@@ -57,10 +58,14 @@ export function taskOfState(stateName: string): PipelineTask {
  * records the failure in the run's manifest, then ends in Fail. Steps pass references, never data.
  */
 export function buildStateMachineDefinition(resources: StateMachineResources, options: StateMachineOptions = {}): Record<string, unknown> {
+  const taskTimeoutSeconds = options.taskTimeoutSeconds ?? STATE_MACHINE_LIMITS.lambdaTimeoutSeconds;
+  if (taskTimeoutSeconds > STATE_MACHINE_LIMITS.lambdaTimeoutSeconds) {
+    throw new PipelineError(`taskTimeoutSeconds ${taskTimeoutSeconds} is over the ${STATE_MACHINE_LIMITS.lambdaTimeoutSeconds} s a Lambda function may run.`, { code: 'TASK_TIMEOUT' });
+  }
   const task = (name: PipelineTask, next: string | undefined, onError: string | undefined, extra: Record<string, unknown> = {}) => ({
     Type: 'Task',
     Resource: resources[name],
-    TimeoutSeconds: options.taskTimeoutSeconds ?? 900,
+    TimeoutSeconds: taskTimeoutSeconds,
     ...extra,
     Retry: [
       ...(name === 'Load' || name === 'Rebuild'

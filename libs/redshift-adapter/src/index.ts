@@ -1,1 +1,9 @@
-export { RedshiftWarehouse, RedshiftStatementError, type RedshiftTarget, type RedshiftWarehouseSettings, type RedshiftValue } from './redshift-warehouse';
+export {
+  RedshiftWarehouse,
+  RedshiftStatementError,
+  DataApiLimitError,
+  DATA_API_LIMITS,
+  type RedshiftTarget,
+  type RedshiftWarehouseSettings,
+  type RedshiftValue,
+} from './redshift-warehouse';

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,7 +14,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { quoteLiteral } from '@org/pipeline';
 import { transformRun } from '@org/rewards-transform';
-import { RedshiftStatementError, RedshiftWarehouse } from './redshift-warehouse';
+import { checkBatchWithinLimits, DATA_API_LIMITS, DataApiLimitError, RedshiftStatementError, RedshiftWarehouse } from './redshift-warehouse';
+
+/** Statements kept free in the largest batch for what later work adds to the load's transaction. */
+const LOAD_BATCH_RESERVE = 8;
 
 const redshift = mockClient(RedshiftDataClient);
 const ROLE = 'arn:aws:iam::123456789012:role/rewards-redshift-copy';
@@ -28,6 +31,8 @@ const warehouse = (target: ConstructorParameters<typeof RedshiftWarehouse>[1]['t
 const KEY = 'curated/rewards/ingest_date=2026-11-28/run=r1/part-00000.parquet';
 const TX_KEY = 'curated/transactions/ingest_date=2026-11-28/run=r1/part-00000.parquet';
 const RUN = { transactions: [TX_KEY], rewards: [KEY] };
+const RUN_FOLDER = (dataset: string) => `curated/${dataset}/ingest_date=2026-11-28/run=r1/`;
+const parts = (dataset: string, count: number) => Array.from({ length: count }, (_, i) => `${RUN_FOLDER(dataset)}part-${String(i).padStart(5, '0')}.parquet`);
 
 describe('RedshiftWarehouse', () => {
   beforeEach(() => {
@@ -63,8 +68,8 @@ describe('RedshiftWarehouse', () => {
     expect(sqls.filter((sql) => sql.startsWith('CREATE TABLE IF NOT EXISTS'))).toHaveLength(3);
     expect(sqls.find((sql) => sql.includes('"rewards"."rewards" ('))).toContain('DISTKEY("reward_id") SORTKEY("created_at")');
     expect(sqls).toContain('CREATE TEMP TABLE "staging_rewards" (LIKE "rewards"."rewards")');
-    expect(sqls).toContain(`COPY "staging_rewards" FROM 's3://data-bucket/${KEY}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`);
-    expect(sqls).toContain(`COPY "staging_transactions" FROM 's3://data-bucket/${TX_KEY}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`);
+    expect(sqls).toContain(`COPY "staging_rewards" FROM 's3://data-bucket/${RUN_FOLDER('rewards')}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`);
+    expect(sqls).toContain(`COPY "staging_transactions" FROM 's3://data-bucket/${RUN_FOLDER('transactions')}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`);
     const at = (prefix: string) => sqls.findIndex((sql) => sql.startsWith(prefix));
     expect(at('INSERT INTO "rewards"."transactions"')).toBeGreaterThan(at('COPY'));
     expect(at('DELETE FROM "rewards"."transactions"')).toBeGreaterThan(at('COPY'));
@@ -105,11 +110,12 @@ describe('RedshiftWarehouse', () => {
       Records: older.map((name) => [{ stringValue: 'rewards' }, { stringValue: name }]),
     });
     await warehouse().loadRun(RUN);
-    const sqls = redshift.commandCalls(BatchExecuteStatementCommand)[0].args[0].input.Sqls ?? [];
-    const alter = sqls.indexOf('ALTER TABLE "rewards"."rewards" ADD COLUMN "reward_type" VARCHAR(4096)');
-    expect(alter).toBeGreaterThan(sqls.findIndex((sql) => sql.startsWith('CREATE TABLE IF NOT EXISTS "rewards"."rewards"')));
-    expect(alter).toBeLessThan(sqls.findIndex((sql) => sql.startsWith('COPY')));
-    expect(sqls.filter((sql) => sql.startsWith('ALTER TABLE'))).toHaveLength(1);
+    // A batch of its own, before the load's: the load's batch stays the same size however old the tables are.
+    const [upgrade, load] = redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input);
+    expect(upgrade.StatementName).toBe('rewards-pipeline-upgrade');
+    expect(upgrade.Sqls).toEqual(['ALTER TABLE "rewards"."rewards" ADD COLUMN "reward_type" VARCHAR(4096)']);
+    expect(load.StatementName).toBe('rewards-pipeline-load');
+    expect((load.Sqls ?? []).filter((sql) => sql.startsWith('ALTER TABLE'))).toHaveLength(0);
     expect(redshift.commandCalls(ExecuteStatementCommand)[0].args[0].input.Sql).toContain("table_schema = 'rewards'");
   });
 
@@ -153,6 +159,51 @@ describe('RedshiftWarehouse', () => {
     expect(sqls.slice(-3)).toEqual(['DROP TABLE IF EXISTS "rewards"."transactions"', 'DROP TABLE IF EXISTS "rewards"."rewards"', 'DROP TABLE IF EXISTS "rewards"."reward_facts"']);
   });
 
+  it('COPYs each dataset once from its run folder, however many parts: a 3M-row first load (30 parts each) is one batch within the Data API limit', async () => {
+    const sizes = [0, 1, 6, 30, 300].map((count) => warehouse().loadStatements({ transactions: parts('transactions', count), rewards: parts('rewards', count) }));
+    const [none, ...loads] = sizes;
+    for (const sqls of loads) {
+      expect(sqls.filter((sql) => sql.startsWith('COPY'))).toEqual([
+        `COPY "staging_transactions" FROM 's3://data-bucket/${RUN_FOLDER('transactions')}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`,
+        `COPY "staging_rewards" FROM 's3://data-bucket/${RUN_FOLDER('rewards')}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`,
+      ]);
+      expect(sqls).toHaveLength(loads[0].length);
+    }
+    expect(none.filter((sql) => sql.startsWith('COPY'))).toHaveLength(0);
+    // The largest batch the pipeline sends (a load; a reset is smaller) keeps room for the statements later work
+    // adds to the same transaction (a run record, view changes, grants).
+    await warehouse().reset();
+    await warehouse().loadRun({ transactions: parts('transactions', 30), rewards: parts('rewards', 30) });
+    const sent = redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input.Sqls ?? []);
+    expect(sent.map((sqls) => sqls.length)).toEqual([expect.any(Number), sizes[3].length]);
+    expect(Math.max(...[...sent, ...sizes].map((sqls) => sqls.length))).toBeLessThanOrEqual(DATA_API_LIMITS.statementsPerBatch - LOAD_BATCH_RESERVE);
+    for (const sql of [...sent, ...sizes].flat()) expect(Buffer.byteLength(sql)).toBeLessThanOrEqual(DATA_API_LIMITS.statementBytes);
+  });
+
+  it('sends one COPY per run folder when a load spans runs, and refuses a key that is not a Parquet part in a folder', () => {
+    const sqls = warehouse().loadStatements({ transactions: [...parts('transactions', 2), 'curated/transactions/ingest_date=2026-11-29/run=r2/part-00000.parquet'], rewards: [] });
+    expect(sqls.filter((sql) => sql.startsWith('COPY')).map((sql) => /FROM '([^']+)'/.exec(sql)?.[1])).toEqual([
+      `s3://data-bucket/${RUN_FOLDER('transactions')}`,
+      's3://data-bucket/curated/transactions/ingest_date=2026-11-29/run=r2/',
+    ]);
+    expect(() => warehouse().loadStatements({ transactions: ['part-00000.parquet'], rewards: [] })).toThrow('inside a run folder');
+    expect(() => warehouse().loadStatements({ transactions: [`${RUN_FOLDER('transactions')}rejects-00000.csv`], rewards: [] })).toThrow('inside a run folder');
+  });
+
+  it('refuses, before sending, a batch over 40 statements or a statement over 100 KB (the Data API limits), and accepts one at each limit', async () => {
+    const statements = (count: number) => Array.from({ length: count }, (_, i) => `SELECT ${i}`);
+    expect(() => checkBatchWithinLimits(statements(40))).not.toThrow();
+    expect(() => checkBatchWithinLimits(statements(41))).toThrow(DataApiLimitError);
+    const atLimit = `SELECT '${'x'.repeat(DATA_API_LIMITS.statementBytes - 'SELECT \'\''.length)}'`;
+    expect(Buffer.byteLength(atLimit)).toBe(100 * 1024);
+    expect(() => checkBatchWithinLimits([atLimit])).not.toThrow();
+    expect(() => checkBatchWithinLimits([`${atLimit} `])).toThrow('over the Redshift Data API\'s limit of 102400');
+    // Multi-byte text counts in bytes, as AWS counts it.
+    expect(() => checkBatchWithinLimits([`SELECT '${'é'.repeat(DATA_API_LIMITS.statementBytes / 2)}'`])).toThrow(DataApiLimitError);
+    await expect(warehouse().query(`${atLimit} `)).rejects.toBeInstanceOf(DataApiLimitError);
+    expect(redshift).toHaveReceivedCommandTimes(ExecuteStatementCommand, 0);
+  });
+
   it('refuses a role that is not an IAM role ARN (it goes into SQL)', () => {
     expect(() => new RedshiftWarehouse(new RedshiftDataClient({}), { target: { workgroupName: 'w', database: 'd' }, iamRoleArn: "x' ; DROP TABLE t; --", locate: (k) => k })).toThrow('not an IAM role ARN');
   });
@@ -164,18 +215,22 @@ describe('RedshiftWarehouse', () => {
 describe('the load batch on DuckDB', () => {
   const fixture = (name: string) => readFile(join(__dirname, '..', '..', 'rewards-transform', 'test', 'fixtures', name), 'utf8');
   let dir: string;
+  let instance: DuckDBInstance;
   let db: DuckDBConnection;
   let runs = 0;
 
   const load = async (transactionsCsv: string, rewardsCsv: string) => {
     runs += 1;
     const output = transformRun({ transactionsCsv, rewardsCsv });
-    const keys = { transactions: [`tx-${runs}.parquet`], rewards: [`rw-${runs}.parquet`] };
-    await writeFile(join(dir, keys.transactions[0]), output.parquet.transactions);
-    await writeFile(join(dir, keys.rewards[0]), output.parquet.rewards);
+    const keys = { transactions: [`curated/transactions/run=${runs}/part-00000.parquet`], rewards: [`curated/rewards/run=${runs}/part-00000.parquet`] };
+    for (const dataset of ['transactions', 'rewards'] as const) {
+      await mkdir(join(dir, `curated/${dataset}/run=${runs}`), { recursive: true });
+      await writeFile(join(dir, keys[dataset][0]), output.parquet[dataset]);
+    }
     const onDuckDb = (sql: string) => {
-      const copy = /^COPY ("staging_\w+") FROM 's3:\/\/data-bucket\/([^']+)' IAM_ROLE .* FORMAT AS PARQUET$/.exec(sql);
-      if (copy) return `INSERT INTO ${copy[1]} SELECT * FROM read_parquet(${quoteLiteral(join(dir, copy[2]))})`;
+      // COPY from a folder reads every object under it, and adds no column for the `key=value` folders in its path.
+      const copy = /^COPY ("staging_\w+") FROM 's3:\/\/data-bucket\/([^']+\/)' IAM_ROLE .* FORMAT AS PARQUET$/.exec(sql);
+      if (copy) return `INSERT INTO ${copy[1]} SELECT * FROM read_parquet(${quoteLiteral(join(dir, copy[2], '*'))}, hive_partitioning = false)`;
       const like = /^CREATE TEMP TABLE ("\w+") \(LIKE ([^)]+)\)$/.exec(sql);
       if (like) return `CREATE TEMP TABLE ${like[1]} AS SELECT * FROM ${like[2]} LIMIT 0`;
       // The dashboard views have their own two-dialect tests (@org/dashboard).
@@ -186,16 +241,20 @@ describe('the load batch on DuckDB', () => {
         .replace(/DOUBLE PRECISION/g, 'DOUBLE')
         .replace(`TO_CHAR(CONVERT_TIMEZONE('UTC', r."created_at"), 'YYYY-MM')`, `strftime(timezone('UTC', r."created_at"), '%Y-%m')`);
     };
-    await db.run('BEGIN TRANSACTION');
-    for (const sql of warehouse().loadStatements(keys)) await db.run(onDuckDb(sql));
-    await db.run('COMMIT');
+    // A session of its own, as each Data API batch has: its temporary tables end with it.
+    const session = await instance.connect();
+    await session.run('BEGIN TRANSACTION');
+    for (const sql of warehouse().loadStatements(keys)) await session.run(onDuckDb(sql));
+    await session.run('COMMIT');
+    session.closeSync();
   };
   const snapshot = async () =>
     (await db.runAndReadAll('SELECT (SELECT count(*) FROM "rewards"."transactions")::INT AS tx, (SELECT md5(string_agg(f::VARCHAR, \'|\' ORDER BY f.reward_id)) FROM "rewards"."reward_facts" AS f) AS facts, (SELECT md5(string_agg(r::VARCHAR, \'|\' ORDER BY r.reward_id)) FROM "rewards"."rewards" AS r) AS rewards')).getRowObjectsJson()[0];
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'redshift-sql-'));
-    db = await (await DuckDBInstance.create(':memory:')).connect();
+    instance = await DuckDBInstance.create(':memory:');
+    db = await instance.connect();
   });
   afterEach(async () => {
     db.closeSync();

@@ -58,14 +58,64 @@ const TABLE_LAYOUT: Record<CuratedDataset, string> = {
   reward_facts: 'DISTKEY("reward_id") SORTKEY("reward_month", "created_at")',
 };
 
-/**
- * The pipeline's Warehouse on Redshift through the Data API: COPY the run's Parquet into temp staging tables,
- * merge both datasets, derive the facts of the affected rewards and refresh the views, all in one
- * BatchExecuteStatement (one transaction: all or nothing), then poll DescribeStatement with backoff. SQL comes from @org/pipeline's generators; identifiers are quoted and values escaped.
- */
 /** The name of every batch this adapter sends (the Data API lists statements by a name prefix). */
 export const BATCH_NAME_PREFIX = 'rewards-pipeline-';
 
+/**
+ * The Redshift Data API's own limits, which no retry can get past.
+ * - BatchExecuteStatement takes 1 to 40 SQL statements:
+ *   https://docs.aws.amazon.com/redshift-data/latest/APIReference/API_BatchExecuteStatement.html
+ * - A query statement is at most 100 KB:
+ *   https://docs.aws.amazon.com/redshift/latest/mgmt/data-api-calling-considerations.html
+ */
+export const DATA_API_LIMITS = {
+  statementsPerBatch: 40,
+  statementBytes: 100 * 1024,
+} as const;
+
+/** A batch the Data API would refuse whatever the retries: more statements, or a longer one, than it takes. */
+export class DataApiLimitError extends PipelineError {}
+
+/** Throws DataApiLimitError when `sqls` would break a Data API limit; every batch and statement passes here. */
+export function checkBatchWithinLimits(sqls: readonly string[]): void {
+  if (sqls.length > DATA_API_LIMITS.statementsPerBatch) {
+    throw new DataApiLimitError(
+      `A batch of ${sqls.length} SQL statements is over the Redshift Data API's limit of ${DATA_API_LIMITS.statementsPerBatch} per BatchExecuteStatement; nothing was sent.`,
+    );
+  }
+  for (const sql of sqls) {
+    const bytes = Buffer.byteLength(sql, 'utf8');
+    if (bytes > DATA_API_LIMITS.statementBytes) {
+      throw new DataApiLimitError(
+        `A SQL statement of ${bytes} bytes is over the Redshift Data API's limit of ${DATA_API_LIMITS.statementBytes}; nothing was sent. It begins: ${sql.slice(0, 120)}`,
+      );
+    }
+  }
+}
+
+/**
+ * Where COPY reads a load's Parquet from: the folder of each run partition (`curated/<dataset>/ingest_date=…/run=…/`),
+ * one COPY statement each, however many parts the run wrote. COPY from a prefix reads every object under it, and
+ * the transform leaves exactly the run's parts in that folder (it deletes any an earlier attempt left), so the
+ * folder is the same set of files as the keys. One statement per partition keeps a first load of millions of rows
+ * within the Data API's 40 statements.
+ */
+export function copySources(keys: readonly string[]): string[] {
+  const folders = new Set<string>();
+  for (const key of keys) {
+    const slash = key.lastIndexOf('/');
+    if (slash < 0 || !key.endsWith('.parquet')) throw new PipelineError(`COPY reads Parquet parts inside a run folder; got ${JSON.stringify(key)}`);
+    folders.add(key.slice(0, slash + 1));
+  }
+  return [...folders];
+}
+
+/**
+ * The pipeline's Warehouse on Redshift through the Data API: COPY the run's Parquet into temp staging tables,
+ * merge both datasets, derive the facts of the affected rewards and refresh the views, all in one
+ * BatchExecuteStatement (one transaction: all or nothing), then poll DescribeStatement with backoff. SQL comes
+ * from @org/pipeline's generators; identifiers are quoted and values escaped.
+ */
 export class RedshiftWarehouse implements Warehouse {
   private readonly schema: string;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -83,35 +133,45 @@ export class RedshiftWarehouse implements Warehouse {
 
   /**
    * The statements of one run's load, in order, for one BatchExecuteStatement (one transaction): schema and
-   * tables, a temp staging table per dataset filled by COPY ... FORMAT AS PARQUET, the shared merge and facts
+   * tables, a temp staging table per dataset filled by COPY ... FORMAT AS PARQUET (one per run folder), the shared merge and facts
    * statements of @org/pipeline, then the views. Exposed so they can be inspected and run on DuckDB.
    */
-  loadStatements(load: RunLoad, present: readonly { table_name: string; column_name: string }[] = []): string[] {
+  loadStatements(load: RunLoad): string[] {
     const staging = { transactions: 'staging_transactions', rewards: 'staging_rewards' };
+    // The staging tables are temporary: they end with the batch's session, so no statement of the batch drops them.
     return [
       ...this.tableStatements(),
-      // Tables made by an earlier version get the columns added since (COPY needs them all, in order).
-      ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).flatMap((dataset) =>
-        addMissingColumnsSql(dataset, present.filter((row) => row.table_name === dataset).map((row) => row.column_name), 'redshift', this.schema),
-      ),
       ...LAKE_DATASETS.flatMap((dataset) => [
         `CREATE TEMP TABLE ${quoteIdentifier(staging[dataset])} (LIKE ${this.table(dataset)})`,
-        ...load[dataset].map(
-          (key) => `COPY ${quoteIdentifier(staging[dataset])} FROM ${quoteLiteral(this.settings.locate(key))} IAM_ROLE ${quoteLiteral(this.settings.iamRoleArn)} FORMAT AS PARQUET`,
+        ...copySources(load[dataset]).map(
+          (folder) => `COPY ${quoteIdentifier(staging[dataset])} FROM ${quoteLiteral(this.settings.locate(folder))} IAM_ROLE ${quoteLiteral(this.settings.iamRoleArn)} FORMAT AS PARQUET`,
         ),
       ]),
       ...runLoadStatements({ dialect: 'redshift', staging, schema: this.schema }),
-      ...LAKE_DATASETS.map((dataset) => `DROP TABLE ${quoteIdentifier(staging[dataset])}`),
       ...viewStatements('redshift', this.schema),
     ];
   }
 
+  /**
+   * The columns the curated schema gained since an earlier version made the tables (COPY needs them all, in
+   * order), as a batch of its own before the load: how many there are depends on how old the tables are, and the
+   * load's batch must stay within the Data API's statement limit whatever their age. An added column is nullable,
+   * so adding it ahead of a load that then fails leaves nothing wrong.
+   */
+  upgradeStatements(present: readonly { table_name: string; column_name: string }[]): string[] {
+    return (Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).flatMap((dataset) =>
+      addMissingColumnsSql(dataset, present.filter((row) => row.table_name === dataset).map((row) => row.column_name), 'redshift', this.schema),
+    );
+  }
+
   async loadRun(load: RunLoad): Promise<LoadResult> {
     const present = await this.query(presentColumnsSql(this.schema, 'redshift'));
-    const sqls = this.loadStatements(load, present.map((row) => ({ table_name: String(row['table_name']), column_name: String(row['column_name']) })));
-    await this.refuseWhileBatchRuns();
-    const { Id } = await this.send<BatchExecuteStatementCommandOutput>(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: `${BATCH_NAME_PREFIX}load` }));
-    const finished = await this.waitFor(Id as string, sqls);
+    const upgrade = this.upgradeStatements(present.map((row) => ({ table_name: String(row['table_name']), column_name: String(row['column_name']) })));
+    for (let start = 0; start < upgrade.length; start += DATA_API_LIMITS.statementsPerBatch) {
+      await this.runBatch(upgrade.slice(start, start + DATA_API_LIMITS.statementsPerBatch), 'upgrade');
+    }
+    const sqls = this.loadStatements(load);
+    const finished = await this.runBatch(sqls, 'load');
     // Rows staged: what each dataset's COPY sub-statements loaded.
     const staged = { transactions: 0, rewards: 0 };
     for (const sub of finished.SubStatements ?? []) {
@@ -147,9 +207,21 @@ export class RedshiftWarehouse implements Warehouse {
       ...DASHBOARD_VIEWS.map((view) => `DROP VIEW IF EXISTS ${quoteIdentifier(this.schema)}.${quoteIdentifier(view.name)}`),
       ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => `DROP TABLE IF EXISTS ${this.table(dataset)}`),
     ];
+    await this.runBatch(sqls, 'reset');
+  }
+
+  /**
+   * One BatchExecuteStatement (one transaction), once no earlier batch of this pipeline still runs, waited for
+   * to its end. A batch over the Data API's limits is refused here, before anything is sent: AWS would reject it
+   * with a ValidationException that no retry can cure.
+   */
+  private async runBatch(sqls: readonly string[], name: string): Promise<DescribeStatementCommandOutput> {
+    checkBatchWithinLimits(sqls);
     await this.refuseWhileBatchRuns();
-    const { Id } = await this.send<BatchExecuteStatementCommandOutput>(new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: sqls, StatementName: `${BATCH_NAME_PREFIX}reset` }));
-    await this.waitFor(Id as string, sqls);
+    const { Id } = await this.send<BatchExecuteStatementCommandOutput>(
+      new BatchExecuteStatementCommand({ ...this.targetParams(), Sqls: [...sqls], StatementName: `${BATCH_NAME_PREFIX}${name}` }),
+    );
+    return this.waitFor(Id as string, sqls);
   }
 
   /**
@@ -185,6 +257,7 @@ export class RedshiftWarehouse implements Warehouse {
 
   /** Runs one statement and reads every page of its result, typed by column. */
   async query(sql: string): Promise<Record<string, RedshiftValue>[]> {
+    checkBatchWithinLimits([sql]);
     const { Id } = await this.send<ExecuteStatementCommandOutput>(new ExecuteStatementCommand({ ...this.targetParams(), Sql: sql }));
     await this.waitFor(Id as string, [sql]);
     const rows: Record<string, RedshiftValue>[] = [];

@@ -1,7 +1,7 @@
 import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ObjectNotFoundError, TransientError } from '@org/pipeline';
 import { startS3rver, type RunningS3rver } from './testing/s3rver-process';
-import { mapS3Error, S3AccessDeniedError, S3ObjectStore } from './s3-object-store';
+import { mapS3Error, S3_KEYS_PER_LIST_PAGE, S3AccessDeniedError, S3ObjectStore } from './s3-object-store';
 
 jest.setTimeout(60_000);
 
@@ -41,7 +41,8 @@ describe('S3ObjectStore on s3rver', () => {
 
   it('lists every key past the 1,000 of one page', async () => {
     const store = new S3ObjectStore(client, { bucket, prefix: 'many' });
-    const keys = Array.from({ length: 1050 }, (_, i) => `raw/rewards/part-${String(i).padStart(5, '0')}.csv`);
+    expect(S3_KEYS_PER_LIST_PAGE).toBe(1000);
+    const keys = Array.from({ length: S3_KEYS_PER_LIST_PAGE + 50 }, (_, i) => `raw/rewards/part-${String(i).padStart(5, '0')}.csv`);
     for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((key) => store.put(key, 'x')));
     const listed = await store.list('raw/rewards/');
     expect(listed).toHaveLength(1050);

@@ -39,6 +39,13 @@ export class S3AccessDeniedError extends PipelineError {
 const MIB = 1024 * 1024;
 
 /**
+ * ListObjectsV2 answers at most 1,000 keys a page
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html, MaxKeys), so a list follows the pages.
+ * Deletes are single DeleteObject calls (no DeleteObjects batch, and so no 1,000-key batch limit, is used).
+ */
+export const S3_KEYS_PER_LIST_PAGE = 1000;
+
+/**
  * The pipeline's ObjectStore on S3. Whole-object writes (a PUT, or a multipart upload that S3 makes visible
  * only once complete), listing through every page, and S3's errors mapped to the port's: NoSuchKey to
  * ObjectNotFoundError, throttling and 5xx to TransientError, AccessDenied to S3AccessDeniedError.
@@ -110,10 +117,11 @@ export class S3ObjectStore implements ObjectStore {
     return page.Contents?.[0]?.Key === full;
   }
 
+  /** Every key under the prefix, page after page: a ListObjectsV2 page holds at most `S3_KEYS_PER_LIST_PAGE`. */
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     await this.call('list', prefix, async () => {
-      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.settings.bucket, Prefix: this.prefix + prefix })) {
+      for await (const page of paginateListObjectsV2({ client: this.client, pageSize: S3_KEYS_PER_LIST_PAGE }, { Bucket: this.settings.bucket, Prefix: this.prefix + prefix })) {
         for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key.slice(this.prefix.length));
       }
     });

@@ -1,5 +1,6 @@
 import { newRunId } from '../object-layout';
 import { RunRequestError } from '../pipeline-errors';
+import { STATE_MACHINE_LIMITS } from '../service-limits';
 import type { ExecutionRequest, PipelineContext, RunPlan, RunRequest } from '../pipeline-context';
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -21,7 +22,17 @@ export function planRun(request: ExecutionRequest, startTime: Date): RunPlan {
   const from = calendarDate('from', request.from);
   const to = calendarDate('to', request.to);
   if (from > to) throw new RunRequestError(`backfill: from (${from}) is after to (${to}).`);
-  return { runId, mode, from, to, chunks: monthChunks(runId, from, to) };
+  const plan: RunPlan = { runId, mode, from, to, chunks: monthChunks(runId, from, to) };
+  // The plan is Plan's output, and Step Functions carries no state's data past its payload limit.
+  const bytes = Buffer.byteLength(JSON.stringify(plan), 'utf8');
+  if (bytes > STATE_MACHINE_LIMITS.payloadBytes) {
+    const months = plan.chunks?.length ?? 0;
+    throw new RunRequestError(
+      `backfill ${from}..${to} is ${months} months, and its plan (${bytes} bytes) is over the ${STATE_MACHINE_LIMITS.payloadBytes} bytes Step Functions carries between states. ` +
+        `Backfill at most ${Math.floor((months * STATE_MACHINE_LIMITS.payloadBytes) / bytes)} months per execution.`,
+    );
+  }
+  return plan;
 }
 
 /** The Plan Task: the state machine hands it the execution's input and start time. */
