@@ -5,7 +5,16 @@ export default [
   ...nx.configs['flat/typescript'],
   ...nx.configs['flat/javascript'],
   {
-    ignores: ['**/dist', '**/node_modules', '**/.serverless', '**/.esbuild', '**/test-output', '**/reports', '**/.data', '**/src/generated/**'],
+    ignores: [
+      '**/dist',
+      '**/node_modules',
+      '**/.serverless',
+      '**/.esbuild',
+      '**/test-output',
+      '**/reports',
+      '**/.data',
+      '**/src/generated/**',
+    ],
   },
   {
     files: ['**/*.ts', '**/*.js', '**/*.cjs', '**/*.mjs'],
@@ -44,7 +53,8 @@ export default [
         'error',
         {
           selector: "ThrowStatement > NewExpression[callee.name='Error']",
-          message: 'Throw an error of the shared vocabulary (PipelineError and kin, or a class with code and transient), not a plain Error.',
+          message:
+            'Throw an error of the shared vocabulary (PipelineError and kin, or a class with code and transient), not a plain Error.',
         },
       ],
     },

@@ -75,7 +75,9 @@ if (process.argv[2] === '--child') {
 } else {
   const self = fileURLToPath(import.meta.url);
   console.log('engine vs baseline: raw CSV of both datasets to curated Parquet (N transactions + N rewards), each run in its own process');
-  console.log('baseline: csv-parse -> the same rules cell by cell (cleanRaw) -> dedupe -> Arrow JS tableFromArrays + tableToIPC -> parquet-wasm');
+  console.log(
+    'baseline: csv-parse -> the same rules cell by cell (cleanRaw) -> dedupe -> Arrow JS tableFromArrays + tableToIPC -> parquet-wasm',
+  );
   console.log('rows      | variant  | time s | peak RSS MB | rows out (tx/rw)    | parquet MB');
   for (const rows of SIZES) {
     const dir = mkdtempSync(join(tmpdir(), 'engine-bench-'));
@@ -87,10 +89,19 @@ if (process.argv[2] === '--child') {
       for (const variant of ['engine', 'baseline']) {
         let result;
         try {
-          const out = execFileSync(process.execPath, ['--max-old-space-size=8000', self, '--child', variant, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+          const out = execFileSync(process.execPath, ['--max-old-space-size=8000', self, '--child', variant, dir], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
           result = JSON.parse(out.trim().split('\n').at(-1));
         } catch (error) {
-          result = { variant, failed: String(error.stderr ?? error).split('\n').find((line) => /Error|heap/.test(line)) ?? 'failed' };
+          result = {
+            variant,
+            failed:
+              String(error.stderr ?? error)
+                .split('\n')
+                .find((line) => /Error|heap/.test(line)) ?? 'failed',
+          };
         }
         results[variant] = result;
         console.log(
@@ -100,7 +111,9 @@ if (process.argv[2] === '--child') {
         );
       }
       if (!results.engine.failed && !results.baseline.failed) {
-        console.log(`${String(rows).padEnd(9)} | baseline / engine: time x${(results.baseline.ms / results.engine.ms).toFixed(2)}, peak RSS x${(results.baseline.peakMb / results.engine.peakMb).toFixed(2)}`);
+        console.log(
+          `${String(rows).padEnd(9)} | baseline / engine: time x${(results.baseline.ms / results.engine.ms).toFixed(2)}, peak RSS x${(results.baseline.peakMb / results.engine.peakMb).toFixed(2)}`,
+        );
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

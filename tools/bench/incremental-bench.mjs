@@ -38,7 +38,15 @@ async function sandboxChild(transactions) {
   };
   const data = sandbox.data();
   globalThis.gc?.();
-  console.log(JSON.stringify({ url: sandbox.url, credentials: sandbox.credentials, transactions: data.transactions.length, rewards: data.rewards.length, cpuMs: cpuMs() }));
+  console.log(
+    JSON.stringify({
+      url: sandbox.url,
+      credentials: sandbox.credentials,
+      transactions: data.transactions.length,
+      rewards: data.rewards.length,
+      cpuMs: cpuMs(),
+    }),
+  );
   for await (const line of createInterface({ input: process.stdin })) {
     const [command, argument] = line.split(' ');
     if (command === 'quit') process.exit(0);
@@ -47,7 +55,10 @@ async function sandboxChild(transactions) {
       // Generate the new clock's history and serialise its ledger now, so the next run does not wait for what a
       // real API never does (the sandbox regenerates everything when its clock moves: 15 s of CPU at 3M rows).
       sandbox.data();
-      await createPlutusClient({ baseUrl: sandbox.url, auth: sandbox.credentials, userAgent: 'bench-warm-up' }).readRewards({ changedSince: NOW }, () => undefined);
+      await createPlutusClient({ baseUrl: sandbox.url, auth: sandbox.credentials, userAgent: 'bench-warm-up' }).readRewards(
+        { changedSince: NOW },
+        () => undefined,
+      );
     }
     // The CPU the sandbox spent serving the run that just ended ('cpu'), or up to the next run ('now').
     const spent = command === 'cpu' ? cpuMs() : undefined;
@@ -80,23 +91,43 @@ async function runChild(dataDir) {
     steps[step] = { ms: record.durationMs, peakMb: Math.max(0, ...inside) / 2 ** 20 };
   }
   const counts = outcome.manifest?.steps?.extract?.counts ?? {};
-  console.log(JSON.stringify({ ok: outcome.ok, failure: outcome.failure, wallMs: Date.now() - started, peakMb: process.resourceUsage().maxRSS / 1024, steps, counts }));
+  console.log(
+    JSON.stringify({
+      ok: outcome.ok,
+      failure: outcome.failure,
+      wallMs: Date.now() - started,
+      peakMb: process.resourceUsage().maxRSS / 1024,
+      steps,
+      counts,
+    }),
+  );
 }
 
 /** The next JSON line a child prints (one reader per child, so its stdout gains no listener per call). */
 const readers = new WeakMap();
 function line(child) {
   if (!readers.has(child)) readers.set(child, createInterface({ input: child.stdout })[Symbol.asyncIterator]());
-  return readers.get(child).next().then(({ value }) => JSON.parse(value));
+  return readers
+    .get(child)
+    .next()
+    .then(({ value }) => JSON.parse(value));
 }
 
 async function bench() {
-  console.log(`incremental runs: histories of N transactions (about as many rewards) at ${PURCHASES_PER_DAY} purchases a day; lookback 7 days; each run in its own process`);
-  console.log('ledger s: reading the whole rewards ledger, which the API cannot filter (part of extract); sandbox CPU s: the sandbox serving, apart');
-  console.log('history   | run         | rows pulled (tx/rw) | extract s (ledger s) | transform s | load s | catalog+commit s | total s | peak RSS MB (extract/transform/load) | process peak MB | sandbox CPU s');
+  console.log(
+    `incremental runs: histories of N transactions (about as many rewards) at ${PURCHASES_PER_DAY} purchases a day; lookback 7 days; each run in its own process`,
+  );
+  console.log(
+    'ledger s: reading the whole rewards ledger, which the API cannot filter (part of extract); sandbox CPU s: the sandbox serving, apart',
+  );
+  console.log(
+    'history   | run         | rows pulled (tx/rw) | extract s (ledger s) | transform s | load s | catalog+commit s | total s | peak RSS MB (extract/transform/load) | process peak MB | sandbox CPU s',
+  );
   const results = {};
   for (const history of HISTORIES) {
-    const sandbox = spawn(process.execPath, ['--max-old-space-size=20000', '--expose-gc', SELF, '--sandbox', String(history)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const sandbox = spawn(process.execPath, ['--max-old-space-size=20000', '--expose-gc', SELF, '--sandbox', String(history)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const generatedAt = Date.now();
     const ready = await line(sandbox);
     const generateS = (Date.now() - generatedAt) / 1000;
@@ -124,17 +155,29 @@ async function bench() {
       const s = (ms) => (ms === undefined ? '-' : (ms / 1000).toFixed(2));
       const st = result.steps;
       console.log(
-        `${String(history).padEnd(9)} | ${name.padEnd(11)} | ${`${result.counts.transactions}/${result.counts.rewards}`.padStart(19)} | ${`${s(st.extract?.ms)} (${s(result.counts.rewards_ledger_ms)})`.padStart(20)} | ${s(st.transform?.ms).padStart(11)} | ${s(st.load?.ms).padStart(6)} | ${s((st.catalog?.ms ?? 0) + (st.commit?.ms ?? 0)).padStart(16)} | ${s(result.wallMs).padStart(7)} | ${['extract', 'transform', 'load'].map((step) => (st[step]?.peakMb ?? 0).toFixed(0)).join('/').padStart(36)} | ${result.peakMb.toFixed(0).padStart(15)} | ${s(result.sandboxCpuMs).padStart(13)}${result.ok ? '' : `  FAILED: ${result.failure}`}`,
+        `${String(history).padEnd(9)} | ${name.padEnd(11)} | ${`${result.counts.transactions}/${result.counts.rewards}`.padStart(19)} | ${`${s(st.extract?.ms)} (${s(result.counts.rewards_ledger_ms)})`.padStart(20)} | ${s(st.transform?.ms).padStart(11)} | ${s(st.load?.ms).padStart(6)} | ${s((st.catalog?.ms ?? 0) + (st.commit?.ms ?? 0)).padStart(16)} | ${s(result.wallMs).padStart(7)} | ${[
+          'extract',
+          'transform',
+          'load',
+        ]
+          .map((step) => (st[step]?.peakMb ?? 0).toFixed(0))
+          .join('/')
+          .padStart(
+            36,
+          )} | ${result.peakMb.toFixed(0).padStart(15)} | ${s(result.sandboxCpuMs).padStart(13)}${result.ok ? '' : `  FAILED: ${result.failure}`}`,
       );
       return result;
     };
     try {
-      console.log(`${String(history).padEnd(9)} | (sandbox generated ${ready.transactions} transactions, ${ready.rewards} rewards in ${generateS.toFixed(1)} s)`);
+      console.log(
+        `${String(history).padEnd(9)} | (sandbox generated ${ready.transactions} transactions, ${ready.rewards} rewards in ${generateS.toFixed(1)} s)`,
+      );
       const first = await run('first load');
       const noChange = [];
       for (let i = 0; i < REPEATS; i += 1) noChange.push(await run('no change'));
       const oneDay = [];
-      for (let day = 1; day <= REPEATS; day += 1) oneDay.push(await run('one new day', new Date(Date.parse(NOW) + day * 86_400_000).toISOString()));
+      for (let day = 1; day <= REPEATS; day += 1)
+        oneDay.push(await run('one new day', new Date(Date.parse(NOW) + day * 86_400_000).toISOString()));
       results[history] = { first, noChange, oneDay };
     } finally {
       sandbox.stdin.write('quit\n');
@@ -143,7 +186,9 @@ async function bench() {
       else rmSync(dataDir, { recursive: true, force: true });
     }
   }
-  const sizes = Object.keys(results).map(Number).sort((a, b) => a - b);
+  const sizes = Object.keys(results)
+    .map(Number)
+    .sort((a, b) => a - b);
   if (sizes.length >= 2) {
     const small = results[sizes[0]];
     const large = results[sizes.at(-1)];

@@ -27,7 +27,12 @@ async function child(rows, dir) {
   const phases = {};
   const started = performance.now();
   // read and dedupe report once per dataset: add them up.
-  const output = transformRun({ transactionsCsv, rewardsCsv, withFacts: true, onPhase: (phase, ms) => (phases[phase] = (phases[phase] ?? 0) + ms) });
+  const output = transformRun({
+    transactionsCsv,
+    rewardsCsv,
+    withFacts: true,
+    onPhase: (phase, ms) => (phases[phase] = (phases[phase] ?? 0) + ms),
+  });
   const ours = performance.now() - started;
   for (const [name, bytes] of Object.entries(output.parquet)) writeFileSync(join(dir, `ours-${name}.parquet`), bytes);
   const ourPeakMb = process.resourceUsage().maxRSS / 1024;
@@ -52,7 +57,9 @@ async function child(rows, dir) {
     ) TO '${join(dir, 'duck-reward_facts.parquet')}' (FORMAT parquet, COMPRESSION snappy);
   `);
   const duck = performance.now() - duckStarted;
-  const check = await connection.runAndReadAll(`SELECT (SELECT count(*) FROM read_parquet('${join(dir, 'ours-reward_facts.parquet')}'))::INT AS ours, (SELECT count(*) FROM read_parquet('${join(dir, 'duck-reward_facts.parquet')}'))::INT AS duck`);
+  const check = await connection.runAndReadAll(
+    `SELECT (SELECT count(*) FROM read_parquet('${join(dir, 'ours-reward_facts.parquet')}'))::INT AS ours, (SELECT count(*) FROM read_parquet('${join(dir, 'duck-reward_facts.parquet')}'))::INT AS duck`,
+  );
   console.log(JSON.stringify({ rows, phases, ours, ourPeakMb, duck, factRows: check.getRowObjectsJson()[0] }));
 }
 
@@ -60,7 +67,9 @@ if (process.argv[2] === '--child') {
   await child(Number(process.argv[3]), process.argv[4]);
 } else {
   const self = fileURLToPath(import.meta.url);
-  console.log(`rewards-transform: CSV -> rules -> Parquet (3 datasets), N transactions x N rewards; reference: DuckDB, same process; median of ${RUNS} run(s) by ratio`);
+  console.log(
+    `rewards-transform: CSV -> rules -> Parquet (3 datasets), N transactions x N rewards; reference: DuckDB, same process; median of ${RUNS} run(s) by ratio`,
+  );
   console.log('rows      | read   | dedupe | join   | parquet | total s | peak RSS MB | DuckDB s | ratio');
   const results = [];
   for (const rows of SIZES) {
@@ -76,7 +85,9 @@ if (process.argv[2] === '--child') {
       const r = runs[(runs.length - 1) >> 1];
       results.push(r);
       const s = (ms) => (ms / 1000).toFixed(2).padStart(6);
-      console.log(`${String(rows).padEnd(9)} | ${s(r.phases.read)} | ${s(r.phases.dedupe)} | ${s(r.phases.join)} | ${s(r.phases.parquet)}  | ${s(r.ours)}  | ${r.ourPeakMb.toFixed(0).padStart(11)} | ${s(r.duck)}   | ${(r.ours / r.duck).toFixed(2)}x`);
+      console.log(
+        `${String(rows).padEnd(9)} | ${s(r.phases.read)} | ${s(r.phases.dedupe)} | ${s(r.phases.join)} | ${s(r.phases.parquet)}  | ${s(r.ours)}  | ${r.ourPeakMb.toFixed(0).padStart(11)} | ${s(r.duck)}   | ${(r.ours / r.duck).toFixed(2)}x`,
+      );
       if (r.factRows.ours !== r.factRows.duck) console.log(`  ! fact rows differ: ours ${r.factRows.ours}, DuckDB ${r.factRows.duck}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,10 @@ describe('sum-jest-reports.mjs', () => {
   let root: string;
   const report = (project: string, passed: number, failed: number, runtimeErrors = 0) => {
     mkdirSync(join(root, project), { recursive: true });
-    writeFileSync(join(root, project, 'jest-report.json'), JSON.stringify({ numPassedTests: passed, numFailedTests: failed, numRuntimeErrorTestSuites: runtimeErrors }));
+    writeFileSync(
+      join(root, project, 'jest-report.json'),
+      JSON.stringify({ numPassedTests: passed, numFailedTests: failed, numRuntimeErrorTestSuites: runtimeErrors }),
+    );
   };
   const run = () => spawnSync(process.execPath, [join(__dirname, 'sum-jest-reports.mjs'), root], { encoding: 'utf8' });
 

@@ -12,7 +12,8 @@ const dir = mkdtempSync(join(tmpdir(), 'plutus-client-pack-'));
 const sandbox = await startSandbox({ months: 2 });
 // Consumers talk to the sandbox in this process, so they must run without blocking its event loop.
 const runAsync = async (args, env) => (await promisify(execFile)(process.execPath, args, { cwd: dir, env, encoding: 'utf8' })).stdout;
-const run = (command, args, options = {}) => execFileSync(command, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...options });
+const run = (command, args, options = {}) =>
+  execFileSync(command, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...options });
 try {
   const tarball = run('npm', ['pack', join(workspace, 'libs', 'plutus-client'), '--pack-destination', dir, '--json']);
   const [{ filename, files, size }] = JSON.parse(tarball);
@@ -40,7 +41,13 @@ const rewards: Promise<Reward[]> = client.listRewards();
 const id: (r: Reward) => string = (r) => r.id;
 export { rewards, id, PlutusSchemaError };`,
   );
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['typed.ts'] }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: [] },
+      files: ['typed.ts'],
+    }),
+  );
   console.log((await runAsync(['esm.mjs'], env)).trim());
   console.log((await runAsync(['cjs.cjs'], env)).trim());
   run(process.execPath, [join(workspace, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);

@@ -19,7 +19,10 @@ describe('public surfaces of the publishable libraries', () => {
   });
 
   it.each(packages)('%s: its README documents every export of its main entry and every subpath', (name) => {
-    const manifest = JSON.parse(readFileSync(join(libs, name, 'package.json'), 'utf8')) as { name: string; exports: Record<string, unknown> };
+    const manifest = JSON.parse(readFileSync(join(libs, name, 'package.json'), 'utf8')) as {
+      name: string;
+      exports: Record<string, unknown>;
+    };
     const readme = readFileSync(join(libs, name, 'README.md'), 'utf8');
     const exported = Object.keys(require(manifest.name) as object);
     const undocumented = exported.filter((symbol) => !new RegExp(`\\b${symbol}\\b`).test(readme));

@@ -16,12 +16,16 @@ export function syntheticRawCsv(rows: number, seed = 12345): SyntheticRawCsv {
   const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
   const base = Date.parse('2022-01-01T00:00:00Z');
   const transactions = ['id,model,user_id,currency,amount,date,type,is_debit,description'];
-  const rewards = ['id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_type,reference_id,type'];
+  const rewards = [
+    'id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_type,reference_id,type',
+  ];
   for (let i = 0; i < rows; i += 1) {
     const at = base + Math.floor(random() * 3 * 365 * DAY_MS);
     const amount = 100 + Math.floor(random() * 20_000);
     const date = new Date(at).toISOString().replace('Z', '+00:00');
-    transactions.push(`t-${i},card_transaction,u1,${i % 10 === 0 ? 'EUR' : 'GBP'},-${amount},${date},PURCHASE,true,${MERCHANTS[i % MERCHANTS.length]}`);
+    transactions.push(
+      `t-${i},card_transaction,u1,${i % 10 === 0 ? 'EUR' : 'GBP'},-${amount},${date},PURCHASE,true,${MERCHANTS[i % MERCHANTS.length]}`,
+    );
     const reference = random() < 0.05 ? `missing-${i}` : `t-${Math.floor(random() * rows)}`;
     const perk = i % 50 === 0;
     const fiat = perk ? '10.00' : ((amount / 100) * 0.03).toFixed(4);

@@ -13,7 +13,9 @@ const { modes } = JSON.parse(readFileSync(join(app, 'deploy-modes.json'), 'utf8'
 
 const version = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
 if (version.error || version.status !== 0) {
-  console.error('cfn-lint is not on the PATH: install it (pip install cfn-lint) to lint the packaged templates. `npm test` does not need it.');
+  console.error(
+    'cfn-lint is not on the PATH: install it (pip install cfn-lint) to lint the packaged templates. `npm test` does not need it.',
+  );
   process.exit(2);
 }
 console.log(`${version.stdout.trim()} on ${modes.length} deploy modes`);
@@ -28,13 +30,17 @@ try {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
     });
-    const lint = spawnSync('cfn-lint', ['--format', 'parseable', join(dir, 'cloudformation-template-update-stack.json')], { encoding: 'utf8' });
+    const lint = spawnSync('cfn-lint', ['--format', 'parseable', join(dir, 'cloudformation-template-update-stack.json')], {
+      encoding: 'utf8',
+    });
     const findings = lint.stdout.split('\n').filter(Boolean);
     const errors = findings.filter((line) => /:E\d{4}:/.test(line));
     const warnings = findings.filter((line) => /:W\d{4}:/.test(line));
     // cfn-lint's exit code is a bit field: 2 errors, 4 warnings, 8 informational; anything else is its own failure.
     const broken = lint.status === null || lint.status === 1 || lint.status > 15;
-    console.log(`${mode.name}: ${errors.length} error(s), ${warnings.length} warning(s)${broken ? ` (cfn-lint exited ${lint.status}: ${lint.stderr.trim()})` : ''}`);
+    console.log(
+      `${mode.name}: ${errors.length} error(s), ${warnings.length} warning(s)${broken ? ` (cfn-lint exited ${lint.status}: ${lint.stderr.trim()})` : ''}`,
+    );
     for (const line of findings) console.log(`  ${line.slice(line.indexOf(':') + 1)}`);
     if (errors.length || broken) failed += 1;
   }

@@ -34,12 +34,19 @@ export function readAwsConfig(env: LambdaEnvironment): AwsPipelineConfig {
   const workgroupName = env['REDSHIFT_WORKGROUP'];
   const clusterIdentifier = env['REDSHIFT_CLUSTER_ID'];
   if (!workgroupName && !clusterIdentifier) missing.push('REDSHIFT_WORKGROUP or REDSHIFT_CLUSTER_ID');
-  if (missing.length) throw new AwsConfigError(`Missing environment: ${missing.join(', ')}. The Serverless service sets these; check serverless.js.`);
+  if (missing.length)
+    throw new AwsConfigError(`Missing environment: ${missing.join(', ')}. The Serverless service sets these; check serverless.js.`);
   const lookbackDays = Number(env['LOOKBACK_DAYS'] ?? 7);
-  if (!Number.isInteger(lookbackDays) || lookbackDays < 0) throw new AwsConfigError(`LOOKBACK_DAYS must be a whole number, got ${env['LOOKBACK_DAYS']}.`);
+  if (!Number.isInteger(lookbackDays) || lookbackDays < 0)
+    throw new AwsConfigError(`LOOKBACK_DAYS must be a whole number, got ${env['LOOKBACK_DAYS']}.`);
   const target: RedshiftTarget = workgroupName
     ? { workgroupName, database, secretArn: env['REDSHIFT_SECRET_ARN'] || undefined }
-    : { clusterIdentifier: clusterIdentifier as string, database, dbUser: env['REDSHIFT_DB_USER'] || undefined, secretArn: env['REDSHIFT_SECRET_ARN'] || undefined };
+    : {
+        clusterIdentifier: clusterIdentifier as string,
+        database,
+        dbUser: env['REDSHIFT_DB_USER'] || undefined,
+        secretArn: env['REDSHIFT_SECRET_ARN'] || undefined,
+      };
   return {
     region: env['AWS_REGION'] ?? 'us-east-1',
     bucket,

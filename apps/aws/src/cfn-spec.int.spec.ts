@@ -17,17 +17,30 @@ describe('the packaged templates against the CloudFormation resource specificati
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it.each(DEPLOY_MODES.map((mode) => mode.name))('%s: every resource type, property, required property, attribute and reference is one the specification knows', (name) => {
-    expect(checkTemplateAgainstSpec(templates.get(name) as CfnTemplate)).toEqual([]);
-  });
+  it.each(DEPLOY_MODES.map((mode) => mode.name))(
+    '%s: every resource type, property, required property, attribute and reference is one the specification knows',
+    (name) => {
+      expect(checkTemplateAgainstSpec(templates.get(name) as CfnTemplate)).toEqual([]);
+    },
+  );
 
   it("the trial stage's public sandbox URL grants both permissions a function URL needs (lambda:InvokeFunctionUrl, and lambda:InvokeFunction via the URL)", () => {
     const permissions = Object.values((templates.get('trial') as CfnTemplate).Resources)
       .filter((resource) => resource.Type === 'AWS::Lambda::Permission')
       .map((resource) => resource.Properties);
     const sandbox = { 'Fn::GetAtt': ['PlutusSandboxLambdaFunction', 'Arn'] };
-    expect(permissions).toContainEqual({ FunctionName: sandbox, Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'NONE' });
-    expect(permissions).toContainEqual({ FunctionName: sandbox, Action: 'lambda:InvokeFunction', Principal: '*', InvokedViaFunctionUrl: true });
+    expect(permissions).toContainEqual({
+      FunctionName: sandbox,
+      Action: 'lambda:InvokeFunctionUrl',
+      Principal: '*',
+      FunctionUrlAuthType: 'NONE',
+    });
+    expect(permissions).toContainEqual({
+      FunctionName: sandbox,
+      Action: 'lambda:InvokeFunction',
+      Principal: '*',
+      InvokedViaFunctionUrl: true,
+    });
   });
 
   it('the README documents every mode checked here (each --param a mode sets appears in it)', () => {
@@ -41,21 +54,40 @@ describe('the packaged templates against the CloudFormation resource specificati
 });
 
 describe('the specification check', () => {
-  const template = (resources: CfnTemplate['Resources'], outputs?: CfnTemplate['Outputs']): CfnTemplate => ({ Resources: resources, Outputs: outputs });
+  const template = (resources: CfnTemplate['Resources'], outputs?: CfnTemplate['Outputs']): CfnTemplate => ({
+    Resources: resources,
+    Outputs: outputs,
+  });
   const namespace = { Type: 'AWS::RedshiftServerless::Namespace', Properties: { NamespaceName: 'rewards-prod' } };
 
   it('finds an attribute CloudFormation does not return (Namespace.AdminPasswordSecretArn), in properties and in Fn::Sub', () => {
     const problems = checkTemplateAgainstSpec(
-      template({
-        RedshiftNamespace: namespace,
-        Fn: { Type: 'AWS::Lambda::Function', Properties: { Role: 'r', Code: {}, Environment: { Variables: { SECRET: { 'Fn::GetAtt': ['RedshiftNamespace', 'Namespace.AdminPasswordSecretArn'] } } } } },
-      }, { Out: { Value: { 'Fn::Sub': '${RedshiftNamespace.Namespace.AdminPasswordSecretArn}' } } }),
+      template(
+        {
+          RedshiftNamespace: namespace,
+          Fn: {
+            Type: 'AWS::Lambda::Function',
+            Properties: {
+              Role: 'r',
+              Code: {},
+              Environment: { Variables: { SECRET: { 'Fn::GetAtt': ['RedshiftNamespace', 'Namespace.AdminPasswordSecretArn'] } } },
+            },
+          },
+        },
+        { Out: { Value: { 'Fn::Sub': '${RedshiftNamespace.Namespace.AdminPasswordSecretArn}' } } },
+      ),
     );
     expect(problems).toEqual([
-      expect.stringMatching(/^Resources\.Fn\.Properties\.Environment\.Variables\.SECRET: AWS::RedshiftServerless::Namespace has no attribute Namespace\.AdminPasswordSecretArn/),
+      expect.stringMatching(
+        /^Resources\.Fn\.Properties\.Environment\.Variables\.SECRET: AWS::RedshiftServerless::Namespace has no attribute Namespace\.AdminPasswordSecretArn/,
+      ),
       expect.stringMatching(/^Outputs\.Out\.Value: AWS::RedshiftServerless::Namespace has no attribute Namespace\.AdminPasswordSecretArn/),
     ]);
-    expect(checkTemplateAgainstSpec(template({ RedshiftNamespace: namespace }, { Out: { Value: { 'Fn::GetAtt': ['RedshiftNamespace', 'Namespace.NamespaceArn'] } } }))).toEqual([]);
+    expect(
+      checkTemplateAgainstSpec(
+        template({ RedshiftNamespace: namespace }, { Out: { Value: { 'Fn::GetAtt': ['RedshiftNamespace', 'Namespace.NamespaceArn'] } } }),
+      ),
+    ).toEqual([]);
   });
 
   it('finds unknown types, unknown or missing properties, wrong types deep inside, and dangling references', () => {
@@ -71,7 +103,10 @@ describe('the specification check', () => {
             LifecycleConfiguration: { Rules: [{ Status: 'Enabled', ExpirationInDays: 'ninety', Prefix: { Ref: 'Missing' } }] },
           },
         },
-        Topic: { Type: 'AWS::SNS::Topic', Properties: { KmsMasterKeyId: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${Nowhere}:key/${!Literal}' } } },
+        Topic: {
+          Type: 'AWS::SNS::Topic',
+          Properties: { KmsMasterKeyId: { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${Nowhere}:key/${!Literal}' } },
+        },
       }),
     );
     expect(problems).toEqual(

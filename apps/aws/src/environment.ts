@@ -4,7 +4,8 @@
  * `PipelineEnvironment` must set every required one, so a variable read but never set fails typecheck, not a
  * first run in AWS. Values are strings, or CloudFormation references that resolve to strings at deploy.
  */
-export type CfnString = string | { Ref: string } | { 'Fn::GetAtt': [string, string] } | { 'Fn::Sub': string } | { 'Fn::Join': [string, unknown[]] };
+export type CfnString =
+  string | { Ref: string } | { 'Fn::GetAtt': [string, string] } | { 'Fn::Sub': string } | { 'Fn::Join': [string, unknown[]] };
 
 export interface PipelineEnvironment {
   DATA_BUCKET: CfnString;

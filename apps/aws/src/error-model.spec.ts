@@ -17,7 +17,14 @@ import {
   WarehouseInUseError,
   WarehouseLostError,
 } from '@org/pipeline';
-import { PlutusAuthError, PlutusNetworkError, PlutusRateLimitError, PlutusSchemaError, PlutusServerError, PlutusTimeoutError } from '@org/plutus-client';
+import {
+  PlutusAuthError,
+  PlutusNetworkError,
+  PlutusRateLimitError,
+  PlutusSchemaError,
+  PlutusServerError,
+  PlutusTimeoutError,
+} from '@org/plutus-client';
 import { SandboxDatasetError } from '@org/plutus-sandbox';
 import { RedshiftStatementError } from '@org/redshift-adapter';
 import { CsvFormatError, RawInputError, SchemaInvariantError } from '@org/rewards-transform';
@@ -70,12 +77,16 @@ describe('one error model', () => {
   });
 
   it('chains the cause', () => {
-    for (const error of errors.filter((candidate) => 'cause' in candidate && candidate.cause !== undefined)) expect(error.cause).toBe(cause);
+    for (const error of errors.filter((candidate) => 'cause' in candidate && candidate.cause !== undefined))
+      expect(error.cause).toBe(cause);
     expect(new TransientError('x', { cause }).cause).toBe(cause);
   });
 
   it('says transient exactly for what is worth retrying, and the core reads that without importing the classes', () => {
-    const transient = errors.filter(isTransient).map((error) => error.name).sort();
+    const transient = errors
+      .filter(isTransient)
+      .map((error) => error.name)
+      .sort();
     expect(transient).toEqual(['PlutusNetworkError', 'PlutusRateLimitError', 'PlutusServerError', 'PlutusTimeoutError', 'TransientError']);
     // What the state machine retries by name: the pipeline's own transient error, and WarehouseInUseError
     // (its own long schedule); the client's transient errors reach it as TransientError (extract translates).
@@ -85,6 +96,7 @@ describe('one error model', () => {
   it('lists every error in the table of libs/pipeline/README.md: who raises it, retried or not', () => {
     const readme = readFileSync(join(__dirname, '..', '..', '..', 'libs', 'pipeline', 'README.md'), 'utf8');
     const table = readme.slice(readme.indexOf('## Errors'));
-    for (const error of errors) expect({ error: error.name, listed: table.includes(`\`${error.name}\``) }).toEqual({ error: error.name, listed: true });
+    for (const error of errors)
+      expect({ error: error.name, listed: table.includes(`\`${error.name}\``) }).toEqual({ error: error.name, listed: true });
   });
 });

@@ -51,7 +51,10 @@ describe('Lambda handlers', () => {
   const secretToken = { value: '' };
   // Every SDK command each handler sends, for the IAM proof at the end.
   const sdk = sdkCallRecorder([storage.s3, glue, redshift, secrets]);
-  const recorded = <I, O>(task: string, handler: (event: I) => Promise<O>) => (event: I) => sdk.during(task, () => handler(event));
+  const recorded =
+    <I, O>(task: string, handler: (event: I) => Promise<O>) =>
+    (event: I) =>
+      sdk.during(task, () => handler(event));
   const plan = recorded('Plan', planHandler);
   const extract = recorded('Extract', extractHandler);
   const transform = recorded('Transform', transformHandler);
@@ -91,7 +94,11 @@ describe('Lambda handlers', () => {
     // Powertools writes its JSON logs and EMF metrics straight to stdout and stderr, a line each.
     for (const stream of [process.stdout, process.stderr]) {
       jest.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array) => {
-        logs.push(...String(chunk).split('\n').filter((line) => line.startsWith('{')));
+        logs.push(
+          ...String(chunk)
+            .split('\n')
+            .filter((line) => line.startsWith('{')),
+        );
         return true;
       }) as typeof stream.write);
     }
@@ -131,14 +138,26 @@ describe('Lambda handlers', () => {
 
     const lines = logs.map((line) => JSON.parse(line) as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
     const events = lines.filter((line) => line['message']);
-    expect(events.filter((event) => event['message'] === 'step succeeded').map((event) => event['task'])).toEqual(['Plan', 'Extract', 'Transform', 'Load', 'Catalog', 'Commit']);
-    expect(events.filter((event) => event['task'] !== 'Plan').every((event) => event['runId'] === runId && event['service'] === 'rewards-pipeline' && event['level'] === 'INFO')).toBe(true);
+    expect(events.filter((event) => event['message'] === 'step succeeded').map((event) => event['task'])).toEqual([
+      'Plan',
+      'Extract',
+      'Transform',
+      'Load',
+      'Catalog',
+      'Commit',
+    ]);
+    expect(
+      events
+        .filter((event) => event['task'] !== 'Plan')
+        .every((event) => event['runId'] === runId && event['service'] === 'rewards-pipeline' && event['level'] === 'INFO'),
+    ).toBe(true);
     expect(logs.join('\n')).not.toContain(secretToken.value);
     // EMF: one namespace, a duration for every step, the rows each step pulled, curated and loaded.
     const emf = lines.filter((line) => line['_aws']);
     expect(new Set(emf.map((line) => line['_aws'].CloudWatchMetrics[0].Namespace))).toEqual(new Set(['RewardsPipeline']));
     const metric = (task: string, name: string) => emf.find((line) => line['task'] === task && name in line)?.[name];
-    for (const task of ['Plan', 'Extract', 'Transform', 'Load', 'Catalog', 'Commit']) expect(metric(task, 'StepDurationMs')).toEqual(expect.any(Number));
+    for (const task of ['Plan', 'Extract', 'Transform', 'Load', 'Catalog', 'Commit'])
+      expect(metric(task, 'StepDurationMs')).toEqual(expect.any(Number));
     expect(metric('Extract', 'TransactionsPulled')).toBe(sandbox.data().transactions.length);
     expect(metric('Extract', 'RewardsPulled')).toBe(manifest.steps.extract.counts.rewards);
     expect(metric('Transform', 'TransactionsCurated')).toBe(manifest.steps.transform.counts.transactions);
@@ -195,23 +214,33 @@ describe('Lambda handlers', () => {
         'AWS::Region': 'eu-west-2',
         'AWS::AccountId': '123456789012',
         'AWS::StackName': 'rewards-pipeline-dev',
-        'DataBucket': 'rewards-data',
+        DataBucket: 'rewards-data',
         'DataBucket.Arn': 'arn:aws:s3:::rewards-data',
-        'GlueDatabase': 'rewards_dev',
+        GlueDatabase: 'rewards_dev',
       };
       const facts = { partition: 'aws', region: 'eu-west-2', accountId: '123456789012', workgroupArns: { 'rewards-dev': workgroupArn } };
-      expect(Object.keys(sdk.sent).sort()).toEqual(['Catalog', 'Commit', 'Extract', 'Load', 'Plan', 'Rebuild', 'RecordFailure', 'Transform'].filter((task) => task !== 'Plan'));
+      expect(Object.keys(sdk.sent).sort()).toEqual(
+        ['Catalog', 'Commit', 'Extract', 'Load', 'Plan', 'Rebuild', 'RecordFailure', 'Transform'].filter((task) => task !== 'Plan'),
+      );
       const checked: Record<string, number> = {};
       for (const [task, commands] of Object.entries(sdk.sent)) {
         const requests = commands.flatMap((command) => iamRequestsFor(command, facts));
         checked[task] = requests.length;
-        expect({ task, denied: await deniedRequests(template, `${task}LambdaFunction`, requests, stack, '123456789012') }).toEqual({ task, denied: [] });
+        expect({ task, denied: await deniedRequests(template, `${task}LambdaFunction`, requests, stack, '123456789012') }).toEqual({
+          task,
+          denied: [],
+        });
       }
       expect(Math.min(...Object.values(checked))).toBeGreaterThan(0);
       // The checker bites: a HeadObject on a missing key (no s3:prefix in the request) and another step's data are refused.
       const probe = iamRequestsFor({ name: 'HeadObject', input: { Bucket: 'rewards-data', Key: 'pipeline/state/cursor.json' } }, facts);
-      expect((await deniedRequests(template, 'ExtractLambdaFunction', probe, stack, '123456789012')).map((request) => request.action)).toEqual(['s3:ListBucket']);
-      const foreign = iamRequestsFor({ name: 'GetObject', input: { Bucket: 'rewards-data', Key: 'pipeline/raw/transactions/x.csv' } }, facts);
+      expect(
+        (await deniedRequests(template, 'ExtractLambdaFunction', probe, stack, '123456789012')).map((request) => request.action),
+      ).toEqual(['s3:ListBucket']);
+      const foreign = iamRequestsFor(
+        { name: 'GetObject', input: { Bucket: 'rewards-data', Key: 'pipeline/raw/transactions/x.csv' } },
+        facts,
+      );
       expect(await deniedRequests(template, 'LoadLambdaFunction', foreign, stack, '123456789012')).toHaveLength(1);
     } finally {
       rmSync(out, { recursive: true, force: true });

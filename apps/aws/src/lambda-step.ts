@@ -21,7 +21,12 @@ export interface ClientTracing {
 }
 
 /** The ports beyond the base that one task needs, built by that task's own handler file. */
-export type ExtraPorts<Ports> = (config: AwsPipelineConfig, clients: AwsClients, store: S3ObjectStore, tracing: ClientTracing) => Promise<Ports>;
+export type ExtraPorts<Ports> = (
+  config: AwsPipelineConfig,
+  clients: AwsClients,
+  store: S3ObjectStore,
+  tracing: ClientTracing,
+) => Promise<Ports>;
 
 /** For tasks that need nothing beyond the base. */
 export const noExtraPorts: ExtraPorts<object> = async () => ({});
@@ -60,9 +65,18 @@ export function stepMetrics(task: PipelineTask, counts: Record<string, number> =
     task === 'Extract'
       ? { transactions: 'TransactionsPulled', rewards: 'RewardsPulled' }
       : task === 'Transform'
-        ? { transactions: 'TransactionsCurated', rewards: 'RewardsCurated', transactions_rejected: 'TransactionsRejected', rewards_rejected: 'RewardsRejected' }
+        ? {
+            transactions: 'TransactionsCurated',
+            rewards: 'RewardsCurated',
+            transactions_rejected: 'TransactionsRejected',
+            rewards_rejected: 'RewardsRejected',
+          }
         : task === 'Load' || task === 'Rebuild'
-          ? { transactions_staged: 'TransactionsLoaded', rewards_staged: 'RewardsLoaded', facts_without_transaction: 'FactsWithoutTransaction' }
+          ? {
+              transactions_staged: 'TransactionsLoaded',
+              rewards_staged: 'RewardsLoaded',
+              facts_without_transaction: 'FactsWithoutTransaction',
+            }
           : {};
   return Object.entries(pick)
     .filter(([count]) => typeof counts[count] === 'number')
@@ -129,7 +143,8 @@ export function lambdaStep<I extends { runId?: string; request?: unknown }, O, P
       if (stepName && runId) {
         // Counts are in the run's manifest: one small read, and a failure to read it costs only the metrics.
         const manifest = await readManifest(built.store, runId).catch(() => undefined);
-        for (const metric of stepMetrics(task, manifest?.steps[stepName]?.counts)) metrics.addMetric(metric.name, MetricUnit.Count, metric.value);
+        for (const metric of stepMetrics(task, manifest?.steps[stepName]?.counts))
+          metrics.addMetric(metric.name, MetricUnit.Count, metric.value);
       }
       return output;
     } catch (error) {

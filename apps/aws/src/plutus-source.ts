@@ -18,11 +18,17 @@ export async function plutusAuthFromSecret(client: SecretsManagerClient, secretA
   if (typeof email === 'string' && typeof password === 'string' && typeof totpSecret === 'string' && email && password && totpSecret) {
     return { email, password, totpSecret };
   }
-  throw new AwsConfigError(`The secret ${secretArn} holds no usable Plutus credentials; store {"idToken": "..."} or {"email", "password", "totpSecret"}.`);
+  throw new AwsConfigError(
+    `The secret ${secretArn} holds no usable Plutus credentials; store {"idToken": "..."} or {"email", "password", "totpSecret"}.`,
+  );
 }
 
 export const plutusSourcePort: ExtraPorts<{ source: RewardsSource }> = async (config, clients, _store, tracing) => {
-  const secrets = tracing.traced((clients['secretsManager'] as SecretsManagerClient | undefined) ?? new SecretsManagerClient(sdkClientConfig(config)));
+  const secrets = tracing.traced(
+    (clients['secretsManager'] as SecretsManagerClient | undefined) ?? new SecretsManagerClient(sdkClientConfig(config)),
+  );
   const auth = await plutusAuthFromSecret(secrets, config.plutusSecretArn);
-  return { source: createPlutusClient({ auth, baseUrl: config.plutusBaseUrl, userAgent: 'rewards-pipeline-aws', rowValidation: 'quarantine' }) };
+  return {
+    source: createPlutusClient({ auth, baseUrl: config.plutusBaseUrl, userAgent: 'rewards-pipeline-aws', rowValidation: 'quarantine' }),
+  };
 };

@@ -28,13 +28,22 @@ describe('serverless package', () => {
   const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 
   beforeAll(() => {
-    resources = packageService(out, ['--stage', 'test', '--param=redshiftWorkgroup=analytics', '--param=alarmEmail=ops@example.com']).Resources;
+    resources = packageService(out, [
+      '--stage',
+      'test',
+      '--param=redshiftWorkgroup=analytics',
+      '--param=alarmEmail=ops@example.com',
+    ]).Resources;
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('defines every function on nodejs22.x, arm64, with its own role', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions.map(([id]) => id).sort()).toEqual(Object.values(FUNCTION_OF_TASK).map((name) => `${name}LambdaFunction`).sort());
+    expect(functions.map(([id]) => id).sort()).toEqual(
+      Object.values(FUNCTION_OF_TASK)
+        .map((name) => `${name}LambdaFunction`)
+        .sort(),
+    );
     for (const [id, fn] of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
       expect(fn.Properties['Role']).toEqual({ 'Fn::GetAtt': [id.replace('LambdaFunction', 'Role'), 'Arn'] });
@@ -43,10 +52,14 @@ describe('serverless package', () => {
 
   it("deploys @org/pipeline's state machine definition, with the functions' ARNs substituted", () => {
     const [[, machine]] = ofType('AWS::StepFunctions::StateMachine');
-    const [text, variables] = (machine.Properties['DefinitionString'] as { 'Fn::Sub': [string, Record<string, { 'Fn::GetAtt': [string, string] }>] })['Fn::Sub'];
+    const [text, variables] = (
+      machine.Properties['DefinitionString'] as { 'Fn::Sub': [string, Record<string, { 'Fn::GetAtt': [string, string] }>] }
+    )['Fn::Sub'];
     const substituted = text.replace(/\$\{(\w+)\}/g, (_, name: string) => `arn:test:${variables[name]['Fn::GetAtt'][0]}`);
     const expected = buildStateMachineDefinition(
-      Object.fromEntries(Object.entries(FUNCTION_OF_TASK).map(([task, fn]) => [task, `arn:test:${fn}LambdaFunction`])) as StateMachineResources,
+      Object.fromEntries(
+        Object.entries(FUNCTION_OF_TASK).map(([task, fn]) => [task, `arn:test:${fn}LambdaFunction`]),
+      ) as StateMachineResources,
     );
     expect(JSON.parse(substituted)).toEqual(expected);
     expect(PIPELINE_TASKS.every((task) => substituted.includes(`"${task}"`))).toBe(true);
@@ -56,7 +69,13 @@ describe('serverless package', () => {
     const topic = resources['AlarmTopic'].Properties;
     expect(topic['KmsMasterKeyId']).toEqual({ Ref: 'AlarmTopicKey' });
     const policy = resources['AlarmTopicKey'].Properties['KeyPolicy'] as { Statement: (Statement & { Condition?: unknown })[] };
-    expect(policy.Statement).toContainEqual(expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }));
+    expect(policy.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      }),
+    );
   });
 
   it('schedules the pipeline daily and alarms on failed executions', () => {
@@ -69,11 +88,20 @@ describe('serverless package', () => {
 
   it('encrypts the data bucket, blocks public access, requires TLS and expires raw data', () => {
     const bucket = resources['DataBucket'].Properties;
-    expect(bucket['BucketEncryption']).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] });
-    expect(bucket['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket['BucketEncryption']).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }],
+    });
+    expect(bucket['PublicAccessBlockConfiguration']).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect(JSON.stringify(bucket['LifecycleConfiguration'])).toContain('"Prefix":"raw/","ExpirationInDays":90');
     const policy = resources['DataBucketPolicy'].Properties['PolicyDocument'] as { Statement: (Statement & { Condition: unknown })[] };
-    expect(policy.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(policy.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
   });
 
   it('keeps the Plutus credentials in Secrets Manager, referenced by ARN', () => {
@@ -110,12 +138,26 @@ describe('serverless package', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions).toHaveLength(8);
     for (const [name, fn] of functions) expect([name, fn.Properties['TracingConfig']]).toEqual([name, { Mode: 'Active' }]);
-    for (const role of ['PlanRole', 'ExtractRole', 'TransformRole', 'LoadRole', 'CatalogRole', 'CommitRole', 'RecordFailureRole', 'RebuildRole']) {
+    for (const role of [
+      'PlanRole',
+      'ExtractRole',
+      'TransformRole',
+      'LoadRole',
+      'CatalogRole',
+      'CommitRole',
+      'RecordFailureRole',
+      'RebuildRole',
+    ]) {
       const [policy] = resources[role].Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[];
-      expect(policy.PolicyDocument.Statement).toContainEqual({ Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' });
+      expect(policy.PolicyDocument.Statement).toContainEqual({
+        Effect: 'Allow',
+        Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        Resource: '*',
+      });
     }
     // Every role that writes objects (in parts, for large ones) may abort a failed multipart upload.
-    for (const role of ['ExtractRole', 'TransformRole']) expect(JSON.stringify(resources[role].Properties)).toContain('s3:AbortMultipartUpload');
+    for (const role of ['ExtractRole', 'TransformRole'])
+      expect(JSON.stringify(resources[role].Properties)).toContain('s3:AbortMultipartUpload');
     const extract = JSON.stringify(resources['ExtractRole'].Properties);
     expect(extract).toContain('secretsmanager:GetSecretValue');
     expect(extract).not.toContain('glue:');
@@ -123,15 +165,20 @@ describe('serverless package', () => {
     // Plan touches no data; Rebuild needs what Load and Catalog need together.
     expect(JSON.stringify(resources['PlanRole'].Properties)).not.toMatch(/s3:|glue:|redshift|secretsmanager/);
     const rebuildRole = JSON.stringify(resources['RebuildRole'].Properties);
-    for (const action of ['redshift-data:BatchExecuteStatement', 'glue:BatchCreatePartition', 's3:GetObject']) expect(rebuildRole).toContain(action);
+    for (const action of ['redshift-data:BatchExecuteStatement', 'glue:BatchCreatePartition', 's3:GetObject'])
+      expect(rebuildRole).toContain(action);
   });
 
   it('packs each function small, with only what it imports, and each bundle loads', () => {
     const zips = readdirSync(out).filter((name) => name.endsWith('.zip'));
     const sizes = Object.fromEntries(zips.map((zip) => [zip.replace('.zip', ''), statSync(join(out, zip)).size]));
     expect(sizes['transform']).toBeLessThan(10 * 1024 * 1024);
-    for (const name of ['plan', 'extract', 'catalog', 'load', 'commit', 'recordFailure', 'rebuild']) expect(sizes[name]).toBeLessThan(3 * 1024 * 1024);
-    const listing = (zip: string) => execFileSync('unzip', ['-Z1', join(out, zip)], { encoding: 'utf8' }).trim().split('\n');
+    for (const name of ['plan', 'extract', 'catalog', 'load', 'commit', 'recordFailure', 'rebuild'])
+      expect(sizes[name]).toBeLessThan(3 * 1024 * 1024);
+    const listing = (zip: string) =>
+      execFileSync('unzip', ['-Z1', join(out, zip)], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
     expect(listing('transform.zip')).toContain('src/handlers/parquet_wasm_bg.wasm');
     expect(listing('commit.zip')).toEqual(['src/handlers/commit.js']);
     const unpacked = join(out, 'unpacked');
@@ -141,7 +188,14 @@ describe('serverless package', () => {
     }
     for (const zip of zips) {
       const file = readdirSync(join(unpacked, zip, 'src', 'handlers')).find((name) => name.endsWith('.js')) as string;
-      const loaded = spawnSync(process.execPath, ['-e', `const h = require(${JSON.stringify(join(unpacked, zip, 'src', 'handlers', file))}); if (typeof h.handler !== 'function') process.exit(3)`], { encoding: 'utf8' });
+      const loaded = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const h = require(${JSON.stringify(join(unpacked, zip, 'src', 'handlers', file))}); if (typeof h.handler !== 'function') process.exit(3)`,
+        ],
+        { encoding: 'utf8' },
+      );
       expect({ zip, status: loaded.status, stderr: loaded.stderr }).toEqual({ zip, status: 0, stderr: '' });
     }
   });
@@ -162,12 +216,13 @@ describe('serverless package --param="plutusSandbox=true"', () => {
     expect(resources['PlutusSandboxLambdaFunctionUrl']).toMatchObject({ Type: 'AWS::Lambda::Url', Properties: { AuthType: 'NONE' } });
     const extractEnv = (resources['ExtractLambdaFunction'].Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
     expect(extractEnv['PLUTUS_BASE_URL']).toEqual({ 'Fn::GetAtt': ['PlutusSandboxLambdaFunctionUrl', 'FunctionUrl'] });
-    const sandboxEnv = (resources['PlutusSandboxLambdaFunction'].Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    const sandboxEnv = (resources['PlutusSandboxLambdaFunction'].Properties['Environment'] as { Variables: Record<string, unknown> })
+      .Variables;
     expect(sandboxEnv['SANDBOX_SECRET_ARN']).toEqual({ Ref: 'PlutusSecret' });
     expect(JSON.stringify(resources['PlutusSandboxLambdaFunction'])).not.toContain('PlutusSandboxLambdaFunctionUrl');
   });
 
-  it('packs the sandbox alone: its bundle has it, the pipeline\'s eight do not', () => {
+  it("packs the sandbox alone: its bundle has it, the pipeline's eight do not", () => {
     const zips = readdirSync(out).filter((name) => name.endsWith('.zip'));
     expect(zips).toHaveLength(9);
     const unpacked = join(out, 'unpacked');
@@ -179,7 +234,8 @@ describe('serverless package --param="plutusSandbox=true"', () => {
     };
     // Function names survive minification (keepNames): the sandbox's history generator marks its code.
     expect(bundleText('plutusSandbox.zip')).toContain('generateHistory');
-    for (const zip of zips.filter((name) => name !== 'plutusSandbox.zip')) expect({ zip, carries: bundleText(zip).includes('generateHistory') }).toEqual({ zip, carries: false });
+    for (const zip of zips.filter((name) => name !== 'plutusSandbox.zip'))
+      expect({ zip, carries: bundleText(zip).includes('generateHistory') }).toEqual({ zip, carries: false });
     expect(statSync(join(out, 'plutusSandbox.zip')).size).toBeLessThan(3 * 1024 * 1024);
   });
 });

@@ -17,16 +17,19 @@ describe('service-config', () => {
     expect(optionsFromArgv(['--stage=dev', '--region', 'us-east-1'])).toMatchObject({ stage: 'dev', region: 'us-east-1' });
   });
 
-  it.each(['pipeline', 'pipeline/'])('gives IAM, lifecycle and the store one prefix shape whether dataPrefix ends in a slash or not (%s)', (prefix) => {
-    const config = buildServiceConfig(optionsFromArgv(['--param=redshiftWorkgroup=analytics', `--param=dataPrefix=${prefix}`]));
-    expect(config['provider'].environment.DATA_PREFIX).toBe('pipeline/');
-    const resources = config['resources'].Resources;
-    const text = JSON.stringify(resources);
-    expect(text).toContain('"/pipeline/runs/*"');
-    expect(text).toContain('"pipeline/runs/*"');
-    expect(text).not.toMatch(/pipelineruns|pipelineraw/);
-    expect(resources.DataBucket.Properties.LifecycleConfiguration.Rules[0].Prefix).toBe('pipeline/raw/');
-  });
+  it.each(['pipeline', 'pipeline/'])(
+    'gives IAM, lifecycle and the store one prefix shape whether dataPrefix ends in a slash or not (%s)',
+    (prefix) => {
+      const config = buildServiceConfig(optionsFromArgv(['--param=redshiftWorkgroup=analytics', `--param=dataPrefix=${prefix}`]));
+      expect(config['provider'].environment.DATA_PREFIX).toBe('pipeline/');
+      const resources = config['resources'].Resources;
+      const text = JSON.stringify(resources);
+      expect(text).toContain('"/pipeline/runs/*"');
+      expect(text).toContain('"pipeline/runs/*"');
+      expect(text).not.toMatch(/pipelineruns|pipelineraw/);
+      expect(resources.DataBucket.Properties.LifecycleConfiguration.Rules[0].Prefix).toBe('pipeline/raw/');
+    },
+  );
 
   it('a created namespace needs no manual grant: load and rebuild sign in with an admin secret the stack owns', () => {
     const config = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=createRedshiftServerless=true']));
@@ -34,7 +37,11 @@ describe('service-config', () => {
     expect(config['provider'].environment.REDSHIFT_SECRET_ARN).toEqual(secret);
     const resources = config['resources'].Resources;
     for (const role of ['LoadRole', 'RebuildRole']) {
-      expect(resources[role].Properties.Policies[0].PolicyDocument.Statement).toContainEqual({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: secret });
+      expect(resources[role].Properties.Policies[0].PolicyDocument.Statement).toContainEqual({
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue'],
+        Resource: secret,
+      });
     }
     expect(JSON.stringify(resources.ExtractRole)).not.toContain('RedshiftAdminSecret');
     // The Data API reads `username` and `password` from the secret; the namespace gets the same password through a
@@ -43,53 +50,77 @@ describe('service-config', () => {
     expect(JSON.parse(generated.SecretStringTemplate)).toEqual({ username: resources.RedshiftNamespace.Properties.AdminUsername });
     expect(generated.GenerateStringKey).toBe('password');
     for (const forbidden of ['"', "'", '\\', '/', '@', ' ']) expect(generated.ExcludeCharacters).toContain(forbidden);
-    expect(resources.RedshiftNamespace.Properties.AdminUserPassword).toEqual({ 'Fn::Sub': '{{resolve:secretsmanager:${RedshiftAdminSecret}:SecretString:password}}' });
+    expect(resources.RedshiftNamespace.Properties.AdminUserPassword).toEqual({
+      'Fn::Sub': '{{resolve:secretsmanager:${RedshiftAdminSecret}:SecretString:password}}',
+    });
     expect(resources.RedshiftNamespace.Properties.ManageAdminPassword).toBeUndefined();
   });
 
   it('names roles stably (grants in Redshift survive a replacement) and outputs what the grants need', () => {
     const config = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=redshiftWorkgroup=analytics']));
     expect(config['resources'].Resources.LoadRole.Properties.RoleName).toBe('rewards-prod-load');
-    expect(config['resources'].Outputs).toMatchObject({ LoadRoleName: { Value: 'rewards-prod-load' }, RebuildRoleName: { Value: 'rewards-prod-rebuild' } });
+    expect(config['resources'].Outputs).toMatchObject({
+      LoadRoleName: { Value: 'rewards-prod-load' },
+      RebuildRoleName: { Value: 'rewards-prod-rebuild' },
+    });
     expect(config['provider'].environment.REDSHIFT_SECRET_ARN).toBeUndefined();
   });
 
   it('refuses a dataPrefix that is no plain key prefix', () => {
     for (const prefix of ['/abs', 'a//b', 'sp ace']) {
-      expect(() => buildServiceConfig(optionsFromArgv(['--param=redshiftWorkgroup=analytics', `--param=dataPrefix=${prefix}`]))).toThrow('dataPrefix must be a plain S3 key prefix');
+      expect(() => buildServiceConfig(optionsFromArgv(['--param=redshiftWorkgroup=analytics', `--param=dataPrefix=${prefix}`]))).toThrow(
+        'dataPrefix must be a plain S3 key prefix',
+      );
     }
   });
 
-  const statementsOf = (config: Record<string, any>, role: string) => config['resources'].Resources[role].Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const statementsOf = (config: Record<string, any>, role: string) =>
+    config['resources'].Resources[role].Properties.Policies[0].PolicyDocument.Statement as { Action: string[]; Resource: unknown }[];
 
   it('a cluster without redshiftDbUser signs in as the role (GetClusterCredentialsWithIAM on the database); with one, as that user', () => {
     const withIam = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=redshiftClusterId=analytics-1']));
     const dbname = { 'Fn::Sub': 'arn:${AWS::Partition}:redshift:${AWS::Region}:${AWS::AccountId}:dbname:analytics-1/dev' };
-    expect(statementsOf(withIam, 'LoadRole')).toContainEqual({ Effect: 'Allow', Action: ['redshift:GetClusterCredentialsWithIAM'], Resource: dbname });
+    expect(statementsOf(withIam, 'LoadRole')).toContainEqual({
+      Effect: 'Allow',
+      Action: ['redshift:GetClusterCredentialsWithIAM'],
+      Resource: dbname,
+    });
     expect(JSON.stringify(withIam['resources'].Resources)).not.toMatch(/dbuser:|"redshift:GetClusterCredentials"/);
     expect(withIam['provider'].environment).toMatchObject({ REDSHIFT_CLUSTER_ID: 'analytics-1', REDSHIFT_DB_USER: '' });
 
-    const withUser = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=redshiftClusterId=analytics-1', '--param=redshiftDbUser=loader']));
+    const withUser = buildServiceConfig(
+      optionsFromArgv(['-s', 'prod', '--param=redshiftClusterId=analytics-1', '--param=redshiftDbUser=loader']),
+    );
     const credentials = statementsOf(withUser, 'LoadRole').find((statement) => statement.Action.includes('redshift:GetClusterCredentials'));
     expect(JSON.stringify(credentials?.Resource)).toContain('dbuser:analytics-1/loader');
     expect(JSON.stringify(withUser['resources'].Resources)).not.toContain('GetClusterCredentialsWithIAM');
   });
 
   it('puts a created workgroup in the subnets and security groups given, and keeps a final snapshot only when asked', () => {
-    const config = buildServiceConfig(optionsFromArgv([
-      '--param=createRedshiftServerless=true',
-      '--param=redshiftSubnetIds=subnet-0123abcd,subnet-4567ef01',
-      '--param=redshiftSecurityGroupIds=sg-89abcdef',
-      '--param=redshiftFinalSnapshot=true',
-    ]));
+    const config = buildServiceConfig(
+      optionsFromArgv([
+        '--param=createRedshiftServerless=true',
+        '--param=redshiftSubnetIds=subnet-0123abcd,subnet-4567ef01',
+        '--param=redshiftSecurityGroupIds=sg-89abcdef',
+        '--param=redshiftFinalSnapshot=true',
+      ]),
+    );
     const resources = config['resources'].Resources;
-    expect(resources.RedshiftWorkgroup.Properties).toMatchObject({ SubnetIds: ['subnet-0123abcd', 'subnet-4567ef01'], SecurityGroupIds: ['sg-89abcdef'] });
+    expect(resources.RedshiftWorkgroup.Properties).toMatchObject({
+      SubnetIds: ['subnet-0123abcd', 'subnet-4567ef01'],
+      SecurityGroupIds: ['sg-89abcdef'],
+    });
     expect(resources.RedshiftNamespace.Properties.FinalSnapshotName).toBe('rewards-dev-final');
     const plain = buildServiceConfig(optionsFromArgv(['--param=createRedshiftServerless=true']))['resources'].Resources;
     expect(plain.RedshiftWorkgroup.Properties.SubnetIds).toBeUndefined();
     expect(plain.RedshiftNamespace.Properties.FinalSnapshotName).toBeUndefined();
-    expect(() => buildServiceConfig(optionsFromArgv(['--param=redshiftWorkgroup=analytics', '--param=redshiftSubnetIds=subnet-0123abcd']))).toThrow('apply to a workgroup the stack creates');
-    expect(() => buildServiceConfig(optionsFromArgv(['--param=createRedshiftServerless=true', '--param=redshiftSubnetIds=sg-0123abcd']))).toThrow('comma list of subnet-');
+    expect(() =>
+      buildServiceConfig(optionsFromArgv(['--param=redshiftWorkgroup=analytics', '--param=redshiftSubnetIds=subnet-0123abcd'])),
+    ).toThrow('apply to a workgroup the stack creates');
+    expect(() =>
+      buildServiceConfig(optionsFromArgv(['--param=createRedshiftServerless=true', '--param=redshiftSubnetIds=sg-0123abcd'])),
+    ).toThrow('comma list of subnet-');
   });
 
   it.each([
@@ -101,12 +132,14 @@ describe('service-config', () => {
     [['--param=redshiftWorkgroup=analytics', '--param=redshiftDatabase=Dev-1'], 'a database name is'],
     [['--param=redshiftWorkgroup=analytics', '--param=redshiftSchema=re wards'], 'the schema is a plain identifier'],
     [['--param=createRedshiftServerless=true', '--param=redshiftBaseCapacity=12'], 'redshiftBaseCapacity'],
-  ])('checks names against Redshift\'s rules before a deploy: %j', (argv, message) => {
+  ])("checks names against Redshift's rules before a deploy: %j", (argv, message) => {
     expect(() => buildServiceConfig(optionsFromArgv(argv))).toThrow(message);
   });
 
   it('a trial stage (plutusSandbox=true) adds the sandbox as its own function behind a URL, with a generated sign-in, and points extract at it', () => {
-    const config = buildServiceConfig(optionsFromArgv(['-s', 'trial', '--param=createRedshiftServerless=true', '--param=plutusSandbox=true']));
+    const config = buildServiceConfig(
+      optionsFromArgv(['-s', 'trial', '--param=createRedshiftServerless=true', '--param=plutusSandbox=true']),
+    );
     const resources = config['resources'].Resources;
     expect(config['functions'].plutusSandbox).toMatchObject({
       handler: 'src/handlers/plutus-sandbox.handler',
@@ -122,18 +155,29 @@ describe('service-config', () => {
     const secret = resources.PlutusSecret.Properties;
     expect(secret.SecretString).toBeUndefined();
     expect(secret.GenerateSecretString).toMatchObject({ GenerateStringKey: 'password', PasswordLength: 32 });
-    expect(JSON.parse(secret.GenerateSecretString.SecretStringTemplate)).toEqual({ email: expect.any(String), totpSecret: expect.stringMatching(/^[A-Z2-7]+$/) });
+    expect(JSON.parse(secret.GenerateSecretString.SecretStringTemplate)).toEqual({
+      email: expect.any(String),
+      totpSecret: expect.stringMatching(/^[A-Z2-7]+$/),
+    });
     // The sandbox may read its sign-in and nothing of the pipeline's data.
     const sandboxStatements = statementsOf(config, 'PlutusSandboxRole');
     expect(JSON.stringify(sandboxStatements)).not.toMatch(/s3:|glue:|redshift/);
-    expect(sandboxStatements).toContainEqual({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'PlutusSecret' } });
+    expect(sandboxStatements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: { Ref: 'PlutusSecret' },
+    });
     // Not a pipeline task: the state machine never calls it.
     expect(JSON.stringify(config['stepFunctions'])).not.toContain('plutusSandbox');
 
     const plain = buildServiceConfig(optionsFromArgv(['--param=createRedshiftServerless=true']));
     expect(plain['functions'].plutusSandbox).toBeUndefined();
     expect(plain['resources'].Resources.PlutusSandboxRole).toBeUndefined();
-    expect(() => buildServiceConfig(optionsFromArgv(['--param=createRedshiftServerless=true', '--param=plutusSandbox=true', '--param=plutusBaseUrl=https://x']))).toThrow('leave plutusSecretArn and plutusBaseUrl unset');
+    expect(() =>
+      buildServiceConfig(
+        optionsFromArgv(['--param=createRedshiftServerless=true', '--param=plutusSandbox=true', '--param=plutusBaseUrl=https://x']),
+      ),
+    ).toThrow('leave plutusSecretArn and plutusBaseUrl unset');
   });
 
   it.each([
@@ -148,9 +192,13 @@ describe('service-config', () => {
     const deployed = (value: unknown) => (typeof value === 'string' ? value : `resolved:${JSON.stringify(value)}`);
     for (const [name, fn] of Object.entries(config['functions'] as Record<string, { environment?: Record<string, unknown> }>)) {
       if (name === 'plutusSandbox') continue;
-      const env = Object.fromEntries(Object.entries({ ...config['provider'].environment, ...fn.environment }).map(([key, value]) => [key, deployed(value)]));
+      const env = Object.fromEntries(
+        Object.entries({ ...config['provider'].environment, ...fn.environment }).map(([key, value]) => [key, deployed(value)]),
+      );
       const read = readAwsConfig({ ...env, AWS_REGION: 'eu-west-2' });
-      expect(read.redshift.target).toMatchObject(argv.some((arg) => arg.includes('ClusterId')) ? { clusterIdentifier: 'analytics-1' } : { workgroupName: expect.any(String) });
+      expect(read.redshift.target).toMatchObject(
+        argv.some((arg) => arg.includes('ClusterId')) ? { clusterIdentifier: 'analytics-1' } : { workgroupName: expect.any(String) },
+      );
       if (argv.includes('--param=createRedshiftServerless=true')) expect(read.redshift.target.secretArn).toMatch(/^resolved:/);
       if (name === 'extract' && argv.includes('--param=plutusSandbox=true')) expect(read.plutusBaseUrl).toMatch(/^resolved:.*FunctionUrl/);
     }

@@ -52,10 +52,19 @@ const SANDBOX_SECRET_TEMPLATE = JSON.stringify({ email: 'trial@plutus-sandbox.in
 // Redshift's naming rules, checked before CloudFormation meets them halfway through a deploy.
 const NAME_RULES: Record<string, [RegExp, string]> = {
   redshiftWorkgroup: [/^[a-z0-9-]{3,64}$/, 'a workgroup name is 3 to 64 lowercase letters, digits and hyphens'],
-  redshiftClusterId: [/^(?!.*--)[a-z][a-z0-9-]{0,62}(?<!-)$/, 'a cluster identifier is 1 to 63 lowercase letters, digits and hyphens, starts with a letter, with no two hyphens in a row and no hyphen at the end'],
-  redshiftDatabase: [/^[a-z_][a-z0-9_$]{0,126}$/, 'a database name is 1 to 127 lowercase letters, digits, _ or $, not starting with a digit'],
+  redshiftClusterId: [
+    /^(?!.*--)[a-z][a-z0-9-]{0,62}(?<!-)$/,
+    'a cluster identifier is 1 to 63 lowercase letters, digits and hyphens, starts with a letter, with no two hyphens in a row and no hyphen at the end',
+  ],
+  redshiftDatabase: [
+    /^[a-z_][a-z0-9_$]{0,126}$/,
+    'a database name is 1 to 127 lowercase letters, digits, _ or $, not starting with a digit',
+  ],
   redshiftSchema: [/^[A-Za-z_][A-Za-z0-9_]{0,126}$/, 'the schema is a plain identifier: letters, digits and _, not starting with a digit'],
-  redshiftDbUser: [/^[a-z_][a-z0-9_$.@+-]{0,126}$/, 'a database user name is 1 to 127 lowercase letters, digits or _ $ . @ + -, not starting with a digit'],
+  redshiftDbUser: [
+    /^[a-z_][a-z0-9_$.@+-]{0,126}$/,
+    'a database user name is 1 to 127 lowercase letters, digits or _ $ . @ + -, not starting with a digit',
+  ],
 };
 const ID_LIST = /^$|^(subnet|sg)-[0-9a-f]{8,17}(,(subnet|sg)-[0-9a-f]{8,17})*$/;
 
@@ -63,7 +72,9 @@ const ID_LIST = /^$|^(subnet|sg)-[0-9a-f]{8,17}(,(subnet|sg)-[0-9a-f]{8,17})*$/;
 function checkStage(stage: string): void {
   // rewards-<stage>-recordFailure is the longest role name (64 max); rewards-<stage> the namespace (3..64).
   if (!/^[a-z][a-z0-9-]{0,29}$/.test(stage) || stage.endsWith('-') || stage.includes('--')) {
-    throw new ServiceConfigError(`The stage becomes part of Redshift and IAM names: 1 to 30 lowercase letters, digits and single hyphens, starting with a letter; got ${JSON.stringify(stage)}`);
+    throw new ServiceConfigError(
+      `The stage becomes part of Redshift and IAM names: 1 to 30 lowercase letters, digits and single hyphens, starting with a letter; got ${JSON.stringify(stage)}`,
+    );
   }
 }
 
@@ -99,7 +110,8 @@ export function readParams(options: ServiceOptions): Params {
     if (at < 1) throw new ServiceConfigError(`--param must be key=value, got ${pair}`);
     return [pair.slice(0, at), pair.slice(at + 1)];
   });
-  for (const [key] of given) if (!(key in DEFAULTS)) throw new ServiceConfigError(`Unknown --param ${key}; known: ${Object.keys(DEFAULTS).join(', ')}`);
+  for (const [key] of given)
+    if (!(key in DEFAULTS)) throw new ServiceConfigError(`Unknown --param ${key}; known: ${Object.keys(DEFAULTS).join(', ')}`);
   const raw: Record<string, string> = { ...DEFAULTS, ...Object.fromEntries(given) };
   const value = (key: string) => raw[key] ?? '';
   // The store writes `<prefix>/runs/...`: a prefix without its slash would give IAM `pipelineruns/*` and a
@@ -107,21 +119,33 @@ export function readParams(options: ServiceOptions): Params {
   let dataPrefix = value('dataPrefix');
   if (dataPrefix) {
     if (!/^[A-Za-z0-9!_.*'()/-]+$/.test(dataPrefix) || dataPrefix.startsWith('/') || dataPrefix.includes('//')) {
-      throw new ServiceConfigError(`dataPrefix must be a plain S3 key prefix (letters, digits, - _ . / and no leading or double slash), got ${JSON.stringify(dataPrefix)}`);
+      throw new ServiceConfigError(
+        `dataPrefix must be a plain S3 key prefix (letters, digits, - _ . / and no leading or double slash), got ${JSON.stringify(dataPrefix)}`,
+      );
     }
     dataPrefix = dataPrefix.replace(/\/?$/, '/');
   }
   for (const [key, [rule, words]] of Object.entries(NAME_RULES)) {
     if (value(key) && !rule.test(value(key))) throw new ServiceConfigError(`--param ${key}: ${words}; got ${JSON.stringify(value(key))}`);
   }
-  for (const [key, kind] of [['redshiftSubnetIds', 'subnet'], ['redshiftSecurityGroupIds', 'sg']] as const) {
-    if (!ID_LIST.test(value(key)) || value(key).split(',').some((id) => id && !id.startsWith(`${kind}-`))) {
+  for (const [key, kind] of [
+    ['redshiftSubnetIds', 'subnet'],
+    ['redshiftSecurityGroupIds', 'sg'],
+  ] as const) {
+    if (
+      !ID_LIST.test(value(key)) ||
+      value(key)
+        .split(',')
+        .some((id) => id && !id.startsWith(`${kind}-`))
+    ) {
       throw new ServiceConfigError(`--param ${key} is a comma list of ${kind}-… ids, got ${JSON.stringify(value(key))}`);
     }
   }
   const capacity = Number(value('redshiftBaseCapacity'));
   if (!Number.isInteger(capacity) || capacity < 8 || capacity > 512 || capacity % 8) {
-    throw new ServiceConfigError(`--param redshiftBaseCapacity is the workgroup's RPUs: 8 to 512 in steps of 8, got ${JSON.stringify(value('redshiftBaseCapacity'))}`);
+    throw new ServiceConfigError(
+      `--param redshiftBaseCapacity is the workgroup's RPUs: 8 to 512 in steps of 8, got ${JSON.stringify(value('redshiftBaseCapacity'))}`,
+    );
   }
   const params: Params = {
     ...(raw as unknown as Params),
@@ -132,17 +156,25 @@ export function readParams(options: ServiceOptions): Params {
     scheduleEnabled: value('scheduleEnabled') === 'true',
   };
   if (params.plutusSandbox && (params.plutusSecretArn || params.plutusBaseUrl)) {
-    throw new ServiceConfigError('plutusSandbox=true makes its own Plutus (the sandbox) and its secret: leave plutusSecretArn and plutusBaseUrl unset.');
+    throw new ServiceConfigError(
+      'plutusSandbox=true makes its own Plutus (the sandbox) and its secret: leave plutusSecretArn and plutusBaseUrl unset.',
+    );
   }
   if (Number.isNaN(Date.parse(params.plutusSandboxHistoryStart))) {
-    throw new ServiceConfigError(`--param plutusSandboxHistoryStart must be a date, got ${JSON.stringify(params.plutusSandboxHistoryStart)}`);
+    throw new ServiceConfigError(
+      `--param plutusSandboxHistoryStart must be a date, got ${JSON.stringify(params.plutusSandboxHistoryStart)}`,
+    );
   }
   if (!params.createRedshiftServerless && (params.redshiftSubnetIds || params.redshiftSecurityGroupIds || params.redshiftFinalSnapshot)) {
-    throw new ServiceConfigError('redshiftSubnetIds, redshiftSecurityGroupIds and redshiftFinalSnapshot apply to a workgroup the stack creates (createRedshiftServerless=true)');
+    throw new ServiceConfigError(
+      'redshiftSubnetIds, redshiftSecurityGroupIds and redshiftFinalSnapshot apply to a workgroup the stack creates (createRedshiftServerless=true)',
+    );
   }
   const targets = [params.redshiftWorkgroup, params.redshiftClusterId, params.createRedshiftServerless ? 'create' : ''].filter(Boolean);
   if (targets.length !== 1) {
-    throw new ServiceConfigError('Choose exactly one warehouse: --param="redshiftWorkgroup=NAME", --param="redshiftClusterId=ID" (with redshiftDbUser), or --param="createRedshiftServerless=true".');
+    throw new ServiceConfigError(
+      'Choose exactly one warehouse: --param="redshiftWorkgroup=NAME", --param="redshiftClusterId=ID" (with redshiftDbUser), or --param="createRedshiftServerless=true".',
+    );
   }
   return params;
 }
@@ -167,7 +199,9 @@ function functionsFor(params: Params): typeof FUNCTIONS {
 
 const bucketArn = { 'Fn::GetAtt': ['DataBucket', 'Arn'] };
 const objects = (prefix: string, dataPrefix: string): Cfn => ({ 'Fn::Join': ['', [bucketArn, `/${dataPrefix}${prefix}*`]] });
-const logGroupArn = (name: string): Cfn => ({ 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-${name}:*` });
+const logGroupArn = (name: string): Cfn => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-${name}:*`,
+});
 
 /** Least privilege per function: only the object prefixes, catalog entries, secret and warehouse it uses. */
 function policyFor(name: string, params: Params): Cfn {
@@ -178,11 +212,22 @@ function policyFor(name: string, params: Params): Cfn {
     Resource: bucketArn,
     Condition: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${p}${prefix}*`) } },
   });
-  const rw = (prefixes: string[], actions: string[]): Cfn => ({ Effect: 'Allow', Action: actions, Resource: prefixes.map((prefix) => objects(prefix, p)) });
+  const rw = (prefixes: string[], actions: string[]): Cfn => ({
+    Effect: 'Allow',
+    Action: actions,
+    Resource: prefixes.map((prefix) => objects(prefix, p)),
+  });
   const logs = { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroupArn(name) };
   const glueStatement = {
     Effect: 'Allow',
-    Action: ['glue:GetDatabase', 'glue:CreateDatabase', 'glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition'],
+    Action: [
+      'glue:GetDatabase',
+      'glue:CreateDatabase',
+      'glue:GetTable',
+      'glue:CreateTable',
+      'glue:UpdateTable',
+      'glue:BatchCreatePartition',
+    ],
     Resource: [
       { 'Fn::Sub': 'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog' },
       { 'Fn::Sub': 'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${GlueDatabase}' },
@@ -250,14 +295,20 @@ function warehouseStatements(params: Params): Cfn[] {
             Effect: 'Allow',
             Action: ['redshift:GetClusterCredentials'],
             Resource: [
-              { 'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbuser:${params.redshiftClusterId}/${params.redshiftDbUser}` },
-              { 'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbname:${params.redshiftClusterId}/${params.redshiftDatabase}` },
+              {
+                'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbuser:${params.redshiftClusterId}/${params.redshiftDbUser}`,
+              },
+              {
+                'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbname:${params.redshiftClusterId}/${params.redshiftDatabase}`,
+              },
             ],
           }
         : {
             Effect: 'Allow',
             Action: ['redshift:GetClusterCredentialsWithIAM'],
-            Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbname:${params.redshiftClusterId}/${params.redshiftDatabase}` },
+            Resource: {
+              'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:dbname:${params.redshiftClusterId}/${params.redshiftDatabase}`,
+            },
           },
       statementScope,
     ];
@@ -265,9 +316,15 @@ function warehouseStatements(params: Params): Cfn[] {
   // A workgroup's ARN ends in its id, not its name: pass redshiftWorkgroupArn to scope the grant to it exactly.
   const workgroup = params.createRedshiftServerless
     ? { 'Fn::GetAtt': ['RedshiftWorkgroup', 'Workgroup.WorkgroupArn'] }
-    : params.redshiftWorkgroupArn || { 'Fn::Sub': `arn:\${AWS::Partition}:redshift-serverless:\${AWS::Region}:\${AWS::AccountId}:workgroup/*` };
+    : params.redshiftWorkgroupArn || {
+        'Fn::Sub': `arn:\${AWS::Partition}:redshift-serverless:\${AWS::Region}:\${AWS::AccountId}:workgroup/*`,
+      };
   return [
-    { Effect: 'Allow', Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement', 'redshift-serverless:GetCredentials'], Resource: workgroup },
+    {
+      Effect: 'Allow',
+      Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement', 'redshift-serverless:GetCredentials'],
+      Resource: workgroup,
+    },
     statementScope,
     ...adminSecret,
   ];
@@ -303,13 +360,26 @@ function resources(params: Params, stage: string): Record<string, Cfn> {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
       Properties: {
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] },
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
         VersioningConfiguration: { Status: 'Enabled' },
         LifecycleConfiguration: {
           Rules: [
-            { Id: 'expire-raw', Status: 'Enabled', Prefix: `${params.dataPrefix}raw/`, ExpirationInDays: Number(params.rawRetentionDays), NoncurrentVersionExpiration: { NoncurrentDays: 30 } },
+            {
+              Id: 'expire-raw',
+              Status: 'Enabled',
+              Prefix: `${params.dataPrefix}raw/`,
+              ExpirationInDays: Number(params.rawRetentionDays),
+              NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+            },
             { Id: 'abort-incomplete-uploads', Status: 'Enabled', Prefix: '', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
           ],
         },
@@ -336,14 +406,23 @@ function resources(params: Params, stage: string): Record<string, Cfn> {
     },
     GlueDatabase: {
       Type: 'AWS::Glue::Database',
-      Properties: { CatalogId: { Ref: 'AWS::AccountId' }, DatabaseInput: { Name: `rewards_${stage.replace(/[^a-z0-9_]/gi, '_')}`, Description: 'Card-rewards pipeline: curated Parquet' } },
+      Properties: {
+        CatalogId: { Ref: 'AWS::AccountId' },
+        DatabaseInput: { Name: `rewards_${stage.replace(/[^a-z0-9_]/gi, '_')}`, Description: 'Card-rewards pipeline: curated Parquet' },
+      },
     },
     RedshiftCopyRole: {
       Type: 'AWS::IAM::Role',
       Properties: {
         AssumeRolePolicyDocument: {
           Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: ['redshift.amazonaws.com', 'redshift-serverless.amazonaws.com'] }, Action: 'sts:AssumeRole' }],
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: ['redshift.amazonaws.com', 'redshift-serverless.amazonaws.com'] },
+              Action: 'sts:AssumeRole',
+            },
+          ],
         },
         Policies: [
           {
@@ -369,7 +448,13 @@ function resources(params: Params, stage: string): Record<string, Cfn> {
         KeyPolicy: {
           Version: '2012-10-17',
           Statement: [
-            { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } }, Action: 'kms:*', Resource: '*' },
+            {
+              Sid: 'AccountAdministers',
+              Effect: 'Allow',
+              Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } },
+              Action: 'kms:*',
+              Resource: '*',
+            },
             {
               Sid: 'CloudWatchAlarmsPublish',
               Effect: 'Allow',
@@ -382,24 +467,36 @@ function resources(params: Params, stage: string): Record<string, Cfn> {
         },
       },
     },
-    AlarmTopic: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: 'Rewards pipeline failures', KmsMasterKeyId: { Ref: 'AlarmTopicKey' } } },
+    AlarmTopic: {
+      Type: 'AWS::SNS::Topic',
+      Properties: { DisplayName: 'Rewards pipeline failures', KmsMasterKeyId: { Ref: 'AlarmTopicKey' } },
+    },
   };
   if (params.alarmEmail) {
-    r.AlarmEmailSubscription = { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: params.alarmEmail } };
+    r.AlarmEmailSubscription = {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: params.alarmEmail },
+    };
   }
   if (params.plutusSandbox) {
     r.PlutusSecret = {
       Type: 'AWS::SecretsManager::Secret',
       Properties: {
-        Description: 'Sign-in of the trial stage\'s Plutus sandbox (synthetic data): read by the sandbox and by the pipeline.',
-        GenerateSecretString: { SecretStringTemplate: SANDBOX_SECRET_TEMPLATE, GenerateStringKey: 'password', PasswordLength: 32, ExcludePunctuation: true },
+        Description: "Sign-in of the trial stage's Plutus sandbox (synthetic data): read by the sandbox and by the pipeline.",
+        GenerateSecretString: {
+          SecretStringTemplate: SANDBOX_SECRET_TEMPLATE,
+          GenerateStringKey: 'password',
+          PasswordLength: 32,
+          ExcludePunctuation: true,
+        },
       },
     };
   } else if (!params.plutusSecretArn) {
     r.PlutusSecret = {
       Type: 'AWS::SecretsManager::Secret',
       Properties: {
-        Description: 'Plutus credentials for the rewards pipeline as JSON: {"idToken": "..."} or {"email", "password", "totpSecret"}. Set with `aws secretsmanager put-secret-value`.',
+        Description:
+          'Plutus credentials for the rewards pipeline as JSON: {"idToken": "..."} or {"email", "password", "totpSecret"}. Set with `aws secretsmanager put-secret-value`.',
         SecretString: '{"idToken": ""}',
       },
     };
@@ -454,9 +551,10 @@ function resources(params: Params, stage: string): Record<string, Cfn> {
  */
 export function pipelineEnvironment(params: Params, stage: string): PipelineEnvironment {
   const workgroupName = params.createRedshiftServerless ? `rewards-${stage}` : params.redshiftWorkgroup;
-  const warehouse: Pick<PipelineEnvironment, 'REDSHIFT_WORKGROUP' | 'REDSHIFT_CLUSTER_ID' | 'REDSHIFT_DB_USER' | 'REDSHIFT_SECRET_ARN'> = workgroupName
-    ? { REDSHIFT_WORKGROUP: workgroupName }
-    : { REDSHIFT_CLUSTER_ID: params.redshiftClusterId, REDSHIFT_DB_USER: params.redshiftDbUser };
+  const warehouse: Pick<PipelineEnvironment, 'REDSHIFT_WORKGROUP' | 'REDSHIFT_CLUSTER_ID' | 'REDSHIFT_DB_USER' | 'REDSHIFT_SECRET_ARN'> =
+    workgroupName
+      ? { REDSHIFT_WORKGROUP: workgroupName }
+      : { REDSHIFT_CLUSTER_ID: params.redshiftClusterId, REDSHIFT_DB_USER: params.redshiftDbUser };
   // A created namespace: load as its admin, through the secret Redshift manages (no manual grant at all).
   if (params.createRedshiftServerless) warehouse.REDSHIFT_SECRET_ARN = namespaceAdminSecret;
   return {
@@ -508,13 +606,20 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
                 timeout: fn.timeout,
                 // Public URL, but every route but sign-in wants a token, and sign-in wants the generated password.
                 url: true,
-                environment: { SANDBOX_SECRET_ARN: { Ref: 'PlutusSecret' }, SANDBOX_HISTORY_START: params.plutusSandboxHistoryStart } satisfies SandboxEnvironment,
+                environment: {
+                  SANDBOX_SECRET_ARN: { Ref: 'PlutusSecret' },
+                  SANDBOX_HISTORY_START: params.plutusSandboxHistoryStart,
+                } satisfies SandboxEnvironment,
               }
             : {}),
           // Only extract talks to Plutus; on the trial stage, to the sandbox's URL (set here, not for every
           // function: the sandbox's own environment cannot name its own URL).
           ...(name === 'extract' && params.plutusSandbox
-            ? { environment: { PLUTUS_BASE_URL: { 'Fn::GetAtt': ['PlutusSandboxLambdaFunctionUrl', 'FunctionUrl'] } } satisfies Partial<PipelineEnvironment> }
+            ? {
+                environment: {
+                  PLUTUS_BASE_URL: { 'Fn::GetAtt': ['PlutusSandboxLambdaFunctionUrl', 'FunctionUrl'] },
+                } satisfies Partial<PipelineEnvironment>,
+              }
             : {}),
         },
       ]),
@@ -526,7 +631,11 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
           name: `rewards-pipeline-${stage}`,
           definition: buildStateMachineDefinition(resourcesByTask as unknown as StateMachineResources),
           events: [{ schedule: { rate: params.schedule, enabled: params.scheduleEnabled, input: { mode: 'incremental' } } }],
-          alarms: { topics: { alarm: { Ref: 'AlarmTopic' } }, metrics: ['executionsFailed', 'executionsTimedOut'], treatMissingData: 'notBreaching' },
+          alarms: {
+            topics: { alarm: { Ref: 'AlarmTopic' } },
+            metrics: ['executionsFailed', 'executionsTimedOut'],
+            treatMissingData: 'notBreaching',
+          },
           tracingConfig: { enabled: true },
         },
       },
@@ -537,9 +646,17 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
       Outputs: {
         LoadRoleName: { Description: 'Redshift user of the load function: "IAMR:<this name>"', Value: roleNameFor('load', stage) },
         RebuildRoleName: { Description: 'Redshift user of the rebuild function: "IAMR:<this name>"', Value: roleNameFor('rebuild', stage) },
-        RedshiftCopyRoleArn: { Description: 'The role COPY assumes: attach it to an existing workgroup namespace or cluster', Value: { 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] } },
+        RedshiftCopyRoleArn: {
+          Description: 'The role COPY assumes: attach it to an existing workgroup namespace or cluster',
+          Value: { 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] },
+        },
         ...(params.plutusSandbox
-          ? { PlutusSandboxUrl: { Description: 'The trial stage\'s Plutus sandbox (synthetic data)', Value: { 'Fn::GetAtt': ['PlutusSandboxLambdaFunctionUrl', 'FunctionUrl'] } } }
+          ? {
+              PlutusSandboxUrl: {
+                Description: "The trial stage's Plutus sandbox (synthetic data)",
+                Value: { 'Fn::GetAtt': ['PlutusSandboxLambdaFunctionUrl', 'FunctionUrl'] },
+              },
+            }
           : {}),
       },
     },
@@ -559,4 +676,3 @@ export function optionsFromArgv(argv: string[]): ServiceOptions {
   }
   return options;
 }
-

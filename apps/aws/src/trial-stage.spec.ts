@@ -11,8 +11,15 @@ import type { AwsPipelineConfig } from './aws-config';
 // The trial stage's Plutus, tested as a function URL would drive it: a relay turns each HTTP request into a
 // payload-2.0 event for the sandbox handler, and the pipeline's own Plutus port signs in and reads through it.
 const secrets = mockClient(SecretsManagerClient);
-const SIGN_IN = { email: 'trial@plutus-sandbox.invalid', totpSecret: 'KRUGS4ZANFZSAYJAORZGSYLM', password: 'generatedByCloudFormation0123456' };
-const ENV = { SANDBOX_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:trial', SANDBOX_HISTORY_START: '2026-01-01T00:00:00Z' };
+const SIGN_IN = {
+  email: 'trial@plutus-sandbox.invalid',
+  totpSecret: 'KRUGS4ZANFZSAYJAORZGSYLM',
+  password: 'generatedByCloudFormation0123456',
+};
+const ENV = {
+  SANDBOX_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:trial',
+  SANDBOX_HISTORY_START: '2026-01-01T00:00:00Z',
+};
 
 /** One "container": a relay on loopback in front of its own sandbox handler. */
 async function container(): Promise<{ url: string; server: Server; close(): Promise<void> }> {
@@ -27,7 +34,9 @@ async function container(): Promise<{ url: string; server: Server; close(): Prom
       const event: FunctionUrlEvent = {
         rawPath: url.pathname,
         rawQueryString: url.search.slice(1),
-        headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value])),
+        headers: Object.fromEntries(
+          Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value]),
+        ),
         body: chunks.length ? Buffer.concat(chunks).toString('base64') : undefined,
         isBase64Encoded: true,
         requestContext: { http: { method: request.method ?? 'GET' } },
@@ -60,7 +69,12 @@ describe('trial stage: the Plutus sandbox behind a function URL', () => {
   const source = async (baseUrl: string, auth = SIGN_IN) => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(auth) });
     const config = { region: 'eu-west-2', plutusSecretArn: ENV.SANDBOX_SECRET_ARN, plutusBaseUrl: baseUrl } as AwsPipelineConfig;
-    const ports = await plutusSourcePort(config, { secretsManager: new SecretsManagerClient({ region: 'eu-west-2' }) }, {} as S3ObjectStore, { traced: (client) => client });
+    const ports = await plutusSourcePort(
+      config,
+      { secretsManager: new SecretsManagerClient({ region: 'eu-west-2' }) },
+      {} as S3ObjectStore,
+      { traced: (client) => client },
+    );
     return ports.source;
   };
 
@@ -86,7 +100,7 @@ describe('trial stage: the Plutus sandbox behind a function URL', () => {
     expect(anonymous.status).toBe(401);
   });
 
-  it('two containers, started apart, serve the same rows and accept each other\'s tokens', async () => {
+  it("two containers, started apart, serve the same rows and accept each other's tokens", async () => {
     const first = await container();
     await new Promise((resolve) => setTimeout(resolve, 50));
     const second = await container();

@@ -56,9 +56,14 @@ function resourceSpec(type: string): Resource | undefined {
 }
 
 const isIntrinsic = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && INTRINSICS.has(Object.keys(value)[0]);
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.keys(value).length === 1 &&
+  INTRINSICS.has(Object.keys(value)[0]);
 
-const describe = (value: unknown) => (Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : `a ${typeof value}`);
+const describe = (value: unknown) =>
+  Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 
 /** The problems of `value` against a property type, each with its path; empty when it conforms. */
 function checkValue(value: unknown, type: PropertyType, path: string): string[] {
@@ -74,13 +79,19 @@ function checkValue(value: unknown, type: PropertyType, path: string): string[] 
         ? []
         : [`${path}: expected a ${type.type}, got ${describe(value)}`];
     case 'boolean':
-      return typeof value === 'boolean' || value === 'true' || value === 'false' ? [] : [`${path}: expected a boolean, got ${describe(value)}`];
+      return typeof value === 'boolean' || value === 'true' || value === 'false'
+        ? []
+        : [`${path}: expected a boolean, got ${describe(value)}`];
     case 'json':
       return typeof value === 'object' || typeof value === 'string' ? [] : [`${path}: expected JSON, got ${describe(value)}`];
     case 'null':
       return [];
     case 'tag':
-      return checkObject(value, { Key: { type: { type: 'string' }, required: true }, Value: { type: { type: 'string' }, required: true } }, path);
+      return checkObject(
+        value,
+        { Key: { type: { type: 'string' }, required: true }, Value: { type: { type: 'string' }, required: true } },
+        path,
+      );
     case 'array':
       if (!Array.isArray(value)) return [`${path}: expected a list, got ${describe(value)}`];
       return value.flatMap((element, i) => checkValue(element, type.element, `${path}[${i}]`));
@@ -128,7 +139,8 @@ function* references(value: unknown, path: string): Generator<{ path: string; re
       return;
     }
     if (key === 'Fn::GetAtt') {
-      const [resource, attribute] = typeof argument === 'string' ? [argument.split('.')[0], argument.split('.').slice(1).join('.')] : (argument as [string, string]);
+      const [resource, attribute] =
+        typeof argument === 'string' ? [argument.split('.')[0], argument.split('.').slice(1).join('.')] : (argument as [string, string]);
       yield { path, getAtt: [resource, attribute] };
       return;
     }
@@ -163,9 +175,14 @@ export function checkTemplateAgainstSpec(template: CfnTemplate): string[] {
     }
   }
   const referable = new Set([...Object.keys(resources), ...Object.keys(template.Parameters ?? {}), ...PSEUDO_PARAMETERS]);
-  for (const [section, body] of [['Resources', resources], ['Outputs', template.Outputs ?? {}], ['Conditions', template.Conditions ?? {}]] as const) {
+  for (const [section, body] of [
+    ['Resources', resources],
+    ['Outputs', template.Outputs ?? {}],
+    ['Conditions', template.Conditions ?? {}],
+  ] as const) {
     for (const found of references(body, section)) {
-      if (found.ref !== undefined && !referable.has(found.ref)) problems.push(`${found.path}: Ref to ${found.ref}, which is no resource, parameter or pseudo parameter`);
+      if (found.ref !== undefined && !referable.has(found.ref))
+        problems.push(`${found.path}: Ref to ${found.ref}, which is no resource, parameter or pseudo parameter`);
       if (found.getAtt) {
         const [target, attribute] = found.getAtt;
         const type = resources[target]?.Type;
@@ -174,7 +191,8 @@ export function checkTemplateAgainstSpec(template: CfnTemplate): string[] {
           continue;
         }
         const attributes = Object.keys(resourceSpec(type)?.attributes ?? {});
-        if (!attributes.includes(attribute)) problems.push(`${found.path}: ${type} has no attribute ${attribute} (it has: ${attributes.join(', ')})`);
+        if (!attributes.includes(attribute))
+          problems.push(`${found.path}: ${type} has no attribute ${attribute} (it has: ${attributes.join(', ')})`);
       }
     }
   }

@@ -66,7 +66,8 @@ export function iamRequestsFor(command: SentCommand, facts: AccountFacts): IamRe
     ...(database ? [`arn:${partition}:glue:${region}:${accountId}:database/${database}`] : []),
     ...(database && table ? [`arn:${partition}:glue:${region}:${accountId}:table/${database}/${table}`] : []),
   ];
-  const glueRequests = (action: string, database?: string, table?: string) => glue(database, table).map((resource) => ({ action, resource, context: {} }));
+  const glueRequests = (action: string, database?: string, table?: string) =>
+    glue(database, table).map((resource) => ({ action, resource, context: {} }));
   const warehouse = () => {
     if (input.WorkgroupName) {
       const arn = facts.workgroupArns[input.WorkgroupName];
@@ -92,7 +93,12 @@ export function iamRequestsFor(command: SentCommand, facts: AccountFacts): IamRe
         { action: 's3:GetObject', resource: object(), context: {} },
         // S3 answers 404 for a missing key only to a caller allowed s3:ListBucket on the bucket, and a HeadObject
         // carries no s3:prefix: without it the answer is 403, and a first run fails on its missing cursor.
-        { action: 's3:ListBucket', resource: bucket(), context: {}, note: 'a missing key answers 404 only with ListBucket (no s3:prefix in the request)' },
+        {
+          action: 's3:ListBucket',
+          resource: bucket(),
+          context: {},
+          note: 'a missing key answers 404 only with ListBucket (no s3:prefix in the request)',
+        },
       ];
     case 'ListObjectsV2':
       return [{ action: 's3:ListBucket', resource: bucket(), context: input.Prefix === undefined ? {} : { 's3:prefix': input.Prefix } }];
@@ -151,17 +157,31 @@ export function resolveIntrinsics(value: unknown, refs: Record<string, string>):
 }
 
 /** The requests a function's role does not allow, each with the simulator's verdict (empty: all allowed). */
-export async function deniedRequests(template: Template, functionLogicalId: string, requests: IamRequest[], refs: Record<string, string>, accountId: string) {
+export async function deniedRequests(
+  template: Template,
+  functionLogicalId: string,
+  requests: IamRequest[],
+  refs: Record<string, string>,
+  accountId: string,
+) {
   const fn = template.Resources[functionLogicalId];
   if (!fn) throw new Error(`No function ${functionLogicalId} in the template`);
   const roleId = (fn.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
   const role = template.Resources[roleId].Properties as { RoleName: string; Policies: { PolicyName: string; PolicyDocument: unknown }[] };
-  const identityPolicies = role.Policies.map((policy) => ({ name: policy.PolicyName, policy: resolveIntrinsics(policy.PolicyDocument, refs) as never }));
+  const identityPolicies = role.Policies.map((policy) => ({
+    name: policy.PolicyName,
+    policy: resolveIntrinsics(policy.PolicyDocument, refs) as never,
+  }));
   const denied: (IamRequest & { verdict: string })[] = [];
   for (const request of requests) {
     const result = await runSimulation(
       {
-        request: { principal: `arn:aws:iam::${accountId}:role/${role.RoleName}`, action: request.action, resource: { resource: request.resource, accountId }, contextVariables: request.context },
+        request: {
+          principal: `arn:aws:iam::${accountId}:role/${role.RoleName}`,
+          action: request.action,
+          resource: { resource: request.resource, accountId },
+          contextVariables: request.context,
+        },
         identityPolicies,
         serviceControlPolicies: [],
         resourceControlPolicies: [],

@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** `serverless package` offline (no credentials, no telemetry) into `out`; answers the CloudFormation template. */
-export function packageService(out: string, args: string[]): { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> } {
+export function packageService(
+  out: string,
+  args: string[],
+): { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> } {
   const result = spawnSync(process.execPath, [require.resolve('osls/bin/serverless.js'), 'package', '--package', out, ...args], {
     cwd: join(__dirname, '..'),
     encoding: 'utf8',

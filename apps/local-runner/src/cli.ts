@@ -3,7 +3,9 @@ import { runLocalRunnerCli } from './local-runner-cli';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {
-  console.error(`local-runner needs Node.js 22 or later (this is ${process.version}). Run it through npm (\`npm start\`), which uses the workspace's Node 22, or \`nvm use\`.`);
+  console.error(
+    `local-runner needs Node.js 22 or later (this is ${process.version}). Run it through npm (\`npm start\`), which uses the workspace's Node 22, or \`nvm use\`.`,
+  );
   process.exit(2);
 }
 

@@ -14,14 +14,20 @@ interface DataDirSource {
  * of real card data (or the reverse) because of an unset variable. A run from the other kind of source is
  * refused unless `--allow-source-change`.
  */
-export async function checkDataDirSource(store: ObjectStore, config: Pick<RunnerConfig, 'source' | 'allowSourceChange'>, now: Date): Promise<void> {
+export async function checkDataDirSource(
+  store: ObjectStore,
+  config: Pick<RunnerConfig, 'source' | 'allowSourceChange'>,
+  now: Date,
+): Promise<void> {
   const label = sourceLabel(config.source);
   let recorded: DataDirSource | undefined;
   if (await store.exists(SOURCE_KEY)) {
     try {
       recorded = JSON.parse(Buffer.from(await store.get(SOURCE_KEY)).toString('utf8')) as DataDirSource;
     } catch {
-      throw new ConfigError(`${store.locate(SOURCE_KEY)} cannot be read; it records where this data dir's rows came from. Restore it, or delete it if you are sure.`);
+      throw new ConfigError(
+        `${store.locate(SOURCE_KEY)} cannot be read; it records where this data dir's rows came from. Restore it, or delete it if you are sure.`,
+      );
     }
   }
   if (recorded && recorded.kind !== config.source.kind && !config.allowSourceChange) {
@@ -32,6 +38,9 @@ export async function checkDataDirSource(store: ObjectStore, config: Pick<Runner
     );
   }
   if (!recorded || recorded.kind !== config.source.kind) {
-    await store.put(SOURCE_KEY, JSON.stringify({ kind: config.source.kind, label, since: now.toISOString() } satisfies DataDirSource, null, 2));
+    await store.put(
+      SOURCE_KEY,
+      JSON.stringify({ kind: config.source.kind, label, since: now.toISOString() } satisfies DataDirSource, null, 2),
+    );
   }
 }

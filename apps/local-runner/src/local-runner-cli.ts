@@ -1,7 +1,18 @@
 import { constants, existsSync } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { DuckDbDatabase, WarehouseBusyError } from '@org/local-adapters';
-import { lockState, LockUnreadableError, objectLayout, readCursor, readLock, readManifest, recordFailureStep, type LockBody, type ProgressEvent, type RunManifest } from '@org/pipeline';
+import {
+  lockState,
+  LockUnreadableError,
+  objectLayout,
+  readCursor,
+  readLock,
+  readManifest,
+  recordFailureStep,
+  type LockBody,
+  type ProgressEvent,
+  type RunManifest,
+} from '@org/pipeline';
 import { thisProcessAsLockOwner } from './process-lock-owner';
 import { runSandboxCli } from '@org/plutus-sandbox';
 import { join } from 'node:path';
@@ -68,7 +79,8 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       io.onSignal?.((signal) => interrupted(config, io, signal));
       try {
         await ensureWritableDataDir(config.dataDir);
-        if (config.command !== 'rebuild') await checkDataDirSource(createRunnerStore(config).store, config, (io.now ?? (() => new Date()))());
+        if (config.command !== 'rebuild')
+          await checkDataDirSource(createRunnerStore(config).store, config, (io.now ?? (() => new Date()))());
       } catch (error) {
         if (error instanceof ConfigError) return usageError(error.message);
         // The store could not even be read (a bucket out of reach): nothing ran, so there is no manifest to point to.
@@ -77,12 +89,15 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       }
       try {
         const outcome = await runPipelineOnce(config, progress, io.now);
-        if (outcome.ok) outcome.dashboardPath = await writeDashboard(outcome.dataDir, outcome.warehousePath, (io.now ?? (() => new Date()))());
+        if (outcome.ok)
+          outcome.dashboardPath = await writeDashboard(outcome.dataDir, outcome.warehousePath, (io.now ?? (() => new Date()))());
         if (config.json) io.out(JSON.stringify(outcome, null, 2));
         else if (outcome.ok) io.out(formatRunSummary(outcome));
         else {
           io.err(formatRunSummary(outcome));
-          io.err(`local-runner: run ${outcome.runId} failed (${(outcome.failure ?? 'unknown cause').replace(/\.$/, '')}); ${outcome.manifestPath ? `manifest: ${outcome.manifestPath}` : 'no manifest could be written'}`);
+          io.err(
+            `local-runner: run ${outcome.runId} failed (${(outcome.failure ?? 'unknown cause').replace(/\.$/, '')}); ${outcome.manifestPath ? `manifest: ${outcome.manifestPath}` : 'no manifest could be written'}`,
+          );
         }
         return outcome.ok ? 0 : 1;
       } catch (error) {
@@ -115,7 +130,9 @@ async function ensureWritableDataDir(dataDir: string): Promise<void> {
     await mkdir(dataDir, { recursive: true });
     await access(dataDir, constants.W_OK);
   } catch (error) {
-    throw new ConfigError(`The data dir ${dataDir} cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose a folder you can write with --data-dir.`);
+    throw new ConfigError(
+      `The data dir ${dataDir} cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose a folder you can write with --data-dir.`,
+    );
   }
 }
 
@@ -131,8 +148,13 @@ async function interrupted(config: RunnerConfig, io: CliIo, signal: 'SIGINT' | '
     io.err(`local-runner: interrupted (${signal}) before a run held the lock; nothing to clean up`);
     return;
   }
-  await recordFailureStep({ store, now: io.now ?? (() => new Date()) }, { runId: lock.runId, error: { Error: 'Interrupted', Cause: `stopped by ${signal}` } });
-  io.err(`local-runner: interrupted (${signal}); run ${lock.runId} marked failed and its lock freed; manifest: ${store.locate(objectLayout.manifest(lock.runId))}`);
+  await recordFailureStep(
+    { store, now: io.now ?? (() => new Date()) },
+    { runId: lock.runId, error: { Error: 'Interrupted', Cause: `stopped by ${signal}` } },
+  );
+  io.err(
+    `local-runner: interrupted (${signal}); run ${lock.runId} marked failed and its lock freed; manifest: ${store.locate(objectLayout.manifest(lock.runId))}`,
+  );
 }
 
 /** Removes the run lock: refused while its run is alive unless --force; an unreadable lock needs --force too. */
@@ -155,7 +177,13 @@ async function unlock(config: RunnerConfig, io: CliIo): Promise<number> {
     return 1;
   }
   await store.delete(objectLayout.lock);
-  io.out(lock ? `removed the lock of run ${lock.runId} (taken ${lock.acquiredAt})` : config.force ? 'removed the unreadable lock' : 'no lock was held');
+  io.out(
+    lock
+      ? `removed the lock of run ${lock.runId} (taken ${lock.acquiredAt})`
+      : config.force
+        ? 'removed the unreadable lock'
+        : 'no lock was held',
+  );
   return 0;
 }
 
@@ -190,7 +218,8 @@ async function status(config: RunnerConfig, io: CliIo): Promise<number> {
       const present = await database.query<{ name: string }>(
         "SELECT table_name AS name FROM duckdb_tables() WHERE table_name IN ('transactions', 'rewards', 'reward_facts') ORDER BY table_name DESC",
       );
-      for (const { name } of present) tables[name] = Number((await database.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM "${name}"`))[0].n);
+      for (const { name } of present)
+        tables[name] = Number((await database.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM "${name}"`))[0].n);
     } catch (error) {
       if (!(error instanceof WarehouseBusyError)) throw error;
       warehouseBusy = true;
@@ -199,16 +228,49 @@ async function status(config: RunnerConfig, io: CliIo): Promise<number> {
     }
   }
   if (json) {
-    io.out(JSON.stringify({ dataDir, cursor, lock: lock ?? null, lockProblem: lockProblem ?? null, tables: warehouseBusy ? null : tables, warehouseBusy, runs: runs.map((m) => ({ runId: m.runId, status: m.status, startedAt: m.startedAt, error: m.error })) }, null, 2));
+    io.out(
+      JSON.stringify(
+        {
+          dataDir,
+          cursor,
+          lock: lock ?? null,
+          lockProblem: lockProblem ?? null,
+          tables: warehouseBusy ? null : tables,
+          warehouseBusy,
+          runs: runs.map((m) => ({ runId: m.runId, status: m.status, startedAt: m.startedAt, error: m.error })),
+        },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   io.out(`data: ${dataDir}`);
-  io.out(`cursor: transactions through ${cursor.transactionsThrough ?? '(none yet)'}, rewards updated through ${cursor.rewardsUpdatedThrough ?? '(none yet)'}`);
-  io.out(`lock: ${lockProblem ? `UNREADABLE: ${lockProblem}` : lock ? `held by ${lock.runId} since ${lock.acquiredAt}${lock.pid ? ` (pid ${lock.pid} on ${lock.host})` : ''}` : 'free'}`);
-  io.out(`warehouse rows: ${warehouseBusy ? 'busy: a run is loading' : Object.keys(tables).length ? Object.entries(tables).map(([name, n]) => `${name} ${n}`).join(', ') : '(no warehouse yet)'}`);
+  io.out(
+    `cursor: transactions through ${cursor.transactionsThrough ?? '(none yet)'}, rewards updated through ${cursor.rewardsUpdatedThrough ?? '(none yet)'}`,
+  );
+  io.out(
+    `lock: ${lockProblem ? `UNREADABLE: ${lockProblem}` : lock ? `held by ${lock.runId} since ${lock.acquiredAt}${lock.pid ? ` (pid ${lock.pid} on ${lock.host})` : ''}` : 'free'}`,
+  );
+  io.out(
+    `warehouse rows: ${
+      warehouseBusy
+        ? 'busy: a run is loading'
+        : Object.keys(tables).length
+          ? Object.entries(tables)
+              .map(([name, n]) => `${name} ${n}`)
+              .join(', ')
+          : '(no warehouse yet)'
+    }`,
+  );
   if (runs.length) {
     io.out('');
-    io.out(table(['run', 'status', 'started', 'error'], runs.map((m) => [m.runId, m.status, m.startedAt, m.error ? `${m.error.step}: ${m.error.message}` : ''])));
+    io.out(
+      table(
+        ['run', 'status', 'started', 'error'],
+        runs.map((m) => [m.runId, m.status, m.startedAt, m.error ? `${m.error.step}: ${m.error.message}` : '']),
+      ),
+    );
   }
   return 0;
 }

@@ -43,8 +43,15 @@ describe('local-runner with an S3 bucket', () => {
     expect({ code, err: err.filter((line) => line.startsWith('local-runner:')) }).toEqual({ code: 0, err: [] });
     expect(out.join('\n')).toContain('manifest:  s3://rewards-local/me/runs/');
 
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-    const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: 'rewards-local', Prefix: 'me/' }))).Contents ?? []).map((object) => object.Key);
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: server.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: 'rewards-local', Prefix: 'me/' }))).Contents ?? []).map(
+      (object) => object.Key,
+    );
     s3.destroy();
     expect(keys.some((key) => key?.startsWith('me/raw/transactions/'))).toBe(true);
     // The lake holds the two cleaned datasets; the facts live in the warehouse.

@@ -71,16 +71,24 @@ describe('local-runner after a crash or an interruption', () => {
   ] as const)('%s: exits %i, marks the run failed (Interrupted), frees the lock; the next run needs no unlock', async (signal, code) => {
     const stopped = await cli(dataDir, ['run'], signal);
     expect(stopped.code).toBe(code);
-    expect(stopped.stderr).toMatch(new RegExp(`interrupted \\(${signal}\\); run \\S+ marked failed and its lock freed; manifest: .*manifest\\.json`));
+    expect(stopped.stderr).toMatch(
+      new RegExp(`interrupted \\(${signal}\\); run \\S+ marked failed and its lock freed; manifest: .*manifest\\.json`),
+    );
     const runId = runIdIn(stopped.stderr) as string;
-    expect(await readManifest(store(), runId)).toMatchObject({ status: 'failed', error: { name: 'Interrupted', message: `stopped by ${signal}` } });
+    expect(await readManifest(store(), runId)).toMatchObject({
+      status: 'failed',
+      error: { name: 'Interrupted', message: `stopped by ${signal}` },
+    });
     expect(await store().exists(objectLayout.lock)).toBe(false);
     expect((await cli(dataDir, ['run'])).code).toBe(0);
   });
 
-  it('unlock refuses a live run\'s lock unless --force; an unreadable lock is reported, never taken as free', async () => {
+  it("unlock refuses a live run's lock unless --force; an unreadable lock is reported, never taken as free", async () => {
     // This test's own process stands for a live run on this host.
-    await store().put(objectLayout.lock, JSON.stringify({ runId: 'live-run', acquiredAt: new Date().toISOString(), host: hostname(), pid: process.pid }));
+    await store().put(
+      objectLayout.lock,
+      JSON.stringify({ runId: 'live-run', acquiredAt: new Date().toISOString(), host: hostname(), pid: process.pid }),
+    );
     const refused = await cli(dataDir, ['unlock']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`run live-run holds the lock and is alive (pid ${process.pid}`);

@@ -36,7 +36,8 @@ describe('local-runner end to end', () => {
     }
   };
   const checksums = () => inWarehouse(async (_, warehouse) => Promise.all(DATASETS.map((dataset) => warehouse.tableChecksum(dataset))));
-  const count = (sql: string) => inWarehouse(async (database) => (await database.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${sql}`))[0].n);
+  const count = (sql: string) =>
+    inWarehouse(async (database) => (await database.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${sql}`))[0].n);
   const sandboxData = async (now: string): Promise<SandboxDataset> => {
     const sandbox = await startSandbox({ now, months: 12 });
     try {
@@ -94,17 +95,50 @@ describe('local-runner end to end', () => {
   });
 
   it('joins a reward to a transaction that was loaded in an earlier run', async () => {
-    const old = { id: 't-old', currency: 'GBP', amount: -4200, date: '2026-03-01T10:00:00+00:00', type: 'PURCHASE', is_debit: true, description: 'LIDL GB LONDON' };
-    const recent = { id: 't-recent', currency: 'GBP', amount: -500, date: '2026-06-29T10:00:00+00:00', type: 'PURCHASE', is_debit: true, description: 'PRET A MANGER' };
+    const old = {
+      id: 't-old',
+      currency: 'GBP',
+      amount: -4200,
+      date: '2026-03-01T10:00:00+00:00',
+      type: 'PURCHASE',
+      is_debit: true,
+      description: 'LIDL GB LONDON',
+    };
+    const recent = {
+      id: 't-recent',
+      currency: 'GBP',
+      amount: -500,
+      date: '2026-06-29T10:00:00+00:00',
+      type: 'PURCHASE',
+      is_debit: true,
+      description: 'PRET A MANGER',
+    };
     const first = join(workDir, 'first');
     const second = join(workDir, 'second');
     await dumpDataset({ transactions: [recent, old], rewards: [] }, first);
-    const reward = { id: 'r-late', amount: 0.3, available: false, reason: null, createdAt: '2026-06-30T08:00:00Z', updatedAt: '2026-06-30T08:00:00Z', rebate_rate: 0.03, fiat_amount_rewarded: '1.26', currency: 'GBP', reference_type: 'card_transaction', reference_id: 't-old', type: 'REBATE' };
+    const reward = {
+      id: 'r-late',
+      amount: 0.3,
+      available: false,
+      reason: null,
+      createdAt: '2026-06-30T08:00:00Z',
+      updatedAt: '2026-06-30T08:00:00Z',
+      rebate_rate: 0.03,
+      fiat_amount_rewarded: '1.26',
+      currency: 'GBP',
+      reference_type: 'card_transaction',
+      reference_id: 't-old',
+      type: 'REBATE',
+    };
     await dumpDataset({ transactions: [recent, old], rewards: [reward] }, second);
     expect(await cli('run', '--sandbox-data', first)).toBe(0);
     expect(await cli('run', '--sandbox-data', second, '--json')).toBe(0);
     expect(JSON.parse(out.join('\n')).manifest.steps.extract.counts).toMatchObject({ transactions: 1, rewards: 1, rewards_ledger_rows: 1 });
-    const [fact] = await inWarehouse((database) => database.query("SELECT has_transaction, merchant, transaction_amount::VARCHAR AS amount, round(plu_price, 4) AS price FROM reward_facts WHERE reward_id = 'r-late'"));
+    const [fact] = await inWarehouse((database) =>
+      database.query(
+        "SELECT has_transaction, merchant, transaction_amount::VARCHAR AS amount, round(plu_price, 4) AS price FROM reward_facts WHERE reward_id = 'r-late'",
+      ),
+    );
     expect(fact).toEqual({ has_transaction: true, merchant: 'LIDL GB LONDON', amount: '42.00', price: 4.2 });
   });
 
@@ -114,7 +148,9 @@ describe('local-runner end to end', () => {
     const sums = await checksums();
     const cursor = await readCursor(new FileObjectStore(dataDir));
     const later = '2026-07-03T12:00:00Z';
-    expect(await cli('run', '--sandbox-now', later, '--sandbox-months', '12', '--sandbox-faults', '{"serverError":{"routes":["transactions"]}}')).toBe(1);
+    expect(
+      await cli('run', '--sandbox-now', later, '--sandbox-months', '12', '--sandbox-faults', '{"serverError":{"routes":["transactions"]}}'),
+    ).toBe(1);
     const lastLine = err.at(-1) ?? '';
     expect(lastLine).toMatch(/^local-runner: run \S+ failed \(extract failed: TransientError: .*500.*\); manifest: .*manifest\.json$/);
     const manifest = JSON.parse(await readFile(lastLine.replace(/^.*manifest: /, ''), 'utf8'));
@@ -192,12 +228,24 @@ describe('local-runner end to end', () => {
     expect(await cli('backfill', '--from', '2024-02-30', '--to', '2024-03-01')).toBe(2);
     expect(err[0]).toBe('local-runner: backfill needs --from as a calendar date YYYY-MM-DD, got "2024-02-30".');
     expect(await cli('backfill', '--from', 'foo 1', '--to', '2024-03-01')).toBe(2);
-    for (const args of [['--lookback-days', ''], ['--lookback-days', '1e9'], ['--lookback-days', '-1'], ['--lookback-days', '99999'], ['--data-dir', ''], ['--sandbox-now', '2024-02-30'], ['--sandbox-months', '0']]) {
+    for (const args of [
+      ['--lookback-days', ''],
+      ['--lookback-days', '1e9'],
+      ['--lookback-days', '-1'],
+      ['--lookback-days', '99999'],
+      ['--data-dir', ''],
+      ['--sandbox-now', '2024-02-30'],
+      ['--sandbox-months', '0'],
+    ]) {
       expect([args, await cli('run', ...args)]).toEqual([args, 2]);
     }
     expect(err[0]).toBe('local-runner: --sandbox-months must be a whole number from 1 to 1200, got "0".');
     expect(await cli('run', '--lookback-days', 'x', '--json')).toBe(2);
-    expect(JSON.parse(out.join('\n'))).toEqual({ ok: false, exitCode: 2, error: '--lookback-days must be a whole number from 0 to 3660, got "x".' });
+    expect(JSON.parse(out.join('\n'))).toEqual({
+      ok: false,
+      exitCode: 2,
+      error: '--lookback-days must be a whole number from 0 to 3660, got "x".',
+    });
     expect(await cli('launch')).toBe(2);
     expect(await cli('--help')).toBe(0);
     expect(out[0]).toContain('local-runner: the card-rewards pipeline on one machine');
@@ -208,7 +256,9 @@ describe('local-runner end to end', () => {
     expect(await cli('run', '--sandbox-now', now, '--sandbox-months', '12')).toBe(0);
     const cursor = await readCursor(new FileObjectStore(dataDir));
     const sums = await checksums();
-    expect(await cli('backfill', '--from', '2026-01-01', '--to', '2026-01-31', '--sandbox-now', now, '--sandbox-months', '12', '--json')).toBe(0);
+    expect(
+      await cli('backfill', '--from', '2026-01-01', '--to', '2026-01-31', '--sandbox-now', now, '--sandbox-months', '12', '--json'),
+    ).toBe(0);
     const outcome = JSON.parse(out.join('\n'));
     const january = (await sandboxData(now)).transactions.filter((row) => row.date.startsWith('2026-01')).length;
     expect(outcome.manifest.steps.extract.counts.transactions).toBe(january);
@@ -241,11 +291,18 @@ describe('local-runner end to end', () => {
         PLUTUS_TOTP_SECRET: plutus.credentials.totpSecret,
       };
       expect(await cliWithEnv(env, 'run')).toBe(2);
-      expect(err.at(-1)).toMatch(/This data dir holds rows from sandbox \(synthetic\) .* would load rows from Plutus http:\/\/\*\*\*@127\.0\.0\.1:\d+\?\*\*\*\. .*--allow-source-change/);
+      expect(err.at(-1)).toMatch(
+        /This data dir holds rows from sandbox \(synthetic\) .* would load rows from Plutus http:\/\/\*\*\*@127\.0\.0\.1:\d+\?\*\*\*\. .*--allow-source-change/,
+      );
       const everything = () => [...out, ...err].join('\n');
-      for (const secret of ['Pa55word', 'SeCrEtToKeN', plutus.credentials.password, plutus.credentials.totpSecret]) expect(everything()).not.toContain(secret);
+      for (const secret of ['Pa55word', 'SeCrEtToKeN', plutus.credentials.password, plutus.credentials.totpSecret])
+        expect(everything()).not.toContain(secret);
       expect(await cliWithEnv({ ...env, PLUTUS_BASE_URL: plutus.url }, 'run', '--allow-source-change', '--json')).toBe(0);
-      expect(JSON.parse(out.join('\n'))).toMatchObject({ ok: true, source: `Plutus ${plutus.url}`, manifest: { source: `Plutus ${plutus.url}` } });
+      expect(JSON.parse(out.join('\n'))).toMatchObject({
+        ok: true,
+        source: `Plutus ${plutus.url}`,
+        manifest: { source: `Plutus ${plutus.url}` },
+      });
     } finally {
       await plutus.close();
     }
@@ -256,14 +313,31 @@ describe('local-runner end to end', () => {
 
   it('one malformed row from Plutus never blocks a run: landed, quarantined with its reason, counted; new fields are reported', async () => {
     const source = join(workDir, 'malformed');
-    const good = { id: 't-good', currency: 'GBP', amount: -1000, date: '2026-06-01T10:00:00+00:00', description: 'TESCO', loyalty_tier: 'gold' };
-    const transactions = [good, { id: 't-text', currency: 'GBP', amount: '12.5', date: '2026-06-01T11:00:00+00:00' }, { currency: 'GBP', amount: -5, date: '2026-06-01T12:00:00+00:00' }, { id: 't-date', currency: 'GBP', amount: -7, date: '31/03/2024' }];
-    const rewards = [{ id: 'r-1', amount: 0.1, createdAt: '2026-06-02T00:00:00Z', rebate_rate: 0.03, reference_id: 't-good' }, { id: 'r-bad', amount: 'lots', createdAt: '2026-06-02T00:00:00Z' }];
+    const good = {
+      id: 't-good',
+      currency: 'GBP',
+      amount: -1000,
+      date: '2026-06-01T10:00:00+00:00',
+      description: 'TESCO',
+      loyalty_tier: 'gold',
+    };
+    const transactions = [
+      good,
+      { id: 't-text', currency: 'GBP', amount: '12.5', date: '2026-06-01T11:00:00+00:00' },
+      { currency: 'GBP', amount: -5, date: '2026-06-01T12:00:00+00:00' },
+      { id: 't-date', currency: 'GBP', amount: -7, date: '31/03/2024' },
+    ];
+    const rewards = [
+      { id: 'r-1', amount: 0.1, createdAt: '2026-06-02T00:00:00Z', rebate_rate: 0.03, reference_id: 't-good' },
+      { id: 'r-bad', amount: 'lots', createdAt: '2026-06-02T00:00:00Z' },
+    ];
     await dumpDataset({ transactions, rewards } as never, source);
     expect(await cli('run', '--sandbox-data', source)).toBe(0);
     expect(err.join('\n')).toContain('sandbox: serving 1 reward(s) and 3 transaction(s) that break the API document');
     const summary = out.join('\n');
-    expect(summary).toMatch(/rows that broke the API document: 4, landed and quarantined by transform: .*transactions \/amount: must be integer \(1\)/);
+    expect(summary).toMatch(
+      /rows that broke the API document: 4, landed and quarantined by transform: .*transactions \/amount: must be integer \(1\)/,
+    );
     expect(summary).toContain('fields the API document does not know (the API moved?): transactions.loyalty_tier (1)');
     expect(await count('transactions')).toBe(1);
     expect(await count('rewards')).toBe(1);
@@ -279,10 +353,19 @@ describe('local-runner end to end', () => {
     const file = join(workDir, 'a-file');
     await writeFile(file, 'not a folder');
     expect(await cli('run', '--data-dir', join(file, 'data'))).toBe(2);
-    expect(err.at(-1)).toBe(`local-runner: The data dir ${join(file, 'data')} cannot be written (ENOTDIR): choose a folder you can write with --data-dir.`);
+    expect(err.at(-1)).toBe(
+      `local-runner: The data dir ${join(file, 'data')} cannot be written (ENOTDIR): choose a folder you can write with --data-dir.`,
+    );
 
     // Nothing listens on this loopback port: every S3 call fails, the manifest included.
-    expect(await cliWithEnv({ RUNNER_S3_BUCKET: 'b', RUNNER_S3_ENDPOINT: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' }, 'run', '--sandbox-months', '1')).toBe(1);
+    expect(
+      await cliWithEnv(
+        { RUNNER_S3_BUCKET: 'b', RUNNER_S3_ENDPOINT: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' },
+        'run',
+        '--sandbox-months',
+        '1',
+      ),
+    ).toBe(1);
     const last = err.at(-1) ?? '';
     expect(last).toMatch(/^local-runner: the object store cannot be used \(.*ECONNREFUSED.*\); nothing was run\.$/);
     expect(last).not.toContain('{runId}');
@@ -314,7 +397,9 @@ describe('local-runner end to end', () => {
       // A run meanwhile fails as a run (exit 1): one line with the step, the cause, and a manifest that exists.
       expect(await cli('run', '--sandbox-months', '1')).toBe(1);
       const line = err.at(-1) ?? '';
-      expect(line).toMatch(/^local-runner: run \S+ failed \(load failed: WarehouseBusyError: The warehouse .*warehouse\.duckdb is open in another process.*\); manifest: (.*manifest\.json)$/);
+      expect(line).toMatch(
+        /^local-runner: run \S+ failed \(load failed: WarehouseBusyError: The warehouse .*warehouse\.duckdb is open in another process.*\); manifest: (.*manifest\.json)$/,
+      );
       expect(existsSync(line.replace(/^.*manifest: /, ''))).toBe(true);
       expect(await cli('status')).toBe(0);
       expect(out.join('\n')).toContain('lock: free');
@@ -330,7 +415,8 @@ describe('local-runner end to end', () => {
     expect(await cli('run', '--sandbox-now', '2030-06-01T00:00:00Z', '--sandbox-months', '2')).toBe(0);
     expect(out.join('\n')).toMatch(/dated after this run started: \d+ transactions, [1-9]\d* rewards/);
     const cursor = await readCursor(new FileObjectStore(dataDir));
-    for (const instant of [cursor.transactionsThrough, cursor.rewardsUpdatedThrough]) expect(instant === null || Date.parse(instant) <= Date.now()).toBe(true);
+    for (const instant of [cursor.transactionsThrough, cursor.rewardsUpdatedThrough])
+      expect(instant === null || Date.parse(instant) <= Date.now()).toBe(true);
     // The next run, on a sane clock, still pulls the rewards that changed (before the fix it pulled none, forever).
     expect(await cli('run', '--sandbox-months', '2', '--json')).toBe(0);
     expect(JSON.parse(out.join('\n')).manifest.steps.extract.counts.rewards).toBeGreaterThan(0);
@@ -369,14 +455,40 @@ describe('local-runner end to end', () => {
     });
 
     it('a reward loaded before its transaction is joined when the transaction arrives', async () => {
-      const reward = { id: 'r-early', amount: 0.3, available: false, reason: null, createdAt: '2026-06-30T08:00:00Z', updatedAt: '2026-06-30T08:00:00Z', rebate_rate: 0.03, fiat_amount_rewarded: null, currency: 'GBP', reference_type: 'card_transaction', reference_id: 't-late', type: 'REBATE' };
-      const transaction = { id: 't-late', currency: 'GBP', amount: -4200, date: '2026-06-29T10:00:00+00:00', type: 'PURCHASE', is_debit: true, description: 'LIDL GB LONDON' };
+      const reward = {
+        id: 'r-early',
+        amount: 0.3,
+        available: false,
+        reason: null,
+        createdAt: '2026-06-30T08:00:00Z',
+        updatedAt: '2026-06-30T08:00:00Z',
+        rebate_rate: 0.03,
+        fiat_amount_rewarded: null,
+        currency: 'GBP',
+        reference_type: 'card_transaction',
+        reference_id: 't-late',
+        type: 'REBATE',
+      };
+      const transaction = {
+        id: 't-late',
+        currency: 'GBP',
+        amount: -4200,
+        date: '2026-06-29T10:00:00+00:00',
+        type: 'PURCHASE',
+        is_debit: true,
+        description: 'LIDL GB LONDON',
+      };
       const first = join(workDir, 'first');
       const second = join(workDir, 'second');
       await dumpDataset({ transactions: [], rewards: [reward] }, first);
       await dumpDataset({ transactions: [transaction], rewards: [reward] }, second);
       expect(await cli('run', '--sandbox-data', first)).toBe(0);
-      const fact = () => inWarehouse((database) => database.query("SELECT has_transaction, merchant, reward_amount::VARCHAR AS reward FROM reward_facts WHERE reward_id = 'r-early'"));
+      const fact = () =>
+        inWarehouse((database) =>
+          database.query(
+            "SELECT has_transaction, merchant, reward_amount::VARCHAR AS reward FROM reward_facts WHERE reward_id = 'r-early'",
+          ),
+        );
       expect(await fact()).toEqual([{ has_transaction: false, merchant: null, reward: null }]);
       expect(await cli('run', '--sandbox-data', second)).toBe(0);
       expect(await fact()).toEqual([{ has_transaction: true, merchant: 'LIDL GB LONDON', reward: '1.260000' }]);
@@ -392,7 +504,9 @@ describe('local-runner end to end', () => {
       expect(await cli('rebuild')).toBe(0);
       expect(out.join('\n')).toMatch(/rebuilt from 2 loaded run\(s\)/);
       expect(await checksums()).toEqual(before);
-      const lake = await inWarehouse((database) => database.query<{ n: number }>('SELECT (SELECT count(*) FROM curated_transactions)::INT AS n'));
+      const lake = await inWarehouse((database) =>
+        database.query<{ n: number }>('SELECT (SELECT count(*) FROM curated_transactions)::INT AS n'),
+      );
       expect(lake).toEqual([{ n: await count('transactions') }]);
       expect(await cli('run', '--sandbox-now', '2026-07-10T12:00:00Z', '--sandbox-months', '12')).toBe(0);
     });

@@ -19,14 +19,19 @@ export function createRunnerStore(config: Pick<RunnerConfig, 'dataDir' | 'store'
     return { store, localFile: (key) => store.locate(key) };
   }
   const { bucket, prefix, region, endpoint, credentials } = config.store;
-  const store = new S3ObjectStore(new S3Client({ region, endpoint, forcePathStyle: endpoint !== undefined, credentials }), { bucket, prefix });
+  const store = new S3ObjectStore(new S3Client({ region, endpoint, forcePathStyle: endpoint !== undefined, credentials }), {
+    bucket,
+    prefix,
+  });
   const cache = new FileObjectStore(join(config.dataDir, 's3-cache'));
   return {
     store,
     localFile: async (key) => {
       const path = cache.locate(key);
       // Curated objects of a run never change once written, so a cached copy stays good.
-      const cached = await stat(path).then((s) => s.isFile()).catch(() => false);
+      const cached = await stat(path)
+        .then((s) => s.isFile())
+        .catch(() => false);
       if (!cached) {
         await mkdir(dirname(path), { recursive: true });
         await writeFile(path, await store.get(key));

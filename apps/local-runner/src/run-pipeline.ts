@@ -55,7 +55,11 @@ export interface RunOutcome {
  * Runs the pipeline's state machine once, in process (aws-local-stepfunctions), on the local adapters and
  * the configured source (the embedded sandbox by default).
  */
-export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: ProgressEvent) => void, now: () => Date = () => new Date()): Promise<RunOutcome> {
+export async function runPipelineOnce(
+  config: RunnerConfig,
+  onProgress: (event: ProgressEvent) => void,
+  now: () => Date = () => new Date(),
+): Promise<RunOutcome> {
   const started = Date.now();
   const { store, localFile } = createRunnerStore(config);
   const warehousePath = join(config.dataDir, WAREHOUSE_FILE);
@@ -74,7 +78,10 @@ export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: 
     if (config.source.dataset) {
       const off = offDocumentRows(sandbox.data());
       if (off.rewards + off.transactions > 0) {
-        onProgress({ step: 'sandbox', message: `serving ${off.rewards} reward(s) and ${off.transactions} transaction(s) that break the API document, as they are (e.g. ${off.examples[0]})` });
+        onProgress({
+          step: 'sandbox',
+          message: `serving ${off.rewards} reward(s) and ${off.transactions} transaction(s) that break the API document, as they are (e.g. ${off.examples[0]})`,
+        });
       }
     }
     source = createPlutusClient({
@@ -86,7 +93,12 @@ export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: 
     });
   } else {
     // One malformed row from Plutus must never block the pipeline: it is landed and quarantined with its reason.
-    source = createPlutusClient({ baseUrl: config.source.baseUrl, auth: config.source.auth, userAgent: 'local-runner', rowValidation: 'quarantine' });
+    source = createPlutusClient({
+      baseUrl: config.source.baseUrl,
+      auth: config.source.auth,
+      userAgent: 'local-runner',
+      rowValidation: 'quarantine',
+    });
   }
   const runId = newRunId(now());
   try {
@@ -126,7 +138,10 @@ export async function runPipelineOnce(config: RunnerConfig, onProgress: (event: 
     for (const [index, manifest] of manifests.entries()) {
       if (manifest.status !== 'running') continue;
       // The engine itself failed (not a step): close the run the way the Catch path would.
-      await recordFailureStep(context, { runId: manifest.runId, error: { Error: 'ExecutionError', Cause: failure ?? 'the execution stopped' } });
+      await recordFailureStep(context, {
+        runId: manifest.runId,
+        error: { Error: 'ExecutionError', Cause: failure ?? 'the execution stopped' },
+      });
       manifests[index] = await readManifest(store, manifest.runId);
     }
     const failed = manifests.find((manifest) => manifest.status === 'failed');

@@ -104,7 +104,8 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const number = (name: string, text: string | undefined, fallback: number, [min, max]: [number, number]) => {
     if (text === undefined) return fallback;
     const value = /^\d{1,10}$/.test(text) ? Number(text) : Number.NaN;
-    if (!(value >= min && value <= max)) throw new ConfigError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}.`);
+    if (!(value >= min && value <= max))
+      throw new ConfigError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}.`);
     return value;
   };
   const date = (name: string, text: string | undefined) => {
@@ -118,13 +119,19 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   if (backfill && backfill.from > backfill.to) throw new ConfigError('--from must not be after --to.');
   const sandboxNow = values['sandbox-now'];
   if (sandboxNow !== undefined && !isIsoInstant(sandboxNow)) {
-    throw new ConfigError(`--sandbox-now must be a date (YYYY-MM-DD) or an ISO instant (2026-06-30T12:00:00Z), got ${JSON.stringify(sandboxNow)}.`);
+    throw new ConfigError(
+      `--sandbox-now must be a date (YYYY-MM-DD) or an ISO instant (2026-06-30T12:00:00Z), got ${JSON.stringify(sandboxNow)}.`,
+    );
   }
-  if (values['data-dir'] !== undefined && values['data-dir'].trim() === '') throw new ConfigError('--data-dir is empty; give a folder (default ./.data).');
+  if (values['data-dir'] !== undefined && values['data-dir'].trim() === '')
+    throw new ConfigError('--data-dir is empty; give a folder (default ./.data).');
   // DuckDB reads "?" in a database path as the start of options (measured: its WAL then lands elsewhere), and
   // "," splits its file search path, which lets the lake views' relative paths travel with the data dir.
   const unusable = [...new Set(resolve(cwd, values['data-dir'] ?? '.data').match(/[?,]/g) ?? [])];
-  if (unusable.length) throw new ConfigError(`--data-dir must not contain ${unusable.map((c) => `"${c}"`).join(' or ')}: DuckDB cannot keep a warehouse under such a path. Choose another folder.`);
+  if (unusable.length)
+    throw new ConfigError(
+      `--data-dir must not contain ${unusable.map((c) => `"${c}"`).join(' or ')}: DuckDB cannot keep a warehouse under such a path. Choose another folder.`,
+    );
   let faults: SandboxFaults | undefined;
   if (values['sandbox-faults']) {
     try {
@@ -155,7 +162,17 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
 }
 
 function defaults(cwd: string): RunnerConfig {
-  return { command: 'run', dataDir: resolve(cwd, '.data'), json: false, force: false, allowSourceChange: false, lookbackDays: 7, source: { kind: 'sandbox', seed: 42, months: 36 }, store: { kind: 'folder' }, rest: [] };
+  return {
+    command: 'run',
+    dataDir: resolve(cwd, '.data'),
+    json: false,
+    force: false,
+    allowSourceChange: false,
+    lookbackDays: 7,
+    source: { kind: 'sandbox', seed: 42, months: 36 },
+    store: { kind: 'folder' },
+    rest: [],
+  };
 }
 
 function storeFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['store'] {
@@ -170,7 +187,8 @@ function storeFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['store'] {
       throw new ConfigError('RUNNER_S3_ENDPOINT is not a URL.');
     }
     const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-    if (url.protocol !== 'https:' && !loopback) throw new ConfigError(`RUNNER_S3_ENDPOINT must be https (or loopback), got ${redactUrl(endpoint)}.`);
+    if (url.protocol !== 'https:' && !loopback)
+      throw new ConfigError(`RUNNER_S3_ENDPOINT must be https (or loopback), got ${redactUrl(endpoint)}.`);
   }
   const accessKeyId = env['AWS_ACCESS_KEY_ID'];
   const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
@@ -180,7 +198,8 @@ function storeFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['store'] {
     prefix: env['RUNNER_S3_PREFIX'] ?? '',
     region: env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'eu-west-2',
     endpoint,
-    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: env['AWS_SESSION_TOKEN'] || undefined } : undefined,
+    credentials:
+      accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: env['AWS_SESSION_TOKEN'] || undefined } : undefined,
   };
 }
 
@@ -191,7 +210,10 @@ function isIsoInstant(text: string): boolean {
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
   const date = new Date(Date.UTC(year, month - 1, day));
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return false;
-  return match[4] === undefined || (Number(match[4]) < 24 && Number(match[5]) < 60 && Number(match[6] ?? 0) < 60 && !Number.isNaN(Date.parse(text)));
+  return (
+    match[4] === undefined ||
+    (Number(match[4]) < 24 && Number(match[5]) < 60 && Number(match[6] ?? 0) < 60 && !Number.isNaN(Date.parse(text)))
+  );
 }
 
 /** A URL fit to print: no user, password, query or fragment (where credentials and tokens hide). */
@@ -216,7 +238,7 @@ function plutusFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['source'] | undefin
   if (present.length === 0) return undefined;
   const baseUrl = env['PLUTUS_BASE_URL'];
   if (baseUrl !== undefined) {
-    if (baseUrl === '') throw new ConfigError('PLUTUS_BASE_URL is set but empty: unset it for Plutus\'s own hosts, or give a URL.');
+    if (baseUrl === '') throw new ConfigError("PLUTUS_BASE_URL is set but empty: unset it for Plutus's own hosts, or give a URL.");
     try {
       new URL(baseUrl);
     } catch {
@@ -225,7 +247,10 @@ function plutusFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['source'] | undefin
   }
   const idToken = env['PLUTUS_ID_TOKEN'];
   if (idToken !== undefined) {
-    if (idToken === '') throw new ConfigError('PLUTUS_ID_TOKEN is set but empty: paste the id_token from your signed-in browser session, or unset it to use email, password and TOTP.');
+    if (idToken === '')
+      throw new ConfigError(
+        'PLUTUS_ID_TOKEN is set but empty: paste the id_token from your signed-in browser session, or unset it to use email, password and TOTP.',
+      );
     return { kind: 'plutus', auth: { idToken }, baseUrl };
   }
   const missing = (['PLUTUS_EMAIL', 'PLUTUS_PASSWORD', 'PLUTUS_TOTP_SECRET'] as const).filter((name) => !env[name]);
@@ -235,10 +260,20 @@ function plutusFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['source'] | undefin
         'Set PLUTUS_ID_TOKEN, or all of PLUTUS_EMAIL, PLUTUS_PASSWORD and PLUTUS_TOTP_SECRET; unset every PLUTUS_* variable to use the sandbox.',
     );
   }
-  return { kind: 'plutus', auth: { email: env['PLUTUS_EMAIL'] as string, password: env['PLUTUS_PASSWORD'] as string, totpSecret: env['PLUTUS_TOTP_SECRET'] as string }, baseUrl };
+  return {
+    kind: 'plutus',
+    auth: {
+      email: env['PLUTUS_EMAIL'] as string,
+      password: env['PLUTUS_PASSWORD'] as string,
+      totpSecret: env['PLUTUS_TOTP_SECRET'] as string,
+    },
+    baseUrl,
+  };
 }
 
 /** What a run reads from, as printed and recorded: never a credential. */
 export function sourceLabel(source: RunnerConfig['source']): string {
-  return source.kind === 'sandbox' ? 'sandbox (synthetic)' : `Plutus ${source.baseUrl ? redactUrl(source.baseUrl) : 'https://api.plutus.it'}`;
+  return source.kind === 'sandbox'
+    ? 'sandbox (synthetic)'
+    : `Plutus ${source.baseUrl ? redactUrl(source.baseUrl) : 'https://api.plutus.it'}`;
 }

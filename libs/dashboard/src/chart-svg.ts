@@ -13,7 +13,16 @@ export async function chartSvg(spec: TopLevelSpec): Promise<string> {
     config: {
       font: FONT,
       view: { stroke: null },
-      axis: { labelColor: '#3b4252', titleColor: '#3b4252', gridColor: '#e5e9f0', domainColor: '#c0c8d6', labelFontSize: 11, titleFontSize: 12, labelOverlap: 'greedy', labelSeparation: 3 },
+      axis: {
+        labelColor: '#3b4252',
+        titleColor: '#3b4252',
+        gridColor: '#e5e9f0',
+        domainColor: '#c0c8d6',
+        labelFontSize: 11,
+        titleFontSize: 12,
+        labelOverlap: 'greedy',
+        labelSeparation: 3,
+      },
       legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom' },
       range: { category: ['#4c6ef5', '#12b886', '#fab005', '#fa5252', '#7950f2', '#15aabf', '#e64980', '#82c91e'] },
       ...(spec as { config?: object }).config,
@@ -29,5 +38,8 @@ function responsive(svg: string): string {
   const width = /<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1];
   const height = /<svg[^>]*\sheight="([\d.]+)"/.exec(svg)?.[1];
   if (!width || !height) return svg;
-  return svg.replace(/<svg([^>]*?)\swidth="[\d.]+"\sheight="[\d.]+"/, `<svg$1 viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMidYMid meet"`);
+  return svg.replace(
+    /<svg([^>]*?)\swidth="[\d.]+"\sheight="[\d.]+"/,
+    `<svg$1 viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMidYMid meet"`,
+  );
 }

@@ -1,11 +1,30 @@
 /** Numbers and labels the dashboard shows, read from the views (the query function is the caller's). */
 export interface DashboardData {
-  monthlyPlu: { reward_month: string; plu_earned: number; rewards: number; mean_plu_price: number | null; min_plu_price: number | null; max_plu_price: number | null }[];
+  monthlyPlu: {
+    reward_month: string;
+    plu_earned: number;
+    rewards: number;
+    mean_plu_price: number | null;
+    min_plu_price: number | null;
+    max_plu_price: number | null;
+  }[];
   monthlyValue: { reward_month: string; currency: string; reward_value: number; effective_reward_rate: number | null }[];
-  merchants: { merchant: string; merchant_category: string; currency: string; purchases: number; spend: number; plu_earned: number; reward_value: number }[];
+  merchants: {
+    merchant: string;
+    merchant_category: string;
+    currency: string;
+    purchases: number;
+    spend: number;
+    plu_earned: number;
+    reward_value: number;
+  }[];
   categories: { merchant_category: string; currency: string; purchases: number; spend: number; plu_earned: number; reward_value: number }[];
   pluStatus: { status: string; rewards: number; plu_amount: number }[];
-  withoutTransaction: { count: number; plu: number; latest: { reward_id: string; created_at: string; reward_type: string | null; reference_type: string | null; plu_amount: number }[] };
+  withoutTransaction: {
+    count: number;
+    plu: number;
+    latest: { reward_id: string; created_at: string; reward_type: string | null; reference_type: string | null; plu_amount: number }[];
+  };
   dailyPrice: { day: string; mean_plu_price: number; min_plu_price: number; max_plu_price: number }[];
 }
 
@@ -28,7 +47,10 @@ function spendFields(r: Record<string, unknown>) {
 }
 
 /** Reads every view the dashboard draws. `schema` qualifies the view names (Redshift); none for DuckDB. */
-export async function loadDashboardData(query: QueryRows, options: { schema?: string; topMerchants?: number } = {}): Promise<DashboardData> {
+export async function loadDashboardData(
+  query: QueryRows,
+  options: { schema?: string; topMerchants?: number } = {},
+): Promise<DashboardData> {
   const v = (name: string) => (options.schema ? `"${options.schema}"."${name}"` : `"${name}"`);
   const top = Math.max(1, Math.floor(options.topMerchants ?? 10));
   const [monthlyPlu, monthlyValue, merchants, categories, pluStatus, withoutCount, withoutLatest, dailyPrice] = await Promise.all([

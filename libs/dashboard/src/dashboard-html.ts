@@ -27,7 +27,9 @@ const H = 260;
 export async function renderDashboardHtml(data: DashboardData, options: DashboardOptions): Promise<string> {
   const title = options.title ?? 'Plutus card rewards';
   const empty = data.monthlyPlu.length === 0 && data.merchants.length === 0 && data.pluStatus.length === 0;
-  const body = empty ? emptyState() : `${headline(data)}\n${(await Promise.all(charts(data).map(renderChart))).join('\n')}\n${orphans(data)}`;
+  const body = empty
+    ? emptyState()
+    : `${headline(data)}\n${(await Promise.all(charts(data).map(renderChart))).join('\n')}\n${orphans(data)}`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -79,11 +81,20 @@ function charts(data: DashboardData): Chart[] {
             data: { values: monthly },
             encoding: { x: { field: 'reward_month', type: 'ordinal', title: null, axis: { labelAngle: -45 } } },
             layer: [
-              { mark: { type: 'bar', color: '#4c6ef5', opacity: 0.85 }, encoding: { y: { field: 'plu_earned', type: 'quantitative', title: 'PLU earned' } } },
+              {
+                mark: { type: 'bar', color: '#4c6ef5', opacity: 0.85 },
+                encoding: { y: { field: 'plu_earned', type: 'quantitative', title: 'PLU earned' } },
+              },
               {
                 layer: [
-                  { mark: { type: 'area', color: '#fab005', opacity: 0.2 }, encoding: { y: { field: 'min_plu_price', type: 'quantitative', title: 'PLU price' }, y2: { field: 'max_plu_price' } } },
-                  { mark: { type: 'line', color: '#e67700', point: true }, encoding: { y: { field: 'mean_plu_price', type: 'quantitative' } } },
+                  {
+                    mark: { type: 'area', color: '#fab005', opacity: 0.2 },
+                    encoding: { y: { field: 'min_plu_price', type: 'quantitative', title: 'PLU price' }, y2: { field: 'max_plu_price' } },
+                  },
+                  {
+                    mark: { type: 'line', color: '#e67700', point: true },
+                    encoding: { y: { field: 'mean_plu_price', type: 'quantitative' } },
+                  },
                 ],
               },
             ],
@@ -177,7 +188,12 @@ function charts(data: DashboardData): Chart[] {
             encoding: {
               y: { field: 'status', type: 'nominal', title: null, sort: ['available', 'pending', 'rejected'] },
               x: { field: 'plu_amount', type: 'quantitative', title: 'PLU' },
-              color: { field: 'status', type: 'nominal', legend: null, scale: { domain: ['available', 'pending', 'rejected'], range: ['#12b886', '#fab005', '#fa5252'] } },
+              color: {
+                field: 'status',
+                type: 'nominal',
+                legend: null,
+                scale: { domain: ['available', 'pending', 'rejected'], range: ['#12b886', '#fab005', '#fa5252'] },
+              },
             },
           }
         : undefined,
@@ -193,8 +209,14 @@ function charts(data: DashboardData): Chart[] {
             data: { values: data.dailyPrice },
             encoding: { x: { field: 'day', type: 'temporal', title: null } },
             layer: [
-              { mark: { type: 'area', color: '#7950f2', opacity: 0.15 }, encoding: { y: { field: 'min_plu_price', type: 'quantitative', title: 'PLU price' }, y2: { field: 'max_plu_price' } } },
-              { mark: { type: 'line', color: '#7950f2', strokeWidth: 1.5 }, encoding: { y: { field: 'mean_plu_price', type: 'quantitative' } } },
+              {
+                mark: { type: 'area', color: '#7950f2', opacity: 0.15 },
+                encoding: { y: { field: 'min_plu_price', type: 'quantitative', title: 'PLU price' }, y2: { field: 'max_plu_price' } },
+              },
+              {
+                mark: { type: 'line', color: '#7950f2', strokeWidth: 1.5 },
+                encoding: { y: { field: 'mean_plu_price', type: 'quantitative' } },
+              },
             ],
           }
         : undefined,
@@ -217,10 +239,15 @@ async function renderChart(chart: Chart): Promise<string> {
 function orphans(data: DashboardData): string {
   const { count, plu, latest } = data.withoutTransaction;
   const rows = latest
-    .map((row) => `<tr><td>${escapeHtml(row.created_at.slice(0, 10))}</td><td>${escapeHtml(row.reward_type ?? '–')}</td><td>${escapeHtml(row.reference_type ?? '–')}</td><td class="num">${formatPlu(row.plu_amount)}</td></tr>`)
+    .map(
+      (row) =>
+        `<tr><td>${escapeHtml(row.created_at.slice(0, 10))}</td><td>${escapeHtml(row.reward_type ?? '–')}</td><td>${escapeHtml(row.reference_type ?? '–')}</td><td class="num">${formatPlu(row.plu_amount)}</td></tr>`,
+    )
     .join('');
   return `<section class="chart" data-table="rewards-without-transaction"><h2>Rewards without a transaction</h2><p class="muted">${count} reward(s), ${formatPlu(plu)}: referrals, or purchases older than the pulled history. Kept, not dropped.</p>${
-    count ? `<table><thead><tr><th>Created</th><th>Type</th><th>Refers to</th><th class="num">PLU</th></tr></thead><tbody>${rows}</tbody></table>` : ''
+    count
+      ? `<table><thead><tr><th>Created</th><th>Type</th><th>Refers to</th><th class="num">PLU</th></tr></thead><tbody>${rows}</tbody></table>`
+      : ''
   }</section>`;
 }
 

@@ -47,22 +47,32 @@ describe('the dashboard page in Chromium', () => {
       sections.map((section) => {
         const svgs = Array.from(section.querySelectorAll('svg') as unknown as ArrayLike<SvgLike>);
         return {
-        id: section.getAttribute('data-chart'),
+          id: section.getAttribute('data-chart'),
           // Only the drawing shown at this width (wide or narrow) counts.
-          marks: svgs.filter((svg) => svg.getBoundingClientRect().width > 0).reduce((count, svg) => count + svg.querySelectorAll('path, rect, line, circle').length, 0),
+          marks: svgs
+            .filter((svg) => svg.getBoundingClientRect().width > 0)
+            .reduce((count, svg) => count + svg.querySelectorAll('path, rect, line, circle').length, 0),
           width: Math.max(0, ...svgs.map((svg) => svg.getBoundingClientRect().width)),
           visible: svgs.filter((svg) => svg.getBoundingClientRect().width > 0).length,
         };
       }),
     );
-    expect(charts.map((chart) => chart.id)).toEqual(['monthly-plu', 'monthly-value', 'effective-rate', 'top-merchants', 'categories', 'plu-status', 'daily-price']);
+    expect(charts.map((chart) => chart.id)).toEqual([
+      'monthly-plu',
+      'monthly-value',
+      'effective-rate',
+      'top-merchants',
+      'categories',
+      'plu-status',
+      'daily-price',
+    ]);
     for (const chart of charts) {
       expect(chart.marks).toBeGreaterThan(3);
       expect(chart.width).toBeGreaterThan(0);
       expect(chart.width).toBeLessThanOrEqual(width);
       expect(chart.visible).toBe(1);
     }
-    const overflow = await tab.evaluate("document.documentElement.scrollWidth - window.innerWidth");
+    const overflow = await tab.evaluate('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow as number).toBeLessThanOrEqual(0);
     expect(await tab.textContent('[data-figure="Total spend"]')).toContain('£');
     expect(requests).toEqual([pathToFileURL(page).href]);

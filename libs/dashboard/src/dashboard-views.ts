@@ -114,7 +114,8 @@ export class ViewSchemaError extends Error {
 
 /** CREATE OR REPLACE VIEW statements, in dependency order, for a dialect and an optional schema. */
 export function viewStatements(dialect: ViewDialect, schema?: string): string[] {
-  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new ViewSchemaError(`Not a plain schema name: ${JSON.stringify(schema)}: letters, digits and _, not starting with a digit.`);
+  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema))
+    throw new ViewSchemaError(`Not a plain schema name: ${JSON.stringify(schema)}: letters, digits and _, not starting with a digit.`);
   const table = (name: string) => (schema ? `"${schema}"."${name}"` : `"${name}"`);
   return DASHBOARD_VIEWS.map((view) => `CREATE OR REPLACE VIEW ${table(view.name)} AS\n${view.body(dialect, table)}`);
 }

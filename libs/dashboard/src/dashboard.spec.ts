@@ -80,7 +80,15 @@ describe('dashboard views on DuckDB', () => {
     expect(html).toContain('£');
     expect((html.match(/<section class="chart" data-chart=/g) ?? []).length).toBe(7);
     const empty = await renderDashboardHtml(
-      { monthlyPlu: [], monthlyValue: [], merchants: [], categories: [], pluStatus: [], withoutTransaction: { count: 0, plu: 0, latest: [] }, dailyPrice: [] },
+      {
+        monthlyPlu: [],
+        monthlyValue: [],
+        merchants: [],
+        categories: [],
+        pluStatus: [],
+        withoutTransaction: { count: 0, plu: 0, latest: [] },
+        dailyPrice: [],
+      },
       { generatedAt: new Date() },
     );
     expect(empty).toContain('data-empty="true"');

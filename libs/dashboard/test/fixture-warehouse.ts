@@ -8,7 +8,11 @@ const fixture = (name: string) => readFile(join(__dirname, '..', '..', 'rewards-
 
 /** The curated fixtures of @org/rewards-transform loaded into DuckDB, with the views on top. */
 export async function fixtureWarehouse(dir: string): Promise<DuckDBConnection> {
-  const output = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv'), withFacts: true });
+  const output = transformRun({
+    transactionsCsv: await fixture('transactions.csv'),
+    rewardsCsv: await fixture('rewards.csv'),
+    withFacts: true,
+  });
   const db = await (await DuckDBInstance.create(':memory:')).connect();
   for (const dataset of ['transactions', 'rewards', 'reward_facts'] as const) {
     await writeFile(join(dir, `${dataset}.parquet`), output.parquet[dataset] as Uint8Array);
@@ -17,4 +21,3 @@ export async function fixtureWarehouse(dir: string): Promise<DuckDBConnection> {
   for (const statement of viewStatements('duckdb')) await db.run(statement);
   return db;
 }
-

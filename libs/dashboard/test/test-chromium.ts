@@ -14,7 +14,14 @@ export async function launchTestChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath,
     // Without the background-networking flags Chromium keeps dialling hosts this closed network refuses.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 

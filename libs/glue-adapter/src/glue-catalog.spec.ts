@@ -26,7 +26,13 @@ const partition = (dataset: 'transactions' | 'rewards', runId = 'r1') => ({
   keys: [`curated/${dataset}/ingest_date=2026-11-28/run=${runId}/part-00000.parquet`],
 });
 const catalog = (extra = {}) =>
-  new GlueCatalog(new GlueClient({ region: 'eu-west-2' }), { databaseName: 'rewards', bucket: 'data-bucket', prefix: 'pipeline', sleep: async () => undefined, ...extra });
+  new GlueCatalog(new GlueClient({ region: 'eu-west-2' }), {
+    databaseName: 'rewards',
+    bucket: 'data-bucket',
+    prefix: 'pipeline',
+    sleep: async () => undefined,
+    ...extra,
+  });
 
 describe('GlueCatalog', () => {
   beforeEach(() => {
@@ -42,10 +48,16 @@ describe('GlueCatalog', () => {
     expect(glue).toHaveReceivedCommandWith(CreateDatabaseCommand, { DatabaseInput: expect.objectContaining({ Name: 'rewards' }) });
     expect(glue).toHaveReceivedCommandTimes(CreateTableCommand, 2);
     expect(glue.commandCalls(CreateTableCommand).map((call) => call.args[0].input.TableInput?.Name)).toEqual(['transactions', 'rewards']);
-    const facts = glue.commandCalls(CreateTableCommand).map((call) => call.args[0].input.TableInput).find((table) => table?.Name === 'rewards');
+    const facts = glue
+      .commandCalls(CreateTableCommand)
+      .map((call) => call.args[0].input.TableInput)
+      .find((table) => table?.Name === 'rewards');
     expect(facts).toMatchObject({
       TableType: 'EXTERNAL_TABLE',
-      PartitionKeys: [{ Name: 'ingest_date', Type: 'string' }, { Name: 'run', Type: 'string' }],
+      PartitionKeys: [
+        { Name: 'ingest_date', Type: 'string' },
+        { Name: 'run', Type: 'string' },
+      ],
       StorageDescriptor: {
         Location: 's3://data-bucket/pipeline/curated/rewards/',
         SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
@@ -69,7 +81,9 @@ describe('GlueCatalog', () => {
       PartitionInputList: [
         expect.objectContaining({
           Values: ['2026-11-28', 'r1'],
-          StorageDescriptor: expect.objectContaining({ Location: 's3://data-bucket/pipeline/curated/transactions/ingest_date=2026-11-28/run=r1/' }),
+          StorageDescriptor: expect.objectContaining({
+            Location: 's3://data-bucket/pipeline/curated/transactions/ingest_date=2026-11-28/run=r1/',
+          }),
         }),
       ],
     });
@@ -83,7 +97,10 @@ describe('GlueCatalog', () => {
 
   it("fills a call to Glue's limit of 100 partitions and no further", async () => {
     expect(GLUE_PARTITIONS_PER_BATCH).toBe(100);
-    for (const [count, calls] of [[100, [100]], [101, [100, 1]]] as const) {
+    for (const [count, calls] of [
+      [100, [100]],
+      [101, [100, 1]],
+    ] as const) {
       glue.resetHistory();
       await catalog().registerPartitions(Array.from({ length: count }, (_, i) => partition('rewards', `r${i}`)));
       expect(glue.commandCalls(BatchCreatePartitionCommand).map((call) => call.args[0].input.PartitionInputList?.length)).toEqual(calls);
@@ -92,16 +109,22 @@ describe('GlueCatalog', () => {
 
   it('raises on a partition Glue refuses for another reason', async () => {
     glue.on(BatchCreatePartitionCommand).resolves({
-      Errors: [{ PartitionValues: ['2026-11-28', 'r1'], ErrorDetail: { ErrorCode: 'InvalidInputException', ErrorMessage: 'bad location' } }],
+      Errors: [
+        { PartitionValues: ['2026-11-28', 'r1'], ErrorDetail: { ErrorCode: 'InvalidInputException', ErrorMessage: 'bad location' } },
+      ],
     });
     await expect(catalog().registerPartitions([partition('rewards')])).rejects.toThrow(GlueCatalogError);
   });
 
   it('adds the columns the schema gained to an existing table, and leaves a current one alone', async () => {
     for (const name of ['transactions', 'rewards'] as const) {
-      glue.on(GetTableCommand, { Name: name }).resolves({ Table: { Name: name, StorageDescriptor: catalog().tableInput(name).StorageDescriptor } });
+      glue
+        .on(GetTableCommand, { Name: name })
+        .resolves({ Table: { Name: name, StorageDescriptor: catalog().tableInput(name).StorageDescriptor } });
     }
-    glue.on(GetTableCommand, { Name: 'rewards' }).resolves({ Table: { Name: 'rewards', StorageDescriptor: { Columns: [{ Name: 'reward_id', Type: 'string' }] } } });
+    glue
+      .on(GetTableCommand, { Name: 'rewards' })
+      .resolves({ Table: { Name: 'rewards', StorageDescriptor: { Columns: [{ Name: 'reward_id', Type: 'string' }] } } });
     await catalog().registerPartitions([partition('rewards')]);
     expect(glue).toHaveReceivedCommandTimes(UpdateTableCommand, 1);
     expect(glue).toHaveReceivedCommandWith(UpdateTableCommand, { TableInput: expect.objectContaining({ Name: 'rewards' }) });
@@ -128,7 +151,10 @@ describe('GlueCatalog', () => {
 
   it('starts a named crawler and waits until it is ready again', async () => {
     glue.on(StartCrawlerCommand).resolves({});
-    glue.on(GetCrawlerCommand).resolvesOnce({ Crawler: { State: 'RUNNING' } }).resolves({ Crawler: { State: 'READY', LastCrawl: { Status: 'SUCCEEDED' } } });
+    glue
+      .on(GetCrawlerCommand)
+      .resolvesOnce({ Crawler: { State: 'RUNNING' } })
+      .resolves({ Crawler: { State: 'READY', LastCrawl: { Status: 'SUCCEEDED' } } });
     await catalog({ crawlerName: 'rewards-crawler' }).registerPartitions([partition('rewards')]);
     expect(glue).toHaveReceivedCommandWith(StartCrawlerCommand, { Name: 'rewards-crawler' });
     expect(glue).toHaveReceivedCommandTimes(GetCrawlerCommand, 2);

@@ -92,7 +92,12 @@ export class GlueCatalog implements Catalog {
   async ensureTables(): Promise<void> {
     if (this.ensured) return;
     await this.send(() =>
-      this.client.send(new CreateDatabaseCommand({ CatalogId: this.settings.catalogId, DatabaseInput: { Name: this.settings.databaseName, Description: 'Card-rewards pipeline: curated Parquet' } })),
+      this.client.send(
+        new CreateDatabaseCommand({
+          CatalogId: this.settings.catalogId,
+          DatabaseInput: { Name: this.settings.databaseName, Description: 'Card-rewards pipeline: curated Parquet' },
+        }),
+      ),
     ).catch((error: unknown) => {
       if (!isNamed(error, 'AlreadyExistsException')) throw error;
     });
@@ -100,19 +105,25 @@ export class GlueCatalog implements Catalog {
       const wanted = this.tableInput(dataset);
       try {
         const { Table: table } = await this.send(() =>
-          this.client.send(new GetTableCommand({ CatalogId: this.settings.catalogId, DatabaseName: this.settings.databaseName, Name: dataset })),
+          this.client.send(
+            new GetTableCommand({ CatalogId: this.settings.catalogId, DatabaseName: this.settings.databaseName, Name: dataset }),
+          ),
         );
         const have = new Set((table?.StorageDescriptor?.Columns ?? []).map((column) => column.Name));
         const missing = (wanted.StorageDescriptor?.Columns ?? []).filter((column) => !have.has(column.Name));
         if (missing.length) {
           await this.send(() =>
-            this.client.send(new UpdateTableCommand({ CatalogId: this.settings.catalogId, DatabaseName: this.settings.databaseName, TableInput: wanted })),
+            this.client.send(
+              new UpdateTableCommand({ CatalogId: this.settings.catalogId, DatabaseName: this.settings.databaseName, TableInput: wanted }),
+            ),
           );
         }
       } catch (error) {
         if (!isNamed(error, 'EntityNotFoundException')) throw error;
         await this.send(() =>
-          this.client.send(new CreateTableCommand({ CatalogId: this.settings.catalogId, DatabaseName: this.settings.databaseName, TableInput: wanted })),
+          this.client.send(
+            new CreateTableCommand({ CatalogId: this.settings.catalogId, DatabaseName: this.settings.databaseName, TableInput: wanted }),
+          ),
         ).catch((createError: unknown) => {
           if (!isNamed(createError, 'AlreadyExistsException')) throw createError;
         });
@@ -137,7 +148,10 @@ export class GlueCatalog implements Catalog {
       Location: `s3://${this.settings.bucket}/${this.prefix}curated/${dataset}/${suffix}`,
       InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
       OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-      SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe', Parameters: { 'serialization.format': '1' } },
+      SerdeInfo: {
+        SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+        Parameters: { 'serialization.format': '1' },
+      },
     };
   }
 
@@ -150,7 +164,8 @@ export class GlueCatalog implements Catalog {
       const { Crawler: crawler } = await this.send(() => this.client.send(new GetCrawlerCommand({ Name: name })));
       if (crawler?.State === 'READY') {
         const status = crawler.LastCrawl?.Status;
-        if (status && status !== 'SUCCEEDED') throw new GlueCatalogError(`Crawler ${name} ended ${status}: ${crawler.LastCrawl?.ErrorMessage ?? 'no message'}`);
+        if (status && status !== 'SUCCEEDED')
+          throw new GlueCatalogError(`Crawler ${name} ended ${status}: ${crawler.LastCrawl?.ErrorMessage ?? 'no message'}`);
         return;
       }
       if (Date.now() > deadline) throw new GlueCatalogError(`Crawler ${name} still ${crawler?.State} after the timeout.`);

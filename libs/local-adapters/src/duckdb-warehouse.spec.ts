@@ -18,12 +18,16 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
   /** Curated Parquet of one run, as transform writes it; answers the run's object keys. */
   const curatedRun = async (runId: string, transactionsCsv: string, rewardsCsv: string) => {
     const output = transformRun({ transactionsCsv, rewardsCsv });
-    const keys = { transactions: `curated/transactions/ingest_date=2026-01-01/run=${runId}/part-00000.parquet`, rewards: `curated/rewards/ingest_date=2026-01-01/run=${runId}/part-00000.parquet` };
+    const keys = {
+      transactions: `curated/transactions/ingest_date=2026-01-01/run=${runId}/part-00000.parquet`,
+      rewards: `curated/rewards/ingest_date=2026-01-01/run=${runId}/part-00000.parquet`,
+    };
     await store.put(keys.transactions, output.parquet.transactions);
     await store.put(keys.rewards, output.parquet.rewards);
     return { transactions: [keys.transactions], rewards: [keys.rewards] };
   };
-  const checksums = async () => Promise.all((['transactions', 'rewards', 'reward_facts'] as const).map((table) => warehouse.tableChecksum(table)));
+  const checksums = async () =>
+    Promise.all((['transactions', 'rewards', 'reward_facts'] as const).map((table) => warehouse.tableChecksum(table)));
 
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'duckdb-warehouse-'));
@@ -46,7 +50,9 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
     const first = await checksums();
     await warehouse.loadRun(run);
     expect(await checksums()).toEqual(first);
-    const [row] = await database.query<{ reward_amount: string; merchant: string }>("SELECT reward_amount::VARCHAR AS reward_amount, merchant FROM reward_facts WHERE reward_id = 'r-perk'");
+    const [row] = await database.query<{ reward_amount: string; merchant: string }>(
+      "SELECT reward_amount::VARCHAR AS reward_amount, merchant FROM reward_facts WHERE reward_id = 'r-perk'",
+    );
     expect(row).toEqual({ reward_amount: '10.000000', merchant: 'NETFLIX.COM' });
   });
 
@@ -56,51 +62,92 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
     await warehouse.loadRun(await curatedRun('all', transactions, rewards));
     const together = await checksums();
 
-    for (const order of [['rewards', 'transactions'], ['transactions', 'rewards']] as const) {
+    for (const order of [
+      ['rewards', 'transactions'],
+      ['transactions', 'rewards'],
+    ] as const) {
       await warehouse.reset();
       for (const first of order) {
-        await warehouse.loadRun(await curatedRun(`only-${first}`, first === 'transactions' ? transactions : NO_TRANSACTIONS, first === 'rewards' ? rewards : NO_REWARDS));
+        await warehouse.loadRun(
+          await curatedRun(
+            `only-${first}`,
+            first === 'transactions' ? transactions : NO_TRANSACTIONS,
+            first === 'rewards' ? rewards : NO_REWARDS,
+          ),
+        );
       }
       expect([order.join(' then '), await checksums()]).toEqual([order.join(' then '), together]);
     }
-    const [facts] = await database.query<{ orphans: number }>('SELECT count(*) FILTER (WHERE NOT has_transaction)::INTEGER AS orphans FROM reward_facts');
+    const [facts] = await database.query<{ orphans: number }>(
+      'SELECT count(*) FILTER (WHERE NOT has_transaction)::INTEGER AS orphans FROM reward_facts',
+    );
     expect(facts.orphans).toBe(2);
   });
 
   it('refreshes only the affected facts: a load of one transaction leaves unrelated facts untouched', async () => {
     await warehouse.loadRun(await curatedRun('r1', NO_TRANSACTIONS, await fixture('rewards.csv')));
     await database.run("UPDATE reward_facts SET merchant = 'untouched' WHERE reward_id <> 'r-rebate'");
-    await warehouse.loadRun(await curatedRun('r2', 'id,currency,amount,date,description\nt-purchase,GBP,-1250,2024-03-31T11:00:00Z,TESCO STORES 3291 LONDON GB\n', NO_REWARDS));
-    const rows = await database.query<{ reward_id: string; merchant: string | null }>("SELECT reward_id, merchant FROM reward_facts WHERE merchant IS DISTINCT FROM 'untouched'");
+    await warehouse.loadRun(
+      await curatedRun(
+        'r2',
+        'id,currency,amount,date,description\nt-purchase,GBP,-1250,2024-03-31T11:00:00Z,TESCO STORES 3291 LONDON GB\n',
+        NO_REWARDS,
+      ),
+    );
+    const rows = await database.query<{ reward_id: string; merchant: string | null }>(
+      "SELECT reward_id, merchant FROM reward_facts WHERE merchant IS DISTINCT FROM 'untouched'",
+    );
     expect(rows).toEqual([{ reward_id: 'r-rebate', merchant: 'TESCO STORES 3291 LONDON GB' }]);
   });
 
   it('adds the columns the curated schema gained since a table was made, so an old warehouse keeps loading', async () => {
     const run = await curatedRun('r1', await fixture('transactions.csv'), await fixture('rewards.csv'));
     // A warehouse made before rewards had reward_type (the last column) and before the probe hashes, with rows in it.
-    await database.run('CREATE TABLE rewards AS SELECT * EXCLUDE (reward_type) FROM (SELECT * FROM read_parquet(' + `'${store.locate(run.rewards[0])}', hive_partitioning = false` + ')) LIMIT 3');
+    await database.run(
+      'CREATE TABLE rewards AS SELECT * EXCLUDE (reward_type) FROM (SELECT * FROM read_parquet(' +
+        `'${store.locate(run.rewards[0])}', hive_partitioning = false` +
+        ')) LIMIT 3',
+    );
     await warehouse.loadRun(run);
-    const columns = await database.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'rewards' ORDER BY ordinal_position");
+    const columns = await database.query<{ column_name: string }>(
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'rewards' ORDER BY ordinal_position",
+    );
     // reward_type added after the curated columns it had; the probe hashes, which it also lacked, after it.
     expect(columns.map((column) => column.column_name).slice(-3)).toEqual(['reward_type', 'reward_id_hash32', 'reference_id_hash32']);
-    expect((await database.query<{ n: number }>('SELECT count(*)::INT AS n FROM rewards WHERE reward_id_hash32 IS DISTINCT FROM (md5_number_lower(reward_id) >> 32)::UINTEGER'))[0].n).toBe(0);
+    expect(
+      (
+        await database.query<{ n: number }>(
+          'SELECT count(*)::INT AS n FROM rewards WHERE reward_id_hash32 IS DISTINCT FROM (md5_number_lower(reward_id) >> 32)::UINTEGER',
+        )
+      )[0].n,
+    ).toBe(0);
     // Made anew with this version's constraints: a reward without an id is still refused.
-    await expect(database.run("INSERT INTO rewards (reward_id) VALUES (NULL)")).rejects.toThrow(/NOT NULL/);
-    expect((await database.query<{ n: number }>('SELECT count(*)::INT AS n FROM rewards WHERE reward_type IS NOT NULL'))[0].n).toBeGreaterThan(0);
+    await expect(database.run('INSERT INTO rewards (reward_id) VALUES (NULL)')).rejects.toThrow(/NOT NULL/);
+    expect(
+      (await database.query<{ n: number }>('SELECT count(*)::INT AS n FROM rewards WHERE reward_type IS NOT NULL'))[0].n,
+    ).toBeGreaterThan(0);
   });
 
   it('replaces the 64-bit probe hashes of the previous version with 32-bit ones, keeping every row', async () => {
     await warehouse.loadRun(await curatedRun('r1', await fixture('transactions.csv'), await fixture('rewards.csv')));
     const before = await checksums();
     // The tables as the previous version made them: the same rows, with `<key>_hash` UBIGINT columns.
-    for (const [table, keys] of Object.entries({ transactions: ['transaction_id'], rewards: ['reward_id', 'reference_id'], reward_facts: ['reward_id'] })) {
-      await database.run(`CREATE TABLE old_${table} AS SELECT * EXCLUDE (${keys.map((key) => `${key}_hash32`).join(', ')}), ${keys.map((key) => `md5_number_lower(${key}) AS ${key}_hash`).join(', ')} FROM ${table}`);
+    for (const [table, keys] of Object.entries({
+      transactions: ['transaction_id'],
+      rewards: ['reward_id', 'reference_id'],
+      reward_facts: ['reward_id'],
+    })) {
+      await database.run(
+        `CREATE TABLE old_${table} AS SELECT * EXCLUDE (${keys.map((key) => `${key}_hash32`).join(', ')}), ${keys.map((key) => `md5_number_lower(${key}) AS ${key}_hash`).join(', ')} FROM ${table}`,
+      );
       await database.run(`DROP TABLE ${table}`);
       await database.run(`ALTER TABLE old_${table} RENAME TO ${table}`);
     }
     await warehouse.loadRun(await curatedRun('r2', await fixture('transactions.csv'), await fixture('rewards.csv')));
     expect(await checksums()).toEqual(before);
-    const hashColumns = await database.query<{ name: string; type: string }>("SELECT table_name || '.' || column_name AS name, data_type AS type FROM information_schema.columns WHERE column_name LIKE '%hash%' ORDER BY 1");
+    const hashColumns = await database.query<{ name: string; type: string }>(
+      "SELECT table_name || '.' || column_name AS name, data_type AS type FROM information_schema.columns WHERE column_name LIKE '%hash%' ORDER BY 1",
+    );
     expect(hashColumns).toEqual([
       { name: 'reward_facts.reward_id_hash32', type: 'UINTEGER' },
       { name: 'rewards.reference_id_hash32', type: 'UINTEGER' },
@@ -112,7 +159,9 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
   it('refuses a table whose columns are not the start of the curated schema, naming rebuild', async () => {
     const run = await curatedRun('r1', await fixture('transactions.csv'), await fixture('rewards.csv'));
     await database.run('CREATE TABLE transactions (transaction_id VARCHAR, amount VARCHAR)');
-    await expect(warehouse.loadRun(run)).rejects.toThrow(/transactions has the columns \(transaction_id, amount\).*column 2 is amount, expected model.*rebuild/);
+    await expect(warehouse.loadRun(run)).rejects.toThrow(
+      /transactions has the columns \(transaction_id, amount\).*column 2 is amount, expected model.*rebuild/,
+    );
   });
 
   it('rolls back a load that fails half-way: every table as it was', async () => {
@@ -144,7 +193,9 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
     await catalog.registerPartitions(partitions('20260101T000000000Z-aaaaaa', first));
     await catalog.registerPartitions(partitions('20260102T000000000Z-bbbbbb', again));
     const counts = async (db: DuckDbDatabase) =>
-      db.query('SELECT (SELECT count(*) FROM curated_transactions)::INT AS transactions, (SELECT count(*) FROM curated_rewards)::INT AS rewards, (SELECT max(run) FROM curated_transactions) AS run');
+      db.query(
+        'SELECT (SELECT count(*) FROM curated_transactions)::INT AS transactions, (SELECT count(*) FROM curated_rewards)::INT AS rewards, (SELECT max(run) FROM curated_transactions) AS run',
+      );
     expect(await counts(database)).toEqual([{ transactions: 6, rewards: 7, run: '20260102T000000000Z-bbbbbb' }]);
     const [{ path }] = await database.query<{ path: string }>('SELECT path FROM lake_partitions LIMIT 1');
     expect(path.startsWith('curated/')).toBe(true);

@@ -78,10 +78,10 @@ export class DuckDbDatabase {
         throw error;
       })
       .then(async (instance) => {
-      const connection = await instance.connect();
-      if (this.path !== ':memory:') await connection.run(`SET file_search_path = ${quoteLiteral(dirname(this.path))}`);
-      return { instance, connection };
-    });
+        const connection = await instance.connect();
+        if (this.path !== ':memory:') await connection.run(`SET file_search_path = ${quoteLiteral(dirname(this.path))}`);
+        return { instance, connection };
+      });
     return (await this.opened).connection;
   }
 
@@ -144,7 +144,10 @@ export class DuckDbWarehouse implements Warehouse {
     const files: Record<LakeDataset, string[]> = { transactions: [], rewards: [] };
     for (const dataset of LAKE_DATASETS) files[dataset] = await Promise.all(load[dataset].map((key) => this.localFile(key)));
     const staging = { transactions: 'staging_transactions', rewards: 'staging_rewards' };
-    const bytes = (await Promise.all([...files.transactions, ...files.rewards].map((file) => stat(file).then((s) => s.size)))).reduce((a, b) => a + b, 0);
+    const bytes = (await Promise.all([...files.transactions, ...files.rewards].map((file) => stat(file).then((s) => s.size)))).reduce(
+      (a, b) => a + b,
+      0,
+    );
     await this.database.run(`SET memory_limit = '${loadMemoryLimitMb(bytes, this.database.memoryCeilingMb)}MB'`);
     // A join whose build side is small (the run's keys) pushes an IN filter into the scan of the big table, so
     // the rows fetched by rowid are read only where they are (DuckDB's default stops at 50 values).
@@ -160,8 +163,12 @@ export class DuckDbWarehouse implements Warehouse {
         // Staging is a view over the run's Parquet, not a copy of it: the load statements read it where they need
         // it (a first load of 3M + 3M rows copied into temp tables took 900 MB). The curated columns only, typed as
         // the tables' (the probe hashes are computed as rows go into the tables).
-        const columns = CURATED_SCHEMAS[dataset].map((spec) => `CAST(${quoteIdentifier(spec.name)} AS ${columnType(spec, 'duckdb')}) AS ${quoteIdentifier(spec.name)}`).join(', ');
-        const source = files[dataset].length ? `read_parquet([${files[dataset].map(quoteLiteral).join(', ')}])` : `(SELECT * FROM ${quoteIdentifier(dataset)} LIMIT 0)`;
+        const columns = CURATED_SCHEMAS[dataset]
+          .map((spec) => `CAST(${quoteIdentifier(spec.name)} AS ${columnType(spec, 'duckdb')}) AS ${quoteIdentifier(spec.name)}`)
+          .join(', ');
+        const source = files[dataset].length
+          ? `read_parquet([${files[dataset].map(quoteLiteral).join(', ')}])`
+          : `(SELECT * FROM ${quoteIdentifier(dataset)} LIMIT 0)`;
         await this.database.run(`CREATE TEMP VIEW ${view} AS SELECT ${columns} FROM ${source}`);
         const [{ n }] = await this.database.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${view}`);
         counts[dataset] = n;
@@ -177,14 +184,20 @@ export class DuckDbWarehouse implements Warehouse {
     const [counts] = await this.database.query<Record<string, number>>(`SELECT * FROM (${tableCountsSql()})`);
     return {
       staged,
-      inTable: { transactions: Number(counts['transactions']), rewards: Number(counts['rewards']), reward_facts: Number(counts['reward_facts']) },
+      inTable: {
+        transactions: Number(counts['transactions']),
+        rewards: Number(counts['rewards']),
+        reward_facts: Number(counts['reward_facts']),
+      },
       factsWithoutTransaction: Number(counts['facts_without_transaction']),
     };
   }
 
   /** The tables (empty when new) and the dashboard's views over them; a no-op when they exist. */
   async createTablesAndViews(): Promise<void> {
-    await this.database.transaction(() => this.runAll((Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => createTableSql(dataset, 'duckdb'))));
+    await this.database.transaction(() =>
+      this.runAll((Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => createTableSql(dataset, 'duckdb'))),
+    );
     const present = await this.database.query<{ table_name: CuratedDataset; column_name: string }>(presentColumnsSql(undefined, 'duckdb'));
     for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) {
       const columns = present.filter((row) => row.table_name === dataset).map((row) => row.column_name);
@@ -202,11 +215,16 @@ export class DuckDbWarehouse implements Warehouse {
 
   async tableCounts(): Promise<Record<CuratedDataset, number>> {
     const present = new Set(
-      (await this.database.query<{ name: string }>("SELECT table_name AS name FROM duckdb_tables() WHERE schema_name = 'main'")).map((row) => row.name),
+      (await this.database.query<{ name: string }>("SELECT table_name AS name FROM duckdb_tables() WHERE schema_name = 'main'")).map(
+        (row) => row.name,
+      ),
     );
     const counts = { transactions: 0, rewards: 0, reward_facts: 0 };
     for (const dataset of Object.keys(counts) as CuratedDataset[]) {
-      if (present.has(dataset)) counts[dataset] = Number((await this.database.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${quoteIdentifier(dataset)}`))[0].n);
+      if (present.has(dataset))
+        counts[dataset] = Number(
+          (await this.database.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${quoteIdentifier(dataset)}`))[0].n,
+        );
     }
     return counts;
   }
@@ -214,7 +232,8 @@ export class DuckDbWarehouse implements Warehouse {
   async reset(): Promise<void> {
     await this.database.transaction(async () => {
       for (const view of DASHBOARD_VIEWS) await this.database.run(`DROP VIEW IF EXISTS ${quoteIdentifier(view.name)}`);
-      for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) await this.database.run(`DROP TABLE IF EXISTS ${quoteIdentifier(dataset)}`);
+      for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[])
+        await this.database.run(`DROP TABLE IF EXISTS ${quoteIdentifier(dataset)}`);
     });
   }
 
@@ -246,13 +265,17 @@ export class DuckDbCatalog implements Catalog {
     );
     await this.database.transaction(async () => {
       for (const partition of partitions) {
-        await this.database.run(`DELETE FROM lake_partitions WHERE dataset = ${quoteLiteral(partition.dataset)} AND run_id = ${quoteLiteral(partition.runId)}`);
+        await this.database.run(
+          `DELETE FROM lake_partitions WHERE dataset = ${quoteLiteral(partition.dataset)} AND run_id = ${quoteLiteral(partition.runId)}`,
+        );
         for (const key of partition.keys) {
           const absolute = await this.localFile(key);
           const path = relative(base, absolute);
           // Outside the data dir (an S3 cache elsewhere) stays absolute; inside, it travels with the folder.
           const stored = path.startsWith('..') || isAbsolute(path) ? absolute : path.split(sep).join('/');
-          await this.database.run(`INSERT INTO lake_partitions VALUES (${[partition.dataset, partition.runId, partition.ingestDate, stored].map(quoteLiteral).join(', ')})`);
+          await this.database.run(
+            `INSERT INTO lake_partitions VALUES (${[partition.dataset, partition.runId, partition.ingestDate, stored].map(quoteLiteral).join(', ')})`,
+          );
         }
       }
       for (const dataset of LAKE_DATASETS) await this.createView(dataset);

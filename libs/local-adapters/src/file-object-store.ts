@@ -15,7 +15,8 @@ export class FileObjectStore implements ObjectStore {
   }
 
   locate(key: string): string {
-    if (!key || key.startsWith('/') || key.split('/').includes('..')) throw new PipelineError(`Not a valid object key: ${JSON.stringify(key)}`, { code: 'OBJECT_KEY' });
+    if (!key || key.startsWith('/') || key.split('/').includes('..'))
+      throw new PipelineError(`Not a valid object key: ${JSON.stringify(key)}`, { code: 'OBJECT_KEY' });
     return join(this.root, ...key.split('/'));
   }
 

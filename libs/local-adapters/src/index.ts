@@ -1,2 +1,9 @@
 export { FileObjectStore } from './file-object-store';
-export { DuckDbDatabase, DuckDbWarehouse, DuckDbCatalog, WarehouseBusyError, loadMemoryLimitMb, type DuckDbOptions } from './duckdb-warehouse';
+export {
+  DuckDbDatabase,
+  DuckDbWarehouse,
+  DuckDbCatalog,
+  WarehouseBusyError,
+  loadMemoryLimitMb,
+  type DuckDbOptions,
+} from './duckdb-warehouse';

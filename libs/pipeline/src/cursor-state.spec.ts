@@ -21,7 +21,10 @@ describe('run lock', () => {
   it('takes over a lock left by a run that died', async () => {
     const store = new MemoryObjectStore();
     await acquireRunLock(store, 'crashed', now);
-    await expect(acquireRunLock(store, 'next', new Date(now.getTime() + STALE_LOCK_MS + 1))).resolves.toEqual({ tookOverFrom: 'crashed', reason: 'stale' });
+    await expect(acquireRunLock(store, 'next', new Date(now.getTime() + STALE_LOCK_MS + 1))).resolves.toEqual({
+      tookOverFrom: 'crashed',
+      reason: 'stale',
+    });
   });
 
   it('takes over at once a lock whose process is gone from this host, and never one whose process lives', async () => {
@@ -33,7 +36,9 @@ describe('run lock', () => {
     alive.delete(100);
     await expect(acquireRunLock(store, 'second', now, owner(200))).resolves.toEqual({ tookOverFrom: 'first', reason: 'dead' });
     // Another host's lock cannot be checked: only its age counts.
-    await expect(acquireRunLock(store, 'third', now, { host: 'server', pid: 300, isAlive: () => false })).rejects.toBeInstanceOf(RunLockedError);
+    await expect(acquireRunLock(store, 'third', now, { host: 'server', pid: 300, isAlive: () => false })).rejects.toBeInstanceOf(
+      RunLockedError,
+    );
   });
 
   it('reports a lock file it cannot read instead of taking it as free', async () => {
@@ -47,7 +52,12 @@ describe('run lock', () => {
 describe('cursor', () => {
   it('starts empty and round-trips', async () => {
     const store = new MemoryObjectStore();
-    expect(await readCursor(store)).toEqual({ transactionsThrough: null, rewardsUpdatedThrough: null, lastCommittedRunId: null, warehouseRows: 0 });
+    expect(await readCursor(store)).toEqual({
+      transactionsThrough: null,
+      rewardsUpdatedThrough: null,
+      lastCommittedRunId: null,
+      warehouseRows: 0,
+    });
     await writeCursor(store, { ...EMPTY_CURSOR, transactionsThrough: '2026-01-01T00:00:00.000Z' });
     expect((await readCursor(store)).transactionsThrough).toBe('2026-01-01T00:00:00.000Z');
   });

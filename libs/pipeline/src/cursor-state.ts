@@ -25,7 +25,12 @@ export async function readCursor(store: ObjectStore): Promise<Cursor> {
     cursor = undefined;
   }
   const instant = (value: unknown) => value === null || (typeof value === 'string' && !Number.isNaN(Date.parse(value)));
-  if (!cursor || !instant(cursor.transactionsThrough) || !instant(cursor.rewardsUpdatedThrough) || typeof cursor.warehouseRows !== 'number') {
+  if (
+    !cursor ||
+    !instant(cursor.transactionsThrough) ||
+    !instant(cursor.rewardsUpdatedThrough) ||
+    typeof cursor.warehouseRows !== 'number'
+  ) {
     throw new CursorUnreadableError(
       `The cursor ${store.locate(objectLayout.cursor)} cannot be read (not JSON, or its instants are not ISO dates). ` +
         'Restore it from a backup, or delete it: the next run then pulls everything again, and the warehouse merges by key, so nothing is duplicated.',
@@ -80,7 +85,11 @@ export async function acquireRunLock(
   now: Date,
   owner?: LockOwner,
 ): Promise<{ tookOverFrom?: string; reason?: 'dead' | 'stale' }> {
-  const body = JSON.stringify({ runId, acquiredAt: now.toISOString(), ...(owner ? { host: owner.host, pid: owner.pid } : {}) } satisfies LockBody);
+  const body = JSON.stringify({
+    runId,
+    acquiredAt: now.toISOString(),
+    ...(owner ? { host: owner.host, pid: owner.pid } : {}),
+  } satisfies LockBody);
   if (await store.putIfAbsent(objectLayout.lock, body)) return {};
   const held = await readLock(store);
   if (held?.runId === runId) return {};
@@ -113,7 +122,7 @@ export async function readLock(store: ObjectStore): Promise<LockBody | undefined
   if (!body || typeof body.runId !== 'string' || typeof body.acquiredAt !== 'string' || Number.isNaN(Date.parse(body.acquiredAt))) {
     throw new LockUnreadableError(
       `The run lock ${store.locate(objectLayout.lock)} cannot be read (not a lock this pipeline wrote). ` +
-        'If no run is active, remove it with the CLI\'s `unlock --force`.',
+        "If no run is active, remove it with the CLI's `unlock --force`.",
     );
   }
   return body as LockBody;

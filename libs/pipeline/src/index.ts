@@ -1,10 +1,39 @@
 export type { ObjectStore, Catalog, Warehouse, RunLoad, LoadResult, PartitionRef, RewardsSource } from './ports';
-export { PipelineError, TransientError, StepOrderError, isTransient, codeOfName, type ErrorVocabulary, RunLockedError, ObjectNotFoundError, RunRequestError, WarehouseLostError, WarehouseInUseError, ExecutionStoppedError, LockUnreadableError, CursorUnreadableError, TRANSIENT_ERROR_NAMES } from './pipeline-errors';
+export {
+  PipelineError,
+  TransientError,
+  StepOrderError,
+  isTransient,
+  codeOfName,
+  type ErrorVocabulary,
+  RunLockedError,
+  ObjectNotFoundError,
+  RunRequestError,
+  WarehouseLostError,
+  WarehouseInUseError,
+  ExecutionStoppedError,
+  LockUnreadableError,
+  CursorUnreadableError,
+  TRANSIENT_ERROR_NAMES,
+} from './pipeline-errors';
 export type { PipelineContext, RunRef, RunRequest, ExecutionRequest, RunPlan, ProgressEvent } from './pipeline-context';
 export { objectLayout, newRunId, runIdOfKey } from './object-layout';
 export { readManifest, writeManifest, partsOf, type RunManifest, type StepName, type StepRecord } from './run-manifest';
 export { DEFAULT_PART_ROWS } from './steps/raw-part-writer';
-export { readCursor, writeCursor, acquireRunLock, releaseRunLock, readLock, lockState, laterOf, EMPTY_CURSOR, STALE_LOCK_MS, type Cursor, type LockBody, type LockOwner } from './cursor-state';
+export {
+  readCursor,
+  writeCursor,
+  acquireRunLock,
+  releaseRunLock,
+  readLock,
+  lockState,
+  laterOf,
+  EMPTY_CURSOR,
+  STALE_LOCK_MS,
+  type Cursor,
+  type LockBody,
+  type LockOwner,
+} from './cursor-state';
 export { extractStep, type ExtractContext } from './steps/extract-step';
 export { transformStep } from './steps/transform-step';
 export { catalogStep } from './steps/catalog-step';
@@ -25,4 +54,21 @@ export {
   type StateMachineResources,
   type StateMachineOptions,
 } from './state-machine';
-export { addMissingColumnsSql, addMissingProbeHashesSql, insertRowsSql, probeHashColumn, PROBED_COLUMNS, presentColumnsSql, createTableSql, mergeStatements, runLoadStatements, tableCountsSql, quoteIdentifier, quoteLiteral, columnType, VERSION_COLUMNS, type SqlDialect, type StagingTables } from './warehouse-sql';
+export {
+  addMissingColumnsSql,
+  addMissingProbeHashesSql,
+  insertRowsSql,
+  probeHashColumn,
+  PROBED_COLUMNS,
+  presentColumnsSql,
+  createTableSql,
+  mergeStatements,
+  runLoadStatements,
+  tableCountsSql,
+  quoteIdentifier,
+  quoteLiteral,
+  columnType,
+  VERSION_COLUMNS,
+  type SqlDialect,
+  type StagingTables,
+} from './warehouse-sql';

@@ -38,5 +38,7 @@ export function runIdOfKey(key: string): string | undefined {
  */
 export function newRunId(now: Date, random: () => number = Math.random): string {
   const stamp = now.toISOString().replace(/[-:.]/g, '');
-  return `${stamp}-${Math.floor(random() * 0xffffff).toString(16).padStart(6, '0')}`;
+  return `${stamp}-${Math.floor(random() * 0xffffff)
+    .toString(16)
+    .padStart(6, '0')}`;
 }

@@ -20,7 +20,10 @@ export function isTransient(error: unknown): boolean {
 
 /** `RunLockedError` → `RUN_LOCKED`: a code as stable as the class name the state machine already depends on. */
 export function codeOfName(name: string): string {
-  return name.replace(/Error$/, '').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+  return name
+    .replace(/Error$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toUpperCase();
 }
 
 /** Base of the pipeline's errors. `name` is what the state machine's Retry and Catch match on. */

@@ -1,6 +1,15 @@
 import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { ALL_TASKS, buildStateMachineDefinition, CHUNK_STATE_PREFIX, localTaskHandlers, pipelineTaskHandlers, PIPELINE_TASKS, type PipelineTask, type StateMachineResources } from './state-machine';
+import {
+  ALL_TASKS,
+  buildStateMachineDefinition,
+  CHUNK_STATE_PREFIX,
+  localTaskHandlers,
+  pipelineTaskHandlers,
+  PIPELINE_TASKS,
+  type PipelineTask,
+  type StateMachineResources,
+} from './state-machine';
 import type { PipelineContext } from './pipeline-context';
 import { STATE_MACHINE_LIMITS } from './service-limits';
 import { monthChunks, planRun } from './steps/plan-step';
@@ -24,7 +33,8 @@ async function execute(input: object, options: { failAt?: string; context?: obje
     const name = `${/-\d{4}-\d{2}$/.test(payload.runId ?? '') ? CHUNK_STATE_PREFIX : ''}${task}`;
     seen.push(`${name}:${payload.runId}${payload.from ? `:${payload.from}..${payload.to}` : ''}`);
     if (name === options.failAt) throw Object.assign(new Error('bad row'), { name: 'RowValidationError' });
-    if (name === 'Load' && busyLoads-- > 0) throw Object.assign(new Error('an earlier batch is still running'), { name: 'WarehouseInUseError' });
+    if (name === 'Load' && busyLoads-- > 0)
+      throw Object.assign(new Error('an earlier batch is still running'), { name: 'WarehouseInUseError' });
     return { runId: payload.runId };
   };
   const handlers = localTaskHandlers(definition, Object.fromEntries(ALL_TASKS.map((task) => [task, recorder(task)])) as never);
@@ -32,7 +42,10 @@ async function execute(input: object, options: { failAt?: string; context?: obje
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: { Load: 0 } },
     context: options.context as never,
   });
-  const outcome = await execution.result.then(() => 'succeeded', (error: Error) => `failed: ${error.message}`);
+  const outcome = await execution.result.then(
+    () => 'succeeded',
+    (error: Error) => `failed: ${error.message}`,
+  );
   return { seen, outcome };
 }
 
@@ -49,9 +62,19 @@ describe('buildStateMachineDefinition', () => {
     expect(definition.StartAt).toBe('Plan');
     // A bounded execution: a stuck one ends, and the "timed out" alarm can fire.
     expect((definition as { TimeoutSeconds?: number }).TimeoutSeconds).toBe(86_400);
-    expect(definition.States['Plan']).toMatchObject({ Type: 'Task', Parameters: { 'request.$': '$', 'startTime.$': '$$.Execution.StartTime' }, Next: 'Route' });
+    expect(definition.States['Plan']).toMatchObject({
+      Type: 'Task',
+      Parameters: { 'request.$': '$', 'startTime.$': '$$.Execution.StartTime' },
+      Next: 'Route',
+    });
     expect(definition.States['Route']).toMatchObject({ Type: 'Choice', Default: 'Extract' });
-    expect(PIPELINE_TASKS.map((task) => definition.States[task]['Next'] ?? 'END')).toEqual(['Transform', 'Load', 'Catalog', 'Commit', 'END']);
+    expect(PIPELINE_TASKS.map((task) => definition.States[task]['Next'] ?? 'END')).toEqual([
+      'Transform',
+      'Load',
+      'Catalog',
+      'Commit',
+      'END',
+    ]);
     expect(definition.States['Backfill']).toMatchObject({ Type: 'Map', ItemsPath: '$.chunks', MaxConcurrency: 1 });
     const chunk = (definition.States['Backfill']['ItemProcessor'] as { States: States }).States;
     expect(Object.keys(chunk).every((name) => name.startsWith(CHUNK_STATE_PREFIX))).toBe(true);
@@ -59,9 +82,15 @@ describe('buildStateMachineDefinition', () => {
 
   it('retries only transient errors, with exponential backoff, and catches everything into RecordFailure → Fail', () => {
     const chunk = (definition.States['Backfill']['ItemProcessor'] as { States: States }).States;
-    for (const [prefix, states] of [['', definition.States], [CHUNK_STATE_PREFIX, chunk]] as const) {
+    for (const [prefix, states] of [
+      ['', definition.States],
+      [CHUNK_STATE_PREFIX, chunk],
+    ] as const) {
       for (const task of PIPELINE_TASKS) {
-        const state = states[`${prefix}${task}`] as { Retry: { ErrorEquals: string[]; BackoffRate: number; IntervalSeconds: number; MaxAttempts: number }[]; Catch: unknown[] };
+        const state = states[`${prefix}${task}`] as {
+          Retry: { ErrorEquals: string[]; BackoffRate: number; IntervalSeconds: number; MaxAttempts: number }[];
+          Catch: unknown[];
+        };
         const transient = state.Retry.at(-1) as (typeof state.Retry)[number];
         expect(state.Retry).toHaveLength(task === 'Load' ? 2 : 1);
         expect(transient.ErrorEquals).toContain('TransientError');
@@ -83,9 +112,16 @@ describe('buildStateMachineDefinition', () => {
   });
 
   it('takes retry settings', () => {
-    const quick = buildStateMachineDefinition(resources, { maxRetries: 1, retryIntervalSeconds: 2, warehouseInUseIntervalSeconds: 30 }) as typeof definition;
+    const quick = buildStateMachineDefinition(resources, {
+      maxRetries: 1,
+      retryIntervalSeconds: 2,
+      warehouseInUseIntervalSeconds: 30,
+    }) as typeof definition;
     expect((quick.States['Load'] as { Retry: object[] }).Retry.at(-1)).toMatchObject({ MaxAttempts: 1, IntervalSeconds: 2 });
-    expect((quick.States['Load'] as { Retry: object[] }).Retry[0]).toMatchObject({ ErrorEquals: ['WarehouseInUseError'], IntervalSeconds: 30 });
+    expect((quick.States['Load'] as { Retry: object[] }).Retry[0]).toMatchObject({
+      ErrorEquals: ['WarehouseInUseError'],
+      IntervalSeconds: 30,
+    });
   });
 
   it('a scheduled start (no run id) gets a sortable run id without ":" and runs the chain', async () => {
@@ -126,9 +162,17 @@ describe('buildStateMachineDefinition', () => {
   });
 
   it('a failing month stops the backfill there, recorded', async () => {
-    const { seen, outcome } = await execute({ mode: 'backfill', from: '2024-01-01', to: '2024-02-10', runId: 'bf' }, { failAt: 'ChunkLoad' });
+    const { seen, outcome } = await execute(
+      { mode: 'backfill', from: '2024-01-01', to: '2024-02-10', runId: 'bf' },
+      { failAt: 'ChunkLoad' },
+    );
     expect(outcome).toMatch(/^failed/);
-    expect(seen).toEqual(['ChunkExtract:bf-2024-01:2024-01-01..2024-01-31', 'ChunkTransform:bf-2024-01', 'ChunkLoad:bf-2024-01', 'ChunkRecordFailure:bf-2024-01']);
+    expect(seen).toEqual([
+      'ChunkExtract:bf-2024-01:2024-01-01..2024-01-31',
+      'ChunkTransform:bf-2024-01',
+      'ChunkLoad:bf-2024-01',
+      'ChunkRecordFailure:bf-2024-01',
+    ]);
   });
 
   it('{"mode": "rebuild"} runs Rebuild alone', async () => {
@@ -138,7 +182,12 @@ describe('buildStateMachineDefinition', () => {
   });
 
   it('refuses a bad request at Plan, before any run starts', async () => {
-    for (const input of [{ mode: 'backfill', from: '2024-02-30', to: '2024-03-01' }, { mode: 'backfill', from: 'foo 1', to: '2024-03-01' }, { mode: 'sideways' }, { runId: 'a:b' }]) {
+    for (const input of [
+      { mode: 'backfill', from: '2024-02-30', to: '2024-03-01' },
+      { mode: 'backfill', from: 'foo 1', to: '2024-03-01' },
+      { mode: 'sideways' },
+      { runId: 'a:b' },
+    ]) {
       const { seen, outcome } = await execute(input);
       // The execution's error carries the refusal's own message.
       expect([input, outcome]).toEqual([input, expect.stringMatching(/^failed: .*(calendar date|mode must be|runId must be)/)]);
@@ -151,7 +200,15 @@ describe('buildStateMachineDefinition', () => {
     // The longest window starting 1900-01 whose plan fits (a binary search over its months).
     const toOf = (count: number) => new Date(Date.UTC(1900, count, 0)).toISOString().slice(0, 10);
     const fits = (count: number) =>
-      Buffer.byteLength(JSON.stringify({ runId, mode: 'backfill', from: '1900-01-01', to: toOf(count), chunks: monthChunks(runId, '1900-01-01', toOf(count)) })) <= STATE_MACHINE_LIMITS.payloadBytes;
+      Buffer.byteLength(
+        JSON.stringify({
+          runId,
+          mode: 'backfill',
+          from: '1900-01-01',
+          to: toOf(count),
+          chunks: monthChunks(runId, '1900-01-01', toOf(count)),
+        }),
+      ) <= STATE_MACHINE_LIMITS.payloadBytes;
     let [months, over] = [1, 12_000];
     while (over - months > 1) {
       const middle = Math.floor((months + over) / 2);
@@ -161,7 +218,9 @@ describe('buildStateMachineDefinition', () => {
     const atLimit = planRun({ mode: 'backfill', runId, from: '1900-01-01', to: toOf(months) }, new Date());
     expect(atLimit.chunks).toHaveLength(months);
     expect(Buffer.byteLength(JSON.stringify(atLimit))).toBeLessThanOrEqual(256 * 1024);
-    expect(() => planRun({ mode: 'backfill', runId, from: '1900-01-01', to: toOf(months + 1) }, new Date())).toThrow(`Backfill at most ${months} months per execution`);
+    expect(() => planRun({ mode: 'backfill', runId, from: '1900-01-01', to: toOf(months + 1) }, new Date())).toThrow(
+      `Backfill at most ${months} months per execution`,
+    );
     // Through the generated ASL: the Plan state fails, no run starts.
     const { seen, outcome } = await execute({ mode: 'backfill', runId, from: '1900-01-01', to: toOf(months + 1) });
     expect(seen).toEqual([]);

@@ -3,10 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { transformRun } from '@org/rewards-transform';
-import { createTableSql, mergeStatements, probeHashColumn, PROBED_COLUMNS, quoteIdentifier, quoteLiteral, runLoadStatements, type SqlDialect } from './warehouse-sql';
+import {
+  createTableSql,
+  mergeStatements,
+  probeHashColumn,
+  PROBED_COLUMNS,
+  quoteIdentifier,
+  quoteLiteral,
+  runLoadStatements,
+  type SqlDialect,
+} from './warehouse-sql';
 import { CURATED_SCHEMAS, type CuratedDataset } from '@org/rewards-transform';
 
-const rewardsCsv = (rows: string[]) => `id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_id\n${rows.join('\n')}\n`;
+const rewardsCsv = (rows: string[]) =>
+  `id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_id\n${rows.join('\n')}\n`;
 
 // The merge text the Redshift adapter sends, executed for real on DuckDB (COPY replaced by read_parquet).
 describe('warehouse SQL on DuckDB', () => {
@@ -33,7 +43,10 @@ describe('warehouse SQL on DuckDB', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
   it('is idempotent: the same file twice leaves the same table', async () => {
-    const csv = rewardsCsv(['r1,1.5,false,,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,0.03,0.3,GBP,t1', 'r2,2,true,,2026-01-02T00:00:00Z,2026-02-15T00:00:00Z,0,10,GBP,']);
+    const csv = rewardsCsv([
+      'r1,1.5,false,,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,0.03,0.3,GBP,t1',
+      'r2,2,true,,2026-01-02T00:00:00Z,2026-02-15T00:00:00Z,0,10,GBP,',
+    ]);
     await load('a', csv);
     const first = await rows('SELECT * FROM rewards ORDER BY reward_id');
     await load('b', csv);
@@ -50,7 +63,13 @@ describe('warehouse SQL on DuckDB', () => {
   });
 
   it('de-duplicates within one staging load, latest updated_at winning', async () => {
-    await load('dupes', rewardsCsv(['r1,1,false,,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,0.03,0.3,GBP,t1', 'r1,1,true,,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,0.03,0.3,GBP,t1']));
+    await load(
+      'dupes',
+      rewardsCsv([
+        'r1,1,false,,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,0.03,0.3,GBP,t1',
+        'r1,1,true,,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,0.03,0.3,GBP,t1',
+      ]),
+    );
     expect(await rows('SELECT count(*)::INT AS n, bool_and(is_available) AS available FROM rewards')).toEqual([{ n: 1, available: true }]);
   });
 
@@ -73,7 +92,8 @@ describe('warehouse SQL on DuckDB', () => {
 // same awkward sequence of loads, must leave identical tables after every load.
 describe('runLoadStatements: the DuckDB and the Redshift text agree', () => {
   const tx = (rows: string[]) => `id,currency,amount,date,description\n${rows.join('\n')}\n`;
-  const rw = (rows: string[]) => `id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_id\n${rows.join('\n')}\n`;
+  const rw = (rows: string[]) =>
+    `id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_id\n${rows.join('\n')}\n`;
   // Redshift-only spellings made DuckDB's, as the Redshift adapter's own test does.
   const onDuckDb = (sql: string) =>
     sql
@@ -82,14 +102,37 @@ describe('runLoadStatements: the DuckDB and the Redshift text agree', () => {
       .replace(`TO_CHAR(CONVERT_TIMEZONE('UTC', r."created_at"), 'YYYY-MM')`, `strftime(timezone('UTC', r."created_at"), '%Y-%m')`);
   const loads: [string, string][] = [
     // rewards before their transactions, one of them staged twice (the newer copy wins, also on a first load)
-    [tx([]), rw(['r1,1.5,false,,2026-01-01T00:00:00Z,2025-12-31T00:00:00Z,0.03,,GBP,t9', 'r1,1.5,false,,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,0.03,,GBP,t1', 'r2,2,false,,2026-01-02T00:00:00Z,2026-01-02T00:00:00Z,0.03,,GBP,t2', 'r3,0,true,,2026-01-03T00:00:00Z,2026-01-03T00:00:00Z,0,10,GBP,t3'])],
+    [
+      tx([]),
+      rw([
+        'r1,1.5,false,,2026-01-01T00:00:00Z,2025-12-31T00:00:00Z,0.03,,GBP,t9',
+        'r1,1.5,false,,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z,0.03,,GBP,t1',
+        'r2,2,false,,2026-01-02T00:00:00Z,2026-01-02T00:00:00Z,0.03,,GBP,t2',
+        'r3,0,true,,2026-01-03T00:00:00Z,2026-01-03T00:00:00Z,0,10,GBP,t3',
+      ]),
+    ],
     // the transactions arrive: the facts join late
     [tx(['t1,GBP,-1000,2026-01-01T00:00:00Z,Shop A', 't2,GBP,-2000,2026-01-02T00:00:00Z,Shop B']), rw([])],
     // a newer reward and an older copy of another; a transaction corrected
-    [tx(['t2,GBP,-2500,2026-01-02T00:00:00Z,Shop B corrected']), rw(['r1,1.5,true,,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,0.03,,GBP,t1', 'r2,9,true,,2026-01-02T00:00:00Z,2025-12-01T00:00:00Z,0.03,,GBP,t2'])],
+    [
+      tx(['t2,GBP,-2500,2026-01-02T00:00:00Z,Shop B corrected']),
+      rw([
+        'r1,1.5,true,,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,0.03,,GBP,t1',
+        'r2,9,true,,2026-01-02T00:00:00Z,2025-12-01T00:00:00Z,0.03,,GBP,t2',
+      ]),
+    ],
     // both at once, duplicates inside the staging, a rejection, and the same load twice
-    [tx(['t3,EUR,-300,2026-01-03T00:00:00Z,Shop C', 't3,EUR,-300,2026-01-03T00:00:00Z,Shop C']), rw(['r4,1,false,Rejected by admin,2026-01-04T00:00:00Z,2026-01-04T00:00:00Z,0.03,,EUR,t3', 'r1,1.5,true,,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,0.03,,GBP,t1'])],
-    [tx(['t3,EUR,-300,2026-01-03T00:00:00Z,Shop C']), rw(['r4,1,false,Rejected by admin,2026-01-04T00:00:00Z,2026-01-04T00:00:00Z,0.03,,EUR,t3'])],
+    [
+      tx(['t3,EUR,-300,2026-01-03T00:00:00Z,Shop C', 't3,EUR,-300,2026-01-03T00:00:00Z,Shop C']),
+      rw([
+        'r4,1,false,Rejected by admin,2026-01-04T00:00:00Z,2026-01-04T00:00:00Z,0.03,,EUR,t3',
+        'r1,1.5,true,,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,0.03,,GBP,t1',
+      ]),
+    ],
+    [
+      tx(['t3,EUR,-300,2026-01-03T00:00:00Z,Shop C']),
+      rw(['r4,1,false,Rejected by admin,2026-01-04T00:00:00Z,2026-01-04T00:00:00Z,0.03,,EUR,t3']),
+    ],
   ];
   let dir: string;
   beforeEach(async () => {
@@ -113,37 +156,57 @@ describe('runLoadStatements: the DuckDB and the Redshift text agree', () => {
         await Promise.all(
           tables.map(async (dataset) => {
             const columns = CURATED_SCHEMAS[dataset].map((spec) => quoteIdentifier(spec.name)).join(', ');
-            return [dataset, (await db.runAndReadAll(`SELECT ${columns} FROM ${quoteIdentifier(dataset)} ORDER BY 1`)).getRowObjectsJson()] as const;
+            return [
+              dataset,
+              (await db.runAndReadAll(`SELECT ${columns} FROM ${quoteIdentifier(dataset)} ORDER BY 1`)).getRowObjectsJson(),
+            ] as const;
           }),
         ),
       );
     for (const [index, [transactionsCsv, rewardsCsv]] of loads.entries()) {
       const output = transformRun({ transactionsCsv, rewardsCsv });
-      for (const dataset of ['transactions', 'rewards'] as const) await writeFile(join(dir, `${dataset}-${index}.parquet`), output.parquet[dataset]);
+      for (const dataset of ['transactions', 'rewards'] as const)
+        await writeFile(join(dir, `${dataset}-${index}.parquet`), output.parquet[dataset]);
       for (const [variant, db] of Object.entries(databases) as [(typeof variants)[number], DuckDBConnection][]) {
         const dialect: SqlDialect = variant === 'redshift' ? 'redshift' : 'duckdb';
         const into = variant === 'duckdb-empty-first' && index === 0 ? 'empty' : 'loaded';
         await db.run('BEGIN TRANSACTION');
         for (const dataset of ['transactions', 'rewards'] as const) {
-          await db.run(`CREATE TEMP TABLE "staging_${dataset}" AS SELECT * FROM read_parquet(${quoteLiteral(join(dir, `${dataset}-${index}.parquet`))})`);
+          await db.run(
+            `CREATE TEMP TABLE "staging_${dataset}" AS SELECT * FROM read_parquet(${quoteLiteral(join(dir, `${dataset}-${index}.parquet`))})`,
+          );
         }
-        for (const sql of runLoadStatements({ dialect, into, staging: { transactions: 'staging_transactions', rewards: 'staging_rewards' } })) await db.run(onDuckDb(sql));
+        for (const sql of runLoadStatements({
+          dialect,
+          into,
+          staging: { transactions: 'staging_transactions', rewards: 'staging_rewards' },
+        }))
+          await db.run(onDuckDb(sql));
         await db.run('DROP TABLE "staging_transactions"');
         await db.run('DROP TABLE "staging_rewards"');
         await db.run('COMMIT');
       }
-      const [duckdb, redshift, emptyFirst] = [await contents(databases.duckdb), await contents(databases.redshift), await contents(databases['duckdb-empty-first'])];
+      const [duckdb, redshift, emptyFirst] = [
+        await contents(databases.duckdb),
+        await contents(databases.redshift),
+        await contents(databases['duckdb-empty-first']),
+      ];
       expect(duckdb).toEqual(redshift);
       expect(emptyFirst).toEqual(duckdb);
       expect(duckdb['reward_facts']).toHaveLength(duckdb['rewards'].length);
       if (index === 0) {
         // r1 was staged twice: the newer copy (citing t1) is the one kept, by both roads.
-        for (const variant of [duckdb, emptyFirst]) expect(variant['rewards'].find((row) => row['reward_id'] === 'r1')).toMatchObject({ reference_id: 't1' });
+        for (const variant of [duckdb, emptyFirst])
+          expect(variant['rewards'].find((row) => row['reward_id'] === 'r1')).toMatchObject({ reference_id: 't1' });
       }
       for (const variant of ['duckdb', 'duckdb-empty-first'] as const) {
         for (const [dataset, columns] of Object.entries(PROBED_COLUMNS)) {
           for (const column of columns) {
-            const wrong = (await databases[variant].runAndReadAll(`SELECT count(*)::INT AS n FROM "${dataset}" WHERE "${probeHashColumn(column)}" IS DISTINCT FROM (md5_number_lower("${column}") >> 32)::UINTEGER`)).getRowObjectsJson();
+            const wrong = (
+              await databases[variant].runAndReadAll(
+                `SELECT count(*)::INT AS n FROM "${dataset}" WHERE "${probeHashColumn(column)}" IS DISTINCT FROM (md5_number_lower("${column}") >> 32)::UINTEGER`,
+              )
+            ).getRowObjectsJson();
             expect({ variant, dataset, column, wrong }).toEqual({ variant, dataset, column, wrong: [{ n: 0 }] });
           }
         }

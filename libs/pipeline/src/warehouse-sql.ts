@@ -1,11 +1,20 @@
 import { PipelineError } from './pipeline-errors';
-import { CURATED_SCHEMAS, DATASET_KEYS, rewardFactsSelectSql, type ColumnSpec, type CuratedDataset, type LakeDataset, type SqlDialect } from '@org/rewards-transform';
+import {
+  CURATED_SCHEMAS,
+  DATASET_KEYS,
+  rewardFactsSelectSql,
+  type ColumnSpec,
+  type CuratedDataset,
+  type LakeDataset,
+  type SqlDialect,
+} from '@org/rewards-transform';
 
 export type { SqlDialect };
 
 /** A double-quoted SQL identifier; refuses anything but plain names, so no identifier can inject SQL. */
 export function quoteIdentifier(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new PipelineError(`Not a plain SQL identifier: ${JSON.stringify(name)}`, { code: 'SQL_IDENTIFIER' });
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new PipelineError(`Not a plain SQL identifier: ${JSON.stringify(name)}`, { code: 'SQL_IDENTIFIER' });
   return `"${name}"`;
 }
 
@@ -37,7 +46,11 @@ export const VERSION_COLUMNS: Partial<Record<CuratedDataset, string>> = {
   reward_facts: 'updated_at',
 };
 
-export function createTableSql(dataset: CuratedDataset, dialect: SqlDialect, options: { schema?: string; extra?: string; name?: string } = {}): string {
+export function createTableSql(
+  dataset: CuratedDataset,
+  dialect: SqlDialect,
+  options: { schema?: string; extra?: string; name?: string } = {},
+): string {
   const target = options.name ? qualified(options.name as CuratedDataset, options.schema) : qualified(dataset, options.schema);
   const columns = CURATED_SCHEMAS[dataset].map(
     (spec) => `  ${quoteIdentifier(spec.name)} ${columnType(spec, dialect)}${spec.nullable ? '' : ' NOT NULL'}`,
@@ -56,7 +69,12 @@ export function createTableSql(dataset: CuratedDataset, dialect: SqlDialect, opt
  * is refused with what to do, never loaded into the wrong columns. An added column is nullable: the rows
  * loaded before it existed have no value for it.
  */
-export function addMissingColumnsSql(dataset: CuratedDataset, presentColumns: readonly string[], dialect: SqlDialect, schema?: string): string[] {
+export function addMissingColumnsSql(
+  dataset: CuratedDataset,
+  presentColumns: readonly string[],
+  dialect: SqlDialect,
+  schema?: string,
+): string[] {
   const wanted = CURATED_SCHEMAS[dataset];
   // DuckDB's probe hashes, this version's and the 64-bit ones of earlier versions (which the next load replaces),
   // are not part of the curated schema (and COPY never meets them).
@@ -70,14 +88,18 @@ export function addMissingColumnsSql(dataset: CuratedDataset, presentColumns: re
         `column ${mismatch + 1} is ${present[mismatch]}, expected ${wanted[mismatch]?.name ?? 'none'}. Rebuild the warehouse from the lake (mode "rebuild") after dropping the table.`,
     );
   }
-  return wanted.slice(present.length).map((spec) => `ALTER TABLE ${qualified(dataset, schema)} ADD COLUMN ${quoteIdentifier(spec.name)} ${columnType(spec, dialect)}`);
+  return wanted
+    .slice(present.length)
+    .map((spec) => `ALTER TABLE ${qualified(dataset, schema)} ADD COLUMN ${quoteIdentifier(spec.name)} ${columnType(spec, dialect)}`);
 }
 
 /** The columns of the pipeline's tables as the warehouse has them, in order: feed its rows to `addMissingColumnsSql`. */
 export function presentColumnsSql(schema: string | undefined, dialect: SqlDialect): string {
   const schemaName = schema ?? (dialect === 'duckdb' ? 'main' : 'public');
-  return `SELECT table_name AS "table_name", column_name AS "column_name" FROM information_schema.columns WHERE table_schema = ${quoteLiteral(schemaName)} ` +
-    `AND table_name IN (${Object.keys(CURATED_SCHEMAS).map(quoteLiteral).join(', ')}) ORDER BY table_name, ordinal_position`;
+  return (
+    `SELECT table_name AS "table_name", column_name AS "column_name" FROM information_schema.columns WHERE table_schema = ${quoteLiteral(schemaName)} ` +
+    `AND table_name IN (${Object.keys(CURATED_SCHEMAS).map(quoteLiteral).join(', ')}) ORDER BY table_name, ordinal_position`
+  );
 }
 
 /**
@@ -88,7 +110,10 @@ export function presentColumnsSql(schema: string | undefined, dialect: SqlDialec
  * DELETE 50 ms). Run them in one transaction after loading `staging`; `${staging}_latest` stays for the caller
  * (the facts need it) until `dropLatest` is run.
  */
-export function mergeStatements(dataset: LakeDataset, options: { staging: string; schema?: string; dialect?: SqlDialect }): { statements: string[]; latest: string; dropLatest: string } {
+export function mergeStatements(
+  dataset: LakeDataset,
+  options: { staging: string; schema?: string; dialect?: SqlDialect },
+): { statements: string[]; latest: string; dropLatest: string } {
   const target = qualified(dataset, options.schema);
   const deduped = quoteIdentifier(`${options.staging}_latest`);
   const key = quoteIdentifier(DATASET_KEYS[dataset]);
@@ -96,7 +121,9 @@ export function mergeStatements(dataset: LakeDataset, options: { staging: string
   const statements = [`CREATE TEMP TABLE ${deduped} AS ${latestStagedRowsSql(dataset, options.staging)}`];
   if (version) {
     const v = quoteIdentifier(version);
-    statements.push(`DELETE FROM ${deduped} USING ${target} WHERE ${deduped}.${key} = ${target}.${key} AND ${deduped}.${v} < ${target}.${v}`);
+    statements.push(
+      `DELETE FROM ${deduped} USING ${target} WHERE ${deduped}.${key} = ${target}.${key} AND ${deduped}.${v} < ${target}.${v}`,
+    );
   }
   statements.push(
     `DELETE FROM ${target} WHERE ${key} IN (SELECT ${key} FROM ${deduped})`,
@@ -162,7 +189,9 @@ export const probeHashColumn = (column: string): string => `${column}_hash32`;
 
 /** The probe-hash columns a dialect keeps for a table, as `CREATE TABLE` column definitions. */
 function probeHashDefinitions(dataset: CuratedDataset, dialect: SqlDialect): string[] {
-  return LOAD_DIALECT[dialect].probeHash ? PROBED_COLUMNS[dataset].map((column) => `  ${quoteIdentifier(probeHashColumn(column))} UINTEGER`) : [];
+  return LOAD_DIALECT[dialect].probeHash
+    ? PROBED_COLUMNS[dataset].map((column) => `  ${quoteIdentifier(probeHashColumn(column))} UINTEGER`)
+    : [];
 }
 
 /**
@@ -185,7 +214,12 @@ export function insertRowsSql(dataset: CuratedDataset, dialect: SqlDialect, targ
  * and it takes the old one's place. (DuckDB refuses to fill a column in the transaction that added it, and a column added in one
  * transaction and filled in the next would be left empty by a crash between them.)
  */
-export function addMissingProbeHashesSql(dataset: CuratedDataset, present: readonly string[], dialect: SqlDialect, schema?: string): string[] {
+export function addMissingProbeHashesSql(
+  dataset: CuratedDataset,
+  present: readonly string[],
+  dialect: SqlDialect,
+  schema?: string,
+): string[] {
   const hash = LOAD_DIALECT[dialect].probeHash;
   const missing = PROBED_COLUMNS[dataset].filter((column) => !present.includes(probeHashColumn(column)));
   if (!hash || !present.length || !missing.length) return [];
@@ -215,7 +249,12 @@ export function addMissingProbeHashesSql(dataset: CuratedDataset, present: reado
  * warehouses but for `LOAD_DIALECT`. `into: 'empty'` (nothing loaded yet: a first load, a rebuild's first run)
  * skips every probe and copy: the latest rows go straight into the tables and the facts come from them.
  */
-export function runLoadStatements(options: { dialect: SqlDialect; staging: StagingTables; schema?: string; into?: 'loaded' | 'empty' }): string[] {
+export function runLoadStatements(options: {
+  dialect: SqlDialect;
+  staging: StagingTables;
+  schema?: string;
+  into?: 'loaded' | 'empty';
+}): string[] {
   const { dialect, staging, schema } = options;
   const table = (name: CuratedDataset) => qualified(name, schema);
   const transactions = mergeStatements('transactions', { staging: staging.transactions, schema, dialect });
@@ -227,7 +266,12 @@ export function runLoadStatements(options: { dialect: SqlDialect; staging: Stagi
   const transactionColumns = CURATED_SCHEMAS.transactions.map((spec) => quoteIdentifier(spec.name)).join(', ');
   const rewardColumns = CURATED_SCHEMAS.rewards.map((spec) => quoteIdentifier(spec.name)).join(', ');
   const insertFacts = (rewardsSql: string, transactionsSql: string, referencedBy?: string) =>
-    insertRowsSql('reward_facts', dialect, table('reward_facts'), `(${rewardFactsSelectSql({ dialect, rewards: rewardsSql, transactions: transactionsSql, referencedBy })})`);
+    insertRowsSql(
+      'reward_facts',
+      dialect,
+      table('reward_facts'),
+      `(${rewardFactsSelectSql({ dialect, rewards: rewardsSql, transactions: transactionsSql, referencedBy })})`,
+    );
 
   if (options.into === 'empty') {
     // Nothing loaded yet (a first load, a rebuild's first run): nothing to merge with, no late join, no facts to
@@ -301,7 +345,10 @@ export function runLoadStatements(options: { dialect: SqlDialect; staging: Stagi
       `SELECT ${locator} FROM ${table('reward_facts')} WHERE ${hashed('reward_id')} IN ${hashesOf('reward_id', affected + ' AS affected')})`,
     `DELETE FROM ${table('reward_facts')} WHERE ${locator} IN (SELECT "row_id" FROM ${factHits} WHERE "reward_id" IN (SELECT "reward_id" FROM ${affected} AS affected))`,
     // The affected rewards' transactions: the staged ones (now loaded as staged) and the others they cite.
-    insertFacts(affected, `(SELECT ${transactionColumns} FROM ${transactions.latest} UNION ALL SELECT ${transactionColumns} FROM ${referenced})`),
+    insertFacts(
+      affected,
+      `(SELECT ${transactionColumns} FROM ${transactions.latest} UNION ALL SELECT ${transactionColumns} FROM ${referenced})`,
+    ),
     transactions.dropLatest,
     rewards.dropLatest,
     `DROP TABLE ${late}`,
@@ -315,6 +362,8 @@ export function runLoadStatements(options: { dialect: SqlDialect; staging: Stagi
 /** Counts after a load: rows per table, and how many facts of the load's rewards found no transaction. */
 export function tableCountsSql(schema?: string): string {
   const count = (name: CuratedDataset) => `(SELECT count(*) FROM ${qualified(name, schema)})`;
-  return `SELECT ${count('transactions')} AS "transactions", ${count('rewards')} AS "rewards", ${count('reward_facts')} AS "reward_facts", ` +
-    `(SELECT count(*) FROM ${qualified('reward_facts', schema)} WHERE NOT "has_transaction") AS "facts_without_transaction"`;
+  return (
+    `SELECT ${count('transactions')} AS "transactions", ${count('rewards')} AS "rewards", ${count('reward_facts')} AS "reward_facts", ` +
+    `(SELECT count(*) FROM ${qualified('reward_facts', schema)} WHERE NOT "has_transaction") AS "facts_without_transaction"`
+  );
 }

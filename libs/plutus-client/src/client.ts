@@ -1,5 +1,13 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
-import { PlutusAuthError, PlutusError, PlutusGraphQLError, PlutusNetworkError, PlutusSchemaError, PlutusServerError, PlutusTimeoutError } from './errors';
+import {
+  PlutusAuthError,
+  PlutusError,
+  PlutusGraphQLError,
+  PlutusNetworkError,
+  PlutusSchemaError,
+  PlutusServerError,
+  PlutusTimeoutError,
+} from './errors';
 import type { components, paths } from './generated/plutus-api';
 import { silentLogger, type PlutusLogger } from './logger';
 import { orderedPool } from './ordered-pool';
@@ -263,15 +271,22 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
           if (!validate) return onRows(kept as Reward[], { invalid: [], unknownFields: {} });
           const checked = checkRows<Reward>('Reward', kept, '', 0);
           // Paths point into the whole ledger, not into the batch.
-          for (const bad of checked.invalid) bad.path = bad.path.replace(/^\/(\d+)/, (_, at: string) => `/${positions[Number(at)] ?? firstIndex}`);
+          for (const bad of checked.invalid)
+            bad.path = bad.path.replace(/^\/(\d+)/, (_, at: string) => `/${positions[Number(at)] ?? firstIndex}`);
           if (checked.invalid.length && !quarantineRows) {
             const first = checked.invalid[0];
-            throw new PlutusSchemaError({ schema: 'Reward[]', path: first.path, value: valueAt(first.row, first.path.replace(/^\/\d+/, '')), problem: first.problem });
+            throw new PlutusSchemaError({
+              schema: 'Reward[]',
+              path: first.path,
+              value: valueAt(first.row, first.path.replace(/^\/\d+/, '')),
+              problem: first.problem,
+            });
           }
           await onRows(checked.rows, { invalid: checked.invalid, unknownFields: checked.unknownFields });
         });
       } catch (error) {
-        if (error instanceof JsonArrayStreamError) throw new PlutusSchemaError({ schema: 'Reward[]', path: '', value: undefined, problem: 'must be array' });
+        if (error instanceof JsonArrayStreamError)
+          throw new PlutusSchemaError({ schema: 'Reward[]', path: '', value: undefined, problem: 'must be array' });
         throw error;
       }
       return index;
@@ -280,7 +295,11 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
 
   async function listRewards(query: RewardsQuery = {}): Promise<Reward[]> {
     let rows: Reward[] = [];
-    await readRewards(query, (batch) => void rows.push(...batch), () => void (rows = []));
+    await readRewards(
+      query,
+      (batch) => void rows.push(...batch),
+      () => void (rows = []),
+    );
     return rows;
   }
 
@@ -305,7 +324,10 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
       // In quarantine mode the envelope is checked without its rows, then each row on its own.
       const body =
         validate && quarantineRows && Array.isArray(rowsOf(raw))
-          ? { ...assertMatchesSchema<ViewResponse>('TransactionsViewResponse', { ...raw, data: { ...raw?.data, transactions_view: [] } }), data: raw?.data }
+          ? {
+              ...assertMatchesSchema<ViewResponse>('TransactionsViewResponse', { ...raw, data: { ...raw?.data, transactions_view: [] } }),
+              data: raw?.data,
+            }
           : validate
             ? assertMatchesSchema<ViewResponse>('TransactionsViewResponse', data)
             : (data as ViewResponse);
@@ -323,7 +345,8 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
       const values = body.data.transactions_view as unknown[];
       if (!validate) return { rows: values as Transaction[], invalid: [], unknownFields: {}, totalCount };
       // Strict mode has checked every row already, with the response.
-      if (!quarantineRows) return { rows: values as Transaction[], invalid: [], unknownFields: countUnknownFields('Transaction', values), totalCount };
+      if (!quarantineRows)
+        return { rows: values as Transaction[], invalid: [], unknownFields: countUnknownFields('Transaction', values), totalCount };
       return { ...checkRows<Transaction>('Transaction', values, '/data/transactions_view'), totalCount };
     });
   }
@@ -339,7 +362,15 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
     const first = await fetchTransactionsPage(variables, 0, pageSize);
     let knownTotal = first.totalCount;
     let fetchedCount = first.rows.length + first.invalid.length;
-    yield { pageIndex: 0, offset: 0, rows: first.rows, invalid: first.invalid, unknownFields: first.unknownFields, totalCount: knownTotal, fetchedCount };
+    yield {
+      pageIndex: 0,
+      offset: 0,
+      rows: first.rows,
+      invalid: first.invalid,
+      unknownFields: first.unknownFields,
+      totalCount: knownTotal,
+      fetchedCount,
+    };
     if (first.rows.length + first.invalid.length < pageSize) return;
     const offsetOf = (index: number) => (index + 1) * pageSize;
     const pages = orderedPool(
@@ -352,7 +383,15 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
       // A total that grows mid-way (rows back-dated into the window) extends the walk instead of losing rows.
       knownTotal = Math.max(knownTotal, page.totalCount);
       fetchedCount += page.rows.length + page.invalid.length;
-      yield { pageIndex: index + 1, offset: offsetOf(index), rows: page.rows, invalid: page.invalid, unknownFields: page.unknownFields, totalCount: knownTotal, fetchedCount };
+      yield {
+        pageIndex: index + 1,
+        offset: offsetOf(index),
+        rows: page.rows,
+        invalid: page.invalid,
+        unknownFields: page.unknownFields,
+        totalCount: knownTotal,
+        fetchedCount,
+      };
       index += 1;
     }
   }

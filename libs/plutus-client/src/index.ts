@@ -24,7 +24,13 @@ export {
   PlutusSchemaError,
   PlutusGraphQLError,
 } from './errors';
-export { cachingTokenProvider, passwordTotpTokenProvider, staticTokenProvider, type TokenProvider, type PasswordTotpCredentials } from './token-provider';
+export {
+  cachingTokenProvider,
+  passwordTotpTokenProvider,
+  staticTokenProvider,
+  type TokenProvider,
+  type PasswordTotpCredentials,
+} from './token-provider';
 export { defaultRetryPolicy, type RetryPolicy } from './retry-policy';
 export { silentLogger, type PlutusLogger } from './logger';
 export { CLIENT_VERSION } from './version';

@@ -2,7 +2,8 @@ import { forEachArrayBatch, JsonArraySplitter, JsonArrayStreamError } from './js
 
 function randomValue(random: () => number, depth = 0): unknown {
   const pick = random();
-  if (depth > 2 || pick < 0.3) return ['plain', 'quote " inside', 'back\\slash \\" mixed', 'brackets ] } [ { , :', 'émoji 💳', ''][Math.floor(random() * 6)];
+  if (depth > 2 || pick < 0.3)
+    return ['plain', 'quote " inside', 'back\\slash \\" mixed', 'brackets ] } [ { , :', 'émoji 💳', ''][Math.floor(random() * 6)];
   if (pick < 0.45) return Math.round(random() * 1e6) / 100;
   if (pick < 0.55) return random() < 0.5 ? null : random() < 0.5;
   if (pick < 0.75) return Array.from({ length: Math.floor(random() * 4) }, () => randomValue(random, depth + 1));
@@ -11,7 +12,7 @@ function randomValue(random: () => number, depth = 0): unknown {
 
 function seeded(seed: number): () => number {
   let state = seed;
-  return () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  return () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
 }
 
 describe('JsonArraySplitter', () => {
@@ -22,7 +23,7 @@ describe('JsonArraySplitter', () => {
       const text = round % 3 === 0 ? JSON.stringify(array, null, 2) : ` ${JSON.stringify(array)}\n`;
       const splitter = new JsonArraySplitter();
       const seen: unknown[] = [];
-      for (let at = 0; at < text.length; ) {
+      for (let at = 0; at < text.length;) {
         const size = 1 + Math.floor(random() * 12);
         splitter.push(text.slice(at, at + size), (json) => seen.push(JSON.parse(json)));
         at += size;
@@ -41,12 +42,17 @@ describe('JsonArraySplitter', () => {
       const array = Array.from({ length: Math.floor(random() * 12) }, (_, i) =>
         round % 5 === 0
           ? randomValue(random)
-          : { id: `r${i}`, note: tricky[Math.floor(random() * tricky.length)], amount: random() * 100, nested: random() < 0.3 ? { a: [{ b: '},{' }] } : null },
+          : {
+              id: `r${i}`,
+              note: tricky[Math.floor(random() * tricky.length)],
+              amount: random() * 100,
+              nested: random() < 0.3 ? { a: [{ b: '},{' }] } : null,
+            },
       );
       const text = round % 3 === 0 ? JSON.stringify(array, null, 2) : ` ${JSON.stringify(array)}\n`;
       const splitter = new JsonArraySplitter();
       const seen: unknown[] = [];
-      for (let at = 0; at < text.length; ) {
+      for (let at = 0; at < text.length;) {
         const size = 1 + Math.floor(random() * (round % 2 ? 12 : 400));
         splitter.pushValues(text.slice(at, at + size), (values) => {
           if (values.length > 1) fastChunks += 1;

@@ -161,7 +161,10 @@ function nextNonSpace(text: string, from: number): number {
  * Every element of a JSON array body, parsed, handed over in batches (the elements completed by each chunk
  * read), awaiting the consumer between reads; a body that is not an array throws.
  */
-export async function forEachArrayBatch(body: ReadableStream<Uint8Array>, onBatch: (values: unknown[]) => void | Promise<void>): Promise<void> {
+export async function forEachArrayBatch(
+  body: ReadableStream<Uint8Array>,
+  onBatch: (values: unknown[]) => void | Promise<void>,
+): Promise<void> {
   const splitter = new JsonArraySplitter();
   const decoder = new TextDecoder();
   const reader = body.getReader();

@@ -10,7 +10,13 @@ describe('openapi/plutus.yaml', () => {
       encoding: 'utf8',
       env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
     });
-    const report = JSON.parse(output.slice(output.indexOf('{'))) as { totals: { errors: number; warnings: number }; problems: { message: string }[] };
-    expect({ totals: report.totals, problems: report.problems.map((problem) => problem.message) }).toEqual({ totals: expect.objectContaining({ errors: 0, warnings: 0 }), problems: [] });
+    const report = JSON.parse(output.slice(output.indexOf('{'))) as {
+      totals: { errors: number; warnings: number };
+      problems: { message: string }[];
+    };
+    expect({ totals: report.totals, problems: report.problems.map((problem) => problem.message) }).toEqual({
+      totals: expect.objectContaining({ errors: 0, warnings: 0 }),
+      problems: [],
+    });
   }, 60_000);
 });

@@ -31,11 +31,21 @@ describe('public surface', () => {
 
   it('the main entry exports exactly what the README documents', () => {
     expect(Object.keys(api).sort()).toEqual(DOCUMENTED);
-    for (const name of DOCUMENTED) expect({ name, documented: new RegExp(`\x60${name}[\x60(]`).test(readme) }).toEqual({ name, documented: true });
+    for (const name of DOCUMENTED)
+      expect({ name, documented: new RegExp(`\x60${name}[\x60(]`).test(readme) }).toEqual({ name, documented: true });
   });
 
   it('keeps the shared helpers out of it, behind ./internal, which the README names as having no promise', () => {
-    for (const name of ['totpCode', 'decodeBase32', 'jwtExpiryMs', 'findSchemaMismatch', 'assertMatchesSchema', 'TRANSACTIONS_VIEW_QUERY', 'maskEmail', 'assertSafeHost']) {
+    for (const name of [
+      'totpCode',
+      'decodeBase32',
+      'jwtExpiryMs',
+      'findSchemaMismatch',
+      'assertMatchesSchema',
+      'TRANSACTIONS_VIEW_QUERY',
+      'maskEmail',
+      'assertSafeHost',
+    ]) {
       expect(name in api).toBe(false);
       expect(name in internal).toBe(true);
     }

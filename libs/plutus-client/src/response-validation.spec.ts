@@ -19,7 +19,9 @@ const reward = {
 
 describe('response validation', () => {
   it('accepts tolerant shapes: unknown fields, numeric strings, missing optional fields', () => {
-    expect(findSchemaMismatch('Reward', [reward, { id: 'r2', amount: 0, createdAt: '2024-01-01T00:00:00Z' }], { arrayOf: true })).toBeUndefined();
+    expect(
+      findSchemaMismatch('Reward', [reward, { id: 'r2', amount: 0, createdAt: '2024-01-01T00:00:00Z' }], { arrayOf: true }),
+    ).toBeUndefined();
   });
 
   it('names the field path and offending value of a mismatch', () => {

@@ -1,9 +1,4 @@
-import {
-  PlutusNetworkError,
-  PlutusRateLimitError,
-  PlutusServerError,
-  PlutusTimeoutError,
-} from './errors';
+import { PlutusNetworkError, PlutusRateLimitError, PlutusServerError, PlutusTimeoutError } from './errors';
 import type { PlutusLogger } from './logger';
 import { backoffDelayMs, parseRetryAfterMs, type RetryPolicy } from './retry-policy';
 
@@ -48,10 +43,10 @@ export function createRetryingFetch(options: RetryingFetchOptions): (request: Re
           waitMs = Math.min(retryAfterMs ?? backoffDelayMs(policy, attempt, options.random), policy.maxRetryAfterMs);
         } else {
           lastFailure = () =>
-            new PlutusServerError(
-              `${target} answered ${response.status} on all ${attempt} attempts; the service is failing, try later.`,
-              { status: response.status, attempts: attempt },
-            );
+            new PlutusServerError(`${target} answered ${response.status} on all ${attempt} attempts; the service is failing, try later.`, {
+              status: response.status,
+              attempts: attempt,
+            });
           waitMs = retryAfterMs ?? backoffDelayMs(policy, attempt, options.random);
         }
         logger.warn('plutus request will be retried', { target, status: response.status, attempt, waitMs });
@@ -65,10 +60,10 @@ export function createRetryingFetch(options: RetryingFetchOptions): (request: Re
             });
         } else {
           lastFailure = () =>
-            new PlutusNetworkError(
-              `${target} failed to connect or was cut off on all ${attempt} attempts (${causeText(error)}).`,
-              { attempts: attempt, cause: error },
-            );
+            new PlutusNetworkError(`${target} failed to connect or was cut off on all ${attempt} attempts (${causeText(error)}).`, {
+              attempts: attempt,
+              cause: error,
+            });
         }
         waitMs = backoffDelayMs(policy, attempt, options.random);
         logger.warn('plutus request will be retried', { target, error: causeText(error), attempt, waitMs });

@@ -54,7 +54,8 @@ export function checkRows<T>(schema: PlutusSchemaName, values: readonly unknown[
   }
   values.forEach((value, offset) => {
     const mismatch = findSchemaMismatch(schema, value);
-    if (mismatch) checked.invalid.push({ path: `${pointer}/${firstIndex + offset}${mismatch.path}`, problem: mismatch.problem, row: value });
+    if (mismatch)
+      checked.invalid.push({ path: `${pointer}/${firstIndex + offset}${mismatch.path}`, problem: mismatch.problem, row: value });
     else checked.rows.push(value as T);
   });
   return checked;

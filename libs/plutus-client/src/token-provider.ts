@@ -19,9 +19,7 @@ export function staticTokenProvider(idToken: string): TokenProvider {
   return {
     async getToken() {
       if (rejected) {
-        throw new PlutusAuthError(
-          'The id_token was rejected (expired or revoked); copy a fresh one from a signed-in Plutus session.',
-        );
+        throw new PlutusAuthError('The id_token was rejected (expired or revoked); copy a fresh one from a signed-in Plutus session.');
       }
       return idToken;
     },
@@ -42,10 +40,7 @@ export interface CachingTokenProviderOptions {
  * Caches what `signIn` returns until shortly before the JWT's `exp` (a token without `exp` is kept until
  * rejected). Concurrent callers share one sign-in.
  */
-export function cachingTokenProvider(
-  signIn: () => Promise<string>,
-  options: CachingTokenProviderOptions = {},
-): TokenProvider {
+export function cachingTokenProvider(signIn: () => Promise<string>, options: CachingTokenProviderOptions = {}): TokenProvider {
   const refreshSkewMs = options.refreshSkewMs ?? 60_000;
   const now = options.now ?? Date.now;
   let cached: { token: string; validUntilMs: number } | undefined;

@@ -22,7 +22,10 @@ export class SandboxDatasetError extends PlutusError {
 export async function loadDataset(source: string | SandboxDataset): Promise<SandboxDataset> {
   const dataset = typeof source === 'string' ? await readDatasetFolder(source) : source;
   const where = typeof source === 'string' ? source : 'the dataset';
-  for (const [file, rows] of [[REWARDS_FILE, dataset.rewards], [TRANSACTIONS_FILE, dataset.transactions]] as const) {
+  for (const [file, rows] of [
+    [REWARDS_FILE, dataset.rewards],
+    [TRANSACTIONS_FILE, dataset.transactions],
+  ] as const) {
     if (!Array.isArray(rows)) throw new SandboxDatasetError(`${where}: ${file} must be a JSON array of rows, as the API answers.`);
   }
   return dataset;
@@ -37,7 +40,11 @@ export function offDocumentRows(dataset: SandboxDataset): { rewards: number; tra
       if (mismatch && examples.length < 3) examples.push(`${file} at /${index}${mismatch.path}: ${mismatch.problem}`);
       return mismatch !== undefined;
     }).length;
-  return { rewards: count('Reward', REWARDS_FILE, dataset.rewards), transactions: count('Transaction', TRANSACTIONS_FILE, dataset.transactions), examples };
+  return {
+    rewards: count('Reward', REWARDS_FILE, dataset.rewards),
+    transactions: count('Transaction', TRANSACTIONS_FILE, dataset.transactions),
+    examples,
+  };
 }
 
 async function readDatasetFolder(dir: string): Promise<SandboxDataset> {
@@ -54,7 +61,10 @@ async function readDatasetFolder(dir: string): Promise<SandboxDataset> {
       throw new SandboxDatasetError(`${join(dir, name)} is not valid JSON: ${(error as Error).message}`);
     }
   };
-  return { rewards: (await read(REWARDS_FILE)) as SandboxDataset['rewards'], transactions: (await read(TRANSACTIONS_FILE)) as SandboxDataset['transactions'] };
+  return {
+    rewards: (await read(REWARDS_FILE)) as SandboxDataset['rewards'],
+    transactions: (await read(TRANSACTIONS_FILE)) as SandboxDataset['transactions'],
+  };
 }
 
 /** Writes a dataset in the folder format `loadDataset` and `--data` read. */

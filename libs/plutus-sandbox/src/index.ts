@@ -1,4 +1,11 @@
-export { startSandbox, DEMO_CREDENTIALS, type Sandbox, type SandboxOptions, type SandboxCredentials, type SandboxStats } from './sandbox-server';
+export {
+  startSandbox,
+  DEMO_CREDENTIALS,
+  type Sandbox,
+  type SandboxOptions,
+  type SandboxCredentials,
+  type SandboxStats,
+} from './sandbox-server';
 export { type SandboxFaults, type FaultSpec, type SandboxRoute, type FaultName } from './sandbox-faults';
 export { generateHistory, pluPrice, REJECTED_REASON, type SandboxDataset, type SyntheticHistoryOptions } from './synthetic-history';
 export { loadDataset, dumpDataset, offDocumentRows, SandboxDatasetError, REWARDS_FILE, TRANSACTIONS_FILE } from './dataset-files';

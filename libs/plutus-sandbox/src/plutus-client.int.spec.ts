@@ -89,7 +89,9 @@ describe('createPlutusClient against the sandbox', () => {
     const rows = await client().allTransactions({ from, to, type: 'PURCHASE', pageSize: 50 });
     const expected = sandbox
       .data()
-      .transactions.filter((row) => row.type === 'PURCHASE' && Date.parse(row.date) >= Date.parse(from) && Date.parse(row.date) <= Date.parse(to));
+      .transactions.filter(
+        (row) => row.type === 'PURCHASE' && Date.parse(row.date) >= Date.parse(from) && Date.parse(row.date) <= Date.parse(to),
+      );
     expect(rows).toHaveLength(expected.length);
     expect(new Set(rows.map((row) => row.id))).toEqual(new Set(expected.map((row) => row.id)));
   });
@@ -103,7 +105,9 @@ describe('createPlutusClient against the sandbox', () => {
 
   it('raises PlutusRateLimitError when 429s outlast the retries', async () => {
     sandbox.setFaults({ rateLimit: { retryAfterSeconds: 1, routes: ['rewards'] } });
-    const error = await client({ retry: { maxAttempts: 3 } }).listRewards().catch((e: unknown) => e);
+    const error = await client({ retry: { maxAttempts: 3 } })
+      .listRewards()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PlutusRateLimitError);
     expect(error).toMatchObject({ attempts: 3, retryAfterSeconds: 1, transient: true });
   });
@@ -118,7 +122,9 @@ describe('createPlutusClient against the sandbox', () => {
 
   it('raises PlutusServerError after a 500 storm', async () => {
     sandbox.setFaults({ serverError: { status: 503, routes: ['rewards'] } });
-    const error = await client({ retry: { maxAttempts: 4 } }).listRewards().catch((e: unknown) => e);
+    const error = await client({ retry: { maxAttempts: 4 } })
+      .listRewards()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PlutusServerError);
     expect(error).toMatchObject({ status: 503, attempts: 4 });
     expect((error as Error).message).toContain('GET 127.0.0.1');
@@ -133,7 +139,9 @@ describe('createPlutusClient against the sandbox', () => {
 
   it('times out slow answers per attempt with PlutusTimeoutError', async () => {
     sandbox.setFaults({ latencyMs: 400 });
-    const error = await client({ timeoutMs: 100, retry: { maxAttempts: 2 } }).listRewards().catch((e: unknown) => e);
+    const error = await client({ timeoutMs: 100, retry: { maxAttempts: 2 } })
+      .listRewards()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PlutusTimeoutError);
     expect(error).toMatchObject({ timeoutMs: 100, attempts: 2 });
   });
@@ -142,19 +150,25 @@ describe('createPlutusClient against the sandbox', () => {
     sandbox.setFaults({ malformedJson: { times: 1, routes: ['transactions'] } });
     await expect(client().allTransactions({ pageSize: 5000 })).resolves.toHaveLength(sandbox.data().transactions.length);
     sandbox.setFaults({ malformedJson: { routes: ['rewards'] } });
-    const error = await client({ retry: { maxAttempts: 2 } }).listRewards().catch((e: unknown) => e);
+    const error = await client({ retry: { maxAttempts: 2 } })
+      .listRewards()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PlutusNetworkError);
     expect((error as Error).message).toContain('not valid JSON');
   });
 
   it('raises PlutusSchemaError naming the path and value of a field of the wrong type', async () => {
     sandbox.setFaults({ wrongType: { times: 1, routes: ['rewards'] } });
-    const rewardsError = await client().listRewards().catch((e: unknown) => e);
+    const rewardsError = await client()
+      .listRewards()
+      .catch((e: unknown) => e);
     expect(rewardsError).toBeInstanceOf(PlutusSchemaError);
     expect(rewardsError).toMatchObject({ path: '/0/amount', value: 'twelve' });
 
     sandbox.setFaults({ wrongType: { times: 1, routes: ['transactions'] } });
-    const txError = await client().allTransactions().catch((e: unknown) => e);
+    const txError = await client()
+      .allTransactions()
+      .catch((e: unknown) => e);
     expect(txError).toMatchObject({ path: '/data/transactions_view/0/amount', value: '12.5x' });
   });
 
@@ -178,7 +192,9 @@ describe('createPlutusClient against the sandbox', () => {
 
     // A response whose shape is wrong as a whole still fails.
     sandbox.setFaults({ malformedJson: { routes: ['rewards'] } });
-    await expect(client({ rowValidation: 'quarantine', retry: { maxAttempts: 1 } }).listRewards()).rejects.toBeInstanceOf(PlutusNetworkError);
+    await expect(client({ rowValidation: 'quarantine', retry: { maxAttempts: 1 } }).listRewards()).rejects.toBeInstanceOf(
+      PlutusNetworkError,
+    );
     sandbox.setFaults({});
     expect(() => client({ rowValidation: 'loose' as never })).toThrow("rowValidation must be 'strict' or 'quarantine'");
   });
@@ -196,7 +212,9 @@ describe('createPlutusClient against the sandbox', () => {
 
   it('raises PlutusAuthError when even a fresh token is refused', async () => {
     sandbox.setFaults({ expiredToken: { routes: ['transactions'] } });
-    const error = await client().allTransactions().catch((e: unknown) => e);
+    const error = await client()
+      .allTransactions()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PlutusAuthError);
     expect(sandbox.stats().requests.login).toBe(2);
   });
@@ -204,7 +222,9 @@ describe('createPlutusClient against the sandbox', () => {
   it('uses a copied id_token, and explains when it has expired', async () => {
     await expect(client({ auth: { idToken: sandbox.issueToken() } }).listRewards()).resolves.toBeDefined();
     const expired = sandbox.issueToken(-60);
-    const error = await client({ auth: { idToken: expired } }).allTransactions().catch((e: unknown) => e);
+    const error = await client({ auth: { idToken: expired } })
+      .allTransactions()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PlutusAuthError);
     expect((error as Error).message).toContain('copy a fresh one');
     expect(sandbox.stats().requests.login).toBe(0);
@@ -219,12 +239,28 @@ describe('createPlutusClient against the sandbox', () => {
   it('never puts a password, TOTP secret or token in an error or a log line', async () => {
     const token = sandbox.issueToken(-60);
     const failures: unknown[] = [];
-    failures.push(await client({ auth: { ...sandbox.credentials, password: 'wrong-password-123' } }).listRewards().catch((e: unknown) => e));
-    failures.push(await client({ auth: { idToken: token } }).listRewards().catch((e: unknown) => e));
+    failures.push(
+      await client({ auth: { ...sandbox.credentials, password: 'wrong-password-123' } })
+        .listRewards()
+        .catch((e: unknown) => e),
+    );
+    failures.push(
+      await client({ auth: { idToken: token } })
+        .listRewards()
+        .catch((e: unknown) => e),
+    );
     sandbox.setFaults({ serverError: { routes: ['rewards'] } });
-    failures.push(await client({ retry: { maxAttempts: 2 } }).listRewards().catch((e: unknown) => e));
+    failures.push(
+      await client({ retry: { maxAttempts: 2 } })
+        .listRewards()
+        .catch((e: unknown) => e),
+    );
     sandbox.setFaults({ wrongType: { routes: ['rewards'] } });
-    failures.push(await client().listRewards().catch((e: unknown) => e));
+    failures.push(
+      await client()
+        .listRewards()
+        .catch((e: unknown) => e),
+    );
     expect(failures.every((failure) => failure instanceof PlutusError)).toBe(true);
     const text = [...failures.map((f) => `${String(f)} ${JSON.stringify(f)} ${(f as Error).stack}`), ...logLines].join('\n');
     expect(logLines.length).toBeGreaterThan(0);
@@ -247,7 +283,9 @@ describe('createPlutusClient against the sandbox', () => {
   });
 
   it('refuses to send credentials over plain http to a host that is not loopback', () => {
-    expect(() => createPlutusClient({ baseUrl: 'http://plutus.example.com', auth: { idToken: 't' } })).toThrow(/Refusing to send credentials/);
+    expect(() => createPlutusClient({ baseUrl: 'http://plutus.example.com', auth: { idToken: 't' } })).toThrow(
+      /Refusing to send credentials/,
+    );
     expect(() => createPlutusClient({ baseUrl: 'http://localhost:1234', auth: { idToken: 't' } })).not.toThrow();
   });
 });

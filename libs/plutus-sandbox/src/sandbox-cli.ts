@@ -67,7 +67,9 @@ export async function runSandboxCli(
   if (values.data) {
     const off = offDocumentRows(sandbox.data());
     if (off.rewards + off.transactions > 0) {
-      log(`  serving ${off.rewards} reward(s) and ${off.transactions} transaction(s) that break the API document, as they are (e.g. ${off.examples[0]})`);
+      log(
+        `  serving ${off.rewards} reward(s) and ${off.transactions} transaction(s) that break the API document, as they are (e.g. ${off.examples[0]})`,
+      );
     }
   }
   log(`  sign in with email=${email} password=${password} totpSecret=${totpSecret} (sandbox-only credentials)`);
@@ -75,7 +77,6 @@ export async function runSandboxCli(
   await sandbox.close();
   return 0;
 }
-
 
 function waitForTermination(): Promise<void> {
   return new Promise<void>((resolve) => {

@@ -28,7 +28,11 @@ describe('the sandbox serves the OpenAPI document', () => {
   it('answers a sign-in with a JWT that conforms, and refuses wrong credentials', async () => {
     const ok = await fetch(`${sandbox.url}/auth/login`, {
       method: 'POST',
-      body: JSON.stringify({ email: DEMO_CREDENTIALS.email, password: DEMO_CREDENTIALS.password, token: totpCode(DEMO_CREDENTIALS.totpSecret, Date.now()) }),
+      body: JSON.stringify({
+        email: DEMO_CREDENTIALS.email,
+        password: DEMO_CREDENTIALS.password,
+        token: totpCode(DEMO_CREDENTIALS.totpSecret, Date.now()),
+      }),
     });
     expect(ok.status).toBe(200);
     const body = await json(ok);
@@ -73,7 +77,9 @@ describe('the sandbox serves the OpenAPI document', () => {
     const decemberPurchases = all.filter((row) => row.type === 'PURCHASE' && Date.parse(row.date) >= Date.parse('2025-12-01T00:00:00Z'));
     expect(bodies[1].data.transactions_view).toHaveLength(decemberPurchases.length - 5); // null limit: all the rest
     expect(bodies[2].errors[0].extensions.code).toBe('invalid-headers');
-    expect(bodies[3]).toEqual({ errors: [{ extensions: { path: '$', code: 'invalid-jwt' }, message: 'Could not verify JWT: JWTExpired' }] });
+    expect(bodies[3]).toEqual({
+      errors: [{ extensions: { path: '$', code: 'invalid-jwt' }, message: 'Could not verify JWT: JWTExpired' }],
+    });
     expect(bodies[4].errors[0].extensions.code).toBe('validation-failed');
   });
 
@@ -120,8 +126,14 @@ describe('dataset folders', () => {
     await writeFile(join(dir, 'transactions.json'), JSON.stringify(badTransactions));
     const sandbox = await startSandbox({ dataset: dir });
     try {
-      expect(offDocumentRows(sandbox.data())).toEqual({ rewards: 1, transactions: 1, examples: ['rewards.json at /0/amount: must be number', "transactions.json at /0: must have required property 'id'"] });
-      const answer = await json(await graphql(sandbox, sandbox.issueToken(), { offset: 0, limit: 10, from: null, to: '2026-01-01T00:00:00Z' }));
+      expect(offDocumentRows(sandbox.data())).toEqual({
+        rewards: 1,
+        transactions: 1,
+        examples: ['rewards.json at /0/amount: must be number', "transactions.json at /0: must have required property 'id'"],
+      });
+      const answer = await json(
+        await graphql(sandbox, sandbox.issueToken(), { offset: 0, limit: 10, from: null, to: '2026-01-01T00:00:00Z' }),
+      );
       expect(answer.data.transactions_view).toEqual([{ ...badTransactions[0], __typename: 'transactions_view' }]);
     } finally {
       await sandbox.close();
@@ -139,7 +151,11 @@ describe('dataset folders', () => {
 
   it('the CLI dumps a generated dataset that the CLI can serve again', async () => {
     const lines: string[] = [];
-    const code = await runSandboxCli(['--dump', dir, '--months', '2', '--now', '2026-01-01T00:00:00Z'], (line) => lines.push(line), Promise.resolve());
+    const code = await runSandboxCli(
+      ['--dump', dir, '--months', '2', '--now', '2026-01-01T00:00:00Z'],
+      (line) => lines.push(line),
+      Promise.resolve(),
+    );
     expect(code).toBe(0);
     expect(lines.at(-1)).toMatch(/^wrote \d+ rewards and \d+ transactions to /);
     const dumped = JSON.parse(await readFile(join(dir, 'transactions.json'), 'utf8'));
@@ -148,10 +164,14 @@ describe('dataset folders', () => {
     const served: string[] = [];
     let stop: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
-    const running = runSandboxCli(['--data', dir, '--port', '0', '--quiet'], (line) => {
-      served.push(line);
-      stop();
-    }, stopped);
+    const running = runSandboxCli(
+      ['--data', dir, '--port', '0', '--quiet'],
+      (line) => {
+        served.push(line);
+        stop();
+      },
+      stopped,
+    );
     await expect(running).resolves.toBe(0);
     expect(served[0]).toMatch(/^Plutus sandbox listening on http:\/\/127\.0\.0\.1:\d+$/);
   });

@@ -99,7 +99,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const seed = options.seed ?? 42;
 
   // Sorted once per clock position, with dates parsed once, so each page request is a cheap scan.
-  let cache: { atMs: number; dataset: SandboxDataset; byDateDesc: { row: Transaction; at: number; json?: string }[]; rewardsJson: (string | undefined)[] } | undefined;
+  let cache:
+    | {
+        atMs: number;
+        dataset: SandboxDataset;
+        byDateDesc: { row: Transaction; at: number; json?: string }[];
+        rewardsJson: (string | undefined)[];
+      }
+    | undefined;
   const current = () => {
     if (!cache || cache.atMs !== nowMs) {
       const dataset = fixed ?? generateHistory({ seed, start, now: new Date(nowMs), purchasesPerDay: options.purchasesPerDay });
@@ -201,7 +208,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (auth !== 'ok') return sendJson(response, 401, { error: 'unauthorized', message: `Token ${auth}.` });
     const { dataset, rewardsJson } = current();
     const wrongType = faults.draw('rewards', ['wrongType']);
-    sendJsonArray(response, dataset.rewards, rewardsJson, wrongType ? (row, index) => (index === 0 ? { ...row, amount: 'twelve' } : row) : undefined);
+    sendJsonArray(
+      response,
+      dataset.rewards,
+      rewardsJson,
+      wrongType ? (row, index) => (index === 0 ? { ...row, amount: 'twelve' } : row) : undefined,
+    );
   }
 
   function transactions(request: IncomingMessage, body: string, response: ServerResponse): void {
@@ -228,14 +240,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const matching = type === undefined ? undefined : sorted.slice(windowStart, windowEnd).filter(({ row }) => row.type === type);
     const totalCount = matching ? matching.length : windowEnd - windowStart;
     const pageEnd = limit === undefined ? totalCount : Math.min(totalCount, offset + limit);
-    const entries = (matching ?? sorted).slice((matching ? 0 : windowStart) + offset, (matching ? 0 : windowStart) + Math.max(offset, pageEnd));
+    const entries = (matching ?? sorted).slice(
+      (matching ? 0 : windowStart) + offset,
+      (matching ? 0 : windowStart) + Math.max(offset, pageEnd),
+    );
     // Each row's JSON is made once per clock position and reused by every page that holds it: the sandbox's
     // own serving time stays out of the client's benchmark.
     const rowsJson = entries.map((entry) => (entry.json ??= JSON.stringify({ ...entry.row, __typename: 'transactions_view' })));
     if (faults.draw('transactions', ['wrongType']) && entries.length > 0) {
       rowsJson[0] = JSON.stringify({ ...entries[0].row, __typename: 'transactions_view', amount: '12.5x' });
     }
-    const aggregate = { aggregate: { totalCount, __typename: 'transactions_view_aggregate_fields' }, __typename: 'transactions_view_aggregate' };
+    const aggregate = {
+      aggregate: { totalCount, __typename: 'transactions_view_aggregate_fields' },
+      __typename: 'transactions_view_aggregate',
+    };
     const text = `{"data":{"transactions_view_aggregate":${JSON.stringify(aggregate)},"transactions_view":[${rowsJson.join(',')}]}}`;
     response.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
     response.end(text);
@@ -315,7 +333,12 @@ function firstIndex<T>(sorted: readonly T[], test: (entry: T) => boolean): numbe
  * of rows per clock its entries made every garbage collection crawl (measured: 262 s of the sandbox's CPU for one
  * ledger read after the clock moved).
  */
-function sendJsonArray<T>(response: ServerResponse, rows: readonly T[], jsonCache: (string | undefined)[], mapRow?: (row: T, index: number) => unknown): void {
+function sendJsonArray<T>(
+  response: ServerResponse,
+  rows: readonly T[],
+  jsonCache: (string | undefined)[],
+  mapRow?: (row: T, index: number) => unknown,
+): void {
   response.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
   const ROWS_PER_CHUNK = 2000;
   let index = 0;

@@ -78,26 +78,26 @@ export function generateHistory(options: SyntheticHistoryOptions): SandboxDatase
         );
       }
       const zeroReward = random() < 0.005;
-      const fiat = zeroReward ? 0 : round(((amountMinor / 100) * REBATE_RATE), 2);
+      const fiat = zeroReward ? 0 : round((amountMinor / 100) * REBATE_RATE, 2);
       const price = pluPrice(seed, createdAtMs, merchant.currency);
       const adminRejected = random() < 0.015;
       addReward({
-          id: seededUuid(random),
-          plu: round(fiat / price, 6),
-          fiat,
-          rebateRate: REBATE_RATE,
-          currency: merchant.currency,
-          referenceType: 'card_transaction',
-          referenceId: id,
-          type: 'REBATE',
-          createdAtMs,
-          rejectAtMs: refunded
-            ? Math.max(refundAtMs, createdAtMs) + DAY_MS
-            : adminRejected
-              ? createdAtMs + Math.floor(between(random, 1, 20) * DAY_MS)
-              : undefined,
-          fiatAsText: random() < 0.3,
-        });
+        id: seededUuid(random),
+        plu: round(fiat / price, 6),
+        fiat,
+        rebateRate: REBATE_RATE,
+        currency: merchant.currency,
+        referenceType: 'card_transaction',
+        referenceId: id,
+        type: 'REBATE',
+        createdAtMs,
+        rejectAtMs: refunded
+          ? Math.max(refundAtMs, createdAtMs) + DAY_MS
+          : adminRejected
+            ? createdAtMs + Math.floor(between(random, 1, 20) * DAY_MS)
+            : undefined,
+        fiatAsText: random() < 0.3,
+      });
     }
 
     const dayOfMonth = new Date(dayStartMs).getUTCDate();
@@ -109,17 +109,17 @@ export function generateHistory(options: SyntheticHistoryOptions): SandboxDatase
       const createdAtMs = atMs + Math.floor(between(random, 1, 4) * DAY_MS);
       const fiat = Math.min(perk.amountMinor, perk.perkCapMinor) / 100;
       addReward({
-          id: seededUuid(random),
-          plu: round(fiat / pluPrice(seed, createdAtMs, 'GBP'), 6),
-          fiat,
-          rebateRate: 0,
-          currency: 'GBP',
-          referenceType: 'card_transaction',
-          referenceId: id,
-          type: 'PERK',
-          createdAtMs,
-          fiatAsText: random() < 0.3,
-        });
+        id: seededUuid(random),
+        plu: round(fiat / pluPrice(seed, createdAtMs, 'GBP'), 6),
+        fiat,
+        rebateRate: 0,
+        currency: 'GBP',
+        referenceType: 'card_transaction',
+        referenceId: id,
+        type: 'PERK',
+        createdAtMs,
+        fiatAsText: random() < 0.3,
+      });
     }
 
     if ((day + seed) % 11 === 0) {
@@ -141,17 +141,17 @@ export function generateHistory(options: SyntheticHistoryOptions): SandboxDatase
     if (random() < 0.01) {
       const createdAtMs = dayStartMs + 12 * 3_600_000;
       addReward({
-          id: seededUuid(random),
-          plu: round(10 / pluPrice(seed, createdAtMs, 'GBP'), 6),
-          fiat: 10,
-          rebateRate: 0,
-          currency: 'GBP',
-          referenceType: 'referral',
-          referenceId: null,
-          type: 'REFERRAL',
-          createdAtMs,
-          fiatAsText: random() < 0.3,
-        });
+        id: seededUuid(random),
+        plu: round(10 / pluPrice(seed, createdAtMs, 'GBP'), 6),
+        fiat: 10,
+        rebateRate: 0,
+        currency: 'GBP',
+        referenceType: 'referral',
+        referenceId: null,
+        type: 'REFERRAL',
+        createdAtMs,
+        fiatAsText: random() < 0.3,
+      });
     }
   }
   return { rewards, transactions };

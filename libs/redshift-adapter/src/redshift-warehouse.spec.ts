@@ -14,7 +14,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { quoteLiteral } from '@org/pipeline';
 import { transformRun } from '@org/rewards-transform';
-import { checkBatchWithinLimits, DATA_API_LIMITS, DataApiLimitError, RedshiftStatementError, RedshiftWarehouse } from './redshift-warehouse';
+import {
+  checkBatchWithinLimits,
+  DATA_API_LIMITS,
+  DataApiLimitError,
+  RedshiftStatementError,
+  RedshiftWarehouse,
+} from './redshift-warehouse';
 
 /** Statements kept free in the largest batch for what later work adds to the load's transaction. */
 const LOAD_BATCH_RESERVE = 8;
@@ -32,7 +38,8 @@ const KEY = 'curated/rewards/ingest_date=2026-11-28/run=r1/part-00000.parquet';
 const TX_KEY = 'curated/transactions/ingest_date=2026-11-28/run=r1/part-00000.parquet';
 const RUN = { transactions: [TX_KEY], rewards: [KEY] };
 const RUN_FOLDER = (dataset: string) => `curated/${dataset}/ingest_date=2026-11-28/run=r1/`;
-const parts = (dataset: string, count: number) => Array.from({ length: count }, (_, i) => `${RUN_FOLDER(dataset)}part-${String(i).padStart(5, '0')}.parquet`);
+const parts = (dataset: string, count: number) =>
+  Array.from({ length: count }, (_, i) => `${RUN_FOLDER(dataset)}part-${String(i).padStart(5, '0')}.parquet`);
 
 describe('RedshiftWarehouse', () => {
   beforeEach(() => {
@@ -40,13 +47,16 @@ describe('RedshiftWarehouse', () => {
     redshift.on(ListStatementsCommand).resolves({ Statements: [] });
     redshift.on(BatchExecuteStatementCommand).resolves({ Id: 'batch-1' });
     redshift.on(ExecuteStatementCommand).resolves({ Id: 'count-1' });
-    redshift.on(DescribeStatementCommand, { Id: 'batch-1' }).resolvesOnce({ Status: 'STARTED' }).resolves({
-      Status: 'FINISHED',
-      SubStatements: [
-        { QueryString: `COPY "staging_transactions" FROM ...`, ResultRows: 30, Status: 'FINISHED', Id: 'batch-1:5' },
-        { QueryString: `COPY "staging_rewards" FROM ...`, ResultRows: 42, Status: 'FINISHED', Id: 'batch-1:7' },
-      ],
-    });
+    redshift
+      .on(DescribeStatementCommand, { Id: 'batch-1' })
+      .resolvesOnce({ Status: 'STARTED' })
+      .resolves({
+        Status: 'FINISHED',
+        SubStatements: [
+          { QueryString: `COPY "staging_transactions" FROM ...`, ResultRows: 30, Status: 'FINISHED', Id: 'batch-1:5' },
+          { QueryString: `COPY "staging_rewards" FROM ...`, ResultRows: 42, Status: 'FINISHED', Id: 'batch-1:7' },
+        ],
+      });
     redshift.on(DescribeStatementCommand, { Id: 'count-1' }).resolves({ Status: 'FINISHED' });
     redshift.on(GetStatementResultCommand).resolves({
       ColumnMetadata: [{ name: 'transactions' }, { name: 'rewards' }, { name: 'reward_facts' }, { name: 'facts_without_transaction' }],
@@ -69,7 +79,9 @@ describe('RedshiftWarehouse', () => {
     expect(sqls.find((sql) => sql.includes('"rewards"."rewards" ('))).toContain('DISTKEY("reward_id") SORTKEY("created_at")');
     expect(sqls).toContain('CREATE TEMP TABLE "staging_rewards" (LIKE "rewards"."rewards")');
     expect(sqls).toContain(`COPY "staging_rewards" FROM 's3://data-bucket/${RUN_FOLDER('rewards')}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`);
-    expect(sqls).toContain(`COPY "staging_transactions" FROM 's3://data-bucket/${RUN_FOLDER('transactions')}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`);
+    expect(sqls).toContain(
+      `COPY "staging_transactions" FROM 's3://data-bucket/${RUN_FOLDER('transactions')}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`,
+    );
     const at = (prefix: string) => sqls.findIndex((sql) => sql.startsWith(prefix));
     expect(at('INSERT INTO "rewards"."transactions"')).toBeGreaterThan(at('COPY'));
     expect(at('DELETE FROM "rewards"."transactions"')).toBeGreaterThan(at('COPY'));
@@ -82,19 +94,38 @@ describe('RedshiftWarehouse', () => {
 
   it('addresses a provisioned cluster with a database user or a secret', async () => {
     await warehouse({ clusterIdentifier: 'analytics', database: 'dev', dbUser: 'loader' }).loadRun(RUN);
-    expect(redshift).toHaveReceivedCommandWith(BatchExecuteStatementCommand, { ClusterIdentifier: 'analytics', Database: 'dev', DbUser: 'loader' });
+    expect(redshift).toHaveReceivedCommandWith(BatchExecuteStatementCommand, {
+      ClusterIdentifier: 'analytics',
+      Database: 'dev',
+      DbUser: 'loader',
+    });
     redshift.resetHistory();
-    await warehouse({ clusterIdentifier: 'analytics', database: 'dev', secretArn: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:rs' }).query('SELECT 1');
-    expect(redshift).toHaveReceivedCommandWith(ExecuteStatementCommand, { SecretArn: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:rs' });
+    await warehouse({
+      clusterIdentifier: 'analytics',
+      database: 'dev',
+      secretArn: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:rs',
+    }).query('SELECT 1');
+    expect(redshift).toHaveReceivedCommandWith(ExecuteStatementCommand, {
+      SecretArn: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:rs',
+    });
   });
 
   it('fails with the failed statement, Redshift message and the COPY hint', async () => {
     redshift.on(DescribeStatementCommand, { Id: 'batch-1' }).resolves({
       Status: 'FAILED',
       Error: 'batch failed',
-      SubStatements: [{ Id: 'batch-1:4', Status: 'FAILED', QueryString: 'COPY "staging_rewards" FROM ...', Error: 'Spectrum Scan Error: incompatible Parquet schema' }],
+      SubStatements: [
+        {
+          Id: 'batch-1:4',
+          Status: 'FAILED',
+          QueryString: 'COPY "staging_rewards" FROM ...',
+          Error: 'Spectrum Scan Error: incompatible Parquet schema',
+        },
+      ],
     });
-    const error = await warehouse().loadRun(RUN).catch((e: unknown) => e);
+    const error = await warehouse()
+      .loadRun(RUN)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedshiftStatementError);
     expect((error as RedshiftStatementError).failedSql).toBe('COPY "staging_rewards" FROM ...');
     expect((error as Error).message).toContain('incompatible Parquet schema');
@@ -102,8 +133,22 @@ describe('RedshiftWarehouse', () => {
   });
 
   it('adds the columns the curated schema gained to tables an earlier version made, before COPY needs them', async () => {
-    const older = ['reward_id', 'plu_amount', 'is_available', 'reason', 'created_at', 'updated_at', 'rebate_rate', 'fiat_amount_rewarded', 'currency', 'reference_type', 'reference_id'];
-    redshift.on(ExecuteStatementCommand).callsFake((input: { Sql: string }) => ({ Id: input.Sql.includes('information_schema.columns') ? 'columns-1' : 'count-1' }));
+    const older = [
+      'reward_id',
+      'plu_amount',
+      'is_available',
+      'reason',
+      'created_at',
+      'updated_at',
+      'rebate_rate',
+      'fiat_amount_rewarded',
+      'currency',
+      'reference_type',
+      'reference_id',
+    ];
+    redshift
+      .on(ExecuteStatementCommand)
+      .callsFake((input: { Sql: string }) => ({ Id: input.Sql.includes('information_schema.columns') ? 'columns-1' : 'count-1' }));
     redshift.on(DescribeStatementCommand, { Id: 'columns-1' }).resolves({ Status: 'FINISHED' });
     redshift.on(GetStatementResultCommand, { Id: 'columns-1' }).resolves({
       ColumnMetadata: [{ name: 'table_name' }, { name: 'column_name' }],
@@ -120,11 +165,20 @@ describe('RedshiftWarehouse', () => {
   });
 
   it('starts no load beside a batch of its own still running in Redshift (its Lambda died): WarehouseInUseError, retried by the state machine', async () => {
-    redshift.on(ListStatementsCommand, { Status: 'STARTED' }).resolves({ Statements: [{ Id: 'old-batch', StatementName: 'rewards-pipeline-load', Status: 'STARTED', QueryString: '', CreatedAt: new Date() }] });
-    await expect(warehouse().loadRun(RUN)).rejects.toMatchObject({ name: 'WarehouseInUseError', message: expect.stringContaining('old-batch') });
+    redshift.on(ListStatementsCommand, { Status: 'STARTED' }).resolves({
+      Statements: [{ Id: 'old-batch', StatementName: 'rewards-pipeline-load', Status: 'STARTED', QueryString: '', CreatedAt: new Date() }],
+    });
+    await expect(warehouse().loadRun(RUN)).rejects.toMatchObject({
+      name: 'WarehouseInUseError',
+      message: expect.stringContaining('old-batch'),
+    });
     await expect(warehouse().reset()).rejects.toMatchObject({ name: 'WarehouseInUseError' });
     expect(redshift).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 0);
-    expect(redshift).toHaveReceivedCommandWith(ListStatementsCommand, { StatementName: 'rewards-pipeline-', RoleLevel: true, Status: 'SUBMITTED' });
+    expect(redshift).toHaveReceivedCommandWith(ListStatementsCommand, {
+      StatementName: 'rewards-pipeline-',
+      RoleLevel: true,
+      Status: 'SUBMITTED',
+    });
     // Once it has ended, the load goes ahead, under the name the guard looks for.
     redshift.on(ListStatementsCommand, { Status: 'STARTED' }).resolves({ Statements: [] });
     await warehouse().loadRun(RUN);
@@ -132,20 +186,30 @@ describe('RedshiftWarehouse', () => {
   });
 
   it('makes Data API throttling and 5xx a TransientError (the state machine retries it), and leaves other errors as they are', async () => {
-    redshift.on(BatchExecuteStatementCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' }));
+    redshift
+      .on(BatchExecuteStatementCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' }));
     await expect(warehouse().loadRun(RUN)).rejects.toMatchObject({ name: 'TransientError' });
-    redshift.on(BatchExecuteStatementCommand).rejects(Object.assign(new Error('Internal'), { name: 'InternalServerException', $fault: 'server' }));
+    redshift
+      .on(BatchExecuteStatementCommand)
+      .rejects(Object.assign(new Error('Internal'), { name: 'InternalServerException', $fault: 'server' }));
     await expect(warehouse().loadRun(RUN)).rejects.toMatchObject({ name: 'TransientError' });
     redshift.on(BatchExecuteStatementCommand).rejects(Object.assign(new Error('nope'), { name: 'ValidationException', $fault: 'client' }));
     await expect(warehouse().loadRun(RUN)).rejects.toMatchObject({ name: 'ValidationException' });
   });
 
   it('reads every page of a result, typed', async () => {
-    redshift.on(GetStatementResultCommand).resolvesOnce({
-      ColumnMetadata: [{ name: 'month' }, { name: 'plu' }, { name: 'rejected' }],
-      Records: [[{ stringValue: '2026-10' }, { doubleValue: 1.5 }, { booleanValue: false }]],
-      NextToken: 'page-2',
-    }).resolves({ ColumnMetadata: [{ name: 'month' }, { name: 'plu' }, { name: 'rejected' }], Records: [[{ stringValue: '2026-11' }, { isNull: true }, { booleanValue: true }]] });
+    redshift
+      .on(GetStatementResultCommand)
+      .resolvesOnce({
+        ColumnMetadata: [{ name: 'month' }, { name: 'plu' }, { name: 'rejected' }],
+        Records: [[{ stringValue: '2026-10' }, { doubleValue: 1.5 }, { booleanValue: false }]],
+        NextToken: 'page-2',
+      })
+      .resolves({
+        ColumnMetadata: [{ name: 'month' }, { name: 'plu' }, { name: 'rejected' }],
+        Records: [[{ stringValue: '2026-11' }, { isNull: true }, { booleanValue: true }]],
+      });
     expect(await warehouse().query('SELECT 1')).toEqual([
       { month: '2026-10', plu: 1.5, rejected: false },
       { month: '2026-11', plu: null, rejected: true },
@@ -156,11 +220,17 @@ describe('RedshiftWarehouse', () => {
     await warehouse().reset();
     const sqls = redshift.commandCalls(BatchExecuteStatementCommand)[0].args[0].input.Sqls ?? [];
     expect(sqls.filter((sql) => sql.startsWith('DROP VIEW IF EXISTS "rewards"."v_'))).toHaveLength(7);
-    expect(sqls.slice(-3)).toEqual(['DROP TABLE IF EXISTS "rewards"."transactions"', 'DROP TABLE IF EXISTS "rewards"."rewards"', 'DROP TABLE IF EXISTS "rewards"."reward_facts"']);
+    expect(sqls.slice(-3)).toEqual([
+      'DROP TABLE IF EXISTS "rewards"."transactions"',
+      'DROP TABLE IF EXISTS "rewards"."rewards"',
+      'DROP TABLE IF EXISTS "rewards"."reward_facts"',
+    ]);
   });
 
   it('COPYs each dataset once from its run folder, however many parts: a 3M-row first load (30 parts each) is one batch within the Data API limit', async () => {
-    const sizes = [0, 1, 6, 30, 300].map((count) => warehouse().loadStatements({ transactions: parts('transactions', count), rewards: parts('rewards', count) }));
+    const sizes = [0, 1, 6, 30, 300].map((count) =>
+      warehouse().loadStatements({ transactions: parts('transactions', count), rewards: parts('rewards', count) }),
+    );
     const [none, ...loads] = sizes;
     for (const sqls of loads) {
       expect(sqls.filter((sql) => sql.startsWith('COPY'))).toEqual([
@@ -176,28 +246,35 @@ describe('RedshiftWarehouse', () => {
     await warehouse().loadRun({ transactions: parts('transactions', 30), rewards: parts('rewards', 30) });
     const sent = redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input.Sqls ?? []);
     expect(sent.map((sqls) => sqls.length)).toEqual([expect.any(Number), sizes[3].length]);
-    expect(Math.max(...[...sent, ...sizes].map((sqls) => sqls.length))).toBeLessThanOrEqual(DATA_API_LIMITS.statementsPerBatch - LOAD_BATCH_RESERVE);
+    expect(Math.max(...[...sent, ...sizes].map((sqls) => sqls.length))).toBeLessThanOrEqual(
+      DATA_API_LIMITS.statementsPerBatch - LOAD_BATCH_RESERVE,
+    );
     for (const sql of [...sent, ...sizes].flat()) expect(Buffer.byteLength(sql)).toBeLessThanOrEqual(DATA_API_LIMITS.statementBytes);
   });
 
   it('sends one COPY per run folder when a load spans runs, and refuses a key that is not a Parquet part in a folder', () => {
-    const sqls = warehouse().loadStatements({ transactions: [...parts('transactions', 2), 'curated/transactions/ingest_date=2026-11-29/run=r2/part-00000.parquet'], rewards: [] });
+    const sqls = warehouse().loadStatements({
+      transactions: [...parts('transactions', 2), 'curated/transactions/ingest_date=2026-11-29/run=r2/part-00000.parquet'],
+      rewards: [],
+    });
     expect(sqls.filter((sql) => sql.startsWith('COPY')).map((sql) => /FROM '([^']+)'/.exec(sql)?.[1])).toEqual([
       `s3://data-bucket/${RUN_FOLDER('transactions')}`,
       's3://data-bucket/curated/transactions/ingest_date=2026-11-29/run=r2/',
     ]);
     expect(() => warehouse().loadStatements({ transactions: ['part-00000.parquet'], rewards: [] })).toThrow('inside a run folder');
-    expect(() => warehouse().loadStatements({ transactions: [`${RUN_FOLDER('transactions')}rejects-00000.csv`], rewards: [] })).toThrow('inside a run folder');
+    expect(() => warehouse().loadStatements({ transactions: [`${RUN_FOLDER('transactions')}rejects-00000.csv`], rewards: [] })).toThrow(
+      'inside a run folder',
+    );
   });
 
   it('refuses, before sending, a batch over 40 statements or a statement over 100 KB (the Data API limits), and accepts one at each limit', async () => {
     const statements = (count: number) => Array.from({ length: count }, (_, i) => `SELECT ${i}`);
     expect(() => checkBatchWithinLimits(statements(40))).not.toThrow();
     expect(() => checkBatchWithinLimits(statements(41))).toThrow(DataApiLimitError);
-    const atLimit = `SELECT '${'x'.repeat(DATA_API_LIMITS.statementBytes - 'SELECT \'\''.length)}'`;
+    const atLimit = `SELECT '${'x'.repeat(DATA_API_LIMITS.statementBytes - "SELECT ''".length)}'`;
     expect(Buffer.byteLength(atLimit)).toBe(100 * 1024);
     expect(() => checkBatchWithinLimits([atLimit])).not.toThrow();
-    expect(() => checkBatchWithinLimits([`${atLimit} `])).toThrow('over the Redshift Data API\'s limit of 102400');
+    expect(() => checkBatchWithinLimits([`${atLimit} `])).toThrow("over the Redshift Data API's limit of 102400");
     // Multi-byte text counts in bytes, as AWS counts it.
     expect(() => checkBatchWithinLimits([`SELECT '${'é'.repeat(DATA_API_LIMITS.statementBytes / 2)}'`])).toThrow(DataApiLimitError);
     await expect(warehouse().query(`${atLimit} `)).rejects.toBeInstanceOf(DataApiLimitError);
@@ -205,7 +282,14 @@ describe('RedshiftWarehouse', () => {
   });
 
   it('refuses a role that is not an IAM role ARN (it goes into SQL)', () => {
-    expect(() => new RedshiftWarehouse(new RedshiftDataClient({}), { target: { workgroupName: 'w', database: 'd' }, iamRoleArn: "x' ; DROP TABLE t; --", locate: (k) => k })).toThrow('not an IAM role ARN');
+    expect(
+      () =>
+        new RedshiftWarehouse(new RedshiftDataClient({}), {
+          target: { workgroupName: 'w', database: 'd' },
+          iamRoleArn: "x' ; DROP TABLE t; --",
+          locate: (k) => k,
+        }),
+    ).toThrow('not an IAM role ARN');
   });
 });
 
@@ -222,7 +306,10 @@ describe('the load batch on DuckDB', () => {
   const load = async (transactionsCsv: string, rewardsCsv: string) => {
     runs += 1;
     const output = transformRun({ transactionsCsv, rewardsCsv });
-    const keys = { transactions: [`curated/transactions/run=${runs}/part-00000.parquet`], rewards: [`curated/rewards/run=${runs}/part-00000.parquet`] };
+    const keys = {
+      transactions: [`curated/transactions/run=${runs}/part-00000.parquet`],
+      rewards: [`curated/rewards/run=${runs}/part-00000.parquet`],
+    };
     for (const dataset of ['transactions', 'rewards'] as const) {
       await mkdir(join(dir, `curated/${dataset}/run=${runs}`), { recursive: true });
       await writeFile(join(dir, keys[dataset][0]), output.parquet[dataset]);
@@ -230,7 +317,8 @@ describe('the load batch on DuckDB', () => {
     const onDuckDb = (sql: string) => {
       // COPY from a folder reads every object under it, and adds no column for the `key=value` folders in its path.
       const copy = /^COPY ("staging_\w+") FROM 's3:\/\/data-bucket\/([^']+\/)' IAM_ROLE .* FORMAT AS PARQUET$/.exec(sql);
-      if (copy) return `INSERT INTO ${copy[1]} SELECT * FROM read_parquet(${quoteLiteral(join(dir, copy[2], '*'))}, hive_partitioning = false)`;
+      if (copy)
+        return `INSERT INTO ${copy[1]} SELECT * FROM read_parquet(${quoteLiteral(join(dir, copy[2], '*'))}, hive_partitioning = false)`;
       const like = /^CREATE TEMP TABLE ("\w+") \(LIKE ([^)]+)\)$/.exec(sql);
       if (like) return `CREATE TEMP TABLE ${like[1]} AS SELECT * FROM ${like[2]} LIMIT 0`;
       // The dashboard views have their own two-dialect tests (@org/dashboard).
@@ -249,7 +337,11 @@ describe('the load batch on DuckDB', () => {
     session.closeSync();
   };
   const snapshot = async () =>
-    (await db.runAndReadAll('SELECT (SELECT count(*) FROM "rewards"."transactions")::INT AS tx, (SELECT md5(string_agg(f::VARCHAR, \'|\' ORDER BY f.reward_id)) FROM "rewards"."reward_facts" AS f) AS facts, (SELECT md5(string_agg(r::VARCHAR, \'|\' ORDER BY r.reward_id)) FROM "rewards"."rewards" AS r) AS rewards')).getRowObjectsJson()[0];
+    (
+      await db.runAndReadAll(
+        'SELECT (SELECT count(*) FROM "rewards"."transactions")::INT AS tx, (SELECT md5(string_agg(f::VARCHAR, \'|\' ORDER BY f.reward_id)) FROM "rewards"."reward_facts" AS f) AS facts, (SELECT md5(string_agg(r::VARCHAR, \'|\' ORDER BY r.reward_id)) FROM "rewards"."rewards" AS r) AS rewards',
+      )
+    ).getRowObjectsJson()[0];
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'redshift-sql-'));
@@ -270,8 +362,15 @@ describe('the load batch on DuckDB', () => {
       'id,currency,amount,date\n',
       'id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_id\nr-dst,0.05394,false,Rejected by admin,2024-03-31T02:00:00Z,2024-06-01T00:00:00Z,0.03,0.27,GBP,t-dst\nr-perk,2.5,false,,2024-04-05T10:00:00Z,2024-04-05T10:00:00Z,0,10,GBP,t-netflix\n',
     );
-    const rows = (await db.runAndReadAll('SELECT reward_id, is_available, reason, is_rejected FROM "rewards"."reward_facts" ORDER BY reward_id')).getRowObjectsJson();
-    expect(rows.find((row) => row['reward_id'] === 'r-dst')).toEqual({ reward_id: 'r-dst', is_available: false, reason: 'Rejected by admin', is_rejected: true });
+    const rows = (
+      await db.runAndReadAll('SELECT reward_id, is_available, reason, is_rejected FROM "rewards"."reward_facts" ORDER BY reward_id')
+    ).getRowObjectsJson();
+    expect(rows.find((row) => row['reward_id'] === 'r-dst')).toEqual({
+      reward_id: 'r-dst',
+      is_available: false,
+      reason: 'Rejected by admin',
+      is_rejected: true,
+    });
     // r-perk's copy in the last load is older than the one loaded: it must not win.
     expect(rows.find((row) => row['reward_id'] === 'r-perk')).toMatchObject({ is_available: true });
   });

@@ -12,7 +12,21 @@ import {
   type Field,
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
-import { addMissingColumnsSql, createTableSql, presentColumnsSql, PipelineError, WarehouseInUseError, quoteIdentifier, quoteLiteral, runLoadStatements, tableCountsSql, TransientError, type LoadResult, type RunLoad, type Warehouse } from '@org/pipeline';
+import {
+  addMissingColumnsSql,
+  createTableSql,
+  presentColumnsSql,
+  PipelineError,
+  WarehouseInUseError,
+  quoteIdentifier,
+  quoteLiteral,
+  runLoadStatements,
+  tableCountsSql,
+  TransientError,
+  type LoadResult,
+  type RunLoad,
+  type Warehouse,
+} from '@org/pipeline';
 import { DASHBOARD_VIEWS, viewStatements } from '@org/dashboard';
 import { CURATED_SCHEMAS, LAKE_DATASETS, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
 
@@ -41,9 +55,10 @@ export class RedshiftStatementError extends PipelineError {
     readonly failedSql: string | undefined,
     readonly redshiftMessage: string,
   ) {
-    const copyHint = /^\s*COPY\b/i.test(failedSql ?? '') || /load|copy/i.test(redshiftMessage)
-      ? ' For COPY errors, query sys_load_error_detail (or stl_load_errors on a cluster) for the failing rows.'
-      : '';
+    const copyHint =
+      /^\s*COPY\b/i.test(failedSql ?? '') || /load|copy/i.test(redshiftMessage)
+        ? ' For COPY errors, query sys_load_error_detail (or stl_load_errors on a cluster) for the failing rows.'
+        : '';
     super(`Redshift statement ${statementId} failed: ${redshiftMessage}${failedSql ? `\nFailed SQL: ${failedSql}` : ''}${copyHint}`);
   }
 }
@@ -104,7 +119,8 @@ export function copySources(keys: readonly string[]): string[] {
   const folders = new Set<string>();
   for (const key of keys) {
     const slash = key.lastIndexOf('/');
-    if (slash < 0 || !key.endsWith('.parquet')) throw new PipelineError(`COPY reads Parquet parts inside a run folder; got ${JSON.stringify(key)}`);
+    if (slash < 0 || !key.endsWith('.parquet'))
+      throw new PipelineError(`COPY reads Parquet parts inside a run folder; got ${JSON.stringify(key)}`);
     folders.add(key.slice(0, slash + 1));
   }
   return [...folders];
@@ -144,7 +160,8 @@ export class RedshiftWarehouse implements Warehouse {
       ...LAKE_DATASETS.flatMap((dataset) => [
         `CREATE TEMP TABLE ${quoteIdentifier(staging[dataset])} (LIKE ${this.table(dataset)})`,
         ...copySources(load[dataset]).map(
-          (folder) => `COPY ${quoteIdentifier(staging[dataset])} FROM ${quoteLiteral(this.settings.locate(folder))} IAM_ROLE ${quoteLiteral(this.settings.iamRoleArn)} FORMAT AS PARQUET`,
+          (folder) =>
+            `COPY ${quoteIdentifier(staging[dataset])} FROM ${quoteLiteral(this.settings.locate(folder))} IAM_ROLE ${quoteLiteral(this.settings.iamRoleArn)} FORMAT AS PARQUET`,
         ),
       ]),
       ...runLoadStatements({ dialect: 'redshift', staging, schema: this.schema }),
@@ -160,13 +177,20 @@ export class RedshiftWarehouse implements Warehouse {
    */
   upgradeStatements(present: readonly { table_name: string; column_name: string }[]): string[] {
     return (Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).flatMap((dataset) =>
-      addMissingColumnsSql(dataset, present.filter((row) => row.table_name === dataset).map((row) => row.column_name), 'redshift', this.schema),
+      addMissingColumnsSql(
+        dataset,
+        present.filter((row) => row.table_name === dataset).map((row) => row.column_name),
+        'redshift',
+        this.schema,
+      ),
     );
   }
 
   async loadRun(load: RunLoad): Promise<LoadResult> {
     const present = await this.query(presentColumnsSql(this.schema, 'redshift'));
-    const upgrade = this.upgradeStatements(present.map((row) => ({ table_name: String(row['table_name']), column_name: String(row['column_name']) })));
+    const upgrade = this.upgradeStatements(
+      present.map((row) => ({ table_name: String(row['table_name']), column_name: String(row['column_name']) })),
+    );
     for (let start = 0; start < upgrade.length; start += DATA_API_LIMITS.statementsPerBatch) {
       await this.runBatch(upgrade.slice(start, start + DATA_API_LIMITS.statementsPerBatch), 'upgrade');
     }
@@ -181,24 +205,35 @@ export class RedshiftWarehouse implements Warehouse {
     const [counts] = await this.query(tableCountsSql(this.schema));
     return {
       staged,
-      inTable: { transactions: Number(counts?.['transactions'] ?? 0), rewards: Number(counts?.['rewards'] ?? 0), reward_facts: Number(counts?.['reward_facts'] ?? 0) },
+      inTable: {
+        transactions: Number(counts?.['transactions'] ?? 0),
+        rewards: Number(counts?.['rewards'] ?? 0),
+        reward_facts: Number(counts?.['reward_facts'] ?? 0),
+      },
       factsWithoutTransaction: Number(counts?.['facts_without_transaction'] ?? 0),
     };
   }
 
   async tableCounts(): Promise<Record<CuratedDataset, number>> {
     const present = new Set(
-      (await this.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = ${quoteLiteral(this.schema)}`)).map((row) => String(row['table_name'])),
+      (await this.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = ${quoteLiteral(this.schema)}`)).map((row) =>
+        String(row['table_name']),
+      ),
     );
     if (!(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).every((dataset) => present.has(dataset))) {
       const counts = { transactions: 0, rewards: 0, reward_facts: 0 };
       for (const dataset of Object.keys(counts) as CuratedDataset[]) {
-        if (present.has(dataset)) counts[dataset] = Number((await this.query(`SELECT count(*) AS n FROM ${this.table(dataset)}`))[0]?.['n'] ?? 0);
+        if (present.has(dataset))
+          counts[dataset] = Number((await this.query(`SELECT count(*) AS n FROM ${this.table(dataset)}`))[0]?.['n'] ?? 0);
       }
       return counts;
     }
     const [counts] = await this.query(tableCountsSql(this.schema));
-    return { transactions: Number(counts?.['transactions'] ?? 0), rewards: Number(counts?.['rewards'] ?? 0), reward_facts: Number(counts?.['reward_facts'] ?? 0) };
+    return {
+      transactions: Number(counts?.['transactions'] ?? 0),
+      rewards: Number(counts?.['rewards'] ?? 0),
+      reward_facts: Number(counts?.['reward_facts'] ?? 0),
+    };
   }
 
   /** Drops the views and tables in one batch, for a rebuild from the lake. */
@@ -247,7 +282,9 @@ export class RedshiftWarehouse implements Warehouse {
   private tableStatements(): string[] {
     return [
       `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`,
-      ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => createTableSql(dataset, 'redshift', { schema: this.schema, extra: TABLE_LAYOUT[dataset] })),
+      ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) =>
+        createTableSql(dataset, 'redshift', { schema: this.schema, extra: TABLE_LAYOUT[dataset] }),
+      ),
     ];
   }
 
@@ -302,7 +339,11 @@ export class RedshiftWarehouse implements Warehouse {
       if (statement.Status === 'FINISHED') return statement;
       if (statement.Status === 'FAILED' || statement.Status === 'ABORTED') {
         const failed = statement.SubStatements?.find((sub) => sub.Status === 'FAILED');
-        throw new RedshiftStatementError(id, failed?.QueryString ?? (sqls.length === 1 ? sqls[0] : undefined), failed?.Error ?? statement.Error ?? statement.Status);
+        throw new RedshiftStatementError(
+          id,
+          failed?.QueryString ?? (sqls.length === 1 ? sqls[0] : undefined),
+          failed?.Error ?? statement.Error ?? statement.Status,
+        );
       }
       if (Date.now() > deadline) throw new TransientError(`Redshift statement ${id} still ${statement.Status} after the timeout.`);
       await this.sleep(wait);

@@ -73,7 +73,12 @@ export const REWARD_RULES: readonly FieldRule[] = [
 ];
 
 /** Raw cells to typed columns: read straight from CSV text, or from columns already split (a DataFrame's, say). */
-function cleanRawInput(dataset: string, input: string | CsvColumns, rules: readonly FieldRule[], required: readonly string[]): RawCsvCleaningResult {
+function cleanRawInput(
+  dataset: string,
+  input: string | CsvColumns,
+  rules: readonly FieldRule[],
+  required: readonly string[],
+): RawCsvCleaningResult {
   if (typeof input === 'string') return cleanRawCsv(dataset, input, rules, required);
   return { ...cleanRaw(dataset, input, rules, required), header: input.header, rowCount: input.rowCount };
 }

@@ -21,7 +21,10 @@ describe('parseCsv', () => {
   });
 
   it('round-trips what formatCsv writes, unicode and edge whitespace included', () => {
-    const rows = [{ a: ' padded ', b: '東京, "quoted"', c: null }, { a: 'x', b: 'line\nbreak', c: 3 }];
+    const rows = [
+      { a: ' padded ', b: '東京, "quoted"', c: null },
+      { a: 'x', b: 'line\nbreak', c: 3 },
+    ];
     const parsed = parseCsv(formatCsv(['a', 'b', 'c'], rows));
     expect(parsed.columns).toEqual([
       [' padded ', 'x'],

@@ -16,7 +16,7 @@ export function parseCsv(text: string): CsvColumns {
   let header: string[] | undefined;
   let columns: string[][] = [];
   let rowCount = 0;
-  for (let position = 0; position < input.length; ) {
+  for (let position = 0; position < input.length;) {
     const { cells, next } = readCsvRecord(input, position);
     position = next;
     if (!header) {

@@ -27,7 +27,9 @@ export function tableToDataFrame(table: Table, schema: readonly ColumnSpec[]): D
 export function dataFrameToRawColumns(frame: DataFrame): CsvColumns {
   const header = frame.columns.map(String);
   const columns = header.map((name) =>
-    (frame[name].values as unknown[]).map((value) => (value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value)) ? '' : String(value))),
+    (frame[name].values as unknown[]).map((value) =>
+      value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value)) ? '' : String(value),
+    ),
   );
   return { header, columns, rowCount: frame.shape[0] };
 }

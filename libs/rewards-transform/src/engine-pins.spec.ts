@@ -12,7 +12,12 @@ import { tableRows, type ColumnSpec, type Table } from './table';
 // (a deep import) and parquet-wasm's allocator keeping the memory it once took. Both are pinned exactly, and
 // these tests fail loudly, naming the assumption, when an upgrade breaks either.
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-const installed = (name: string) => (JSON.parse(readFileSync(join(require.resolve(name).split(`node_modules/${name}`)[0], 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+const installed = (name: string) =>
+  (
+    JSON.parse(
+      readFileSync(join(require.resolve(name).split(`node_modules/${name}`)[0], 'node_modules', name, 'package.json'), 'utf8'),
+    ) as { version: string }
+  ).version;
 
 const SCHEMA: ColumnSpec[] = [
   { name: 'id', kind: 'string', nullable: false, description: '' },

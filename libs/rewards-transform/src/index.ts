@@ -1,10 +1,25 @@
 // The public surface: what README.md documents. The engine's parts (the one-pass CSV reader, hash indexes, the
 // Arrow IPC writer, value parsers) are in `@org/rewards-transform/internal`, for this repository's tests and
 // benchmarks, with no compatibility promise; danfojs interop is `@org/rewards-transform/dataframe`.
-export { transformRun, transformDataset, mergeDatasetQuality, type TransformInput, type TransformOutput, type TransformPhase, type DatasetOutput } from './transform-run';
+export {
+  transformRun,
+  transformDataset,
+  mergeDatasetQuality,
+  type TransformInput,
+  type TransformOutput,
+  type TransformPhase,
+  type DatasetOutput,
+} from './transform-run';
 export { parseCsv, formatCsv, csvCell, CsvFormatError, type CsvColumns } from './csv';
 export { cleanTransactions, cleanRewards } from './clean-datasets';
-export { buildRewardFacts, rewardFactsSelectSql, rewardFactsSqlExpressions, PLU_PRICE_NOTES, type RewardFactsResult, type SqlDialect } from './reward-facts';
+export {
+  buildRewardFacts,
+  rewardFactsSelectSql,
+  rewardFactsSqlExpressions,
+  PLU_PRICE_NOTES,
+  type RewardFactsResult,
+  type SqlDialect,
+} from './reward-facts';
 export { merchantCategory } from './merchant-category';
 export { tableToParquet, type ParquetCompression } from './parquet-output';
 export type { QualityReport, DatasetQuality } from './quality-report';

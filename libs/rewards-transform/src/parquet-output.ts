@@ -19,9 +19,7 @@ export function tableToParquet(
   const ipc = tableToArrowIpc(table, schema, arena);
   reserveWasmMemory(ipc.length * WASM_BYTES_PER_IPC_BYTE);
   const wasmTable = WasmTable.fromIPCStream(ipc);
-  const properties = new WriterPropertiesBuilder()
-    .setCompression(compression === 'zstd' ? Compression.ZSTD : Compression.SNAPPY)
-    .build();
+  const properties = new WriterPropertiesBuilder().setCompression(compression === 'zstd' ? Compression.ZSTD : Compression.SNAPPY).build();
   // writeParquet takes ownership of (and frees) the wasm table and properties.
   return writeParquet(wasmTable, properties);
 }

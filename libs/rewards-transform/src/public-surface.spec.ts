@@ -51,11 +51,21 @@ describe('public surface', () => {
 
   it('the main entry exports exactly what the README documents', () => {
     expect(Object.keys(api).sort()).toEqual([...DOCUMENTED].sort());
-    for (const name of DOCUMENTED) expect({ name, documented: new RegExp(`\x60${name}[\x60(]`).test(readme) }).toEqual({ name, documented: true });
+    for (const name of DOCUMENTED)
+      expect({ name, documented: new RegExp(`\x60${name}[\x60(]`).test(readme) }).toEqual({ name, documented: true });
   });
 
   it('keeps the engine behind ./internal, which the README names as having no promise', () => {
-    for (const name of ['KeyIndex', 'IpcArena', 'tableToArrowIpc', 'cleanRawCsv', 'cleanRaw', 'dedupeLatest', 'scaledDecimal', 'parquetToTable']) {
+    for (const name of [
+      'KeyIndex',
+      'IpcArena',
+      'tableToArrowIpc',
+      'cleanRawCsv',
+      'cleanRaw',
+      'dedupeLatest',
+      'scaledDecimal',
+      'parquetToTable',
+    ]) {
       expect({ name, onMain: name in api }).toEqual({ name, onMain: false });
       expect(name in internal).toBe(true);
     }
@@ -75,7 +85,10 @@ describe('public surface', () => {
         throw Object.assign(new Error("Cannot find module 'danfojs-node'"), { code: 'MODULE_NOT_FOUND' });
       });
       const main = require('./index') as typeof api;
-      const output = main.transformRun({ transactionsCsv: 'id,currency,amount,date\nt1,GBP,-100,2026-01-01T00:00:00Z\n', rewardsCsv: 'id,amount,createdAt\n' });
+      const output = main.transformRun({
+        transactionsCsv: 'id,currency,amount,date\nt1,GBP,-100,2026-01-01T00:00:00Z\n',
+        rewardsCsv: 'id,amount,createdAt\n',
+      });
       expect(output.quality.transactions.rowsOut).toBe(1);
       expect(() => require('./dataframe-entry')).toThrow("Cannot find module 'danfojs-node'");
     });
@@ -84,7 +97,10 @@ describe('public surface', () => {
 
   it('bridges to danfojs where it is installed (./dataframe)', () => {
     const { tableToDataFrame, dataFrameToRawColumns } = require('./dataframe-entry') as typeof import('./dataframe-entry');
-    const output = api.transformRun({ transactionsCsv: 'id,currency,amount,date\nt1,GBP,-1250,2026-01-01T00:00:00Z\n', rewardsCsv: 'id,amount,createdAt\n' });
+    const output = api.transformRun({
+      transactionsCsv: 'id,currency,amount,date\nt1,GBP,-1250,2026-01-01T00:00:00Z\n',
+      rewardsCsv: 'id,amount,createdAt\n',
+    });
     const frame = tableToDataFrame(output.tables.transactions, api.CURATED_SCHEMAS.transactions);
     expect(frame.shape).toEqual([1, api.CURATED_SCHEMAS.transactions.length]);
     expect(frame['transaction_amount'].values).toEqual([12.5]);

@@ -86,7 +86,7 @@ export function cleanRaw(dataset: string, csv: CsvColumns, rules: readonly Field
   const columns: Record<string, Column> = {};
   rules.forEach((rule, f) => {
     const column = out[f];
-    columns[rule.target.name] = column instanceof Float64Array ? column.slice(0, kept) : (column as unknown[]).slice(0, kept) as Column;
+    columns[rule.target.name] = column instanceof Float64Array ? column.slice(0, kept) : ((column as unknown[]).slice(0, kept) as Column);
   });
   return { table: { length: kept, columns }, rejects };
 }

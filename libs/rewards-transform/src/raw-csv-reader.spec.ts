@@ -29,11 +29,56 @@ const VARIANTS: Record<string, string[]> = {
   model: ['card_transaction', '', ' card_transaction'],
   user_id: ['u1', 'u2', ''],
   currency: ['GBP', 'EUR', 'eur', ' GBP', 'POUNDS', '', 'G1P', '"USD"'],
-  amount: ['-1250', '1250', '0', '-0', '007', '+12', '1.0', '12.5', '0.00000001', '0.000000001', '1e3', '', ' 5 ', '.5', '5.', '-', '99999999999999999999', '1234567890123456', '"-3"'],
-  date: ['2024-03-31T02:30:00+01:00', '2024-03-30T23:30:00Z', '2024-04-03T19:00:00.123Z', '2024-04-03T19:00:00.1234+0000', '2024-02-30T00:00:00Z', '2024-02-29T10:00:00Z', '2023-02-29T10:00:00Z', '2024-04-01T00:00:00', 'yesterday', '', '2024-04-01 10:00:00Z', ' 2024-04-01T10:00:00Z ', '1969-12-31T23:59:59.999Z', '2400-02-29T00:00:00-05:30'],
+  amount: [
+    '-1250',
+    '1250',
+    '0',
+    '-0',
+    '007',
+    '+12',
+    '1.0',
+    '12.5',
+    '0.00000001',
+    '0.000000001',
+    '1e3',
+    '',
+    ' 5 ',
+    '.5',
+    '5.',
+    '-',
+    '99999999999999999999',
+    '1234567890123456',
+    '"-3"',
+  ],
+  date: [
+    '2024-03-31T02:30:00+01:00',
+    '2024-03-30T23:30:00Z',
+    '2024-04-03T19:00:00.123Z',
+    '2024-04-03T19:00:00.1234+0000',
+    '2024-02-30T00:00:00Z',
+    '2024-02-29T10:00:00Z',
+    '2023-02-29T10:00:00Z',
+    '2024-04-01T00:00:00',
+    'yesterday',
+    '',
+    '2024-04-01 10:00:00Z',
+    ' 2024-04-01T10:00:00Z ',
+    '1969-12-31T23:59:59.999Z',
+    '2400-02-29T00:00:00-05:30',
+  ],
   type: ['PURCHASE', 'refund', 'Top_Up', '', ' REFUND ', 'ÜBER'],
   is_debit: ['true', 'false', 'TRUE', ' false ', '1', '0', 'yes', ''],
-  description: ['TESCO STORES 3291 LONDON GB', 'CAFFÈ NERO 0412', '"  CAFFÈ NERO 0412  "', '"AMAZON, INC"', '"say ""hi"""', '', '"multi\nline"', 'ZAŻÓŁĆ', '\u2028X'],
+  description: [
+    'TESCO STORES 3291 LONDON GB',
+    'CAFFÈ NERO 0412',
+    '"  CAFFÈ NERO 0412  "',
+    '"AMAZON, INC"',
+    '"say ""hi"""',
+    '',
+    '"multi\nline"',
+    'ZAŻÓŁĆ',
+    '\u2028X',
+  ],
   available: ['true', 'false', '', ' true', 'f', 'maybe'],
   reason: ['', 'Rejected by admin', 'rejected', '"Rejected, twice"'],
   createdAt: ['2024-03-31T12:00:00Z', '2024-10-27T01:30:00+02:00', '', 'not a date', '2024-13-01T00:00:00Z'],
@@ -52,7 +97,8 @@ function randomCsv(columns: readonly string[], rows: number, seed: number, lineB
   for (let r = 0; r < rows; r += 1) {
     let cells = columns.map((column) => pick(VARIANTS[column] ?? ['']));
     const shape = random();
-    if (shape < 0.03) cells = cells.slice(0, 1 + Math.floor(random() * (cells.length - 1))); // short row
+    if (shape < 0.03)
+      cells = cells.slice(0, 1 + Math.floor(random() * (cells.length - 1))); // short row
     else if (shape < 0.05) cells = [...cells, 'extra']; // a cell too many
     lines.push(cells.join(','));
     if (random() < 0.02) lines.push(''); // blank line
@@ -74,20 +120,50 @@ function csvParseColumns(text: string): { header: string[]; columns: string[][];
 
 describe('against csv-parse, a maintained CSV parser, as the oracle', () => {
   it.each([
-    ['transactions', ['id', 'model', 'user_id', 'currency', 'amount', 'date', 'type', 'is_debit', 'description'], TRANSACTION_RULES, REQUIRED_TRANSACTION_COLUMNS],
-    ['rewards', ['id', 'amount', 'available', 'reason', 'createdAt', 'updatedAt', 'rebate_rate', 'fiat_amount_rewarded', 'currency', 'reference_type', 'reference_id', 'type'], REWARD_RULES, REQUIRED_REWARD_COLUMNS],
-  ] as const)('splits and cleans 3,000 random %s rows of awkward cells exactly as csv-parse + the rules do', (_, columns, rules, required) => {
-    for (const [seed, lineBreak] of [[11, '\n'], [12, '\r\n'], [13, '\r']] as const) {
-      const text = `\ufeff${randomCsv(columns, 1000, seed, lineBreak)}`;
-      const oracle = csvParseColumns(text);
-      expect(parseCsv(text)).toEqual(oracle);
-      const fast = cleanRawCsv('dataset', text, rules, required);
-      const expected = cleanRaw('dataset', oracle, rules, required);
-      expect(tableRows(fast.table)).toEqual(tableRows(expected.table));
-      expect(fast.rejects).toEqual(expected.rejects);
-      expect(fast.rejects.length).toBeGreaterThan(50);
-    }
-  });
+    [
+      'transactions',
+      ['id', 'model', 'user_id', 'currency', 'amount', 'date', 'type', 'is_debit', 'description'],
+      TRANSACTION_RULES,
+      REQUIRED_TRANSACTION_COLUMNS,
+    ],
+    [
+      'rewards',
+      [
+        'id',
+        'amount',
+        'available',
+        'reason',
+        'createdAt',
+        'updatedAt',
+        'rebate_rate',
+        'fiat_amount_rewarded',
+        'currency',
+        'reference_type',
+        'reference_id',
+        'type',
+      ],
+      REWARD_RULES,
+      REQUIRED_REWARD_COLUMNS,
+    ],
+  ] as const)(
+    'splits and cleans 3,000 random %s rows of awkward cells exactly as csv-parse + the rules do',
+    (_, columns, rules, required) => {
+      for (const [seed, lineBreak] of [
+        [11, '\n'],
+        [12, '\r\n'],
+        [13, '\r'],
+      ] as const) {
+        const text = `\ufeff${randomCsv(columns, 1000, seed, lineBreak)}`;
+        const oracle = csvParseColumns(text);
+        expect(parseCsv(text)).toEqual(oracle);
+        const fast = cleanRawCsv('dataset', text, rules, required);
+        const expected = cleanRaw('dataset', oracle, rules, required);
+        expect(tableRows(fast.table)).toEqual(tableRows(expected.table));
+        expect(fast.rejects).toEqual(expected.rejects);
+        expect(fast.rejects.length).toBeGreaterThan(50);
+      }
+    },
+  );
 
   it('refuses what csv-parse refuses: an unterminated quote', () => {
     const text = 'id,amount,date,currency\nt1,"12,2024-01-01T00:00:00Z,GBP\n';
@@ -104,10 +180,37 @@ describe('cleanRawCsv (CSV text straight to typed columns)', () => {
   });
 
   it.each([
-    ['transactions', ['id', 'model', 'user_id', 'currency', 'amount', 'date', 'type', 'is_debit', 'description'], TRANSACTION_RULES, REQUIRED_TRANSACTION_COLUMNS],
-    ['rewards', ['id', 'amount', 'available', 'reason', 'createdAt', 'updatedAt', 'rebate_rate', 'fiat_amount_rewarded', 'currency', 'reference_type', 'reference_id', 'type'], REWARD_RULES, REQUIRED_REWARD_COLUMNS],
+    [
+      'transactions',
+      ['id', 'model', 'user_id', 'currency', 'amount', 'date', 'type', 'is_debit', 'description'],
+      TRANSACTION_RULES,
+      REQUIRED_TRANSACTION_COLUMNS,
+    ],
+    [
+      'rewards',
+      [
+        'id',
+        'amount',
+        'available',
+        'reason',
+        'createdAt',
+        'updatedAt',
+        'rebate_rate',
+        'fiat_amount_rewarded',
+        'currency',
+        'reference_type',
+        'reference_id',
+        'type',
+      ],
+      REWARD_RULES,
+      REQUIRED_REWARD_COLUMNS,
+    ],
   ] as const)('agrees with the general road on 3,000 random %s rows of awkward cells', (_, columns, rules, required) => {
-    for (const [seed, lineBreak] of [[1, '\n'], [2, '\r\n'], [3, '\r']] as const) {
+    for (const [seed, lineBreak] of [
+      [1, '\n'],
+      [2, '\r\n'],
+      [3, '\r'],
+    ] as const) {
       const result = expectSameAsGeneralRoad(randomCsv(columns, 1000, seed, lineBreak), rules, required);
       // The mix must exercise both roads: rows kept and rows rejected.
       expect(result.table.length).toBeGreaterThan(20);
@@ -126,9 +229,15 @@ describe('cleanRawCsv (CSV text straight to typed columns)', () => {
 
   it('refuses a file without a required column, naming it, and malformed quoting', () => {
     expect(() => cleanRawCsv('transactions', 'id,currency,date\n', TRANSACTION_RULES, REQUIRED_TRANSACTION_COLUMNS)).toThrow(RawInputError);
-    expect(() => cleanRawCsv('transactions', 'id,currency,date\n', TRANSACTION_RULES, REQUIRED_TRANSACTION_COLUMNS)).toThrow('required column "amount" is missing');
-    expect(() => cleanRawCsv('t', 'id,amount,date,currency\n"t-1"x,1,2024-01-01T00:00:00Z,GBP\n', TRANSACTION_RULES, [])).toThrow(CsvFormatError);
-    expect(() => cleanRawCsv('t', 'id,amount,date,currency\n"t-1,1,2024-01-01T00:00:00Z,GBP\n', TRANSACTION_RULES, [])).toThrow('Unterminated quoted cell');
+    expect(() => cleanRawCsv('transactions', 'id,currency,date\n', TRANSACTION_RULES, REQUIRED_TRANSACTION_COLUMNS)).toThrow(
+      'required column "amount" is missing',
+    );
+    expect(() => cleanRawCsv('t', 'id,amount,date,currency\n"t-1"x,1,2024-01-01T00:00:00Z,GBP\n', TRANSACTION_RULES, [])).toThrow(
+      CsvFormatError,
+    );
+    expect(() => cleanRawCsv('t', 'id,amount,date,currency\n"t-1,1,2024-01-01T00:00:00Z,GBP\n', TRANSACTION_RULES, [])).toThrow(
+      'Unterminated quoted cell',
+    );
   });
 
   it('takes the general road, with the same answers, when two rules read one column', () => {

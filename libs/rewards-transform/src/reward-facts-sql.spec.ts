@@ -27,24 +27,51 @@ function awkwardRawCsv(rows: number, seed: number): { transactionsCsv: string; r
   const instant = () => {
     const ms = Date.UTC(2019, 0, 1) + int(6 * 365) * 86_400_000 + int(86_400_000);
     const offset = pick(['Z', '+01:00', '-05:00', '+09:30', 'Z']);
-    const shift = offset === 'Z' ? 0 : (offset[0] === '+' ? 1 : -1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6))) * 60_000;
+    const shift =
+      offset === 'Z' ? 0 : (offset[0] === '+' ? 1 : -1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6))) * 60_000;
     return new Date(ms + shift).toISOString().replace('.000Z', '').replace('Z', '') + offset;
   };
   const transactions = ['id,model,user_id,currency,amount,date,type,is_debit,description'];
-  const rewards = ['id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_type,reference_id,type'];
+  const rewards = [
+    'id,amount,available,reason,createdAt,updatedAt,rebate_rate,fiat_amount_rewarded,currency,reference_type,reference_id,type',
+  ];
   const transactionCount = Math.floor(rows * 0.8);
   for (let i = 0; i < transactionCount; i += 1) {
     const size = pick(['tiny', 'normal', 'normal', 'huge']);
     const minor = size === 'tiny' ? 1 + int(5) : size === 'huge' ? 10_000_000_000 + int(89_999_999_999) : int(500_000);
     const refund = next() < 0.1;
     transactions.push(
-      [`t${i}`, 'card', 'u1', pick(['GBP', 'EUR']), String(refund ? minor : -minor), instant(), refund ? 'REFUND' : 'PURCHASE', String(!refund), pick(['TESCO STORES', 'NETFLIX.COM', 'UBER *TRIP', '"CAFFÈ, NERO"'])].join(','),
+      [
+        `t${i}`,
+        'card',
+        'u1',
+        pick(['GBP', 'EUR']),
+        String(refund ? minor : -minor),
+        instant(),
+        refund ? 'REFUND' : 'PURCHASE',
+        String(!refund),
+        pick(['TESCO STORES', 'NETFLIX.COM', 'UBER *TRIP', '"CAFFÈ, NERO"']),
+      ].join(','),
     );
   }
   for (let i = 0; i < rows; i += 1) {
     const kind = pick(['rebate', 'rebate', 'rebate', 'perk', 'perk-no-fiat', 'referral', 'unknown', 'zero', 'half', 'no-rate']);
-    const reference = kind === 'referral' ? '' : kind === 'unknown' ? `t-missing-${i}` : kind === 'half' ? `t${int(Math.min(transactionCount, 200))}` : `t${int(transactionCount)}`;
-    const rate = kind === 'perk' || kind === 'perk-no-fiat' ? '0' : kind === 'no-rate' ? '' : kind === 'half' ? '0.00005000' : `0.${String(int(10 ** 8)).padStart(8, '0')}`;
+    const reference =
+      kind === 'referral'
+        ? ''
+        : kind === 'unknown'
+          ? `t-missing-${i}`
+          : kind === 'half'
+            ? `t${int(Math.min(transactionCount, 200))}`
+            : `t${int(transactionCount)}`;
+    const rate =
+      kind === 'perk' || kind === 'perk-no-fiat'
+        ? '0'
+        : kind === 'no-rate'
+          ? ''
+          : kind === 'half'
+            ? '0.00005000'
+            : `0.${String(int(10 ** 8)).padStart(8, '0')}`;
     const fiat = kind === 'perk' || (kind !== 'perk-no-fiat' && next() < 0.3) ? decimal(6, 1000) : '';
     const plu = kind === 'zero' ? '0' : pick([decimal(8, 3), '0.00000001', decimal(8, 100_000)]);
     const created = instant();
@@ -75,25 +102,32 @@ function awkwardRawCsv(rows: number, seed: number): { transactionsCsv: string; r
  */
 async function differences(connection: DuckDBConnection, dir: string, raw: { transactionsCsv: string; rewardsCsv: string }) {
   const output = transformRun({ ...raw, withFacts: true });
-  for (const name of ['transactions', 'rewards', 'reward_facts'] as const) await writeFile(join(dir, `${name}.parquet`), output.parquet[name] as Uint8Array);
+  for (const name of ['transactions', 'rewards', 'reward_facts'] as const)
+    await writeFile(join(dir, `${name}.parquet`), output.parquet[name] as Uint8Array);
   const file = (name: string) => `read_parquet('${join(dir, `${name}.parquet`)}')`;
   await connection.run(`CREATE OR REPLACE TABLE transactions AS SELECT * FROM ${file('transactions')}`);
   await connection.run(`CREATE OR REPLACE TABLE rewards AS SELECT * FROM ${file('rewards')}`);
-  await connection.run(`CREATE OR REPLACE TABLE sql_facts AS ${rewardFactsSelectSql({ dialect: 'duckdb', rewards: 'rewards', transactions: 'transactions' })}`);
+  await connection.run(
+    `CREATE OR REPLACE TABLE sql_facts AS ${rewardFactsSelectSql({ dialect: 'duckdb', rewards: 'rewards', transactions: 'transactions' })}`,
+  );
   await connection.run(`CREATE OR REPLACE TABLE ts_facts AS SELECT * FROM ${file('reward_facts')}`);
   const checks = REWARD_FACTS_SCHEMA.map(
     (spec) => `count(*) FILTER (WHERE ts."${spec.name}" IS DISTINCT FROM s."${spec.name}")::INTEGER AS "${spec.name}"`,
   );
-  const [mismatches] = (await connection.runAndReadAll(
-    `SELECT count(*)::INTEGER AS joined, ${checks.join(', ')} FROM ts_facts AS ts FULL JOIN sql_facts AS s USING (reward_id)`,
-  )).getRowObjectsJson() as Record<string, number>[];
+  const [mismatches] = (
+    await connection.runAndReadAll(
+      `SELECT count(*)::INTEGER AS joined, ${checks.join(', ')} FROM ts_facts AS ts FULL JOIN sql_facts AS s USING (reward_id)`,
+    )
+  ).getRowObjectsJson() as Record<string, number>[];
   const { joined, ...byColumn } = mismatches;
   const wrong = Object.entries(byColumn).filter(([, n]) => Number(n) > 0);
   const examples: Record<string, unknown> = {};
   for (const [column] of wrong.slice(0, 3)) {
-    examples[column] = (await connection.runAndReadAll(
-      `SELECT reward_id, ts."${column}"::VARCHAR AS ts, s."${column}"::VARCHAR AS sql FROM ts_facts AS ts JOIN sql_facts AS s USING (reward_id) WHERE ts."${column}" IS DISTINCT FROM s."${column}" LIMIT 3`,
-    )).getRowObjectsJson();
+    examples[column] = (
+      await connection.runAndReadAll(
+        `SELECT reward_id, ts."${column}"::VARCHAR AS ts, s."${column}"::VARCHAR AS sql FROM ts_facts AS ts JOIN sql_facts AS s USING (reward_id) WHERE ts."${column}" IS DISTINCT FROM s."${column}" LIMIT 3`,
+      )
+    ).getRowObjectsJson();
   }
   return { rows: output.tables.reward_facts?.length ?? 0, joined: Number(joined), wrong: Object.fromEntries(wrong), examples };
 }
@@ -115,7 +149,10 @@ describe('reward_facts: the TypeScript rules and the warehouse SQL agree', () =>
   });
 
   it('on the hand-written fixtures, every column of every row', async () => {
-    const result = await differences(connection, dir, { transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv') });
+    const result = await differences(connection, dir, {
+      transactionsCsv: await fixture('transactions.csv'),
+      rewardsCsv: await fixture('rewards.csv'),
+    });
     expect(result).toEqual({ rows: 7, joined: 7, wrong: {}, examples: {} });
   });
 
@@ -127,7 +164,8 @@ describe('reward_facts: the TypeScript rules and the warehouse SQL agree', () =>
     expect(result.joined).toBe(result.rows);
     expect(result.rows).toBeGreaterThan(95_000);
     // The generator must really exercise each branch of the definitions.
-    const [mix] = (await connection.runAndReadAll(`SELECT
+    const [mix] = (
+      await connection.runAndReadAll(`SELECT
         count(*) FILTER (WHERE plu_price_note = 'plu_amount is zero')::INTEGER AS zero_plu,
         count(*) FILTER (WHERE plu_price_note = 'rebate_rate missing')::INTEGER AS no_rate,
         count(*) FILTER (WHERE plu_price_note = 'fiat_amount_rewarded missing')::INTEGER AS perk_no_fiat,
@@ -139,7 +177,8 @@ describe('reward_facts: the TypeScript rules and the warehouse SQL agree', () =>
         count(*) FILTER (WHERE transaction_amount = 0.01)::INTEGER AS tiny,
         count(*) FILTER (WHERE fiat_amount_rewarded IS NULL AND reward_amount IS NOT NULL)::INTEGER AS computed_reward,
         count(DISTINCT transaction_currency)::INTEGER AS currencies
-      FROM sql_facts`)).getRowObjectsJson() as Record<string, number>[];
+      FROM sql_facts`)
+    ).getRowObjectsJson() as Record<string, number>[];
     for (const [name, count] of Object.entries(mix)) expect([name, Number(count)]).toEqual([name, expect.any(Number)]);
     expect(Object.values(mix).every((count) => Number(count) > 0)).toBe(true);
   });

@@ -221,7 +221,12 @@ export function rewardFactsSqlExpressions(dialect: SqlDialect): Record<string, s
  * `transactions`; with `referencedBy` (a table or parenthesised query with a `reference_id` column, usually `rewards` itself) only the
  * transactions it cites are read. Table names are passed in already quoted.
  */
-export function rewardFactsSelectSql(options: { dialect: SqlDialect; rewards: string; transactions: string; referencedBy?: string }): string {
+export function rewardFactsSelectSql(options: {
+  dialect: SqlDialect;
+  rewards: string;
+  transactions: string;
+  referencedBy?: string;
+}): string {
   const expressions = rewardFactsSqlExpressions(options.dialect);
   const rewardColumns = new Set(REWARDS_SCHEMA.map((spec) => spec.name));
   const select = REWARD_FACTS_SCHEMA.map((spec) =>

@@ -18,11 +18,18 @@ describe('transformRun on hand-written fixtures', () => {
   let query: (sql: string) => Promise<Record<string, unknown>[]>;
 
   beforeAll(async () => {
-    output = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv'), withFacts: true });
+    output = transformRun({
+      transactionsCsv: await fixture('transactions.csv'),
+      rewardsCsv: await fixture('rewards.csv'),
+      withFacts: true,
+    });
     dir = await mkdtemp(join(tmpdir(), 'rewards-transform-'));
     for (const [name, bytes] of Object.entries(output.parquet)) await writeFile(join(dir, `${name}.parquet`), bytes);
     const connection = await (await DuckDBInstance.create(':memory:')).connect();
-    query = async (sql) => (await connection.runAndReadAll(sql.replace(/\{(\w+)\}/g, (_, name) => `read_parquet('${join(dir, `${name}.parquet`)}')`))).getRowObjectsJson() as Record<string, unknown>[];
+    query = async (sql) =>
+      (
+        await connection.runAndReadAll(sql.replace(/\{(\w+)\}/g, (_, name) => `read_parquet('${join(dir, `${name}.parquet`)}')`))
+      ).getRowObjectsJson() as Record<string, unknown>[];
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -52,14 +59,76 @@ describe('transformRun on hand-written fixtures', () => {
   });
 
   it('writes transactions that DuckDB reads back with exact types and values', async () => {
-    const rows = await query(`select transaction_id, currency, amount_minor, transaction_amount::varchar as amount, epoch_ms(transaction_date) as at, transaction_type, is_debit, description, merchant_category from {transactions} order by transaction_id`);
+    const rows = await query(
+      `select transaction_id, currency, amount_minor, transaction_amount::varchar as amount, epoch_ms(transaction_date) as at, transaction_type, is_debit, description, merchant_category from {transactions} order by transaction_id`,
+    );
     expect(rows).toEqual([
-      { transaction_id: 't-dst', currency: 'GBP', amount_minor: '-899', amount: '8.99', at: String(Date.parse('2024-03-31T01:30:00Z')), transaction_type: 'PURCHASE', is_debit: true, description: 'CAFFÈ NERO 0412', merchant_category: 'eating out' },
-      { transaction_id: 't-eur', currency: 'EUR', amount_minor: '-4550', amount: '45.50', at: String(Date.parse('2024-10-26T23:30:00Z')), transaction_type: 'PURCHASE', is_debit: true, description: 'SNCF PARIS', merchant_category: 'travel' },
-      { transaction_id: 't-netflix', currency: 'GBP', amount_minor: '-1099', amount: '10.99', at: String(Date.parse('2024-04-03T06:00:00Z')), transaction_type: 'PURCHASE', is_debit: true, description: 'NETFLIX.COM', merchant_category: 'entertainment' },
-      { transaction_id: 't-purchase', currency: 'GBP', amount_minor: '-1250', amount: '12.50', at: String(Date.parse('2024-03-30T23:30:00Z')), transaction_type: 'PURCHASE', is_debit: true, description: 'TESCO STORES 3291 LONDON GB', merchant_category: 'groceries' },
-      { transaction_id: 't-refund', currency: 'GBP', amount_minor: '1250', amount: '12.50', at: String(Date.parse('2024-04-02T10:00:00Z')), transaction_type: 'REFUND', is_debit: false, description: 'REFUND TESCO STORES 3291 LONDON GB', merchant_category: 'groceries' },
-      { transaction_id: 't-unicode', currency: 'GBP', amount_minor: '-2100', amount: '21.00', at: String(Date.parse('2024-04-03T19:00:00.123Z')), transaction_type: 'PURCHASE', is_debit: true, description: '東京 RAMEN BAR, Soho', merchant_category: 'eating out' },
+      {
+        transaction_id: 't-dst',
+        currency: 'GBP',
+        amount_minor: '-899',
+        amount: '8.99',
+        at: String(Date.parse('2024-03-31T01:30:00Z')),
+        transaction_type: 'PURCHASE',
+        is_debit: true,
+        description: 'CAFFÈ NERO 0412',
+        merchant_category: 'eating out',
+      },
+      {
+        transaction_id: 't-eur',
+        currency: 'EUR',
+        amount_minor: '-4550',
+        amount: '45.50',
+        at: String(Date.parse('2024-10-26T23:30:00Z')),
+        transaction_type: 'PURCHASE',
+        is_debit: true,
+        description: 'SNCF PARIS',
+        merchant_category: 'travel',
+      },
+      {
+        transaction_id: 't-netflix',
+        currency: 'GBP',
+        amount_minor: '-1099',
+        amount: '10.99',
+        at: String(Date.parse('2024-04-03T06:00:00Z')),
+        transaction_type: 'PURCHASE',
+        is_debit: true,
+        description: 'NETFLIX.COM',
+        merchant_category: 'entertainment',
+      },
+      {
+        transaction_id: 't-purchase',
+        currency: 'GBP',
+        amount_minor: '-1250',
+        amount: '12.50',
+        at: String(Date.parse('2024-03-30T23:30:00Z')),
+        transaction_type: 'PURCHASE',
+        is_debit: true,
+        description: 'TESCO STORES 3291 LONDON GB',
+        merchant_category: 'groceries',
+      },
+      {
+        transaction_id: 't-refund',
+        currency: 'GBP',
+        amount_minor: '1250',
+        amount: '12.50',
+        at: String(Date.parse('2024-04-02T10:00:00Z')),
+        transaction_type: 'REFUND',
+        is_debit: false,
+        description: 'REFUND TESCO STORES 3291 LONDON GB',
+        merchant_category: 'groceries',
+      },
+      {
+        transaction_id: 't-unicode',
+        currency: 'GBP',
+        amount_minor: '-2100',
+        amount: '21.00',
+        at: String(Date.parse('2024-04-03T19:00:00.123Z')),
+        transaction_type: 'PURCHASE',
+        is_debit: true,
+        description: '東京 RAMEN BAR, Soho',
+        merchant_category: 'eating out',
+      },
     ]);
     const types = await query(`select column_name, column_type from (describe select * from {transactions})`);
     expect(Object.fromEntries(types.map((t) => [t.column_name, t.column_type]))).toMatchObject({
@@ -72,25 +141,129 @@ describe('transformRun on hand-written fixtures', () => {
   });
 
   it('keeps the latest version of a duplicated reward and fills a missing updatedAt', async () => {
-    const rows = await query(`select reward_id, is_available, epoch_ms(updated_at) as updated, epoch_ms(created_at) as created, plu_amount::varchar as plu, fiat_amount_rewarded::varchar as fiat from {rewards} where reward_id in ('r-rebate', 'r-dst') order by reward_id`);
+    const rows = await query(
+      `select reward_id, is_available, epoch_ms(updated_at) as updated, epoch_ms(created_at) as created, plu_amount::varchar as plu, fiat_amount_rewarded::varchar as fiat from {rewards} where reward_id in ('r-rebate', 'r-dst') order by reward_id`,
+    );
     expect(rows).toEqual([
-      { reward_id: 'r-dst', is_available: false, updated: String(Date.parse('2024-03-31T02:00:00Z')), created: String(Date.parse('2024-03-31T02:00:00Z')), plu: '0.05394000', fiat: '0.270000' },
-      { reward_id: 'r-rebate', is_available: true, updated: String(Date.parse('2024-05-15T12:00:00Z')), created: String(Date.parse('2024-03-31T12:00:00Z')), plu: '0.07500000', fiat: '0.375000' },
+      {
+        reward_id: 'r-dst',
+        is_available: false,
+        updated: String(Date.parse('2024-03-31T02:00:00Z')),
+        created: String(Date.parse('2024-03-31T02:00:00Z')),
+        plu: '0.05394000',
+        fiat: '0.270000',
+      },
+      {
+        reward_id: 'r-rebate',
+        is_available: true,
+        updated: String(Date.parse('2024-05-15T12:00:00Z')),
+        created: String(Date.parse('2024-03-31T12:00:00Z')),
+        plu: '0.07500000',
+        fiat: '0.375000',
+      },
     ]);
   });
 
   it('joins rewards to transactions and derives the analysis columns without NaN or Infinity', async () => {
-    const rows = await query(`select reward_id, has_transaction, merchant, transaction_amount::varchar as tx, reward_amount::varchar as reward, round(plu_price, 6) as price, plu_price_note, round(effective_reward_rate, 6) as rate, is_rejected, is_available, reward_month from {reward_facts} order by reward_id`);
+    const rows = await query(
+      `select reward_id, has_transaction, merchant, transaction_amount::varchar as tx, reward_amount::varchar as reward, round(plu_price, 6) as price, plu_price_note, round(effective_reward_rate, 6) as rate, is_rejected, is_available, reward_month from {reward_facts} order by reward_id`,
+    );
     expect(rows).toEqual([
-      { reward_id: 'r-dst', has_transaction: true, merchant: 'CAFFÈ NERO 0412', tx: '8.99', reward: '0.270000', price: 5.0, plu_price_note: null, rate: 0.030033, is_rejected: false, is_available: false, reward_month: '2024-03' },
-      { reward_id: 'r-eur', has_transaction: true, merchant: 'SNCF PARIS', tx: '45.50', reward: '1.365000', price: 4.55, plu_price_note: null, rate: 0.03, is_rejected: true, is_available: false, reward_month: '2024-10' },
-      { reward_id: 'r-orphan', has_transaction: false, merchant: null, tx: null, reward: '0.600000', price: null, plu_price_note: 'no transaction for a rebate', rate: null, is_rejected: false, is_available: false, reward_month: '2024-04' },
-      { reward_id: 'r-perk', has_transaction: true, merchant: 'NETFLIX.COM', tx: '10.99', reward: '10.000000', price: 4.0, plu_price_note: null, rate: 0.909918, is_rejected: false, is_available: true, reward_month: '2024-04' },
-      { reward_id: 'r-rebate', has_transaction: true, merchant: 'TESCO STORES 3291 LONDON GB', tx: '12.50', reward: '0.375000', price: 5.0, plu_price_note: null, rate: 0.03, is_rejected: false, is_available: true, reward_month: '2024-03' },
-      { reward_id: 'r-referral', has_transaction: false, merchant: null, tx: null, reward: '10.000000', price: 5.0, plu_price_note: null, rate: null, is_rejected: false, is_available: true, reward_month: '2024-04' },
-      { reward_id: 'r-zero', has_transaction: true, merchant: '東京 RAMEN BAR, Soho', tx: '21.00', reward: '0.000000', price: null, plu_price_note: 'plu_amount is zero', rate: 0, is_rejected: false, is_available: false, reward_month: '2024-04' },
+      {
+        reward_id: 'r-dst',
+        has_transaction: true,
+        merchant: 'CAFFÈ NERO 0412',
+        tx: '8.99',
+        reward: '0.270000',
+        price: 5.0,
+        plu_price_note: null,
+        rate: 0.030033,
+        is_rejected: false,
+        is_available: false,
+        reward_month: '2024-03',
+      },
+      {
+        reward_id: 'r-eur',
+        has_transaction: true,
+        merchant: 'SNCF PARIS',
+        tx: '45.50',
+        reward: '1.365000',
+        price: 4.55,
+        plu_price_note: null,
+        rate: 0.03,
+        is_rejected: true,
+        is_available: false,
+        reward_month: '2024-10',
+      },
+      {
+        reward_id: 'r-orphan',
+        has_transaction: false,
+        merchant: null,
+        tx: null,
+        reward: '0.600000',
+        price: null,
+        plu_price_note: 'no transaction for a rebate',
+        rate: null,
+        is_rejected: false,
+        is_available: false,
+        reward_month: '2024-04',
+      },
+      {
+        reward_id: 'r-perk',
+        has_transaction: true,
+        merchant: 'NETFLIX.COM',
+        tx: '10.99',
+        reward: '10.000000',
+        price: 4.0,
+        plu_price_note: null,
+        rate: 0.909918,
+        is_rejected: false,
+        is_available: true,
+        reward_month: '2024-04',
+      },
+      {
+        reward_id: 'r-rebate',
+        has_transaction: true,
+        merchant: 'TESCO STORES 3291 LONDON GB',
+        tx: '12.50',
+        reward: '0.375000',
+        price: 5.0,
+        plu_price_note: null,
+        rate: 0.03,
+        is_rejected: false,
+        is_available: true,
+        reward_month: '2024-03',
+      },
+      {
+        reward_id: 'r-referral',
+        has_transaction: false,
+        merchant: null,
+        tx: null,
+        reward: '10.000000',
+        price: 5.0,
+        plu_price_note: null,
+        rate: null,
+        is_rejected: false,
+        is_available: true,
+        reward_month: '2024-04',
+      },
+      {
+        reward_id: 'r-zero',
+        has_transaction: true,
+        merchant: '東京 RAMEN BAR, Soho',
+        tx: '21.00',
+        reward: '0.000000',
+        price: null,
+        plu_price_note: 'plu_amount is zero',
+        rate: 0,
+        is_rejected: false,
+        is_available: false,
+        reward_month: '2024-04',
+      },
     ]);
-    const [bad] = await query(`select count(*)::int as n from {reward_facts} where isnan(plu_price) or isinf(plu_price) or isnan(effective_reward_rate) or isinf(effective_reward_rate)`);
+    const [bad] = await query(
+      `select count(*)::int as n from {reward_facts} where isnan(plu_price) or isinf(plu_price) or isnan(effective_reward_rate) or isinf(effective_reward_rate)`,
+    );
     expect(bad.n).toBe(0);
   });
 
@@ -103,7 +276,9 @@ describe('transformRun on hand-written fixtures', () => {
 
   it('refuses a file without a required column, naming it', () => {
     expect(() => transformRun({ transactionsCsv: 'id,currency,date\n', rewardsCsv: 'id,amount,createdAt\n' })).toThrow(RawInputError);
-    expect(() => transformRun({ transactionsCsv: 'id,currency,date\n', rewardsCsv: 'id,amount,createdAt\n' })).toThrow('transactions: required column "amount" is missing');
+    expect(() => transformRun({ transactionsCsv: 'id,currency,date\n', rewardsCsv: 'id,amount,createdAt\n' })).toThrow(
+      'transactions: required column "amount" is missing',
+    );
   });
 
   it('hands the facts to danfojs as a DataFrame with decimals as numbers', () => {
@@ -113,7 +288,11 @@ describe('transformRun on hand-written fixtures', () => {
   });
 
   it('writes zstd when asked', async () => {
-    const zstd = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv'), compression: 'zstd' });
+    const zstd = transformRun({
+      transactionsCsv: await fixture('transactions.csv'),
+      rewardsCsv: await fixture('rewards.csv'),
+      compression: 'zstd',
+    });
     await writeFile(join(dir, 'zstd.parquet'), zstd.parquet.rewards);
     const [meta] = await query(`select compression from parquet_metadata('${join(dir, 'zstd.parquet')}') limit 1`);
     expect(meta.compression).toBe('ZSTD');
@@ -127,7 +306,13 @@ describe('parquetToTable', () => {
     const back = parquetToTable(output.parquet.transactions, schema);
     expect(tableRows(back)).toEqual(tableRows(output.tables.transactions));
     const factsSchema = REWARD_FACTS_SCHEMA;
-    const facts = transformRun({ transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv'), withFacts: true });
-    expect(tableRows(parquetToTable(facts.parquet.reward_facts as Uint8Array, factsSchema))).toEqual(tableRows(facts.tables.reward_facts as Table));
+    const facts = transformRun({
+      transactionsCsv: await fixture('transactions.csv'),
+      rewardsCsv: await fixture('rewards.csv'),
+      withFacts: true,
+    });
+    expect(tableRows(parquetToTable(facts.parquet.reward_facts as Uint8Array, factsSchema))).toEqual(
+      tableRows(facts.tables.reward_facts as Table),
+    );
   });
 });

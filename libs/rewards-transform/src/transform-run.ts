@@ -123,7 +123,11 @@ export interface DatasetOutput {
  * The rules for one dataset's raw CSV (one part of a run): typed, de-duplicated, Parquet, rejects, quality.
  * A long run's raw files come in parts, transformed one at a time, so memory follows the part, not the run.
  */
-export function transformDataset(dataset: LakeDataset, csvText: string, options: { compression?: ParquetCompression; arena?: IpcArena } = {}): DatasetOutput {
+export function transformDataset(
+  dataset: LakeDataset,
+  csvText: string,
+  options: { compression?: ParquetCompression; arena?: IpcArena } = {},
+): DatasetOutput {
   const read =
     dataset === 'transactions'
       ? readAndDedupe(csvText, cleanTransactions, 'transaction_id', undefined, () => undefined)
@@ -146,10 +150,12 @@ export function mergeDatasetQuality(parts: readonly DatasetQuality[]): DatasetQu
     merged.rowsOut += part.rowsOut;
     merged.rejected += part.rejected;
     merged.duplicatesRemoved += part.duplicatesRemoved;
-    for (const [reason, n] of Object.entries(part.rejectedByReason)) merged.rejectedByReason[reason] = (merged.rejectedByReason[reason] ?? 0) + n;
+    for (const [reason, n] of Object.entries(part.rejectedByReason))
+      merged.rejectedByReason[reason] = (merged.rejectedByReason[reason] ?? 0) + n;
     for (const [column, rate] of Object.entries(part.nullRates)) nulls[column] = (nulls[column] ?? 0) + rate * part.rowsOut;
   }
-  for (const [column, n] of Object.entries(nulls)) merged.nullRates[column] = merged.rowsOut === 0 ? 0 : Math.round((n / merged.rowsOut) * 10_000) / 10_000;
+  for (const [column, n] of Object.entries(nulls))
+    merged.nullRates[column] = merged.rowsOut === 0 ? 0 : Math.round((n / merged.rowsOut) * 10_000) / 10_000;
   return merged;
 }
 

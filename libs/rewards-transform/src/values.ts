@@ -6,8 +6,7 @@ export interface Problem {
   problem: string;
 }
 
-export const isProblem = (value: unknown): value is Problem =>
-  typeof value === 'object' && value !== null && 'problem' in value;
+export const isProblem = (value: unknown): value is Problem => typeof value === 'object' && value !== null && 'problem' in value;
 
 /** Trimmed text, or null for an empty cell. */
 export function text(raw: string): string | null {
@@ -99,7 +98,13 @@ const digit = (text: string, at: number): number => {
  */
 export function fastInstant(text: string, start = 0, end = text.length): number | undefined {
   if (end - start < 20) return undefined;
-  if (text.charCodeAt(start + 4) !== 45 || text.charCodeAt(start + 7) !== 45 || text.charCodeAt(start + 10) !== 84 || text.charCodeAt(start + 13) !== 58 || text.charCodeAt(start + 16) !== 58) {
+  if (
+    text.charCodeAt(start + 4) !== 45 ||
+    text.charCodeAt(start + 7) !== 45 ||
+    text.charCodeAt(start + 10) !== 84 ||
+    text.charCodeAt(start + 13) !== 58 ||
+    text.charCodeAt(start + 16) !== 58
+  ) {
     return undefined;
   }
   const year = digit(text, start) * 1000 + digit(text, start + 1) * 100 + digit(text, start + 2) * 10 + digit(text, start + 3);
@@ -108,7 +113,20 @@ export function fastInstant(text: string, start = 0, end = text.length): number 
   const hour = digit(text, start + 11) * 10 + digit(text, start + 12);
   const minute = digit(text, start + 14) * 10 + digit(text, start + 15);
   const second = digit(text, start + 17) * 10 + digit(text, start + 18);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  if (
+    year < 0 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 31 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59
+  )
+    return undefined;
   let at = start + 19;
   let millis = 0;
   if (text.charCodeAt(at) === 46) {
@@ -143,7 +161,15 @@ export function fastInstant(text: string, start = 0, end = text.length): number 
  * Date.UTC without the Date: days from the civil date (Howard Hinnant's algorithm). Answers undefined for a day
  * the month does not have (2024-02-30), which the general path then rejects.
  */
-function utcMillis(year: number, month: number, day: number, hour: number, minute: number, second: number, millis: number): number | undefined {
+function utcMillis(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  millis: number,
+): number | undefined {
   if (day > 28) {
     const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
     const monthDays = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;

@@ -60,10 +60,11 @@ describe('S3ObjectStore on s3rver', () => {
 
   it('passes server-side encryption parameters on every write', async () => {
     const sent: unknown[] = [];
-    const store = new S3ObjectStore(
-      { send: async (command: PutObjectCommand) => void sent.push(command.input) } as unknown as S3Client,
-      { bucket, serverSideEncryption: 'aws:kms', kmsKeyId: 'alias/rewards' },
-    );
+    const store = new S3ObjectStore({ send: async (command: PutObjectCommand) => void sent.push(command.input) } as unknown as S3Client, {
+      bucket,
+      serverSideEncryption: 'aws:kms',
+      kmsKeyId: 'alias/rewards',
+    });
     await store.put('a', 'x');
     expect(sent[0]).toMatchObject({ Bucket: bucket, Key: 'a', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'alias/rewards' });
   });

@@ -16,7 +16,12 @@ describe('S3ObjectStore.putIfAbsent', () => {
 
     s3.reset();
     s3.on(PutObjectCommand).rejects(
-      new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' }),
+      new S3ServiceException({
+        name: 'PreconditionFailed',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 412 },
+        message: 'At least one of the pre-conditions you specified did not hold',
+      }),
     );
     expect(await store.putIfAbsent('state/lock.json', '{}')).toBe(false);
   });

@@ -67,7 +67,13 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(key: string, body: Uint8Array | string, options: { contentType?: string } = {}): Promise<void> {
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    const params = { Bucket: this.settings.bucket, Key: this.prefix + key, Body: bytes, ContentType: options.contentType, ...this.encryption() };
+    const params = {
+      Bucket: this.settings.bucket,
+      Key: this.prefix + key,
+      Body: bytes,
+      ContentType: options.contentType,
+      ...this.encryption(),
+    };
     await this.call('write', key, async () => {
       if (bytes.byteLength > (this.settings.multipartThresholdBytes ?? 8 * MIB)) {
         await new Upload({ client: this.client, params, partSize: this.settings.partSizeBytes ?? 8 * MIB, queueSize: 4 }).done();
@@ -80,7 +86,15 @@ export class S3ObjectStore implements ObjectStore {
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
     try {
       await this.call('write', key, () =>
-        this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: this.prefix + key, Body: body, IfNoneMatch: '*', ...this.encryption() })),
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.settings.bucket,
+            Key: this.prefix + key,
+            Body: body,
+            IfNoneMatch: '*',
+            ...this.encryption(),
+          }),
+        ),
       );
       return true;
     } catch (error) {
@@ -113,7 +127,9 @@ export class S3ObjectStore implements ObjectStore {
    */
   async exists(key: string): Promise<boolean> {
     const full = this.prefix + key;
-    const page = await this.call('read', key, () => this.client.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: full, MaxKeys: 1 })));
+    const page = await this.call('read', key, () =>
+      this.client.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: full, MaxKeys: 1 })),
+    );
     return page.Contents?.[0]?.Key === full;
   }
 
@@ -121,7 +137,10 @@ export class S3ObjectStore implements ObjectStore {
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     await this.call('list', prefix, async () => {
-      for await (const page of paginateListObjectsV2({ client: this.client, pageSize: S3_KEYS_PER_LIST_PAGE }, { Bucket: this.settings.bucket, Prefix: this.prefix + prefix })) {
+      for await (const page of paginateListObjectsV2(
+        { client: this.client, pageSize: S3_KEYS_PER_LIST_PAGE },
+        { Bucket: this.settings.bucket, Prefix: this.prefix + prefix },
+      )) {
         for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key.slice(this.prefix.length));
       }
     });
@@ -129,7 +148,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.call('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.prefix + key })));
+    await this.call('delete', key, () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.prefix + key })),
+    );
   }
 
   private encryption() {
@@ -155,8 +176,9 @@ export function mapS3Error(error: unknown, bucket: string, key: string, operatio
   if (error.name === 'NoSuchKey' || error.name === 'NotFound' || status === 404) return new ObjectNotFoundError(key);
   if (error.name === 'AccessDenied' || status === 403) return new S3AccessDeniedError(bucket, key, operation);
   if (error.name === 'SlowDown' || error.name === 'ThrottlingException' || status === 429 || status >= 500) {
-    return new TransientError(`S3 ${operation} of s3://${bucket}/${key} was throttled or failed (${error.name}); it will be retried.`, { cause: error });
+    return new TransientError(`S3 ${operation} of s3://${bucket}/${key} was throttled or failed (${error.name}); it will be retried.`, {
+      cause: error,
+    });
   }
   return new PipelineError(`S3 ${operation} of s3://${bucket}/${key} failed: ${error.name}: ${error.message}`, { cause: error });
 }
-

@@ -30,14 +30,18 @@ export class SandboxConfigError extends PipelineError {}
  * pipeline reads), and tokens are signed with a key derived from it, so every container accepts them. The
  * history starts at a fixed date, so all containers, whenever started, serve the same rows.
  */
-export function sandboxHandler(options: { secrets?: SecretsManagerClient; env?: NodeJS.ProcessEnv } = {}): ((event: FunctionUrlEvent) => Promise<FunctionUrlResult>) & { close(): Promise<void> } {
+export function sandboxHandler(
+  options: { secrets?: SecretsManagerClient; env?: NodeJS.ProcessEnv } = {},
+): ((event: FunctionUrlEvent) => Promise<FunctionUrlResult>) & { close(): Promise<void> } {
   let sandbox: Promise<Sandbox> | undefined;
   const start = async (): Promise<Sandbox> => {
     const env = options.env ?? process.env;
     const secretArn = env['SANDBOX_SECRET_ARN'];
-    if (!secretArn) throw new SandboxConfigError('Missing environment: SANDBOX_SECRET_ARN. The Serverless service sets it with plutusSandbox=true.');
+    if (!secretArn)
+      throw new SandboxConfigError('Missing environment: SANDBOX_SECRET_ARN. The Serverless service sets it with plutusSandbox=true.');
     const auth = await plutusAuthFromSecret(options.secrets ?? new SecretsManagerClient({ region: env['AWS_REGION'] }), secretArn);
-    if (!('email' in auth)) throw new SandboxConfigError(`The secret ${secretArn} must hold {"email", "password", "totpSecret"} for the sandbox.`);
+    if (!('email' in auth))
+      throw new SandboxConfigError(`The secret ${secretArn} must hold {"email", "password", "totpSecret"} for the sandbox.`);
     return startSandbox({
       credentials: { email: auth.email, password: auth.password, totpSecret: auth.totpSecret },
       tokenSecret: createHash('sha256').update(`plutus-sandbox-token:${auth.password}`).digest('hex'),
@@ -51,11 +55,18 @@ export function sandboxHandler(options: { secrets?: SecretsManagerClient; env?: 
     });
     const local = await sandbox;
     const headers = Object.fromEntries(
-      Object.entries(event.headers ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && !/^(host|content-length|connection)$/i.test(entry[0])),
+      Object.entries(event.headers ?? {}).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string' && !/^(host|content-length|connection)$/i.test(entry[0]),
+      ),
     );
     const method = event.requestContext.http.method;
-    const body = event.body === undefined || method === 'GET' ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
-    const response = await fetch(`${local.url}${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`, { method, headers, body });
+    const body =
+      event.body === undefined || method === 'GET' ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
+    const response = await fetch(`${local.url}${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`, {
+      method,
+      headers,
+      body,
+    });
     return {
       statusCode: response.status,
       headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' },

@@ -10,7 +10,12 @@ import { noteStepDetails, recordStep } from './step-record';
 export async function catalogStep(context: Pick<PipelineContext, 'store' | 'catalog' | 'now'>, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'catalog', async (manifest) => {
     await context.catalog.registerPartitions(
-      LAKE_DATASETS.map((dataset) => ({ dataset, ingestDate: manifest.ingestDate, runId: ref.runId, keys: partsOf(manifest.steps.transform, dataset) })),
+      LAKE_DATASETS.map((dataset) => ({
+        dataset,
+        ingestDate: manifest.ingestDate,
+        runId: ref.runId,
+        keys: partsOf(manifest.steps.transform, dataset),
+      })),
     );
     noteStepDetails(manifest, 'catalog', { counts: { partitions: LAKE_DATASETS.length } });
   });

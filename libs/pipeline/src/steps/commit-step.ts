@@ -12,14 +12,19 @@ import { recordStep } from './step-record';
  */
 export async function commitStep(context: Pick<PipelineContext, 'store' | 'now'>, ref: RunRef): Promise<RunRef> {
   await recordStep(context, ref.runId, 'commit', async (manifest) => {
-    if (manifest.steps.load?.status !== 'succeeded') throw new StepOrderError(`Run ${ref.runId} has not loaded; refusing to move the cursor. Run load first (or start the run again).`);
+    if (manifest.steps.load?.status !== 'succeeded')
+      throw new StepOrderError(`Run ${ref.runId} has not loaded; refusing to move the cursor. Run load first (or start the run again).`);
     // Never past the run's start (the cursor clamped at extract, even if the stored one is further on).
     const current = clampCursor(await readCursor(context.store), new Date(manifest.startedAt)).cursor;
     const incremental = manifest.mode === 'incremental';
     const loaded = manifest.steps.load.counts ?? {};
     const next: Cursor = {
-      transactionsThrough: incremental ? laterOf(current.transactionsThrough, manifest.observed.transactionsThrough) : current.transactionsThrough,
-      rewardsUpdatedThrough: incremental ? laterOf(current.rewardsUpdatedThrough, manifest.observed.rewardsUpdatedThrough) : current.rewardsUpdatedThrough,
+      transactionsThrough: incremental
+        ? laterOf(current.transactionsThrough, manifest.observed.transactionsThrough)
+        : current.transactionsThrough,
+      rewardsUpdatedThrough: incremental
+        ? laterOf(current.rewardsUpdatedThrough, manifest.observed.rewardsUpdatedThrough)
+        : current.rewardsUpdatedThrough,
       lastCommittedRunId: ref.runId,
       warehouseRows: (loaded['transactions_in_table'] ?? 0) + (loaded['rewards_in_table'] ?? 0),
     };

@@ -44,7 +44,10 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
     const cursor = await readCursor(context.store);
     const clamped = clampCursor(cursor, now);
     if (clamped.changed) {
-      context.onProgress?.({ step: 'extract', message: `the cursor pointed past now (${cursor.transactionsThrough} / ${cursor.rewardsUpdatedThrough}); clamped to ${now.toISOString()}` });
+      context.onProgress?.({
+        step: 'extract',
+        message: `the cursor pointed past now (${cursor.transactionsThrough} / ${cursor.rewardsUpdatedThrough}); clamped to ${now.toISOString()}`,
+      });
     }
     const window = extractionWindow(request, clamped.cursor, context.lookbackDays, now);
     record.window = window;
@@ -108,7 +111,10 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
     } catch (error) {
       // The source speaks the shared vocabulary (`transient`, `code`); the state machine retries by name.
       if (isTransient(error) && !(error instanceof TransientError)) {
-        throw new TransientError(`Plutus failed for a moment (${(error as { code?: string }).code ?? 'no code'}): ${(error as Error).message}`, { cause: error });
+        throw new TransientError(
+          `Plutus failed for a moment (${(error as { code?: string }).code ?? 'no code'}): ${(error as Error).message}`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -135,8 +141,15 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
 /** A cursor never trusted past the run's start (a clock gone wrong, a future-dated row from an older version). */
 export function clampCursor(cursor: Cursor, now: Date): { cursor: Cursor; changed: boolean } {
   const clamp = (iso: string | null) => (iso !== null && Date.parse(iso) > now.getTime() ? now.toISOString() : iso);
-  const next = { ...cursor, transactionsThrough: clamp(cursor.transactionsThrough), rewardsUpdatedThrough: clamp(cursor.rewardsUpdatedThrough) };
-  return { cursor: next, changed: next.transactionsThrough !== cursor.transactionsThrough || next.rewardsUpdatedThrough !== cursor.rewardsUpdatedThrough };
+  const next = {
+    ...cursor,
+    transactionsThrough: clamp(cursor.transactionsThrough),
+    rewardsUpdatedThrough: clamp(cursor.rewardsUpdatedThrough),
+  };
+  return {
+    cursor: next,
+    changed: next.transactionsThrough !== cursor.transactionsThrough || next.rewardsUpdatedThrough !== cursor.rewardsUpdatedThrough,
+  };
 }
 
 function extractionWindow(request: RunRequest, cursor: Cursor, lookbackDays: number, now: Date): RunManifest['window'] {

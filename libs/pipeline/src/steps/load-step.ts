@@ -24,7 +24,10 @@ export async function loadStep(context: Pick<PipelineContext, 'store' | 'warehou
       }
     }
     context.onProgress?.({ step: 'load', message: 'merging transactions and rewards, deriving the affected facts (one transaction)' });
-    const result = await context.warehouse.loadRun({ transactions: partsOf(transform, 'transactions'), rewards: partsOf(transform, 'rewards') });
+    const result = await context.warehouse.loadRun({
+      transactions: partsOf(transform, 'transactions'),
+      rewards: partsOf(transform, 'rewards'),
+    });
     for (const [dataset, rows] of Object.entries(result.inTable)) context.onProgress?.({ step: 'load', dataset, rowsInTable: rows });
     noteStepDetails(manifest, 'load', {
       counts: {

@@ -13,9 +13,12 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
  */
 export function planRun(request: ExecutionRequest, startTime: Date): RunPlan {
   const mode = request.mode ?? 'incremental';
-  if (!['incremental', 'backfill', 'rebuild'].includes(mode)) throw new RunRequestError(`mode must be incremental, backfill or rebuild, got ${JSON.stringify(mode)}.`);
+  if (!['incremental', 'backfill', 'rebuild'].includes(mode))
+    throw new RunRequestError(`mode must be incremental, backfill or rebuild, got ${JSON.stringify(mode)}.`);
   if (request.runId !== undefined && !RUN_ID.test(request.runId)) {
-    throw new RunRequestError(`runId must be 1-128 letters, digits, '.', '_' or '-' (it becomes part of object keys), got ${JSON.stringify(request.runId)}.`);
+    throw new RunRequestError(
+      `runId must be 1-128 letters, digits, '.', '_' or '-' (it becomes part of object keys), got ${JSON.stringify(request.runId)}.`,
+    );
   }
   const runId = request.runId ?? newRunId(startTime);
   if (mode !== 'backfill') return { runId, mode };
@@ -36,7 +39,10 @@ export function planRun(request: ExecutionRequest, startTime: Date): RunPlan {
 }
 
 /** The Plan Task: the state machine hands it the execution's input and start time. */
-export async function planStep(context: Pick<PipelineContext, 'now'>, input: { request?: ExecutionRequest; startTime?: string }): Promise<RunPlan> {
+export async function planStep(
+  context: Pick<PipelineContext, 'now'>,
+  input: { request?: ExecutionRequest; startTime?: string },
+): Promise<RunPlan> {
   return planRun(input.request ?? {}, input.startTime ? new Date(input.startTime) : context.now());
 }
 
@@ -58,6 +64,9 @@ export function monthChunks(runId: string, from: string, to: string): RunRequest
 export function calendarDate(name: string, text: string | undefined): string {
   const match = text === undefined ? null : DATE.exec(text);
   const valid = match !== null && new Date(Date.UTC(+match[1], +match[2] - 1, +match[3])).toISOString().slice(0, 10) === text;
-  if (!valid) throw new RunRequestError(`backfill needs ${name} as a calendar date YYYY-MM-DD, got ${text === undefined ? 'nothing' : JSON.stringify(text)}.`);
+  if (!valid)
+    throw new RunRequestError(
+      `backfill needs ${name} as a calendar date YYYY-MM-DD, got ${text === undefined ? 'nothing' : JSON.stringify(text)}.`,
+    );
   return text as string;
 }

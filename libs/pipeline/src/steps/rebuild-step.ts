@@ -35,7 +35,10 @@ export async function loadedRuns(store: ObjectStore): Promise<LoadedRun[]> {
  * out as they would have), then registers their partitions. Holds the run lock throughout; the incremental
  * cursor is left where it was, since the lake already holds everything it points past.
  */
-export async function rebuildStep(context: Pick<PipelineContext, 'store' | 'warehouse' | 'catalog' | 'now' | 'onProgress' | 'lockOwner'>, ref: RunRef): Promise<RunRef> {
+export async function rebuildStep(
+  context: Pick<PipelineContext, 'store' | 'warehouse' | 'catalog' | 'now' | 'onProgress' | 'lockOwner'>,
+  ref: RunRef,
+): Promise<RunRef> {
   const now = context.now();
   const manifest: RunManifest = {
     runId: ref.runId,
@@ -60,7 +63,10 @@ export async function rebuildStep(context: Pick<PipelineContext, 'store' | 'ware
     let result: LoadResult = await context.warehouse.loadRun({ transactions: [], rewards: [] });
     for (const [index, run] of runs.entries()) {
       result = await context.warehouse.loadRun(run.parts);
-      context.onProgress?.({ step: 'rebuild', message: `run ${index + 1}/${runs.length} (${run.runId}): ${result.inTable.transactions} transactions, ${result.inTable.rewards} rewards` });
+      context.onProgress?.({
+        step: 'rebuild',
+        message: `run ${index + 1}/${runs.length} (${run.runId}): ${result.inTable.transactions} transactions, ${result.inTable.rewards} rewards`,
+      });
     }
     const partitions: PartitionRef[] = runs.flatMap((run) =>
       LAKE_DATASETS.map((dataset) => ({ dataset, ingestDate: run.ingestDate, runId: run.runId, keys: [...run.parts[dataset]] })),
@@ -76,7 +82,11 @@ export async function rebuildStep(context: Pick<PipelineContext, 'store' | 'ware
       },
     });
     const before = await readCursor(context.store);
-    cursor = { ...before, lastCommittedRunId: runs.at(-1)?.runId ?? null, warehouseRows: result.inTable.transactions + result.inTable.rewards };
+    cursor = {
+      ...before,
+      lastCommittedRunId: runs.at(-1)?.runId ?? null,
+      warehouseRows: result.inTable.transactions + result.inTable.rewards,
+    };
     await writeCursor(context.store, cursor);
   });
   const done = await readManifest(context.store, ref.runId);

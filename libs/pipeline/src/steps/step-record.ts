@@ -28,7 +28,13 @@ export async function recordStep(
 }
 
 /** Writes an object and remembers its checksum in the manifest. */
-export async function putTracked(context: Pick<PipelineContext, 'store'>, manifest: RunManifest, key: string, body: Uint8Array | string, contentType: string): Promise<void> {
+export async function putTracked(
+  context: Pick<PipelineContext, 'store'>,
+  manifest: RunManifest,
+  key: string,
+  body: Uint8Array | string,
+  contentType: string,
+): Promise<void> {
   await context.store.put(key, body, { contentType });
   manifest.checksums[key] = createHash('sha256').update(body).digest('hex');
 }

@@ -29,7 +29,11 @@ const reward = (i: number, extra: Partial<Reward> = {}): Reward => ({
 });
 
 /** A source serving fixed rows; `cutOnce` breaks the first ledger read part-way, as a dropped connection would. */
-function fixedSource(transactions: Transaction[], rewards: Reward[], options: { cutOnce?: boolean } = {}): RewardsSource & { queries: RewardsQuery[] } {
+function fixedSource(
+  transactions: Transaction[],
+  rewards: Reward[],
+  options: { cutOnce?: boolean } = {},
+): RewardsSource & { queries: RewardsQuery[] } {
   let cut = options.cutOnce ?? false;
   const queries: RewardsQuery[] = [];
   return {
@@ -38,7 +42,15 @@ function fixedSource(transactions: Transaction[], rewards: Reward[], options: { 
       const size = query?.pageSize ?? 4;
       for (let offset = 0; offset < transactions.length; offset += size) {
         const rows = transactions.slice(offset, offset + size);
-        yield { pageIndex: offset / size, offset, rows, invalid: [], unknownFields: {}, totalCount: transactions.length, fetchedCount: offset + rows.length };
+        yield {
+          pageIndex: offset / size,
+          offset,
+          rows,
+          invalid: [],
+          unknownFields: {},
+          totalCount: transactions.length,
+          fetchedCount: offset + rows.length,
+        };
       }
     },
     async readRewards(query, onRows, onRestart) {
@@ -63,7 +75,11 @@ function recordingWarehouse(counts = { transactions: 0, rewards: 0, reward_facts
     loads,
     async loadRun(load): Promise<LoadResult> {
       loads.push(load);
-      return { staged: { transactions: 1, rewards: 1 }, inTable: { transactions: 10, rewards: 9, reward_facts: 9 }, factsWithoutTransaction: 0 };
+      return {
+        staged: { transactions: 1, rewards: 1 },
+        inTable: { transactions: 10, rewards: 9, reward_facts: 9 },
+        factsWithoutTransaction: 0,
+      };
     },
     async tableCounts() {
       return counts;
@@ -90,27 +106,55 @@ function context(source: RewardsSource, warehouse: Warehouse = recordingWarehous
 
 describe('the steps on an in-memory store', () => {
   it('extract lands rows in parts of at most partRows, as pages arrive, and transform makes one curated part of each', async () => {
-    const ctx = context(fixedSource(Array.from({ length: 12 }, (_, i) => transaction(i)), Array.from({ length: 7 }, (_, i) => reward(i))));
+    const ctx = context(
+      fixedSource(
+        Array.from({ length: 12 }, (_, i) => transaction(i)),
+        Array.from({ length: 7 }, (_, i) => reward(i)),
+      ),
+    );
     await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
     let manifest = await readManifest(ctx.store, 'run1');
-    expect(manifest.steps.extract?.counts).toMatchObject({ transactions: 12, rewards: 7, rewards_ledger_rows: 7, rewards_dated_in_future: 0, cursor_clamped: 0 });
-    expect(manifest.steps.extract?.parts?.['transactions']).toEqual([0, 1, 2].map((i) => `raw/transactions/ingest_date=2026-02-01/run=run1/part-0000${i}.csv`));
+    expect(manifest.steps.extract?.counts).toMatchObject({
+      transactions: 12,
+      rewards: 7,
+      rewards_ledger_rows: 7,
+      rewards_dated_in_future: 0,
+      cursor_clamped: 0,
+    });
+    expect(manifest.steps.extract?.parts?.['transactions']).toEqual(
+      [0, 1, 2].map((i) => `raw/transactions/ingest_date=2026-02-01/run=run1/part-0000${i}.csv`),
+    );
     expect(manifest.steps.extract?.parts?.['rewards']).toHaveLength(2);
-    expect(manifest.observed).toEqual({ transactionsThrough: '2026-01-12T00:00:00.000Z', rewardsUpdatedThrough: '2026-01-08T00:00:00.000Z' });
+    expect(manifest.observed).toEqual({
+      transactionsThrough: '2026-01-12T00:00:00.000Z',
+      rewardsUpdatedThrough: '2026-01-08T00:00:00.000Z',
+    });
 
     await transformStep(ctx, { runId: 'run1' });
     manifest = await readManifest(ctx.store, 'run1');
-    expect(manifest.steps.transform?.parts?.['transactions']).toEqual([0, 1, 2].map((i) => `curated/transactions/ingest_date=2026-02-01/run=run1/part-0000${i}.parquet`));
+    expect(manifest.steps.transform?.parts?.['transactions']).toEqual(
+      [0, 1, 2].map((i) => `curated/transactions/ingest_date=2026-02-01/run=run1/part-0000${i}.parquet`),
+    );
     expect(manifest.quality?.transactions).toMatchObject({ rowsIn: 12, rowsOut: 12, rejected: 0 });
     expect(manifest.quality?.rewards).toMatchObject({ rowsIn: 7, rowsOut: 7 });
   });
 
   it('a ledger read that broke off and restarted lands each reward once', async () => {
-    const ctx = context(fixedSource([transaction(0)], Array.from({ length: 6 }, (_, i) => reward(i)), { cutOnce: true }));
+    const ctx = context(
+      fixedSource(
+        [transaction(0)],
+        Array.from({ length: 6 }, (_, i) => reward(i)),
+        { cutOnce: true },
+      ),
+    );
     await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
     const manifest = await readManifest(ctx.store, 'run1');
     expect(manifest.steps.extract?.counts?.['rewards']).toBe(6);
-    const text = (await Promise.all((manifest.steps.extract?.parts?.['rewards'] ?? []).map(async (key) => Buffer.from(await ctx.store.get(key)).toString()))).join('');
+    const text = (
+      await Promise.all(
+        (manifest.steps.extract?.parts?.['rewards'] ?? []).map(async (key) => Buffer.from(await ctx.store.get(key)).toString()),
+      )
+    ).join('');
     expect(text.match(/^r\d,/gm)).toEqual(['r0,', 'r1,', 'r2,', 'r3,', 'r4,', 'r5,']);
     expect(Object.keys(manifest.checksums).filter((key) => key.startsWith('raw/rewards/'))).toHaveLength(2);
   });
@@ -132,36 +176,62 @@ describe('the steps on an in-memory store', () => {
       readRewards: async () => 0,
     });
     const hiccup = extractStep(context(failing(true)), { runId: 'run1', mode: 'incremental' });
-    await expect(hiccup).rejects.toMatchObject({ name: 'TransientError', code: 'TRANSIENT', transient: true, message: expect.stringContaining('SOURCE_HICCUP') });
+    await expect(hiccup).rejects.toMatchObject({
+      name: 'TransientError',
+      code: 'TRANSIENT',
+      transient: true,
+      message: expect.stringContaining('SOURCE_HICCUP'),
+    });
     await expect(hiccup.catch((error: Error) => error.cause)).resolves.toBeInstanceOf(SourceHiccup);
-    await expect(extractStep(context(failing(false)), { runId: 'run2', mode: 'incremental' })).rejects.toMatchObject({ name: 'SourceHiccup', transient: false });
+    await expect(extractStep(context(failing(false)), { runId: 'run2', mode: 'incremental' })).rejects.toMatchObject({
+      name: 'SourceHiccup',
+      transient: false,
+    });
   });
 
   it('a step run before the one it needs fails with StepOrderError, naming what to run', async () => {
     const ctx = context(fixedSource([], []));
     await expect(transformStep(ctx, { runId: 'never-extracted' })).rejects.toMatchObject({ name: 'ObjectNotFoundError' });
     await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
-    await expect(commitStep(ctx, { runId: 'run1' })).rejects.toMatchObject({ name: 'StepOrderError', code: 'STEP_ORDER', message: expect.stringContaining('Run load first') });
+    await expect(commitStep(ctx, { runId: 'run1' })).rejects.toMatchObject({
+      name: 'StepOrderError',
+      code: 'STEP_ORDER',
+      message: expect.stringContaining('Run load first'),
+    });
   });
 
   it('asks the source only for rewards changed since the cursor minus the lookback', async () => {
     const source = fixedSource([], []);
     const ctx = context(source);
-    await writeCursor(ctx.store, { ...EMPTY_CURSOR, transactionsThrough: '2026-01-20T00:00:00.000Z', rewardsUpdatedThrough: '2026-01-20T00:00:00.000Z' });
+    await writeCursor(ctx.store, {
+      ...EMPTY_CURSOR,
+      transactionsThrough: '2026-01-20T00:00:00.000Z',
+      rewardsUpdatedThrough: '2026-01-20T00:00:00.000Z',
+    });
     await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
     expect(source.queries).toEqual([{ changedSince: '2026-01-13T00:00:00.000Z' }]);
   });
 
   it('load hands the warehouse every curated part, and refuses a warehouse that lost committed rows', async () => {
     const warehouse = recordingWarehouse();
-    const ctx = context(fixedSource(Array.from({ length: 12 }, (_, i) => transaction(i)), [reward(0)]), warehouse);
+    const ctx = context(
+      fixedSource(
+        Array.from({ length: 12 }, (_, i) => transaction(i)),
+        [reward(0)],
+      ),
+      warehouse,
+    );
     await transformStep(ctx, await extractStep(ctx, { runId: 'run1', mode: 'incremental' }));
     await loadStep(ctx, { runId: 'run1' });
     expect(warehouse.loads[0].transactions).toHaveLength(3);
     expect(warehouse.loads[0].rewards).toHaveLength(1);
     await catalogStep(ctx, { runId: 'run1' });
     await commitStep(ctx, { runId: 'run1' });
-    expect(await readCursor(ctx.store)).toMatchObject({ lastCommittedRunId: 'run1', warehouseRows: 19, transactionsThrough: '2026-01-12T00:00:00.000Z' });
+    expect(await readCursor(ctx.store)).toMatchObject({
+      lastCommittedRunId: 'run1',
+      warehouseRows: 19,
+      transactionsThrough: '2026-01-12T00:00:00.000Z',
+    });
 
     // The warehouse is now empty (deleted), although run1 committed 19 rows.
     await transformStep(ctx, await extractStep(ctx, { runId: 'run2', mode: 'incremental' }));
