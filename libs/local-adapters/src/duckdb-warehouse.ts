@@ -22,11 +22,6 @@ import {
 import { viewStatements, DASHBOARD_VIEWS } from '@org/dashboard';
 import { CURATED_SCHEMAS, DATASET_KEYS, LAKE_DATASETS, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
 
-/**
- * One DuckDB database file, shared by the local warehouse and catalog (DuckDB allows one writer process).
- * Relative file paths in its views resolve against the database's own folder (the data dir), so a copied or
- * moved data dir keeps working.
- */
 /** The warehouse file is open in another process (DuckDB allows one writer): a run loading, or a SQL client. */
 export class WarehouseBusyError extends PipelineError {}
 
@@ -53,6 +48,11 @@ export function loadMemoryLimitMb(stagedParquetBytes: number, ceilingMb: number)
   return Math.round(Math.min(ceilingMb, 128 + stagedParquetBytes / 4 / MB));
 }
 
+/**
+ * One DuckDB database file, shared by the local warehouse and catalog (DuckDB allows one writer process).
+ * Relative file paths in its views resolve against the database's own folder (the data dir), so a copied or
+ * moved data dir keeps working.
+ */
 export class DuckDbDatabase {
   private opened?: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }>;
 

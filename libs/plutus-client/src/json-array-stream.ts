@@ -1,12 +1,5 @@
 import { PlutusError } from './errors';
 
-/**
- * Reads a JSON array from a stream of text chunks and hands over each element's JSON text as soon as it is
- * complete, so a ledger of millions of rows is never one string (V8 caps a string near 512 MB) nor one array.
- * Two ways to read a chunk, with the same result: `push` tracks the array's own structure character by character
- * (depth, strings, escapes) and hands over each element's text; `pushValues` parses all the elements a chunk
- * completes with one JSON.parse, and falls back to `push` when it cannot tell where they end.
- */
 /** The body is valid JSON but not an array. (Malformed or cut-off text is a SyntaxError, as JSON.parse says.) */
 export class JsonArrayStreamError extends PlutusError {
   constructor(message: string) {
@@ -21,6 +14,13 @@ const enum State {
   Done,
 }
 
+/**
+ * Reads a JSON array from a stream of text chunks and hands over each element's JSON text as soon as it is
+ * complete, so a ledger of millions of rows is never one string (V8 caps a string near 512 MB) nor one array.
+ * Two ways to read a chunk, with the same result: `push` tracks the array's own structure character by character
+ * (depth, strings, escapes) and hands over each element's text; `pushValues` parses all the elements a chunk
+ * completes with one JSON.parse, and falls back to `push` when it cannot tell where they end.
+ */
 export class JsonArraySplitter {
   private state = State.BeforeArray;
   private depth = 0;

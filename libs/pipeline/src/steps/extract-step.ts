@@ -9,17 +9,17 @@ import { noteStepDetails, recordStep } from './step-record';
 
 const DAY_MS = 86_400_000;
 
-/**
- * Pulls this run's window from Plutus and lands it raw: transactions from (cursor - lookback) to now (all on a
- * first run; the given window on a backfill), and the rewards whose updatedAt is past (cursor - lookback),
- * since rewards change state late. Takes the store's run lock first.
- */
 /** The ports and settings extract uses: the source and the store, no catalog nor warehouse. */
 export type ExtractContext = Pick<
   PipelineContext,
   'store' | 'source' | 'now' | 'lookbackDays' | 'pageSize' | 'concurrency' | 'partRows' | 'onProgress' | 'lockOwner' | 'sourceLabel'
 >;
 
+/**
+ * Pulls this run's window from Plutus and lands it raw: transactions from (cursor - lookback) to now (all on a
+ * first run; the given window on a backfill), and the rewards whose updatedAt is past (cursor - lookback),
+ * since rewards change state late. Takes the store's run lock first.
+ */
 export async function extractStep(context: ExtractContext, request: RunRequest): Promise<RunRef> {
   const now = context.now();
   const manifest: RunManifest = {
