@@ -11,7 +11,7 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { parse as csvParse } from 'csv-parse/sync';
 import { Compression, Table as WasmTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm/node';
 import { cleanRewards, cleanTransactions, CURATED_SCHEMAS, transformRun } from '@org/rewards-transform';
-import { dedupeLatest } from '@org/rewards-transform/internal';
+import { dedupeDataset } from '@org/rewards-transform';
 import { syntheticRawCsv } from '../dist/index.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
@@ -43,10 +43,10 @@ function baselineParquet(table, schema) {
 function baseline(transactionsCsv, rewardsCsv) {
   const out = {};
   const transactions = cleanTransactions(csvParseColumns(transactionsCsv));
-  const tx = dedupeLatest(transactions.table, 'transaction_id').table;
+  const tx = dedupeDataset(transactions.table, 'transactions').table;
   out.transactions = baselineParquet(tx, CURATED_SCHEMAS.transactions);
   const rewards = cleanRewards(csvParseColumns(rewardsCsv));
-  const rw = dedupeLatest(rewards.table, 'reward_id', 'updated_at').table;
+  const rw = dedupeDataset(rewards.table, 'rewards').table;
   out.rewards = baselineParquet(rw, CURATED_SCHEMAS.rewards);
   return { parquet: out, rows: { transactions: tx.length, rewards: rw.length } };
 }

@@ -1,7 +1,75 @@
-// `npm run bench`: every benchmark, one after the other.
-import { execFileSync } from 'node:child_process';
+// `npm run bench`: every benchmark, one after the other, each printing its figures as it goes; then
+// docs/BENCHMARKS.md is written anew with the date, the machine and every figure printed. The benchmarks take the
+// environment variables their headers list (BENCH_SIZES, BENCH_HISTORIES, ...). BENCH_ONLY=incremental,transform
+// runs some of them; BENCH_WRITE=0 leaves docs/BENCHMARKS.md as it is.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem, platform, release } from 'node:os';
 import { join } from 'node:path';
 
-for (const script of ['client-bench.mjs', 'transform-bench.mjs', 'engine-bench.mjs', 'incremental-bench.mjs']) {
-  execFileSync(process.execPath, [join(import.meta.dirname, script)], { stdio: 'inherit' });
+const BENCHES = [
+  {
+    name: 'client',
+    script: 'client-bench.mjs',
+    about: 'The Plutus client against the sandbox: pages, the rewards ledger streamed, memory.',
+  },
+  {
+    name: 'transform',
+    script: 'transform-bench.mjs',
+    about: 'The transform (the rules and the engine) against DuckDB doing the same work in the same process.',
+  },
+  {
+    name: 'engine',
+    script: 'engine-bench.mjs',
+    about: 'The engine against the baseline it replaced: csv-parse, the rules cell by cell, Arrow JS and parquet-wasm.',
+  },
+  {
+    name: 'incremental',
+    script: 'incremental-bench.mjs',
+    about:
+      "The incremental model at scale: a first load, runs with nothing new and with one new day, on histories of 3k, 300k and 3M transactions; a run's cost follows its rows, not the history.",
+  },
+];
+const only = process.env.BENCH_ONLY?.split(',');
+const chosen = BENCHES.filter((bench) => !only || only.includes(bench.name));
+
+/** Runs one benchmark, echoing its output as it comes, and answers all it printed. */
+function run(bench) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(import.meta.dirname, bench.script)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      output += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`${bench.script} exited with ${code}`))));
+  });
+}
+
+const started = new Date();
+const sections = [];
+for (const bench of chosen) {
+  const output = await run(bench);
+  sections.push(`## ${bench.name} (\`nx run @org/tools:bench-${bench.name}\`)\n${bench.about}\n\n\`\`\`\n${output.trim()}\n\`\`\`\n`);
+}
+if (process.env.BENCH_WRITE !== '0') {
+  const settings = Object.entries(process.env)
+    .filter(([name]) => name.startsWith('BENCH_'))
+    .map(([name, value]) => `${name}=${value}`);
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}, Node ${process.version}`;
+  const page = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (tools/bench/run-all.mjs); do not edit by hand. Each section is what that benchmark printed.',
+    '',
+    `- date: ${started.toISOString()}`,
+    `- machine: ${machine}`,
+    `- settings: ${settings.length ? settings.join(' ') : 'the defaults'}`,
+    '',
+    ...sections,
+  ].join('\n');
+  const target = join(import.meta.dirname, '..', '..', 'docs', 'BENCHMARKS.md');
+  writeFileSync(target, page);
+  console.log(`wrote ${target}`);
 }

@@ -198,7 +198,10 @@ async function status(config: RunnerConfig, io: CliIo): Promise<number> {
   } catch (error) {
     lockProblem = (error as Error).message;
   }
-  const runIds = [...new Set((await store.list(objectLayout.runsPrefix)).map((key) => key.split('/')[1]))].sort().slice(-10);
+  const runIds = [...new Set((await store.list(objectLayout.runsPrefix)).map((key) => objectLayout.runIdOfRunsKey(key)))]
+    .filter((id): id is string => id !== undefined)
+    .sort()
+    .slice(-10);
   const now = (io.now ?? (() => new Date()))();
   const owner = thisProcessAsLockOwner();
   const runs = (await Promise.all(runIds.map((runId) => readManifest(store, runId).catch(() => undefined))))
@@ -216,7 +219,7 @@ async function status(config: RunnerConfig, io: CliIo): Promise<number> {
     try {
       // Counted, not DuckDB's estimated_size: that one still counts the rows a load replaced.
       const present = await database.query<{ name: string }>(
-        "SELECT table_name AS name FROM duckdb_tables() WHERE table_name IN ('transactions', 'rewards', 'reward_facts') ORDER BY table_name DESC",
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' AND table_name IN ('transactions', 'rewards', 'reward_facts') ORDER BY table_name DESC",
       );
       for (const { name } of present)
         tables[name] = Number((await database.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM "${name}"`))[0].n);

@@ -170,8 +170,8 @@ export async function runPipelineOnce(
 async function executionManifests(store: ObjectStore, runId: string): Promise<RunManifest[]> {
   const ids = new Set(
     (await store.list(`${objectLayout.runsPrefix}${runId}`))
-      .map((key) => key.split('/')[1])
-      .filter((id) => id === runId || /^-\d{4}-\d{2}$/.test(id.slice(runId.length))),
+      .map((key) => objectLayout.runIdOfRunsKey(key))
+      .filter((id): id is string => id !== undefined && objectLayout.isRunOrChunk(id, runId)),
   );
   const manifests: RunManifest[] = [];
   for (const id of [...ids].sort()) {

@@ -125,7 +125,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   if (values['data-dir'] !== undefined && values['data-dir'].trim() === '')
     throw new ConfigError('--data-dir is empty; give a folder (default ./.data).');
-  // DuckDB reads "?" in a database path as the start of options (measured: its WAL then lands elsewhere), and
+  // DuckDB reads "?" in a database path as the start of options (its WAL then lands elsewhere), and
   // "," splits its file search path, which lets the lake views' relative paths travel with the data dir.
   const unusable = [...new Set(resolve(cwd, values['data-dir'] ?? '.data').match(/[?,]/g) ?? [])];
   if (unusable.length)

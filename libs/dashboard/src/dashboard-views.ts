@@ -1,24 +1,17 @@
-/**
- * The dashboard's views: one SQL source for both warehouses. The few dialect differences (the UTC day of a
- * timestamp, division) are isolated in `DIALECT`, and the view bodies use only what DuckDB and Redshift share.
- */
-export type ViewDialect = 'duckdb' | 'redshift';
+import { quoteIdentifier, type SqlDialect } from '@org/sql-dialect';
 
-const DIALECT: Record<ViewDialect, { utcDay: (column: string) => string; ratio: (a: string, b: string) => string }> = {
-  duckdb: {
-    utcDay: (column) => `strftime(timezone('UTC', ${column}), '%Y-%m-%d')`,
-    ratio: (a, b) => `CAST(${a} AS DOUBLE) / NULLIF(CAST(${b} AS DOUBLE), 0)`,
-  },
-  redshift: {
-    utcDay: (column) => `TO_CHAR(CONVERT_TIMEZONE('UTC', ${column}), 'YYYY-MM-DD')`,
-    ratio: (a, b) => `CAST(${a} AS DOUBLE PRECISION) / NULLIF(CAST(${b} AS DOUBLE PRECISION), 0)`,
-  },
-};
+/**
+ * The dashboard's views: one SQL source for both warehouses. What differs between them (the UTC day of a
+ * timestamp, the double type) is spelled by the `SqlDialect` they are rendered through; the bodies use only what
+ * DuckDB and Redshift share.
+ */
+const ratio = (dialect: SqlDialect, a: string, b: string) =>
+  `CAST(${a} AS ${dialect.doubleType}) / NULLIF(CAST(${b} AS ${dialect.doubleType}), 0)`;
 
 export interface DashboardView {
   name: string;
   description: string;
-  body: (dialect: ViewDialect, table: (name: string) => string) => string;
+  body: (dialect: SqlDialect, table: (name: string) => string) => string;
 }
 
 export const DASHBOARD_VIEWS: readonly DashboardView[] = [
@@ -41,7 +34,7 @@ GROUP BY reward_month`,
     body: (d, t) => `SELECT reward_month, currency,
   SUM(reward_amount) AS reward_value,
   SUM(CASE WHEN has_transaction THEN transaction_amount END) AS rewarded_spend,
-  ${DIALECT[d].ratio('SUM(CASE WHEN has_transaction THEN reward_amount END)', 'SUM(CASE WHEN has_transaction THEN transaction_amount END)')} AS effective_reward_rate
+  ${ratio(d, 'SUM(CASE WHEN has_transaction THEN reward_amount END)', 'SUM(CASE WHEN has_transaction THEN transaction_amount END)')} AS effective_reward_rate
 FROM ${t('reward_facts')}
 WHERE NOT is_rejected
 GROUP BY reward_month, currency`,
@@ -91,14 +84,14 @@ WHERE NOT has_transaction`,
   {
     name: 'v_daily_plu_price',
     description: 'Mean, min and max plu_price per UTC day of award',
-    body: (d, t) => `SELECT ${DIALECT[d].utcDay('created_at')} AS day,
+    body: (d, t) => `SELECT ${d.utcDay('created_at')} AS day,
   AVG(plu_price) AS mean_plu_price,
   MIN(plu_price) AS min_plu_price,
   MAX(plu_price) AS max_plu_price,
   COUNT(*) AS rewards
 FROM ${t('reward_facts')}
 WHERE plu_price IS NOT NULL AND NOT is_rejected
-GROUP BY ${DIALECT[d].utcDay('created_at')}`,
+GROUP BY ${d.utcDay('created_at')}`,
   },
 ];
 
@@ -113,9 +106,9 @@ export class ViewSchemaError extends Error {
 }
 
 /** CREATE OR REPLACE VIEW statements, in dependency order, for a dialect and an optional schema. */
-export function viewStatements(dialect: ViewDialect, schema?: string): string[] {
+export function viewStatements(dialect: SqlDialect, schema?: string): string[] {
   if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema))
     throw new ViewSchemaError(`Not a plain schema name: ${JSON.stringify(schema)}: letters, digits and _, not starting with a digit.`);
-  const table = (name: string) => (schema ? `"${schema}"."${name}"` : `"${name}"`);
+  const table = (name: string) => (schema ? `${quoteIdentifier(schema)}.${quoteIdentifier(name)}` : quoteIdentifier(name));
   return DASHBOARD_VIEWS.map((view) => `CREATE OR REPLACE VIEW ${table(view.name)} AS\n${view.body(dialect, table)}`);
 }

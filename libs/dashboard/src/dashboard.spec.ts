@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fixtureWarehouse } from '../test/fixture-warehouse';
 import { loadDashboardData, type DashboardData } from './dashboard-data';
 import { renderDashboardHtml } from './dashboard-html';
-import { viewStatements } from './dashboard-views';
+import { REDSHIFT_DIALECT, redshiftSqlOnDuckDb } from '@org/sql-dialect';
+import { DASHBOARD_VIEWS, viewStatements } from './dashboard-views';
 
 describe('dashboard views on DuckDB', () => {
   let dir: string;
@@ -65,12 +66,22 @@ describe('dashboard views on DuckDB', () => {
     ]);
   });
 
-  it('writes the same views for Redshift, with its own UTC-day expression', () => {
-    const redshift = viewStatements('redshift', 'rewards');
+  it("writes the same views for Redshift, whose text run on DuckDB gives every view's rows unchanged", async () => {
+    const redshift = viewStatements(REDSHIFT_DIALECT, 'rewards');
     expect(redshift).toHaveLength(7);
     expect(redshift[0]).toMatch(/^CREATE OR REPLACE VIEW "rewards"\."v_monthly_plu_earned" AS/);
     expect(redshift.at(-1)).toContain(`TO_CHAR(CONVERT_TIMEZONE('UTC', created_at), 'YYYY-MM-DD')`);
-    expect(() => viewStatements('redshift', 'x"; drop')).toThrow('Not a plain schema name');
+    expect(() => viewStatements(REDSHIFT_DIALECT, 'x"; drop')).toThrow('Not a plain schema name');
+    const db = await fixtureWarehouse(dir);
+    await db.run('CREATE SCHEMA "rewards"');
+    for (const table of ['transactions', 'rewards', 'reward_facts'])
+      await db.run(`CREATE VIEW "rewards"."${table}" AS SELECT * FROM main."${table}"`);
+    for (const statement of redshift) await db.run(redshiftSqlOnDuckDb(statement));
+    for (const view of DASHBOARD_VIEWS) {
+      const rows = async (name: string) => (await db.runAndReadAll(`SELECT * FROM ${name} ORDER BY ALL`)).getRowObjectsJson();
+      expect([view.name, await rows(`"rewards"."${view.name}"`)]).toEqual([view.name, await rows(`main."${view.name}"`)]);
+    }
+    db.closeSync();
   });
 
   it('renders a self-contained page with money in its currency, and an empty state for an empty warehouse', async () => {

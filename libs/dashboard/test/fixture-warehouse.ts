@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { transformRun } from '@org/rewards-transform';
+import { DUCKDB_DIALECT } from '@org/sql-dialect';
 import { viewStatements } from '../src/dashboard-views';
 
 const fixture = (name: string) => readFile(join(__dirname, '..', '..', 'rewards-transform', 'test', 'fixtures', name), 'utf8');
@@ -18,6 +19,6 @@ export async function fixtureWarehouse(dir: string): Promise<DuckDBConnection> {
     await writeFile(join(dir, `${dataset}.parquet`), output.parquet[dataset] as Uint8Array);
     await db.run(`CREATE TABLE "${dataset}" AS SELECT * FROM read_parquet('${join(dir, `${dataset}.parquet`)}')`);
   }
-  for (const statement of viewStatements('duckdb')) await db.run(statement);
+  for (const statement of viewStatements(DUCKDB_DIALECT)) await db.run(statement);
   return db;
 }

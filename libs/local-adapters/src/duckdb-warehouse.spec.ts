@@ -1,7 +1,8 @@
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { transformRun } from '@org/rewards-transform';
+import { expectedWarehouseParquet, LOAD_SEQUENCE, tableDifferencesSql } from '@org/pipeline/testing';
+import { CURATED_SCHEMAS, transformRun } from '@org/rewards-transform';
 import { DuckDbCatalog, DuckDbDatabase, DuckDbWarehouse, loadMemoryLimitMb } from './duckdb-warehouse';
 import { FileObjectStore } from './file-object-store';
 
@@ -86,7 +87,7 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
 
   it('refreshes only the affected facts: a load of one transaction leaves unrelated facts untouched', async () => {
     await warehouse.loadRun(await curatedRun('r1', NO_TRANSACTIONS, await fixture('rewards.csv')));
-    await database.run("UPDATE reward_facts SET merchant = 'untouched' WHERE reward_id <> 'r-rebate'");
+    await database.run("UPDATE _pipeline.reward_facts SET merchant = 'untouched' WHERE reward_id <> 'r-rebate'");
     await warehouse.loadRun(
       await curatedRun(
         'r2',
@@ -109,26 +110,31 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
         ')) LIMIT 3',
     );
     await warehouse.loadRun(run);
-    const columns = await database.query<{ column_name: string }>(
-      "SELECT column_name FROM information_schema.columns WHERE table_name = 'rewards' ORDER BY ordinal_position",
-    );
-    // reward_type added after the curated columns it had; the probe hashes, which it also lacked, after it.
-    expect(columns.map((column) => column.column_name).slice(-3)).toEqual(['reward_type', 'reward_id_hash32', 'reference_id_hash32']);
+    const columns = async (schema: string) =>
+      (
+        await database.query<{ column_name: string }>(
+          `SELECT column_name FROM information_schema.columns WHERE table_schema = '${schema}' AND table_name = 'rewards' ORDER BY ordinal_position`,
+        )
+      ).map((column) => column.column_name);
+    // Moved into the internal schema: reward_type added after the curated columns it had, the probe hashes after it;
+    // what users query (the view in its place) has the curated columns only.
+    expect((await columns('_pipeline')).slice(-3)).toEqual(['reward_type', 'reward_id_hash32', 'reference_id_hash32']);
+    expect(await columns('main')).toEqual(CURATED_SCHEMAS.rewards.map((spec) => spec.name));
     expect(
       (
         await database.query<{ n: number }>(
-          'SELECT count(*)::INT AS n FROM rewards WHERE reward_id_hash32 IS DISTINCT FROM (md5_number_lower(reward_id) >> 32)::UINTEGER',
+          'SELECT count(*)::INT AS n FROM _pipeline.rewards WHERE reward_id_hash32 IS DISTINCT FROM (md5_number_lower(reward_id) >> 32)::UINTEGER',
         )
       )[0].n,
     ).toBe(0);
     // Made anew with this version's constraints: a reward without an id is still refused.
-    await expect(database.run('INSERT INTO rewards (reward_id) VALUES (NULL)')).rejects.toThrow(/NOT NULL/);
+    await expect(database.run('INSERT INTO _pipeline.rewards (reward_id) VALUES (NULL)')).rejects.toThrow(/NOT NULL/);
     expect(
       (await database.query<{ n: number }>('SELECT count(*)::INT AS n FROM rewards WHERE reward_type IS NOT NULL'))[0].n,
     ).toBeGreaterThan(0);
   });
 
-  it('replaces the 64-bit probe hashes of the previous version with 32-bit ones, keeping every row', async () => {
+  it('moves the tables of an earlier version (64-bit probe hashes, in the main schema) into the internal schema, keeping every row', async () => {
     await warehouse.loadRun(await curatedRun('r1', await fixture('transactions.csv'), await fixture('rewards.csv')));
     const before = await checksums();
     // The tables as the previous version made them: the same rows, with `<key>_hash` UBIGINT columns.
@@ -138,21 +144,22 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
       reward_facts: ['reward_id'],
     })) {
       await database.run(
-        `CREATE TABLE old_${table} AS SELECT * EXCLUDE (${keys.map((key) => `${key}_hash32`).join(', ')}), ${keys.map((key) => `md5_number_lower(${key}) AS ${key}_hash`).join(', ')} FROM ${table}`,
+        `CREATE TABLE old_${table} AS SELECT *, ${keys.map((key) => `md5_number_lower(${key}) AS ${key}_hash`).join(', ')} FROM ${table}`,
       );
-      await database.run(`DROP TABLE ${table}`);
+      await database.run(`DROP VIEW ${table}`);
+      await database.run(`DROP TABLE _pipeline.${table}`);
       await database.run(`ALTER TABLE old_${table} RENAME TO ${table}`);
     }
     await warehouse.loadRun(await curatedRun('r2', await fixture('transactions.csv'), await fixture('rewards.csv')));
     expect(await checksums()).toEqual(before);
     const hashColumns = await database.query<{ name: string; type: string }>(
-      "SELECT table_name || '.' || column_name AS name, data_type AS type FROM information_schema.columns WHERE column_name LIKE '%hash%' ORDER BY 1",
+      "SELECT table_schema || '.' || table_name || '.' || column_name AS name, data_type AS type FROM information_schema.columns WHERE column_name LIKE '%hash%' ORDER BY 1",
     );
     expect(hashColumns).toEqual([
-      { name: 'reward_facts.reward_id_hash32', type: 'UINTEGER' },
-      { name: 'rewards.reference_id_hash32', type: 'UINTEGER' },
-      { name: 'rewards.reward_id_hash32', type: 'UINTEGER' },
-      { name: 'transactions.transaction_id_hash32', type: 'UINTEGER' },
+      { name: '_pipeline.reward_facts.reward_id_hash32', type: 'UINTEGER' },
+      { name: '_pipeline.rewards.reference_id_hash32', type: 'UINTEGER' },
+      { name: '_pipeline.rewards.reward_id_hash32', type: 'UINTEGER' },
+      { name: '_pipeline.transactions.transaction_id_hash32', type: 'UINTEGER' },
     ]);
   });
 
@@ -170,6 +177,26 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
     const bad = await curatedRun('r2', NO_TRANSACTIONS, await fixture('rewards.csv'));
     await expect(warehouse.loadRun({ transactions: bad.transactions, rewards: ['curated/rewards/missing.parquet'] })).rejects.toThrow();
     expect(await checksums()).toEqual(before);
+  });
+
+  it('after every load of the conformance sequence, holds what the reference model of @org/pipeline says, cell for cell', async () => {
+    const tables = ['transactions', 'rewards', 'reward_facts'] as const;
+    for (const [index, load] of LOAD_SEQUENCE.entries()) {
+      await warehouse.loadRun(await curatedRun(`s${index}`, load.transactionsCsv, load.rewardsCsv));
+      const expected = expectedWarehouseParquet(LOAD_SEQUENCE.slice(0, index + 1));
+      for (const table of tables) {
+        await store.put(`expected/${table}.parquet`, expected[table]);
+        const parquet = `read_parquet('${store.locate(`expected/${table}.parquet`)}')`;
+        const [agreement] = await database.query<Record<string, number>>(tableDifferencesSql(table, `"${table}"`, parquet));
+        const rows = Number(agreement['expected_rows']);
+        expect([index, table, agreement]).toEqual([index, table, { actual_rows: rows, expected_rows: rows, joined: rows, differences: 0 }]);
+      }
+    }
+    // No internal column reaches the tables users query.
+    const columns = await database.query<{ name: string }>(
+      "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'main' AND column_name LIKE '%hash%'",
+    );
+    expect(columns).toEqual([]);
   });
 
   it('counts rows (0 for tables not there yet) and resets to nothing', async () => {

@@ -3,13 +3,7 @@ import { dirname, isAbsolute, relative, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
   addMissingColumnsSql,
-  addMissingProbeHashesSql,
-  columnType,
-  createTableSql,
   presentColumnsSql,
-  quoteIdentifier,
-  quoteLiteral,
-  runLoadStatements,
   tableCountsSql,
   type Catalog,
   type LoadResult,
@@ -17,10 +11,26 @@ import {
   type RunLoad,
   type Warehouse,
   PipelineError,
-  VERSION_COLUMNS,
 } from '@org/pipeline';
 import { viewStatements, DASHBOARD_VIEWS } from '@org/dashboard';
-import { CURATED_SCHEMAS, DATASET_KEYS, LAKE_DATASETS, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
+import { DUCKDB_DIALECT, quoteIdentifier, quoteLiteral } from '@org/sql-dialect';
+import {
+  CURATED_SCHEMAS,
+  DATASET_KEYS,
+  LAKE_DATASETS,
+  latestFirstOrderSql,
+  type CuratedDataset,
+  type LakeDataset,
+} from '@org/rewards-transform';
+import {
+  curatedColumnsOf,
+  duckdbLoadStatements,
+  moveLegacyTableSql,
+  publicViewSql,
+  storeTable,
+  storeTableSql,
+  STORE_SCHEMA,
+} from './duckdb-load-plan';
 
 /** The warehouse file is open in another process (DuckDB allows one writer): a run loading, or a SQL client. */
 export class WarehouseBusyError extends PipelineError {}
@@ -38,11 +48,9 @@ export interface DuckDbOptions {
 const MB = 2 ** 20;
 
 /**
- * DuckDB's memory for one load: a floor for the scans of keys every load does, plus a quarter of the Parquet it
- * stages. Measured: an incremental load into 3M-row tables ran out of memory at 64 and 96 MB once loads deleted
- * and re-inserted rows instead of MERGE ... UPDATE (128 MB holds), and its scans would otherwise fill the
- * buffer pool to the limit (820 MB RSS at a 512 MB limit). A first load of 3M + 3M rows (420 MB of Parquet)
- * streams and spills: 16 s at 128, 160 or 256 MB alike, with DuckDB's RSS about 1.7 times its limit.
+ * DuckDB's memory for one load: a floor for the scans of keys every load does (below it an incremental load into
+ * 3M-row tables runs out of memory), plus a quarter of the Parquet it stages, since without a limit its scans fill
+ * the buffer pool to the ceiling. A first load streams and spills, so a larger limit would not make it faster.
  */
 export function loadMemoryLimitMb(stagedParquetBytes: number, ceilingMb: number): number {
   return Math.round(Math.min(ceilingMb, 128 + stagedParquetBytes / 4 / MB));
@@ -164,7 +172,7 @@ export class DuckDbWarehouse implements Warehouse {
         // it (a first load of 3M + 3M rows copied into temp tables took 900 MB). The curated columns only, typed as
         // the tables' (the probe hashes are computed as rows go into the tables).
         const columns = CURATED_SCHEMAS[dataset]
-          .map((spec) => `CAST(${quoteIdentifier(spec.name)} AS ${columnType(spec, 'duckdb')}) AS ${quoteIdentifier(spec.name)}`)
+          .map((spec) => `CAST(${quoteIdentifier(spec.name)} AS ${DUCKDB_DIALECT.columnType(spec)}) AS ${quoteIdentifier(spec.name)}`)
           .join(', ');
         const source = files[dataset].length
           ? `read_parquet([${files[dataset].map(quoteLiteral).join(', ')}])`
@@ -177,7 +185,7 @@ export class DuckDbWarehouse implements Warehouse {
         'SELECT ((SELECT count(*) FROM "transactions") + (SELECT count(*) FROM "rewards") + (SELECT count(*) FROM "reward_facts"))::BIGINT AS loaded',
       );
       const into = Number(loaded) === 0 ? 'empty' : 'loaded';
-      for (const statement of runLoadStatements({ dialect: 'duckdb', staging, into })) await this.database.run(statement);
+      for (const statement of duckdbLoadStatements({ staging, into })) await this.database.run(statement);
       for (const dataset of LAKE_DATASETS) await this.database.run(`DROP VIEW ${quoteIdentifier(staging[dataset])}`);
       return counts;
     });
@@ -193,20 +201,37 @@ export class DuckDbWarehouse implements Warehouse {
     };
   }
 
-  /** The tables (empty when new) and the dashboard's views over them; a no-op when they exist. */
+  /**
+   * The tables (empty when new), the views users query in their place, and the dashboard's views; a no-op when
+   * they exist. A warehouse of an earlier version (its tables in the main schema) is moved into this layout, and
+   * tables missing curated columns get them; each change of a table's shape is a transaction of its own (DuckDB
+   * does not mix them with changes of rows), and a schema brought up to date is right whether or not a load follows.
+   */
   async createTablesAndViews(): Promise<void> {
-    await this.database.transaction(() =>
-      this.runAll((Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => createTableSql(dataset, 'duckdb'))),
+    const datasets = Object.keys(CURATED_SCHEMAS) as CuratedDataset[];
+    await this.database.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(STORE_SCHEMA)}`);
+    const legacy = new Set(
+      (
+        await this.database.query<{ name: string }>(
+          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE'",
+        )
+      ).map((row) => row.name),
     );
-    const present = await this.database.query<{ table_name: CuratedDataset; column_name: string }>(presentColumnsSql(undefined, 'duckdb'));
-    for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) {
-      const columns = present.filter((row) => row.table_name === dataset).map((row) => row.column_name);
-      // Each change of a table's shape is a transaction of its own (DuckDB does not mix them with changes of rows).
-      for (const change of [addMissingColumnsSql(dataset, columns, 'duckdb'), addMissingProbeHashesSql(dataset, columns, 'duckdb')]) {
-        if (change.length) await this.database.transaction(() => this.runAll(change));
-      }
+    const columns = async (schema: string) => {
+      const rows = await this.database.query<{ table_name: CuratedDataset; column_name: string }>(presentColumnsSql(schema));
+      return (dataset: CuratedDataset) => rows.filter((row) => row.table_name === dataset).map((row) => row.column_name);
+    };
+    const mainColumns = await columns('main');
+    const storeColumns = await columns(STORE_SCHEMA);
+    for (const dataset of datasets) {
+      const change = legacy.has(dataset)
+        ? moveLegacyTableSql(dataset, mainColumns(dataset))
+        : storeColumns(dataset).length
+          ? addMissingColumnsSql(dataset, curatedColumnsOf(dataset, storeColumns(dataset)), DUCKDB_DIALECT, STORE_SCHEMA)
+          : [storeTableSql(dataset)];
+      if (change.length) await this.database.transaction(() => this.runAll(change));
     }
-    await this.database.transaction(() => this.runAll(viewStatements('duckdb')));
+    await this.database.transaction(() => this.runAll([...datasets.map(publicViewSql), ...viewStatements(DUCKDB_DIALECT)]));
   }
 
   private async runAll(statements: readonly string[]): Promise<void> {
@@ -214,10 +239,11 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async tableCounts(): Promise<Record<CuratedDataset, number>> {
+    // The views of this layout, or the tables of an earlier version's, under the same names.
     const present = new Set(
-      (await this.database.query<{ name: string }>("SELECT table_name AS name FROM duckdb_tables() WHERE schema_name = 'main'")).map(
-        (row) => row.name,
-      ),
+      (
+        await this.database.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main'")
+      ).map((row) => row.name),
     );
     const counts = { transactions: 0, rewards: 0, reward_facts: 0 };
     for (const dataset of Object.keys(counts) as CuratedDataset[]) {
@@ -230,10 +256,20 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async reset(): Promise<void> {
+    const kinds = new Map(
+      (
+        await this.database.query<{ name: string; kind: string }>(
+          "SELECT table_name AS name, table_type AS kind FROM information_schema.tables WHERE table_schema = 'main'",
+        )
+      ).map((row) => [row.name, row.kind]),
+    );
     await this.database.transaction(async () => {
       for (const view of DASHBOARD_VIEWS) await this.database.run(`DROP VIEW IF EXISTS ${quoteIdentifier(view.name)}`);
-      for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[])
-        await this.database.run(`DROP TABLE IF EXISTS ${quoteIdentifier(dataset)}`);
+      for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) {
+        const kind = kinds.get(dataset);
+        if (kind) await this.database.run(`DROP ${kind === 'VIEW' ? 'VIEW' : 'TABLE'} ${quoteIdentifier(dataset)}`);
+        await this.database.run(`DROP TABLE IF EXISTS ${storeTable(dataset)}`);
+      }
     });
   }
 
@@ -292,8 +328,7 @@ export class DuckDbCatalog implements Catalog {
     // The paths are user data (a data dir may contain '[' or '?'): listed one by one, never globbed.
     const files = rows.map((row) => quoteLiteral(row.path)).join(', ');
     const key = quoteIdentifier(DATASET_KEYS[dataset]);
-    const version = VERSION_COLUMNS[dataset];
-    const newestFirst = `${version ? `${quoteIdentifier(version)} DESC, ` : ''}"run" DESC`;
+    const newestFirst = latestFirstOrderSql(dataset, DUCKDB_DIALECT, { laterLoadFirst: '"run" DESC' });
     await this.database.run(
       `CREATE OR REPLACE VIEW ${quoteIdentifier(`curated_${dataset}`)} AS SELECT * EXCLUDE ("lake_rank") FROM (` +
         `SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY ${newestFirst}) AS "lake_rank" ` +

@@ -7,3 +7,4 @@ export {
   loadMemoryLimitMb,
   type DuckDbOptions,
 } from './duckdb-warehouse';
+export { STORE_SCHEMA, PROBED_COLUMNS, probeHashColumn } from './duckdb-load-plan';

@@ -1,5 +1,6 @@
 import { MemoryObjectStore } from '../test/memory-object-store';
-import { acquireRunLock, EMPTY_CURSOR, laterOf, readCursor, readLock, releaseRunLock, STALE_LOCK_MS, writeCursor } from './cursor-state';
+import { EMPTY_CURSOR, laterOf, readCursor, writeCursor } from './cursor-state';
+import { acquireRunLock, readLock, releaseRunLock, STALE_LOCK_MS } from './run-lock';
 import { LockUnreadableError, RunLockedError } from './pipeline-errors';
 
 describe('run lock', () => {

@@ -22,6 +22,12 @@ export const objectLayout = {
   runFolder: (kind: 'raw' | 'curated' | 'quarantine', dataset: LakeDataset, ingestDate: string, runId: string) =>
     `${kind}/${dataset}/ingest_date=${ingestDate}/run=${runId}/`,
   manifest: (runId: string) => `runs/${runId}/manifest.json`,
+  /** The run id of a key under `runs/` (its manifest's, or any other object of the run's), or undefined. */
+  runIdOfRunsKey: (key: string): string | undefined => /^runs\/([^/]+)\//.exec(key)?.[1],
+  /** The id of a backfill's month run: `<runId>-YYYY-MM`. */
+  chunkRunId: (runId: string, month: string) => `${runId}-${month}`,
+  /** Whether `id` is the run `runId` itself or one of its backfill months. */
+  isRunOrChunk: (id: string, runId: string) => id === runId || (id.startsWith(runId) && /^-\d{4}-\d{2}$/.test(id.slice(runId.length))),
   runsPrefix: 'runs/',
   cursor: 'state/cursor.json',
   lock: 'state/lock.json',

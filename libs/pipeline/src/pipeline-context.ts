@@ -1,4 +1,4 @@
-import type { LockOwner } from './cursor-state';
+import type { LockOwner } from './run-lock';
 import type { Catalog, ObjectStore, RewardsSource, Warehouse } from './ports';
 
 export type ProgressEvent =

@@ -1,7 +1,7 @@
 import type { QualityReport } from '@org/rewards-transform';
 import { objectLayout } from './object-layout';
 import type { ObjectStore } from './ports';
-import type { Cursor } from './cursor-state';
+import { EMPTY_CURSOR, type Cursor } from './cursor-state';
 
 export type StepName = 'extract' | 'transform' | 'load' | 'catalog' | 'commit' | 'rebuild';
 
@@ -58,4 +58,40 @@ export async function readManifest(store: ObjectStore, runId: string): Promise<R
 
 export async function writeManifest(store: ObjectStore, manifest: RunManifest): Promise<void> {
   await store.put(objectLayout.manifest(manifest.runId), JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
+}
+
+/**
+ * A run's manifest as it starts: running, its whole window open until the step that plans it narrows it, nothing
+ * written yet. Extract and rebuild open every run with it.
+ */
+export function openRunManifest(run: {
+  runId: string;
+  mode: RunManifest['mode'];
+  now: Date;
+  source?: string;
+  cursorBefore?: Cursor;
+}): RunManifest {
+  const now = run.now.toISOString();
+  return {
+    runId: run.runId,
+    ingestDate: now.slice(0, 10),
+    mode: run.mode,
+    ...(run.source ? { source: run.source } : {}),
+    status: 'running',
+    startedAt: now,
+    window: { transactionsFrom: null, transactionsTo: now, rewardsUpdatedFrom: null, rewardsUpdatedTo: now },
+    cursorBefore: run.cursorBefore ?? EMPTY_CURSOR,
+    observed: { transactionsThrough: null, rewardsUpdatedThrough: null },
+    steps: {},
+    checksums: {},
+  };
+}
+
+/** Marks a run succeeded (with the cursor it left, if any) once its last step has committed. */
+export async function closeRunManifest(store: ObjectStore, runId: string, finishedAt: Date, cursorAfter?: Cursor): Promise<void> {
+  const manifest = await readManifest(store, runId);
+  manifest.status = 'succeeded';
+  if (cursorAfter) manifest.cursorAfter = cursorAfter;
+  manifest.finishedAt = finishedAt.toISOString();
+  await writeManifest(store, manifest);
 }

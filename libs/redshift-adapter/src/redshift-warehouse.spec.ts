@@ -12,7 +12,8 @@ import {
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { quoteLiteral } from '@org/pipeline';
+import { quoteLiteral, redshiftSqlOnDuckDb } from '@org/sql-dialect';
+import { expectedWarehouseParquet, LOAD_SEQUENCE, tableDifferencesSql } from '@org/pipeline/testing';
 import { transformRun } from '@org/rewards-transform';
 import {
   checkBatchWithinLimits,
@@ -314,21 +315,10 @@ describe('the load batch on DuckDB', () => {
       await mkdir(join(dir, `curated/${dataset}/run=${runs}`), { recursive: true });
       await writeFile(join(dir, keys[dataset][0]), output.parquet[dataset]);
     }
-    const onDuckDb = (sql: string) => {
-      // COPY from a folder reads every object under it, and adds no column for the `key=value` folders in its path.
-      const copy = /^COPY ("staging_\w+") FROM 's3:\/\/data-bucket\/([^']+\/)' IAM_ROLE .* FORMAT AS PARQUET$/.exec(sql);
-      if (copy)
-        return `INSERT INTO ${copy[1]} SELECT * FROM read_parquet(${quoteLiteral(join(dir, copy[2], '*'))}, hive_partitioning = false)`;
-      const like = /^CREATE TEMP TABLE ("\w+") \(LIKE ([^)]+)\)$/.exec(sql);
-      if (like) return `CREATE TEMP TABLE ${like[1]} AS SELECT * FROM ${like[2]} LIMIT 0`;
-      // The dashboard views have their own two-dialect tests (@org/dashboard).
-      if (sql.startsWith('CREATE OR REPLACE VIEW')) return 'SELECT 1';
-      return sql
-        .replace(/\) DISTKEY\(.*$/s, ')')
-        .replace(/VARCHAR\(4096\)/g, 'VARCHAR')
-        .replace(/DOUBLE PRECISION/g, 'DOUBLE')
-        .replace(`TO_CHAR(CONVERT_TIMEZONE('UTC', r."created_at"), 'YYYY-MM')`, `strftime(timezone('UTC', r."created_at"), '%Y-%m')`);
-    };
+    // The batch as Redshift gets it, through the named substitutions of @org/sql-dialect (a COPY from a folder
+    // reads every Parquet file in it).
+    const onDuckDb = (sql: string) =>
+      redshiftSqlOnDuckDb(sql, (location) => quoteLiteral(join(dir, location.replace('s3://data-bucket/', ''), '*')));
     // A session of its own, as each Data API batch has: its temporary tables end with it.
     const session = await instance.connect();
     await session.run('BEGIN TRANSACTION');
@@ -373,6 +363,22 @@ describe('the load batch on DuckDB', () => {
     });
     // r-perk's copy in the last load is older than the one loaded: it must not win.
     expect(rows.find((row) => row['reward_id'] === 'r-perk')).toMatchObject({ is_available: true });
+  });
+
+  it('after every load of the conformance sequence, holds what the reference model of @org/pipeline says, cell for cell', async () => {
+    for (const [index, raw] of LOAD_SEQUENCE.entries()) {
+      await load(raw.transactionsCsv, raw.rewardsCsv);
+      const expected = expectedWarehouseParquet(LOAD_SEQUENCE.slice(0, index + 1));
+      for (const table of ['transactions', 'rewards', 'reward_facts'] as const) {
+        const path = join(dir, `expected-${table}.parquet`);
+        await writeFile(path, expected[table]);
+        const [agreement] = (
+          await db.runAndReadAll(tableDifferencesSql(table, `"rewards"."${table}"`, `read_parquet(${quoteLiteral(path)})`))
+        ).getRowObjectsJson();
+        const rows = Number(agreement['expected_rows']);
+        expect([index, table, agreement]).toEqual([index, table, { actual_rows: rows, expected_rows: rows, joined: rows, differences: 0 }]);
+      }
+    }
   });
 
   it('joins late both ways: rewards first, then their transactions, equals one load of both', async () => {

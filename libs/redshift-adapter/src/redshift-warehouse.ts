@@ -18,9 +18,6 @@ import {
   presentColumnsSql,
   PipelineError,
   WarehouseInUseError,
-  quoteIdentifier,
-  quoteLiteral,
-  runLoadStatements,
   tableCountsSql,
   TransientError,
   type LoadResult,
@@ -28,6 +25,8 @@ import {
   type Warehouse,
 } from '@org/pipeline';
 import { DASHBOARD_VIEWS, viewStatements } from '@org/dashboard';
+import { quoteIdentifier, quoteLiteral, REDSHIFT_DIALECT } from '@org/sql-dialect';
+import { redshiftMergeStatements } from './redshift-load-plan';
 import { CURATED_SCHEMAS, LAKE_DATASETS, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
 
 /** Redshift Serverless (a workgroup) or a provisioned cluster (with a database user or a secret). */
@@ -129,8 +128,9 @@ export function copySources(keys: readonly string[]): string[] {
 /**
  * The pipeline's Warehouse on Redshift through the Data API: COPY the run's Parquet into temp staging tables,
  * merge both datasets, derive the facts of the affected rewards and refresh the views, all in one
- * BatchExecuteStatement (one transaction: all or nothing), then poll DescribeStatement with backoff. SQL comes
- * from @org/pipeline's generators; identifiers are quoted and values escaped.
+ * BatchExecuteStatement (one transaction: all or nothing), then poll DescribeStatement with backoff. The plan is
+ * this adapter's own (`redshift-load-plan.ts`), built on the rules' definitions of the latest row and the facts;
+ * identifiers are quoted and values escaped.
  */
 export class RedshiftWarehouse implements Warehouse {
   private readonly schema: string;
@@ -149,8 +149,8 @@ export class RedshiftWarehouse implements Warehouse {
 
   /**
    * The statements of one run's load, in order, for one BatchExecuteStatement (one transaction): schema and
-   * tables, a temp staging table per dataset filled by COPY ... FORMAT AS PARQUET (one per run folder), the shared merge and facts
-   * statements of @org/pipeline, then the views. Exposed so they can be inspected and run on DuckDB.
+   * tables, a temp staging table per dataset filled by COPY ... FORMAT AS PARQUET (one per run folder), the merge
+   * and the facts (`redshiftMergeStatements`), then the views. Exposed so they can be inspected and run on DuckDB.
    */
   loadStatements(load: RunLoad): string[] {
     const staging = { transactions: 'staging_transactions', rewards: 'staging_rewards' };
@@ -164,8 +164,8 @@ export class RedshiftWarehouse implements Warehouse {
             `COPY ${quoteIdentifier(staging[dataset])} FROM ${quoteLiteral(this.settings.locate(folder))} IAM_ROLE ${quoteLiteral(this.settings.iamRoleArn)} FORMAT AS PARQUET`,
         ),
       ]),
-      ...runLoadStatements({ dialect: 'redshift', staging, schema: this.schema }),
-      ...viewStatements('redshift', this.schema),
+      ...redshiftMergeStatements({ staging, schema: this.schema }),
+      ...viewStatements(REDSHIFT_DIALECT, this.schema),
     ];
   }
 
@@ -180,14 +180,14 @@ export class RedshiftWarehouse implements Warehouse {
       addMissingColumnsSql(
         dataset,
         present.filter((row) => row.table_name === dataset).map((row) => row.column_name),
-        'redshift',
+        REDSHIFT_DIALECT,
         this.schema,
       ),
     );
   }
 
   async loadRun(load: RunLoad): Promise<LoadResult> {
-    const present = await this.query(presentColumnsSql(this.schema, 'redshift'));
+    const present = await this.query(presentColumnsSql(this.schema));
     const upgrade = this.upgradeStatements(
       present.map((row) => ({ table_name: String(row['table_name']), column_name: String(row['column_name']) })),
     );
@@ -283,7 +283,7 @@ export class RedshiftWarehouse implements Warehouse {
     return [
       `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`,
       ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) =>
-        createTableSql(dataset, 'redshift', { schema: this.schema, extra: TABLE_LAYOUT[dataset] }),
+        createTableSql(dataset, REDSHIFT_DIALECT, { schema: this.schema, layout: TABLE_LAYOUT[dataset], primaryKey: true }),
       ),
     ];
   }

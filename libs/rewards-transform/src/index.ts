@@ -10,19 +10,19 @@ export {
   type TransformPhase,
   type DatasetOutput,
 } from './transform-run';
-export { parseCsv, formatCsv, csvCell, CsvFormatError, type CsvColumns } from './csv';
-export { cleanTransactions, cleanRewards } from './clean-datasets';
+export { parseCsv, formatCsv, csvCell, CsvFormatError, type CsvColumns } from './engine/csv';
+export { cleanTransactions, cleanRewards } from './rules/clean-datasets';
 export {
   buildRewardFacts,
   rewardFactsSelectSql,
   rewardFactsSqlExpressions,
   PLU_PRICE_NOTES,
   type RewardFactsResult,
-  type SqlDialect,
-} from './reward-facts';
-export { merchantCategory } from './merchant-category';
-export { tableToParquet, type ParquetCompression } from './parquet-output';
-export type { QualityReport, DatasetQuality } from './quality-report';
+} from './rules/reward-facts';
+export { dedupeDataset, latestRowsSql, latestFirstOrderSql, canonicalRowText, canonicalRowTextSql } from './rules/dedupe';
+export { merchantCategory } from './rules/merchant-category';
+export { tableToParquet, type ParquetCompression } from './engine/parquet-output';
+export type { QualityReport, DatasetQuality } from './rules/quality-report';
 export { RawInputError, SchemaInvariantError, TransformError } from './transform-errors';
-export type { Table, Column, ColumnSpec, ColumnKind } from './table';
-export * from './curated-schemas';
+export type { Table, Column, ColumnSpec, ColumnKind } from './engine/table';
+export * from './rules/curated-schemas';

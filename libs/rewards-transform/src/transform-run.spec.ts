@@ -2,12 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { parseCsv } from './csv';
+import { parseCsv } from './engine/csv';
 import { RawInputError } from './transform-errors';
-import { tableRows, type Table } from './table';
-import { tableToDataFrame } from './dataframe';
-import { REWARD_FACTS_SCHEMA, TRANSACTIONS_SCHEMA } from './curated-schemas';
-import { parquetToTable } from './parquet-input';
+import { tableRows, type Table } from './engine/table';
+import { tableToDataFrame } from './engine/dataframe';
+import { REWARD_FACTS_SCHEMA, TRANSACTIONS_SCHEMA } from './rules/curated-schemas';
+import { parquetToTable } from './engine/parquet-input';
 import { transformRun, type TransformOutput } from './transform-run';
 
 const fixture = (name: string) => readFile(join(__dirname, '..', 'test', 'fixtures', name), 'utf8');

@@ -1,14 +1,14 @@
-import type { Table } from './table';
-import { formatCsv } from './csv';
-import { cleanRewards, cleanTransactions } from './clean-datasets';
-import { CURATED_SCHEMAS, REWARD_FACTS_SCHEMA, REWARDS_SCHEMA, TRANSACTIONS_SCHEMA, type LakeDataset } from './curated-schemas';
-import { dedupeLatest, type DedupeResult } from './dedupe';
-import type { RawCsvCleaningResult } from './raw-csv-reader';
-import { IpcArena } from './arrow-ipc';
-import { tableToParquet, type ParquetCompression } from './parquet-output';
-import { countReasons, nullRates, type DatasetQuality, type QualityReport } from './quality-report';
-import type { RejectedRow } from './raw-cleaning';
-import { buildRewardFacts, type RewardFactsResult } from './reward-facts';
+import type { Table } from './engine/table';
+import { formatCsv } from './engine/csv';
+import { cleanRewards, cleanTransactions } from './rules/clean-datasets';
+import { CURATED_SCHEMAS, REWARD_FACTS_SCHEMA, REWARDS_SCHEMA, TRANSACTIONS_SCHEMA, type LakeDataset } from './rules/curated-schemas';
+import { dedupeDataset, type DedupeResult } from './rules/dedupe';
+import type { RawCsvCleaningResult } from './engine/raw-csv-reader';
+import { IpcArena } from './engine/arrow-ipc';
+import { tableToParquet, type ParquetCompression } from './engine/parquet-output';
+import { countReasons, nullRates, type DatasetQuality, type QualityReport } from './rules/quality-report';
+import type { RejectedRow } from './rules/raw-cleaning';
+import { buildRewardFacts, type RewardFactsResult } from './rules/reward-facts';
 
 export interface TransformInput {
   /** This run's raw transactions CSV (as extract wrote it). */
@@ -50,8 +50,8 @@ export function transformRun(input: TransformInput): TransformOutput {
     mark = now;
   };
 
-  const transactions = readAndDedupe(input.transactionsCsv, cleanTransactions, 'transaction_id', undefined, phase);
-  const rewards = readAndDedupe(input.rewardsCsv, cleanRewards, 'reward_id', 'updated_at', phase);
+  const transactions = readAndDedupe(input.transactionsCsv, 'transactions', phase);
+  const rewards = readAndDedupe(input.rewardsCsv, 'rewards', phase);
   let facts: RewardFactsResult | undefined;
   if (input.withFacts) {
     facts = buildRewardFacts(rewards.table, transactions.table, transactions.index());
@@ -128,10 +128,7 @@ export function transformDataset(
   csvText: string,
   options: { compression?: ParquetCompression; arena?: IpcArena } = {},
 ): DatasetOutput {
-  const read =
-    dataset === 'transactions'
-      ? readAndDedupe(csvText, cleanTransactions, 'transaction_id', undefined, () => undefined)
-      : readAndDedupe(csvText, cleanRewards, 'reward_id', 'updated_at', () => undefined);
+  const read = readAndDedupe(csvText, dataset, () => undefined);
   const parquet = tableToParquet(read.table, CURATED_SCHEMAS[dataset], options.compression ?? 'snappy', options.arena);
   return {
     table: read.table,
@@ -165,14 +162,13 @@ export function mergeDatasetQuality(parts: readonly DatasetQuality[]): DatasetQu
  */
 function readAndDedupe(
   csvText: string,
-  clean: (text: string) => RawCsvCleaningResult,
-  key: string,
-  version: string | undefined,
+  dataset: LakeDataset,
   phase: (name: TransformPhase) => void,
 ): DedupeResult & Omit<RawCsvCleaningResult, 'table'> {
-  const { table, rejects, header, rowCount } = clean(csvText);
+  const clean: Record<LakeDataset, (text: string) => RawCsvCleaningResult> = { transactions: cleanTransactions, rewards: cleanRewards };
+  const { table, rejects, header, rowCount } = clean[dataset](csvText);
   phase('read');
-  const deduped = dedupeLatest(table, key, version);
+  const deduped = dedupeDataset(table, dataset);
   phase('dedupe');
   return { ...deduped, rejects, header, rowCount };
 }

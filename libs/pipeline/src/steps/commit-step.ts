@@ -1,7 +1,8 @@
 import { StepOrderError } from '../pipeline-errors';
-import { laterOf, readCursor, releaseRunLock, writeCursor, type Cursor } from '../cursor-state';
+import { laterOf, readCursor, writeCursor, type Cursor } from '../cursor-state';
+import { releaseRunLock } from '../run-lock';
 import type { PipelineContext, RunRef } from '../pipeline-context';
-import { readManifest, writeManifest } from '../run-manifest';
+import { closeRunManifest, readManifest, writeManifest } from '../run-manifest';
 import { clampCursor } from './extract-step';
 import { recordStep } from './step-record';
 
@@ -31,10 +32,7 @@ export async function commitStep(context: Pick<PipelineContext, 'store' | 'now'>
     await writeCursor(context.store, next);
     manifest.cursorAfter = next;
   });
-  const manifest = await readManifest(context.store, ref.runId);
-  manifest.status = 'succeeded';
-  manifest.finishedAt = context.now().toISOString();
-  await writeManifest(context.store, manifest);
+  await closeRunManifest(context.store, ref.runId, context.now());
   await releaseRunLock(context.store, ref.runId);
   return ref;
 }

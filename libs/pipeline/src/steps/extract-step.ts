@@ -1,9 +1,10 @@
 import type { InvalidRow, Reward, Transaction } from '@org/plutus-client';
 import { RAW_REWARD_COLUMNS, RAW_TRANSACTION_COLUMNS } from '@org/rewards-transform';
-import { acquireRunLock, lockTakeoverMessage, EMPTY_CURSOR, readCursor, type Cursor } from '../cursor-state';
+import { readCursor, type Cursor } from '../cursor-state';
+import { acquireRunLock, lockTakeoverMessage } from '../run-lock';
 import { isTransient, RunRequestError, TransientError } from '../pipeline-errors';
 import type { PipelineContext, RunRef, RunRequest } from '../pipeline-context';
-import { writeManifest, type RunManifest } from '../run-manifest';
+import { openRunManifest, writeManifest, type RunManifest } from '../run-manifest';
 import { RawPartWriter } from './raw-part-writer';
 import { noteStepDetails, recordStep } from './step-record';
 
@@ -22,19 +23,7 @@ export type ExtractContext = Pick<
  */
 export async function extractStep(context: ExtractContext, request: RunRequest): Promise<RunRef> {
   const now = context.now();
-  const manifest: RunManifest = {
-    runId: request.runId,
-    ingestDate: now.toISOString().slice(0, 10),
-    mode: request.mode,
-    ...(context.sourceLabel ? { source: context.sourceLabel } : {}),
-    status: 'running',
-    startedAt: now.toISOString(),
-    window: { transactionsFrom: null, transactionsTo: now.toISOString(), rewardsUpdatedFrom: null, rewardsUpdatedTo: now.toISOString() },
-    cursorBefore: EMPTY_CURSOR,
-    observed: { transactionsThrough: null, rewardsUpdatedThrough: null },
-    steps: {},
-    checksums: {},
-  };
+  const manifest = openRunManifest({ runId: request.runId, mode: request.mode, now, source: context.sourceLabel });
   // Written before the lock is tried, so even a run turned away by the lock has a manifest saying why.
   await writeManifest(context.store, manifest);
 

@@ -1,4 +1,4 @@
-import { newRunId } from '../object-layout';
+import { newRunId, objectLayout } from '../object-layout';
 import { RunRequestError } from '../pipeline-errors';
 import { STATE_MACHINE_LIMITS } from '../service-limits';
 import type { ExecutionRequest, PipelineContext, RunPlan, RunRequest } from '../pipeline-context';
@@ -54,7 +54,7 @@ export function monthChunks(runId: string, from: string, to: string): RunRequest
     const [year, month] = start.split('-').map(Number);
     const monthEnd = new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10);
     const end = monthEnd < to ? monthEnd : to;
-    chunks.push({ runId: `${runId}-${start.slice(0, 7)}`, mode: 'backfill', from: start, to: end });
+    chunks.push({ runId: objectLayout.chunkRunId(runId, start.slice(0, 7)), mode: 'backfill', from: start, to: end });
     start = new Date(Date.UTC(year, month, 1)).toISOString().slice(0, 10);
   }
   return chunks;

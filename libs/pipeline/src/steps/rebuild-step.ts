@@ -1,9 +1,10 @@
 import { LAKE_DATASETS } from '@org/rewards-transform';
-import { acquireRunLock, lockTakeoverMessage, readCursor, releaseRunLock, writeCursor, type Cursor } from '../cursor-state';
+import { readCursor, writeCursor, type Cursor } from '../cursor-state';
+import { acquireRunLock, lockTakeoverMessage, releaseRunLock } from '../run-lock';
 import { objectLayout } from '../object-layout';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import type { LoadResult, ObjectStore, PartitionRef, RunLoad } from '../ports';
-import { partsOf, readManifest, writeManifest, type RunManifest } from '../run-manifest';
+import { closeRunManifest, openRunManifest, partsOf, readManifest, writeManifest } from '../run-manifest';
 import { noteStepDetails, recordStep } from './step-record';
 
 /** A run whose load committed, with its curated objects: what a rebuild replays. */
@@ -16,10 +17,13 @@ export interface LoadedRun {
 
 /** Runs whose load succeeded (their rows are in the warehouse), in the order they were loaded. */
 export async function loadedRuns(store: ObjectStore): Promise<LoadedRun[]> {
-  const manifestKeys = (await store.list(objectLayout.runsPrefix)).filter((key) => key.endsWith('/manifest.json'));
+  const runIds = (await store.list(objectLayout.runsPrefix))
+    .filter((key) => key.endsWith('/manifest.json'))
+    .map((key) => objectLayout.runIdOfRunsKey(key))
+    .filter((runId): runId is string => runId !== undefined);
   const runs: LoadedRun[] = [];
-  for (const key of manifestKeys) {
-    const manifest = await readManifest(store, key.split('/')[1]);
+  for (const runId of runIds) {
+    const manifest = await readManifest(store, runId);
     const load = manifest.steps.load;
     const transform = manifest.steps.transform;
     if (manifest.mode === 'rebuild' || load?.status !== 'succeeded' || !transform || !load.finishedAt) continue;
@@ -40,18 +44,7 @@ export async function rebuildStep(
   ref: RunRef,
 ): Promise<RunRef> {
   const now = context.now();
-  const manifest: RunManifest = {
-    runId: ref.runId,
-    ingestDate: now.toISOString().slice(0, 10),
-    mode: 'rebuild',
-    status: 'running',
-    startedAt: now.toISOString(),
-    window: { transactionsFrom: null, transactionsTo: now.toISOString(), rewardsUpdatedFrom: null, rewardsUpdatedTo: now.toISOString() },
-    cursorBefore: await readCursor(context.store),
-    observed: { transactionsThrough: null, rewardsUpdatedThrough: null },
-    steps: {},
-    checksums: {},
-  };
+  const manifest = openRunManifest({ runId: ref.runId, mode: 'rebuild', now, cursorBefore: await readCursor(context.store) });
   await writeManifest(context.store, manifest);
   let cursor: Cursor | undefined;
   await recordStep(context, ref.runId, 'rebuild', async (record) => {
@@ -89,11 +82,7 @@ export async function rebuildStep(
     };
     await writeCursor(context.store, cursor);
   });
-  const done = await readManifest(context.store, ref.runId);
-  done.status = 'succeeded';
-  done.cursorAfter = cursor;
-  done.finishedAt = context.now().toISOString();
-  await writeManifest(context.store, done);
+  await closeRunManifest(context.store, ref.runId, context.now(), cursor);
   await releaseRunLock(context.store, ref.runId);
   return ref;
 }

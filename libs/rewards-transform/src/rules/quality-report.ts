@@ -1,5 +1,5 @@
 import type { RejectedRow } from './raw-cleaning';
-import type { Table } from './table';
+import type { Table } from '../engine/table';
 
 export interface DatasetQuality {
   rowsIn: number;

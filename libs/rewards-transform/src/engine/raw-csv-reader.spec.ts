@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { parse as csvParse } from 'csv-parse/sync';
 import { join } from 'node:path';
-import { REWARD_RULES, TRANSACTION_RULES } from './clean-datasets';
+import { REWARD_RULES, TRANSACTION_RULES } from '../rules/clean-datasets';
 import { CsvFormatError, csvCell, parseCsv } from './csv';
-import { REQUIRED_REWARD_COLUMNS, REQUIRED_TRANSACTION_COLUMNS } from './curated-schemas';
-import { cleanRaw, type FieldRule } from './raw-cleaning';
+import { REQUIRED_REWARD_COLUMNS, REQUIRED_TRANSACTION_COLUMNS } from '../rules/curated-schemas';
+import { cleanRaw, type FieldRule } from '../rules/raw-cleaning';
 import { cleanRawCsv, RangeInterner } from './raw-csv-reader';
 import { tableRows } from './table';
-import { RawInputError } from './transform-errors';
+import { RawInputError } from '../transform-errors';
 
-const fixture = (name: string) => readFileSync(join(__dirname, '..', 'test', 'fixtures', name), 'utf8');
+const fixture = (name: string) => readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', name), 'utf8');
 
 /** The one-pass reader must give exactly what the general road (split every cell, then parse it) gives. */
 function expectSameAsGeneralRoad(text: string, rules: readonly FieldRule[], required: readonly string[]) {

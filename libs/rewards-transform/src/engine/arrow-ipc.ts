@@ -1,4 +1,4 @@
-import { SchemaInvariantError } from './transform-errors';
+import { SchemaInvariantError } from '../transform-errors';
 import { Bool, Decimal, Dictionary, Field, Float64, Int32, Int64, Schema, TimestampMicrosecond, Utf8, type DataType } from 'apache-arrow';
 import { BufferRegion, DictionaryBatch, FieldNode, Message, RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
 import type { Column, ColumnSpec, Table } from './table';

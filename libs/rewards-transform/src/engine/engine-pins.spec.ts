@@ -11,7 +11,7 @@ import { tableRows, type ColumnSpec, type Table } from './table';
 // The engine leans on two things its dependencies do not promise: apache-arrow's internal IPC message classes
 // (a deep import) and parquet-wasm's allocator keeping the memory it once took. Both are pinned exactly, and
 // these tests fail loudly, naming the assumption, when an upgrade breaks either.
-const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
 const installed = (name: string) =>
   (
     JSON.parse(

@@ -1,6 +1,7 @@
+import { quoteLiteral, type SqlDialect } from '@org/sql-dialect';
 import { MONEY_SCALE, PLU_SCALE, RATE_SCALE, REWARD_FACTS_SCHEMA, REWARDS_SCHEMA } from './curated-schemas';
-import { KeyIndex, type KeyLookup } from './key-index';
-import type { Column, Table } from './table';
+import { KeyIndex, type KeyLookup } from '../engine/key-index';
+import type { Column, Table } from '../engine/table';
 
 /**
  * `reward_facts`: each reward left-joined to its card transaction (reference_id = transaction_id) plus the
@@ -20,8 +21,6 @@ import type { Column, Table } from './table';
  * - is_rejected: reason contains "rejected", any case.
  * - reward_month: YYYY-MM of created_at in UTC.
  */
-
-export type SqlDialect = 'duckdb' | 'redshift';
 
 export interface RewardFactsResult {
   table: Table;
@@ -173,21 +172,12 @@ export function buildRewardFacts(rewards: Table, transactions: Table, transactio
   return { table: { length: n, columns }, withoutTransaction, pluPriceNullByNote: nullByNote };
 }
 
-/** The only places the two warehouses' SQL differs for the facts. */
-const FACTS_DIALECT: Record<SqlDialect, { double: string; utcMonth: (column: string) => string }> = {
-  duckdb: { double: 'DOUBLE', utcMonth: (column) => `strftime(timezone('UTC', ${column}), '%Y-%m')` },
-  redshift: { double: 'DOUBLE PRECISION', utcMonth: (column) => `TO_CHAR(CONVERT_TIMEZONE('UTC', ${column}), 'YYYY-MM')` },
-};
-
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
-
 /**
  * Each derived column as a SQL expression over `r` (a rewards row) and `t` (its transaction, all NULL when
  * absent), keyed by column name. The TypeScript of each is in `buildRewardFacts` above.
  */
 export function rewardFactsSqlExpressions(dialect: SqlDialect): Record<string, string> {
-  const { double, utcMonth } = FACTS_DIALECT[dialect];
-  const asDouble = (expression: string) => `CAST(${expression} AS ${double})`;
+  const asDouble = (expression: string) => `CAST(${expression} AS ${dialect.doubleType})`;
   const found = 't."transaction_id" IS NOT NULL';
   // Widened first: DuckDB keeps DECIMAL(18,2) * DECIMAL(12,8) within 18 digits and overflows on large spend.
   const rewardAmount =
@@ -206,13 +196,13 @@ export function rewardFactsSqlExpressions(dialect: SqlDialect): Record<string, s
       `WHEN r."rebate_rate" = 0 THEN ${asDouble('r."fiat_amount_rewarded"')} / ${asDouble('r."plu_amount"')} ` +
       `WHEN ${found} THEN ${asDouble('t."transaction_amount"')} * ${asDouble('r."rebate_rate"')} / ${asDouble('r."plu_amount"')} END`,
     plu_price_note:
-      `CASE WHEN r."plu_amount" = 0 THEN ${literal(PLU_PRICE_NOTES.zeroPlu)} ` +
-      `WHEN r."rebate_rate" IS NULL THEN ${literal(PLU_PRICE_NOTES.noRate)} ` +
-      `WHEN r."rebate_rate" = 0 THEN CASE WHEN r."fiat_amount_rewarded" IS NULL THEN ${literal(PLU_PRICE_NOTES.noFiat)} END ` +
-      `WHEN NOT (${found}) THEN ${literal(PLU_PRICE_NOTES.noTransaction)} END`,
+      `CASE WHEN r."plu_amount" = 0 THEN ${quoteLiteral(PLU_PRICE_NOTES.zeroPlu)} ` +
+      `WHEN r."rebate_rate" IS NULL THEN ${quoteLiteral(PLU_PRICE_NOTES.noRate)} ` +
+      `WHEN r."rebate_rate" = 0 THEN CASE WHEN r."fiat_amount_rewarded" IS NULL THEN ${quoteLiteral(PLU_PRICE_NOTES.noFiat)} END ` +
+      `WHEN NOT (${found}) THEN ${quoteLiteral(PLU_PRICE_NOTES.noTransaction)} END`,
     effective_reward_rate: `CASE WHEN ${found} AND t."transaction_amount" > 0 THEN ${asDouble(`(${rewardAmount})`)} / ${asDouble('t."transaction_amount"')} END`,
     is_rejected: `COALESCE(LOWER(r."reason") LIKE '%rejected%', FALSE)`,
-    reward_month: utcMonth('r."created_at"'),
+    reward_month: dialect.utcMonth('r."created_at"'),
   };
 }
 
@@ -232,8 +222,7 @@ export function rewardFactsSelectSql(options: {
   const select = REWARD_FACTS_SCHEMA.map((spec) =>
     rewardColumns.has(spec.name) ? `r."${spec.name}"` : `${expressions[spec.name]} AS "${spec.name}"`,
   );
-  // Narrowed before the join, so its cost follows the rewards given, not the transactions table (measured at
-  // 3M rows: 544 ms when the filter came after the join).
+  // Narrowed before the join, so its cost follows the rewards given, not the size of the transactions table.
   const transactions = options.referencedBy
     ? `(SELECT * FROM ${options.transactions} WHERE "transaction_id" IN (SELECT "reference_id" FROM ${options.referencedBy} AS referencing))`
     : options.transactions;

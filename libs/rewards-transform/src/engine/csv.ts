@@ -1,4 +1,4 @@
-import { TransformError } from './transform-errors';
+import { TransformError } from '../transform-errors';
 /** Columns of a parsed CSV: the header, then one array of raw cell texts per column. */
 export interface CsvColumns {
   header: string[];

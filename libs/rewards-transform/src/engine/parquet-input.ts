@@ -1,4 +1,4 @@
-import { SchemaInvariantError } from './transform-errors';
+import { SchemaInvariantError } from '../transform-errors';
 import { tableFromIPC, type Vector } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm/node';
 import type { Column, ColumnSpec, Table } from './table';

@@ -2,11 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DUCKDB_DIALECT, REDSHIFT_DIALECT, redshiftSqlOnDuckDb, type SqlDialect } from '@org/sql-dialect';
 import { REWARD_FACTS_SCHEMA } from './curated-schemas';
 import { rebateRewardScaled, rewardFactsSelectSql } from './reward-facts';
-import { transformRun } from './transform-run';
+import { transformRun } from '../transform-run';
 
-const fixture = (name: string) => readFile(join(__dirname, '..', 'test', 'fixtures', name), 'utf8');
+const fixture = (name: string) => readFile(join(__dirname, '..', '..', 'test', 'fixtures', name), 'utf8');
 
 /** A deterministic generator (a 31-bit LCG: plenty for test data), so a failure reproduces. */
 function random(seed: number): () => number {
@@ -100,16 +101,20 @@ function awkwardRawCsv(rows: number, seed: number): { transactionsCsv: string; r
  * DuckDB over the same curated Parquet), compared on every column of every row: IS DISTINCT FROM, so nulls
  * count, and doubles bit for bit.
  */
-async function differences(connection: DuckDBConnection, dir: string, raw: { transactionsCsv: string; rewardsCsv: string }) {
+async function differences(
+  connection: DuckDBConnection,
+  dir: string,
+  raw: { transactionsCsv: string; rewardsCsv: string },
+  dialect: SqlDialect = DUCKDB_DIALECT,
+) {
   const output = transformRun({ ...raw, withFacts: true });
   for (const name of ['transactions', 'rewards', 'reward_facts'] as const)
     await writeFile(join(dir, `${name}.parquet`), output.parquet[name] as Uint8Array);
   const file = (name: string) => `read_parquet('${join(dir, `${name}.parquet`)}')`;
   await connection.run(`CREATE OR REPLACE TABLE transactions AS SELECT * FROM ${file('transactions')}`);
   await connection.run(`CREATE OR REPLACE TABLE rewards AS SELECT * FROM ${file('rewards')}`);
-  await connection.run(
-    `CREATE OR REPLACE TABLE sql_facts AS ${rewardFactsSelectSql({ dialect: 'duckdb', rewards: 'rewards', transactions: 'transactions' })}`,
-  );
+  const select = rewardFactsSelectSql({ dialect, rewards: 'rewards', transactions: 'transactions' });
+  await connection.run(`CREATE OR REPLACE TABLE sql_facts AS ${dialect.name === 'redshift' ? redshiftSqlOnDuckDb(select) : select}`);
   await connection.run(`CREATE OR REPLACE TABLE ts_facts AS SELECT * FROM ${file('reward_facts')}`);
   const checks = REWARD_FACTS_SCHEMA.map(
     (spec) => `count(*) FILTER (WHERE ts."${spec.name}" IS DISTINCT FROM s."${spec.name}")::INTEGER AS "${spec.name}"`,
@@ -148,12 +153,14 @@ describe('reward_facts: the TypeScript rules and the warehouse SQL agree', () =>
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('on the hand-written fixtures, every column of every row', async () => {
-    const result = await differences(connection, dir, {
-      transactionsCsv: await fixture('transactions.csv'),
-      rewardsCsv: await fixture('rewards.csv'),
-    });
-    expect(result).toEqual({ rows: 7, joined: 7, wrong: {}, examples: {} });
+  it.each([DUCKDB_DIALECT, REDSHIFT_DIALECT])('on the hand-written fixtures, every column of every row ($name SQL)', async (dialect) => {
+    const raw = { transactionsCsv: await fixture('transactions.csv'), rewardsCsv: await fixture('rewards.csv') };
+    expect(await differences(connection, dir, raw, dialect)).toEqual({ rows: 7, joined: 7, wrong: {}, examples: {} });
+  });
+
+  it("on 20,000 random rows, Redshift's text run on DuckDB, every column of every row", async () => {
+    const result = await differences(connection, dir, awkwardRawCsv(20_000, 20261202), REDSHIFT_DIALECT);
+    expect([result.wrong, result.examples, result.joined]).toEqual([{}, {}, result.rows]);
   });
 
   it('on 100,000 random rows with awkward values, every column of every row', async () => {

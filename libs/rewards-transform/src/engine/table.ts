@@ -1,4 +1,4 @@
-import { SchemaInvariantError } from './transform-errors';
+import { SchemaInvariantError } from '../transform-errors';
 /**
  * The rules work on columns, not rows: a Table holds one array per column. Numbers (integers, exact decimals
  * as scaled integers, doubles, timestamps as epoch milliseconds) live in Float64Arrays with NaN for null;

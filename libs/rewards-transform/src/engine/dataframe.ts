@@ -4,7 +4,7 @@ import type { ColumnSpec, Table } from './table';
 
 /**
  * danfojs-node DataFrames at the edges. The rules run on columns (see table.ts): at 1M rows a DataFrame per
- * step costs seconds and gigabytes (measured in tools/bench), so frames are built once, for whoever wants
+ * step costs seconds and gigabytes (see docs/BENCHMARKS.md), so frames are built once, for whoever wants
  * to explore the result with danfojs, and raw frames can be fed in.
  */
 export function tableToDataFrame(table: Table, schema: readonly ColumnSpec[]): DataFrame {

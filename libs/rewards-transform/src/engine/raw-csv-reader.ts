@@ -1,8 +1,8 @@
 import { CsvFormatError, parseCsv, readCsvRecord, readQuotedCell, unquotedCellEnd } from './csv';
-import { cleanRaw, type CleaningResult, type FieldRule, type RejectedRow } from './raw-cleaning';
+import { cleanRaw, type CleaningResult, type FieldRule, type RejectedRow } from '../rules/raw-cleaning';
 import { emptyColumn, type Column } from './table';
-import { RawInputError } from './transform-errors';
-import { fastInstant, fastScaled, type Problem } from './values';
+import { RawInputError } from '../transform-errors';
+import { fastInstant, fastScaled, type Problem } from '../rules/values';
 
 export interface RawCsvCleaningResult extends CleaningResult {
   /** The file's column names, trimmed. */

@@ -1,5 +1,5 @@
-import { SchemaInvariantError } from './transform-errors';
-import type { CsvColumns } from './csv';
+import { SchemaInvariantError } from '../transform-errors';
+import type { CsvColumns } from '../engine/csv';
 import {
   MONEY_SCALE,
   PLU_SCALE,
@@ -11,8 +11,8 @@ import {
 } from './curated-schemas';
 import { merchantCategory } from './merchant-category';
 import { cleanRaw, type CellParser, type FastShape, type FieldRule } from './raw-cleaning';
-import { cleanRawCsv, type RawCsvCleaningResult } from './raw-csv-reader';
-import type { Column, ColumnSpec, Table } from './table';
+import { cleanRawCsv, type RawCsvCleaningResult } from '../engine/raw-csv-reader';
+import type { Column, ColumnSpec, Table } from '../engine/table';
 import { boolean, currency, instant, integer, scaledDecimal, text } from './values';
 
 const spec = (schema: readonly ColumnSpec[], name: string): ColumnSpec => {

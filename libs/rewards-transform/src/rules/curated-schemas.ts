@@ -1,4 +1,4 @@
-import type { ColumnSpec } from './table';
+import type { ColumnSpec } from '../engine/table';
 
 /** Raw CSV columns, named as the Plutus API names its fields. Extract writes these; transform reads them. */
 export const RAW_TRANSACTION_COLUMNS = ['id', 'model', 'user_id', 'currency', 'amount', 'date', 'type', 'is_debit', 'description'] as const;
@@ -105,4 +105,13 @@ export const DATASET_KEYS: Record<CuratedDataset, string> = {
   transactions: 'transaction_id',
   rewards: 'reward_id',
   reward_facts: 'reward_id',
+};
+
+/**
+ * The column that orders the versions of a key, where the dataset has one: the latest wins. Transactions have
+ * none (a re-pulled transaction replaces the earlier copy).
+ */
+export const DATASET_VERSIONS: Partial<Record<CuratedDataset, string>> = {
+  rewards: 'updated_at',
+  reward_facts: 'updated_at',
 };

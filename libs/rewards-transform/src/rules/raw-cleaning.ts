@@ -1,6 +1,6 @@
-import type { CsvColumns } from './csv';
-import { RawInputError } from './transform-errors';
-import { emptyColumn, type Column, type ColumnSpec, type Table } from './table';
+import type { CsvColumns } from '../engine/csv';
+import { RawInputError } from '../transform-errors';
+import { emptyColumn, type Column, type ColumnSpec, type Table } from '../engine/table';
 import { isProblem, type Problem } from './values';
 
 export type CellParser = (raw: string, name: string) => string | number | boolean | null | Problem;

@@ -1,0 +1,2 @@
+// `@org/pipeline/testing`: what every warehouse adapter's tests check their load plan against.
+export { LOAD_SEQUENCE, expectedWarehouse, expectedWarehouseParquet, tableDifferencesSql, type RawLoad } from './warehouse-conformance';

@@ -1,0 +1,12 @@
+export {
+  DUCKDB_DIALECT,
+  REDSHIFT_DIALECT,
+  SQL_DIALECTS,
+  SqlDialectError,
+  quoteIdentifier,
+  quoteLiteral,
+  type SqlDialect,
+  type SqlColumnKind,
+  type SqlColumnType,
+} from './sql-dialect';
+export { REDSHIFT_ON_DUCKDB, redshiftSqlOnDuckDb } from './redshift-on-duckdb';

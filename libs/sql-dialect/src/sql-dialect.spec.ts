@@ -1,0 +1,57 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DUCKDB_DIALECT, quoteIdentifier, quoteLiteral, REDSHIFT_DIALECT, SqlDialectError, type SqlDialect } from './sql-dialect';
+import { redshiftSqlOnDuckDb } from './redshift-on-duckdb';
+
+// Each expression of both dialects, run on DuckDB (Redshift's through the named substitutions), against values
+// worked out by hand: the same instant gives the same month, day and microseconds in both.
+describe('the dialects', () => {
+  let db: DuckDBConnection;
+  beforeAll(async () => {
+    db = await (await DuckDBInstance.create(':memory:')).connect();
+  });
+  afterAll(() => db.closeSync());
+
+  const evaluate = async (dialect: SqlDialect, expression: (d: SqlDialect) => string) => {
+    const sql = `SELECT ${expression(dialect)} AS v FROM (SELECT TIMESTAMPTZ '2024-03-31 23:30:00.123456+00' AS ts, 'abc' AS t) AS x`;
+    const run = dialect.name === 'redshift' ? redshiftSqlOnDuckDb(sql) : sql;
+    return String((await db.runAndReadAll(run)).getRowObjectsJson()[0]['v']);
+  };
+
+  it.each([DUCKDB_DIALECT, REDSHIFT_DIALECT])('$name: UTC month and day, epoch microseconds and md5 of a known value', async (dialect) => {
+    expect(await evaluate(dialect, (d) => d.utcMonth('x.ts'))).toBe('2024-03');
+    expect(await evaluate(dialect, (d) => d.utcDay('x.ts'))).toBe('2024-03-31');
+    expect(await evaluate(dialect, (d) => d.epochMicros('x.ts'))).toBe(String(Date.UTC(2024, 2, 31, 23, 30, 0, 123) * 1000 + 456));
+    // RFC 1321's test suite: MD5("abc").
+    expect(await evaluate(dialect, (d) => d.md5Hex('x.t'))).toBe('900150983cd24fb0d6963f7d28e17f72');
+  });
+
+  it('types the curated kinds in each warehouse', () => {
+    const kinds = ['string', 'integer', 'double', 'boolean', 'timestamp'] as const;
+    expect(kinds.map((kind) => DUCKDB_DIALECT.columnType({ kind }))).toEqual(['VARCHAR', 'BIGINT', 'DOUBLE', 'BOOLEAN', 'TIMESTAMPTZ']);
+    expect(kinds.map((kind) => REDSHIFT_DIALECT.columnType({ kind }))).toEqual([
+      'VARCHAR(4096)',
+      'BIGINT',
+      'DOUBLE PRECISION',
+      'BOOLEAN',
+      'TIMESTAMPTZ',
+    ]);
+    expect(REDSHIFT_DIALECT.columnType({ kind: 'decimal', precision: 20, scale: 8 })).toBe('DECIMAL(20,8)');
+  });
+
+  it('quotes identifiers and literals, refusing anything that could inject', () => {
+    expect(quoteIdentifier('reward_facts')).toBe('"reward_facts"');
+    expect(() => quoteIdentifier('x"; DROP TABLE rewards; --')).toThrow(SqlDialectError);
+    expect(quoteLiteral("it's")).toBe("'it''s'");
+  });
+
+  it('runs a Redshift COPY on DuckDB only when told where its files are', () => {
+    const copy = `COPY "staging" FROM 's3://b/curated/x/run=1/' IAM_ROLE 'arn:aws:iam::1:role/r' FORMAT AS PARQUET`;
+    expect(() => redshiftSqlOnDuckDb(copy)).toThrow(SqlDialectError);
+    expect(redshiftSqlOnDuckDb(copy, (location) => quoteLiteral(`/tmp${location.slice(4)}*`))).toBe(
+      `INSERT INTO "staging" SELECT * FROM read_parquet('/tmp/b/curated/x/run=1/*', hive_partitioning = false)`,
+    );
+    expect(redshiftSqlOnDuckDb('CREATE TEMP TABLE "s" (LIKE "rewards"."rewards")')).toBe(
+      'CREATE TEMP TABLE "s" AS SELECT * FROM "rewards"."rewards" LIMIT 0',
+    );
+  });
+});

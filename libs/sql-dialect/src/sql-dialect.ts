@@ -1,0 +1,94 @@
+/** The kinds of the curated columns (structurally the rules library's `ColumnSpec`). */
+export type SqlColumnKind = 'string' | 'integer' | 'decimal' | 'double' | 'boolean' | 'timestamp';
+
+export interface SqlColumnType {
+  kind: SqlColumnKind;
+  /** decimal only: digits in all, and after the point. */
+  precision?: number;
+  scale?: number;
+}
+
+/**
+ * How one warehouse spells what the pipeline's SQL needs beyond what DuckDB and Redshift share. The rules
+ * (`reward_facts`, de-duplication), the dashboard's views and the warehouses' load plans render through it, so a
+ * difference between the two engines is written once, here, and nowhere else.
+ */
+export interface SqlDialect {
+  readonly name: 'duckdb' | 'redshift';
+  /** The column type of a curated column. */
+  columnType(column: SqlColumnType): string;
+  /** The name of the 64-bit floating-point type. */
+  readonly doubleType: string;
+  /** `YYYY-MM` of a timestamp, in UTC. */
+  utcMonth(timestamp: string): string;
+  /** `YYYY-MM-DD` of a timestamp, in UTC. */
+  utcDay(timestamp: string): string;
+  /** Microseconds since 1970-01-01T00:00:00Z of a timestamp, as a BIGINT. */
+  epochMicros(timestamp: string): string;
+  /** The md5 of a text, as 32 lowercase hexadecimal characters. */
+  md5Hex(text: string): string;
+}
+
+/** SQL that could not be rendered safely (a name that is no plain identifier), or run where it cannot. */
+export class SqlDialectError extends Error {
+  readonly transient = false;
+  constructor(
+    readonly code: 'SQL_IDENTIFIER' | 'SQL_NOT_PORTABLE',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SqlDialectError';
+  }
+}
+
+/** A double-quoted SQL identifier; refuses anything but plain names, so no identifier can inject SQL. */
+export function quoteIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new SqlDialectError('SQL_IDENTIFIER', `Not a plain SQL identifier: ${JSON.stringify(name)}`);
+  return `"${name}"`;
+}
+
+/** A single-quoted SQL string literal. */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+const decimal = (column: SqlColumnType) => `DECIMAL(${column.precision ?? 18},${column.scale ?? 0})`;
+
+export const DUCKDB_DIALECT: SqlDialect = {
+  name: 'duckdb',
+  columnType: (column) =>
+    ({ string: 'VARCHAR', integer: 'BIGINT', decimal: decimal(column), double: 'DOUBLE', boolean: 'BOOLEAN', timestamp: 'TIMESTAMPTZ' })[
+      column.kind
+    ],
+  doubleType: 'DOUBLE',
+  utcMonth: (timestamp) => `strftime(timezone('UTC', ${timestamp}), '%Y-%m')`,
+  utcDay: (timestamp) => `strftime(timezone('UTC', ${timestamp}), '%Y-%m-%d')`,
+  epochMicros: (timestamp) => `epoch_us(${timestamp})`,
+  md5Hex: (text) => `md5(${text})`,
+};
+
+/**
+ * Redshift: VARCHAR lengths are bytes, and 4096 holds any text the Plutus API returns in these columns;
+ * CONVERT_TIMEZONE('UTC', …) gives a TIMESTAMPTZ's UTC wall time.
+ */
+export const REDSHIFT_DIALECT: SqlDialect = {
+  name: 'redshift',
+  columnType: (column) =>
+    ({
+      string: 'VARCHAR(4096)',
+      integer: 'BIGINT',
+      decimal: decimal(column),
+      double: 'DOUBLE PRECISION',
+      boolean: 'BOOLEAN',
+      timestamp: 'TIMESTAMPTZ',
+    })[column.kind],
+  doubleType: 'DOUBLE PRECISION',
+  utcMonth: (timestamp) => `TO_CHAR(CONVERT_TIMEZONE('UTC', ${timestamp}), 'YYYY-MM')`,
+  utcDay: (timestamp) => `TO_CHAR(CONVERT_TIMEZONE('UTC', ${timestamp}), 'YYYY-MM-DD')`,
+  epochMicros: (timestamp) => `DATEDIFF(microsecond, TIMESTAMP '1970-01-01 00:00:00', CONVERT_TIMEZONE('UTC', ${timestamp}))`,
+  md5Hex: (text) => `MD5(${text})`,
+};
+
+/** The dialect of a warehouse by its name. */
+export const SQL_DIALECTS: Record<SqlDialect['name'], SqlDialect> = { duckdb: DUCKDB_DIALECT, redshift: REDSHIFT_DIALECT };
