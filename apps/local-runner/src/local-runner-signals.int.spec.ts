@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileObjectStore } from '@org/local-adapters';
+import { DuckDbDatabase, FileObjectStore } from '@org/local-adapters';
 import { objectLayout, readManifest } from '@org/pipeline';
 
 jest.setTimeout(120_000);
@@ -81,6 +81,41 @@ describe('local-runner after a crash or an interruption', () => {
     });
     expect(await store().exists(objectLayout.lock)).toBe(false);
     expect((await cli(dataDir, ['run'])).code).toBe(0);
+  });
+
+  it('rebuild with no committed run to replay (runs/ moved away) refuses with exit 1 and changes nothing, unless --allow-empty', async () => {
+    expect((await cli(dataDir, ['run'])).code).toBe(0);
+    const counts = async () => {
+      const database = new DuckDbDatabase(join(dataDir, 'warehouse.duckdb'), { readOnly: true });
+      try {
+        return await database.query<{ tx: number; rw: number }>(
+          'SELECT (SELECT count(*) FROM transactions)::INTEGER AS tx, (SELECT count(*) FROM rewards)::INTEGER AS rw',
+        );
+      } finally {
+        await database.close();
+      }
+    };
+    const [before, cursor] = [await counts(), await readFile(join(dataDir, 'state', 'cursor.json'), 'utf8')];
+    expect(before[0].tx).toBeGreaterThan(0);
+    await rename(join(dataDir, 'runs'), join(dataDir, 'runs-moved'));
+
+    const refused = await cli(dataDir, ['rebuild']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/RebuildRefusedError: No committed run was found .* holds \d+ rows .*Nothing was changed.*--allow-empty/);
+    expect(await counts()).toEqual(before);
+    expect(await readFile(join(dataDir, 'state', 'cursor.json'), 'utf8')).toBe(cursor);
+    expect((await cli(dataDir, ['run', '--allow-empty'])).code).toBe(2);
+
+    // The runs back where they belong: the rebuild replays them to the same rows.
+    await rm(join(dataDir, 'runs'), { recursive: true, force: true });
+    await rename(join(dataDir, 'runs-moved'), join(dataDir, 'runs'));
+    expect((await cli(dataDir, ['rebuild'])).code).toBe(0);
+    expect(await counts()).toEqual(before);
+
+    // Asked for by name, an empty rebuild empties the warehouse.
+    await rename(join(dataDir, 'runs'), join(dataDir, 'runs-moved'));
+    expect((await cli(dataDir, ['rebuild', '--allow-empty'])).code).toBe(0);
+    expect(await counts()).toEqual([{ tx: 0, rw: 0 }]);
   });
 
   it("unlock refuses a live run's lock unless --force; an unreadable lock is reported, never taken as free", async () => {

@@ -7,7 +7,7 @@ import { DuckDbCatalog, DuckDbDatabase, DuckDbWarehouse, FileObjectStore } from 
 import { EMPTY_CURSOR, extractStep, newRunId, readCursor, transformStep, type PipelineContext } from '@org/pipeline';
 import { createPlutusClient } from '@org/plutus-client';
 import { dumpDataset, startSandbox, type SandboxDataset } from '@org/plutus-sandbox';
-import type { CuratedDataset } from '@org/rewards-transform';
+import { parseCsv, type CuratedDataset } from '@org/rewards-transform';
 import { runLocalRunnerCli } from './local-runner-cli';
 import { WAREHOUSE_FILE } from './run-pipeline';
 
@@ -168,7 +168,7 @@ describe('local-runner end to end', () => {
     const bad = { id: 't-2', currency: 'POUNDS', amount: -1000, date: '2026-06-01T11:00:00+00:00', description: 'BAD CURRENCY' };
     const rewards = [
       { id: 'r-1', amount: 0.1, createdAt: '2026-06-02T00:00:00Z', rebate_rate: 0.03, reference_id: 't-1' },
-      { id: 'r-2', amount: 0.1, createdAt: '2026-06-02T00:00:00Z', rebate_rate: -0.03, reference_id: 't-1' },
+      { id: 'r-2', amount: 0.1, createdAt: '2026-06-02T00:00:00Z', rebate_rate: -0.03, reference_id: 't-1', reason: 'Rejected by admin' },
     ];
     await dumpDataset({ transactions: [good, bad], rewards }, source);
     expect(await cli('run', '--sandbox-data', source, '--data-dir', 'store')).toBe(0);
@@ -180,7 +180,10 @@ describe('local-runner end to end', () => {
     const text = Buffer.from(await store.get(rejects)).toString();
     expect(text).toContain('t-2');
     expect(text).toContain('currency not a currency code');
-    expect(Buffer.from(await store.get((await store.list('quarantine/rewards/'))[0])).toString()).toContain('rebate_rate is negative');
+    // Every original column is kept, the reward's own `reason` included; why it was quarantined is a column of its own.
+    const rejectedReward = parseCsv(Buffer.from(await store.get((await store.list('quarantine/rewards/'))[0])).toString());
+    const cell = (name: string) => rejectedReward.columns[rejectedReward.header.indexOf(name)][0];
+    expect([cell('id'), cell('reason'), cell('_reject_reason')]).toEqual(['r-2', 'Rejected by admin', 'rebate_rate is negative']);
   });
 
   it('after a crash between transform and load, refuses to interleave, and completes once unlocked', async () => {

@@ -115,7 +115,7 @@ export async function runPipelineOnce(
     };
     const request: ExecutionRequest =
       config.command === 'rebuild'
-        ? { runId, mode: 'rebuild' }
+        ? { runId, mode: 'rebuild', ...(config.allowEmpty ? { allowEmpty: true } : {}) }
         : config.backfill
           ? { runId, mode: 'backfill', from: config.backfill.from, to: config.backfill.to }
           : { runId, mode: 'incremental' };

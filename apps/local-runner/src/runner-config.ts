@@ -15,6 +15,8 @@ export interface RunnerConfig {
   force: boolean;
   /** Load from a source other than the one this data dir was filled from (sandbox and real Plutus never mix by accident). */
   allowSourceChange: boolean;
+  /** rebuild: empty the warehouse even when no committed run is found (see RebuildRefusedError). */
+  allowEmpty: boolean;
   lookbackDays: number;
   backfill?: { from: string; to: string };
   /** Real Plutus (or any https host) when credentials are configured; otherwise the embedded sandbox. */
@@ -46,7 +48,8 @@ export const USAGE = `local-runner: the card-rewards pipeline on one machine
 Usage:
   local-runner run      [options]                      pull new data, transform, load (incremental)
   local-runner backfill --from YYYY-MM-DD --to YYYY-MM-DD [options]   re-pull a window of dates, a month at a time
-  local-runner rebuild  [--data-dir DIR]               rebuild the warehouse from the lake (the loaded runs' curated Parquet)
+  local-runner rebuild  [--data-dir DIR] [--allow-empty]  rebuild the warehouse from the lake (the loaded runs' curated Parquet);
+                        refused when no committed run is found but rows were loaded, unless --allow-empty
   local-runner status   [--data-dir DIR] [--json]      cursor, lock and the latest runs
   local-runner dashboard [--data-dir DIR]              write DIR/dashboard.html from the warehouse views
   local-runner unlock   [--data-dir DIR] [--force]     remove a lock left by a crashed run (--force: even a live one)
@@ -95,6 +98,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         json: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
         'allow-source-change': { type: 'boolean', default: false },
+        'allow-empty': { type: 'boolean', default: false },
       },
     }).values;
   } catch (error) {
@@ -117,6 +121,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   };
   const backfill = command === 'backfill' ? { from: date('from', values.from), to: date('to', values.to) } : undefined;
   if (backfill && backfill.from > backfill.to) throw new ConfigError('--from must not be after --to.');
+  if (values['allow-empty'] && command !== 'rebuild') throw new ConfigError('--allow-empty is for rebuild only.');
   const sandboxNow = values['sandbox-now'];
   if (sandboxNow !== undefined && !isIsoInstant(sandboxNow)) {
     throw new ConfigError(
@@ -146,6 +151,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     json: values.json ?? false,
     force: values.force ?? false,
     allowSourceChange: values['allow-source-change'] ?? false,
+    allowEmpty: values['allow-empty'] ?? false,
     lookbackDays: number('lookback-days', values['lookback-days'], 7, [0, 3660]),
     backfill,
     source: plutusFromEnv(env) ?? {
@@ -168,6 +174,7 @@ function defaults(cwd: string): RunnerConfig {
     json: false,
     force: false,
     allowSourceChange: false,
+    allowEmpty: false,
     lookbackDays: 7,
     source: { kind: 'sandbox', seed: 42, months: 36 },
     store: { kind: 'folder' },

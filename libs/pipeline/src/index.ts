@@ -10,6 +10,7 @@ export {
   ObjectNotFoundError,
   RunRequestError,
   WarehouseLostError,
+  RebuildRefusedError,
   WarehouseInUseError,
   ExecutionStoppedError,
   LockUnreadableError,

@@ -7,7 +7,7 @@ const part = (index: number) => String(index).padStart(5, '0');
  * ever holds a whole first load in memory:
  *   raw/{dataset}/ingest_date=YYYY-MM-DD/run={runId}/part-NNNNN.csv
  *   curated/{dataset}/ingest_date=YYYY-MM-DD/run={runId}/part-NNNNN.parquet
- *   quarantine/{dataset}/ingest_date=YYYY-MM-DD/run={runId}/rejects-NNNNN.csv   (original cells + reason)
+ *   quarantine/{dataset}/ingest_date=YYYY-MM-DD/run={runId}/rejects-NNNNN.csv   (every original cell + _reject_reason)
  *   runs/{runId}/manifest.json, state/cursor.json, state/lock.json
  */
 export const objectLayout = {

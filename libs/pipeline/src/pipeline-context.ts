@@ -46,6 +46,8 @@ export interface ExecutionRequest {
   mode?: 'incremental' | 'backfill' | 'rebuild';
   from?: string;
   to?: string;
+  /** rebuild: go on even when no committed run is found while the warehouse or the cursor says rows were loaded. */
+  allowEmpty?: boolean;
 }
 
 /** The Plan state's answer: the run, and for a backfill the month-sized chunks the Map state runs in order. */
@@ -54,5 +56,6 @@ export interface RunPlan {
   mode: 'incremental' | 'backfill' | 'rebuild';
   from?: string;
   to?: string;
+  allowEmpty?: boolean;
   chunks?: RunRequest[];
 }

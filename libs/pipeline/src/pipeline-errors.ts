@@ -69,6 +69,12 @@ export class RunRequestError extends PipelineError {}
 export class ExecutionStoppedError extends PipelineError {}
 
 /** The warehouse lost rows that committed runs had loaded (deleted, or a new database): rebuild it from the lake. */
+/**
+ * A rebuild found no committed run to replay while the warehouse or the cursor says rows were loaded (the runs'
+ * manifests moved, or the store is another one): replaying nothing would empty the warehouse.
+ */
+export class RebuildRefusedError extends PipelineError {}
+
 export class WarehouseLostError extends PipelineError {}
 
 /**

@@ -227,6 +227,17 @@ describe('buildStateMachineDefinition', () => {
     expect(outcome).toMatch(/^failed: .*over the 262144 bytes Step Functions carries between states/);
   });
 
+  it('hands allowEmpty to a rebuild only, as a boolean', () => {
+    expect(planRun({ mode: 'rebuild', runId: 'r', allowEmpty: true }, new Date())).toEqual({
+      runId: 'r',
+      mode: 'rebuild',
+      allowEmpty: true,
+    });
+    expect(planRun({ mode: 'rebuild', runId: 'r' }, new Date())).toEqual({ runId: 'r', mode: 'rebuild' });
+    expect(() => planRun({ mode: 'incremental', allowEmpty: true }, new Date())).toThrow('only for {"mode": "rebuild"}');
+    expect(() => planRun({ mode: 'rebuild', allowEmpty: 'yes' as never }, new Date())).toThrow('allowEmpty is a boolean');
+  });
+
   it("gives every task a Lambda's 900 s at most, and refuses a longer task timeout", () => {
     const tasks = Object.values(definition.States).filter((state) => state['Type'] === 'Task');
     expect(Math.max(...tasks.map((state) => state['TimeoutSeconds'] as number))).toBe(STATE_MACHINE_LIMITS.lambdaTimeoutSeconds);

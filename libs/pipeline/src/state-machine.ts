@@ -155,7 +155,7 @@ export function pipelineTaskHandlers(context: PipelineContext): Record<PipelineT
     Catalog: (input) => catalogStep(context, input as RunRef),
     Commit: (input) => commitStep(context, input as RunRef),
     RecordFailure: (input) => recordFailureStep(context, input as FailureInput),
-    Rebuild: (input) => rebuildStep(context, input as RunRef),
+    Rebuild: (input) => rebuildStep(context, input as RunRef & { allowEmpty?: boolean }),
   };
 }
 

@@ -1,4 +1,5 @@
 import { REDSHIFT_DIALECT, DUCKDB_DIALECT } from '@org/sql-dialect';
+import { CURATED_SCHEMAS } from '@org/rewards-transform';
 import { tableRows } from '@org/rewards-transform/internal';
 import { addMissingColumnsSql, createTableSql, tableCountsSql } from './warehouse-schema';
 import { expectedWarehouse, LOAD_SEQUENCE } from './testing/warehouse-conformance';
@@ -21,19 +22,8 @@ describe('the warehouse schema, in any dialect', () => {
   });
 
   it('adds the columns the curated schema gained, and refuses a table that is not a prefix of it', () => {
-    const older = [
-      'reward_id',
-      'plu_amount',
-      'is_available',
-      'reason',
-      'created_at',
-      'updated_at',
-      'rebate_rate',
-      'fiat_amount_rewarded',
-      'currency',
-      'reference_type',
-      'reference_id',
-    ];
+    // A table made before rewards had reward_type, its last column.
+    const older = CURATED_SCHEMAS.rewards.slice(0, -1).map((spec) => spec.name);
     expect(addMissingColumnsSql('rewards', older, REDSHIFT_DIALECT, 'rewards')).toEqual([
       'ALTER TABLE "rewards"."rewards" ADD COLUMN "reward_type" VARCHAR(4096)',
     ]);

@@ -43,7 +43,7 @@ describe('transformRun on hand-written fixtures', () => {
     });
     expect(output.quality.rewards.rejectedByReason).toEqual({ 'amount not a number': 1, 'rebate_rate is negative': 1 });
     const rejects = parseCsv(output.rejectsCsv.transactions as string);
-    expect(rejects.header.at(-1)).toBe('reason');
+    expect(rejects.header.at(-1)).toBe('_reject_reason');
     const amountIndex = rejects.header.indexOf('amount');
     expect(rejects.columns[amountIndex]).toContain('-12.50');
   });

@@ -173,12 +173,17 @@ function readAndDedupe(
   return { ...deduped, rejects, header, rowCount };
 }
 
-/** Rejected rows with their original cells and a `reason` column. */
+/**
+ * The column a reject file adds for why the row was quarantined. Its own name, so a raw column of the source (the
+ * rewards' own `reason`, "Rejected by admin") is kept as it came.
+ */
+export const REJECT_REASON_COLUMN = '_reject_reason';
+
+/** Rejected rows with every original cell, and `REJECT_REASON_COLUMN` after them. */
 export function rejectsToCsv(header: readonly string[], rejects: readonly RejectedRow[]): string {
-  const columns = [...header.filter((name) => name !== 'reason'), 'reason'];
   return formatCsv(
-    columns,
-    rejects.map((reject) => ({ ...reject.row, reason: reject.reason })),
+    [...header, REJECT_REASON_COLUMN],
+    rejects.map((reject) => ({ ...reject.row, [REJECT_REASON_COLUMN]: reject.reason })),
   );
 }
 

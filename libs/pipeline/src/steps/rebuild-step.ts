@@ -2,6 +2,7 @@ import { LAKE_DATASETS } from '@org/rewards-transform';
 import { readCursor, writeCursor, type Cursor } from '../cursor-state';
 import { acquireRunLock, lockTakeoverMessage, releaseRunLock } from '../run-lock';
 import { objectLayout } from '../object-layout';
+import { RebuildRefusedError } from '../pipeline-errors';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import type { LoadResult, ObjectStore, PartitionRef, RunLoad } from '../ports';
 import { closeRunManifest, openRunManifest, partsOf, readManifest, writeManifest } from '../run-manifest';
@@ -41,7 +42,7 @@ export async function loadedRuns(store: ObjectStore): Promise<LoadedRun[]> {
  */
 export async function rebuildStep(
   context: Pick<PipelineContext, 'store' | 'warehouse' | 'catalog' | 'now' | 'onProgress' | 'lockOwner'>,
-  ref: RunRef,
+  ref: RunRef & { allowEmpty?: boolean },
 ): Promise<RunRef> {
   const now = context.now();
   const manifest = openRunManifest({ runId: ref.runId, mode: 'rebuild', now, cursorBefore: await readCursor(context.store) });
@@ -51,6 +52,19 @@ export async function rebuildStep(
     const lock = await acquireRunLock(context.store, ref.runId, now, context.lockOwner);
     if (lock.tookOverFrom) context.onProgress?.({ step: 'rebuild', message: lockTakeoverMessage(lock.tookOverFrom, lock.reason) });
     const runs = await loadedRuns(context.store);
+    if (!runs.length && !ref.allowEmpty) {
+      // Checked before anything is emptied: replaying nothing over a warehouse that holds rows would lose them all.
+      const counts = await context.warehouse.tableCounts();
+      const cursor = await readCursor(context.store);
+      const held = counts.transactions + counts.rewards;
+      if (held > 0 || cursor.warehouseRows > 0) {
+        throw new RebuildRefusedError(
+          `No committed run was found under runs/ to rebuild from, but the warehouse holds ${held} rows and the cursor says run ${cursor.lastCommittedRunId ?? '(none)'} left ${cursor.warehouseRows}. ` +
+            'Nothing was changed. Check the data dir (or RUNNER_S3_BUCKET / RUNNER_S3_PREFIX) points at the store the runs were written to; ' +
+            'to empty the warehouse on purpose, rebuild with --allow-empty (AWS: {"mode": "rebuild", "allowEmpty": true}).',
+        );
+      }
+    }
     context.onProgress?.({ step: 'rebuild', message: `replaying ${runs.length} loaded run(s) into an empty warehouse` });
     await context.warehouse.reset();
     let result: LoadResult = await context.warehouse.loadRun({ transactions: [], rewards: [] });
