@@ -457,6 +457,19 @@ describe('local-runner end to end', () => {
       expect(await checksums()).toEqual(oneRun);
     });
 
+    it('a backfill month lands only the rewards created in that month: none lands twice, none is missed', async () => {
+      expect(await cli('backfill', '--from', '2025-08-01', '--to', '2026-06-30', ...sandbox, '--json')).toBe(0);
+      const chunks = JSON.parse(out.join('\n')).chunks as { steps: { extract: { counts: Record<string, number> } } }[];
+      expect(chunks).toHaveLength(11);
+      const landed = chunks.reduce((sum, chunk) => sum + chunk.steps.extract.counts['rewards'], 0);
+      const inWindow = (await sandboxData(now)).rewards.filter(
+        (reward) => reward.createdAt >= '2025-08-01T00:00:00Z' && Date.parse(reward.createdAt) < Date.parse('2026-07-01T00:00:00Z'),
+      );
+      expect(inWindow.length).toBeGreaterThan(100);
+      expect(landed).toBe(inWindow.length);
+      expect(await count('rewards')).toBe(inWindow.length);
+    });
+
     it('a reward loaded before its transaction is joined when the transaction arrives', async () => {
       const reward = {
         id: 'r-early',

@@ -69,15 +69,28 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
         context.onProgress?.({ step: 'extract', dataset: 'transactions', fetched: page.fetchedCount, total: page.totalCount });
       }
     };
+    // A backfill month lands the rewards created in that month only: the ledger holds every month's rewards, and
+    // landing all those changed since the month began would land most of them again in every month of a long
+    // backfill. A row whose creation instant cannot be read is landed (transform quarantines it with a reason).
+    const createdFrom = Date.parse(window.transactionsFrom ?? '');
+    const createdTo = Date.parse(window.transactionsTo);
+    const inBackfillWindow = (row: Pick<Reward, 'createdAt'>) => {
+      if (request.mode !== 'backfill') return true;
+      const created = Date.parse(row.createdAt ?? '');
+      return Number.isNaN(created) || (created >= createdFrom && created <= createdTo);
+    };
+    let outsideWindow = 0;
     const pullRewards = async () => {
       // A row whose timestamp cannot be read is kept by the client: transform quarantines it with a reason.
       // The API cannot filter the ledger: all of it comes over the wire each run, read as a stream.
       const ledgerStarted = Date.now();
       ledger.rows = await context.source.readRewards(
         { changedSince: window.rewardsUpdatedFrom ?? undefined },
-        async (rows, details) => {
+        async (allRows, details) => {
+          const rows = allRows.filter(inBackfillWindow);
+          outsideWindow += allRows.length - rows.length;
           await rewards.add(rows);
-          await rewards.add(details.invalid.map((bad) => bad.row as Reward));
+          await rewards.add(details.invalid.map((bad) => bad.row as Reward).filter(inBackfillWindow));
           contract.note('rewards', details.invalid, details.unknownFields);
           for (const row of rows) seeUpTo(latest.rewards, row.updatedAt ?? row.createdAt, 'rewards');
         },
@@ -85,6 +98,7 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
           await rewards.restart();
           latest.rewards = new LatestInstant();
           future.rewards = 0;
+          outsideWindow = 0;
           contract.forget('rewards');
         },
       );
@@ -115,6 +129,7 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
         rewards: rewards.rowCount,
         rewards_ledger_rows: ledger.rows,
         rewards_ledger_ms: ledger.ms,
+        rewards_created_outside_backfill_month: outsideWindow,
         transactions_dated_in_future: future.transactions,
         rewards_dated_in_future: future.rewards,
         cursor_clamped: clamped.changed ? 1 : 0,
