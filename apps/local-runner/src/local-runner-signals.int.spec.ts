@@ -101,7 +101,9 @@ describe('local-runner after a crash or an interruption', () => {
 
     const refused = await cli(dataDir, ['rebuild']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/RebuildRefusedError: No committed run was found .* holds \d+ rows .*Nothing was changed.*--allow-empty/);
+    expect(refused.stderr).toMatch(
+      /RebuildRefusedError: No committed run was found .* holds \d+ rows .*Nothing was changed.*--allow-empty/,
+    );
     expect(await counts()).toEqual(before);
     expect(await readFile(join(dataDir, 'state', 'cursor.json'), 'utf8')).toBe(cursor);
     expect((await cli(dataDir, ['run', '--allow-empty'])).code).toBe(2);

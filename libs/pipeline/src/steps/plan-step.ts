@@ -22,7 +22,9 @@ export function planRun(request: ExecutionRequest, startTime: Date): RunPlan {
   }
   const runId = request.runId ?? newRunId(startTime);
   if (request.allowEmpty !== undefined && (mode !== 'rebuild' || typeof request.allowEmpty !== 'boolean')) {
-    throw new RunRequestError(`allowEmpty is a boolean, and only for {"mode": "rebuild"}; got ${JSON.stringify(request.allowEmpty)} with mode ${mode}.`);
+    throw new RunRequestError(
+      `allowEmpty is a boolean, and only for {"mode": "rebuild"}; got ${JSON.stringify(request.allowEmpty)} with mode ${mode}.`,
+    );
   }
   if (mode === 'rebuild') return { runId, mode, ...(request.allowEmpty ? { allowEmpty: true } : {}) };
   if (mode !== 'backfill') return { runId, mode };
