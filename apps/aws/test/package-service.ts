@@ -1,12 +1,15 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const APP = join(__dirname, '..');
 // serverless-esbuild bundles into the service's own `.esbuild/` folder, so two `serverless package` of this
-// service at once (Jest runs test files in parallel workers) would work in the same folder. A lock folder beside
-// it serialises them across processes; one left by a killed process is taken over once it is old.
-const LOCK = join(APP, '.esbuild-package.lock');
+// service at once (Jest runs test files in parallel workers) would work in the same folder. A lock folder
+// serialises them across processes (in the temp folder, not the project, where the linter walks); one left by a
+// killed process is taken over once it is old.
+const LOCK = join(tmpdir(), `org-aws-package-${createHash('sha256').update(APP).digest('hex').slice(0, 12)}.lock`);
 const STALE_LOCK_MS = 5 * 60_000;
 
 function withPackageLock<T>(body: () => T): T {
