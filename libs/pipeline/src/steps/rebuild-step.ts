@@ -55,11 +55,11 @@ export async function rebuildStep(
     if (!runs.length && !ref.allowEmpty) {
       // Checked before anything is emptied: replaying nothing over a warehouse that holds rows would lose them all.
       const counts = await context.warehouse.tableCounts();
-      const cursor = await readCursor(context.store);
+      const stored = await readCursor(context.store);
       const held = counts.transactions + counts.rewards;
-      if (held > 0 || cursor.warehouseRows > 0) {
+      if (held > 0 || stored.warehouseRows > 0) {
         throw new RebuildRefusedError(
-          `No committed run was found under runs/ to rebuild from, but the warehouse holds ${held} rows and the cursor says run ${cursor.lastCommittedRunId ?? '(none)'} left ${cursor.warehouseRows}. ` +
+          `No committed run was found under runs/ to rebuild from, but the warehouse holds ${held} rows and the cursor says run ${stored.lastCommittedRunId ?? '(none)'} left ${stored.warehouseRows}. ` +
             'Nothing was changed. Check the data dir (or RUNNER_S3_BUCKET / RUNNER_S3_PREFIX) points at the store the runs were written to; ' +
             'to empty the warehouse on purpose, rebuild with --allow-empty (AWS: {"mode": "rebuild", "allowEmpty": true}).',
         );
