@@ -470,6 +470,20 @@ describe('local-runner end to end', () => {
       expect(await count('rewards')).toBe(inWindow.length);
     });
 
+    it('a backfill reaching past today runs the months that have begun and says how many it skipped', async () => {
+      expect(await cli('backfill', '--from', '2026-05-01', '--to', '2099-12-31', ...sandbox)).toBe(0);
+      const today = new Date();
+      const afterToday = (2099 - today.getUTCFullYear()) * 12 + (12 - (today.getUTCMonth() + 1));
+      const next = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 1, 1)).toISOString().slice(0, 7);
+      const summary = out.join('\n');
+      expect(summary).toContain(
+        `skipped: ${afterToday} month(s) after this run's start (${next}..2099-12): nothing can be dated there yet`,
+      );
+      expect(summary).toMatch(/backfill: \d+ month\(s\), each a run of its own/);
+      expect(await cli('backfill', '--from', '2099-01-01', '--to', '2099-12-31', ...sandbox)).toBe(1);
+      expect(err.join('\n')).toContain("lies after this run's start");
+    });
+
     it('a reward loaded before its transaction is joined when the transaction arrives', async () => {
       const reward = {
         id: 'r-early',

@@ -17,6 +17,7 @@ import {
   type PipelineContext,
   type ProgressEvent,
   type RunManifest,
+  type RunPlan,
   type StateMachineResources,
 } from '@org/pipeline';
 import { createPlutusClient, type PlutusClient } from '@org/plutus-client';
@@ -40,6 +41,8 @@ export interface RunOutcome {
   manifest?: RunManifest;
   /** A backfill's months, each a run of its own, in order (only those that started). */
   chunks?: RunManifest[];
+  /** A backfill's months that begin after the run started: skipped (nothing can be dated there yet). */
+  skippedAfterStart?: RunPlan['skippedAfterStart'];
   /** Where the manifest is; absent when none could be written (a read-only data dir, say). */
   manifestPath?: string;
   warehousePath: string;
@@ -129,8 +132,10 @@ export async function runPipelineOnce(
       },
     });
     let failure: string | undefined;
+    let plan: RunPlan | undefined;
     try {
-      await execution.result;
+      // A backfill's Map keeps its input as the execution's output: the plan.
+      plan = (await execution.result) as unknown as RunPlan;
     } catch (error) {
       failure = (error as Error).message;
     }
@@ -154,6 +159,7 @@ export async function runPipelineOnce(
       source: sourceLabel(config.source),
       manifest,
       ...(request.mode === 'backfill' ? { chunks: manifests } : {}),
+      ...(plan?.skippedAfterStart ? { skippedAfterStart: plan.skippedAfterStart } : {}),
       manifestPath: manifest ? store.locate(objectLayout.manifest(manifest.runId)) : undefined,
       warehousePath,
       dataDir: config.dataDir,

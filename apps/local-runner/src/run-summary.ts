@@ -12,6 +12,11 @@ export function formatRunSummary(outcome: RunOutcome): string {
   if (outcome.chunks && outcome.chunks.length > 0) {
     lines.push('');
     lines.push(`backfill: ${outcome.chunks.length} month(s), each a run of its own`);
+    const skipped = outcome.skippedAfterStart;
+    if (skipped)
+      lines.push(
+        `skipped: ${skipped.months} month(s) after this run's start (${skipped.from}..${skipped.to}): nothing can be dated there yet`,
+      );
     lines.push(
       table(
         ['run', 'status', 'transactions', 'rewards', 'rejected'],

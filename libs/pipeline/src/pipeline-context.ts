@@ -58,4 +58,6 @@ export interface RunPlan {
   to?: string;
   allowEmpty?: boolean;
   chunks?: RunRequest[];
+  /** backfill: the months of the window that begin after the execution started (nothing can be dated there yet). */
+  skippedAfterStart?: { months: number; from: string; to: string };
 }

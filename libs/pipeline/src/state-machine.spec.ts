@@ -196,8 +196,8 @@ describe('buildStateMachineDefinition', () => {
   });
 
   it('refuses at Plan a backfill whose plan Step Functions could not carry (256 KiB between states), and plans one at the limit', async () => {
-    const runId = 'backfill-limit';
-    // The longest window starting 1900-01 whose plan fits (a binary search over its months).
+    // The longest run id a request may name, so the limit falls inside the months that have begun since 1900.
+    const runId = 'b'.repeat(128);
     const toOf = (count: number) => new Date(Date.UTC(1900, count, 0)).toISOString().slice(0, 10);
     const fits = (count: number) =>
       Buffer.byteLength(
@@ -209,12 +209,14 @@ describe('buildStateMachineDefinition', () => {
           chunks: monthChunks(runId, '1900-01-01', toOf(count)),
         }),
       ) <= STATE_MACHINE_LIMITS.payloadBytes;
+    // The longest window starting 1900-01 whose plan fits (a binary search over its months).
     let [months, over] = [1, 12_000];
     while (over - months > 1) {
       const middle = Math.floor((months + over) / 2);
       if (fits(middle)) months = middle;
       else over = middle;
     }
+    expect(toOf(months + 1) < new Date().toISOString().slice(0, 10)).toBe(true);
     const atLimit = planRun({ mode: 'backfill', runId, from: '1900-01-01', to: toOf(months) }, new Date());
     expect(atLimit.chunks).toHaveLength(months);
     expect(Buffer.byteLength(JSON.stringify(atLimit))).toBeLessThanOrEqual(256 * 1024);
@@ -225,6 +227,30 @@ describe('buildStateMachineDefinition', () => {
     const { seen, outcome } = await execute({ mode: 'backfill', runId, from: '1900-01-01', to: toOf(months + 1) });
     expect(seen).toEqual([]);
     expect(outcome).toMatch(/^failed: .*over the 262144 bytes Step Functions carries between states/);
+  });
+
+  it('skips, and reports, the months of a backfill that begin after the execution started', async () => {
+    const start = new Date('2026-06-30T12:00:00Z');
+    expect(planRun({ mode: 'backfill', runId: 'bf', from: '2026-05-10', to: '2100-12-31' }, start)).toEqual({
+      runId: 'bf',
+      mode: 'backfill',
+      from: '2026-05-10',
+      to: '2100-12-31',
+      chunks: [
+        { runId: 'bf-2026-05', mode: 'backfill', from: '2026-05-10', to: '2026-05-31' },
+        { runId: 'bf-2026-06', mode: 'backfill', from: '2026-06-01', to: '2026-06-30' },
+      ],
+      skippedAfterStart: { months: 894, from: '2026-07', to: '2100-12' },
+    });
+    expect(planRun({ mode: 'backfill', runId: 'bf', from: '2026-06-01', to: '2026-06-30' }, start).skippedAfterStart).toBeUndefined();
+    expect(() => planRun({ mode: 'backfill', runId: 'bf', from: '2026-07-01', to: '2026-07-31' }, start)).toThrow(
+      "lies after this run's start (2026-06-30)",
+    );
+    // Through the generated ASL: a window reaching far past today runs its past months only.
+    const { seen, outcome } = await execute({ mode: 'backfill', runId: 'bf', from: '2024-02-01', to: '2999-12-31' });
+    expect(outcome).toBe('succeeded');
+    const months = seen.filter((entry) => entry.startsWith('ChunkExtract')).map((entry) => entry.split(':')[1].slice(-7));
+    expect(months.at(-1)).toBe(new Date().toISOString().slice(0, 7));
   });
 
   it('hands allowEmpty to a rebuild only, as a boolean', () => {

@@ -31,7 +31,19 @@ export function planRun(request: ExecutionRequest, startTime: Date): RunPlan {
   const from = calendarDate('from', request.from);
   const to = calendarDate('to', request.to);
   if (from > to) throw new RunRequestError(`backfill: from (${from}) is after to (${to}).`);
-  const plan: RunPlan = { runId, mode, from, to, chunks: monthChunks(runId, from, to) };
+  // Months that begin after the execution started hold nothing yet: skipped, and said so; the last month ends
+  // at the start's day.
+  const startDay = startTime.toISOString().slice(0, 10);
+  if (from > startDay) {
+    throw new RunRequestError(
+      `backfill: the whole window ${from}..${to} lies after this run's start (${startDay}); nothing can be dated there yet.`,
+    );
+  }
+  const chunks = monthChunks(runId, from, to < startDay ? to : startDay);
+  const nextMonth = new Date(Date.UTC(Number(startDay.slice(0, 4)), Number(startDay.slice(5, 7)), 1)).toISOString().slice(0, 7);
+  const skipped =
+    to.slice(0, 7) >= nextMonth ? { months: monthsBetween(nextMonth, to.slice(0, 7)), from: nextMonth, to: to.slice(0, 7) } : undefined;
+  const plan: RunPlan = { runId, mode, from, to, chunks, ...(skipped ? { skippedAfterStart: skipped } : {}) };
   // The plan is Plan's output, and Step Functions carries no state's data past its payload limit.
   const bytes = Buffer.byteLength(JSON.stringify(plan), 'utf8');
   if (bytes > STATE_MACHINE_LIMITS.payloadBytes) {
@@ -75,4 +87,9 @@ export function calendarDate(name: string, text: string | undefined): string {
       `backfill needs ${name} as a calendar date YYYY-MM-DD, got ${text === undefined ? 'nothing' : JSON.stringify(text)}.`,
     );
   return text as string;
+}
+
+/** How many calendar months from one YYYY-MM to another, both included. */
+function monthsBetween(first: string, last: string): number {
+  return (Number(last.slice(0, 4)) - Number(first.slice(0, 4))) * 12 + Number(last.slice(5, 7)) - Number(first.slice(5, 7)) + 1;
 }
