@@ -282,6 +282,33 @@ describe('local-runner end to end', () => {
     expect(await cliWithEnv({ PLUTUS_EMAIL: '' }, 'run')).toBe(2);
   });
 
+  it("refuses a second cardholder in one data dir (another sandbox seed, another export's account) unless --allow-source-change", async () => {
+    expect(await cli('run', '--sandbox-months', '1')).toBe(0);
+    expect(await cli('run', '--sandbox-months', '1', '--sandbox-seed', '7')).toBe(2);
+    expect(err.at(-1)).toMatch(
+      /holds rows of the synthetic sandbox, seed 42 \(since .*\); this run would load rows of the synthetic sandbox, seed 7\. .*--allow-source-change/,
+    );
+    const exported = (account: string | undefined) => ({
+      transactions: [
+        { id: `t-${account}`, currency: 'GBP', amount: -100, date: '2026-06-01T10:00:00+00:00', ...(account ? { user_id: account } : {}) },
+      ],
+      rewards: [],
+    });
+    const [unnamed, first, other] = [join(workDir, 'unnamed'), join(workDir, 'acct-1'), join(workDir, 'acct-2')];
+    await dumpDataset(exported(undefined), unnamed);
+    await dumpDataset(exported('acct-1'), first);
+    await dumpDataset(exported('acct-2'), other);
+    expect(await cli('run', '--sandbox-data', first)).toBe(2);
+    expect(err.at(-1)).toContain('this run would load rows of an export of account acct-1.');
+    // Asked for by name, the data dir changes hands; an export naming no account can be that account's; another
+    // account's is refused.
+    expect(await cli('run', '--sandbox-data', first, '--allow-source-change')).toBe(0);
+    expect(await cli('run', '--sandbox-data', unnamed)).toBe(0);
+    expect(await cli('run', '--sandbox-data', first)).toBe(0);
+    expect(await cli('run', '--sandbox-data', other)).toBe(2);
+    expect(err.at(-1)).toMatch(/holds rows of an export of account acct-1 .*would load rows of an export of account acct-2\./);
+  });
+
   it('refuses to mix real and synthetic rows in one data dir unless --allow-source-change, and prints no secret', async () => {
     expect(await cli('run', '--sandbox-months', '1')).toBe(0);
     const plutus = await startSandbox({ months: 1 });
