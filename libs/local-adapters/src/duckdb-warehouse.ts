@@ -4,7 +4,16 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
   addMissingColumnsSql,
   presentColumnsSql,
+  ledgerEntryOf,
+  ledgerRecordSql,
+  ledgerAdoptSql,
+  ledgerFactsCountSql,
+  ledgerSelectSql,
+  ledgerTableSql,
+  LEDGER_TABLE,
+  type LedgerEntry,
   tableCountsSql,
+  qualifiedName,
   type Catalog,
   type LoadResult,
   type PartitionRef,
@@ -19,12 +28,14 @@ import {
   DATASET_KEYS,
   LAKE_DATASETS,
   latestFirstOrderSql,
+  rewardFactsSelectSql,
   type CuratedDataset,
   type LakeDataset,
 } from '@org/rewards-transform';
 import {
   curatedColumnsOf,
   duckdbLoadStatements,
+  insertRowsSql,
   moveLegacyTableSql,
   publicViewSql,
   storeTable,
@@ -148,7 +159,7 @@ export class DuckDbWarehouse implements Warehouse {
     private readonly localFile: (key: string) => string | Promise<string>,
   ) {}
 
-  async loadRun(load: RunLoad): Promise<LoadResult> {
+  async loadRun(load: RunLoad, options: { runId?: string } = {}): Promise<LoadResult> {
     const files: Record<LakeDataset, string[]> = { transactions: [], rewards: [] };
     for (const dataset of LAKE_DATASETS) files[dataset] = await Promise.all(load[dataset].map((key) => this.localFile(key)));
     const staging = { transactions: 'staging_transactions', rewards: 'staging_rewards' };
@@ -186,6 +197,17 @@ export class DuckDbWarehouse implements Warehouse {
       );
       const into = Number(loaded) === 0 ? 'empty' : 'loaded';
       for (const statement of duckdbLoadStatements({ staging, into })) await this.database.run(statement);
+      if (options.runId) {
+        const record = ledgerRecordSql({
+          runId: options.runId,
+          loadedAt: new Date(),
+          dialect: DUCKDB_DIALECT,
+          schema: STORE_SCHEMA,
+          staging: { transactions: quoteIdentifier(staging.transactions), rewards: quoteIdentifier(staging.rewards) },
+          tables: { transactions: storeTable('transactions'), rewards: storeTable('rewards'), reward_facts: storeTable('reward_facts') },
+        });
+        for (const statement of record) await this.database.run(statement);
+      }
       for (const dataset of LAKE_DATASETS) await this.database.run(`DROP VIEW ${quoteIdentifier(staging[dataset])}`);
       return counts;
     });
@@ -198,7 +220,46 @@ export class DuckDbWarehouse implements Warehouse {
         reward_facts: Number(counts['reward_facts']),
       },
       factsWithoutTransaction: Number(counts['facts_without_transaction']),
+      ...(options.runId ? { ledger: (await this.ledger()).find((entry) => entry.runId === options.runId) } : {}),
     };
+  }
+
+  async ledger(): Promise<LedgerEntry[]> {
+    if (!(await this.hasLedger())) return [];
+    return (await this.database.query(ledgerSelectSql(STORE_SCHEMA))).map(ledgerEntryOf);
+  }
+
+  async adoptLedger(runId: string): Promise<void> {
+    await this.createTablesAndViews();
+    await this.database.transaction(() => this.database.run(ledgerAdoptSql(runId, new Date(), this.storeTables(), STORE_SCHEMA)));
+  }
+
+  async rederiveFacts(): Promise<number> {
+    await this.createTablesAndViews();
+    const facts = storeTable('reward_facts');
+    await this.database.transaction(async () => {
+      await this.database.run(`DELETE FROM ${facts}`);
+      await this.database.run(
+        insertRowsSql(
+          'reward_facts',
+          facts,
+          `(${rewardFactsSelectSql({ dialect: DUCKDB_DIALECT, rewards: storeTable('rewards'), transactions: storeTable('transactions') })})`,
+        ),
+      );
+      await this.database.run(ledgerFactsCountSql(facts, STORE_SCHEMA));
+    });
+    return (await this.tableCounts()).reward_facts;
+  }
+
+  private storeTables(): Record<CuratedDataset, string> {
+    return { transactions: storeTable('transactions'), rewards: storeTable('rewards'), reward_facts: storeTable('reward_facts') };
+  }
+
+  private async hasLedger(): Promise<boolean> {
+    const rows = await this.database.query(
+      `SELECT 1 FROM information_schema.tables WHERE table_schema = ${quoteLiteral(STORE_SCHEMA)} AND table_name = ${quoteLiteral(LEDGER_TABLE)}`,
+    );
+    return rows.length > 0;
   }
 
   /**
@@ -231,7 +292,9 @@ export class DuckDbWarehouse implements Warehouse {
           : [storeTableSql(dataset)];
       if (change.length) await this.database.transaction(() => this.runAll(change));
     }
-    await this.database.transaction(() => this.runAll([...datasets.map(publicViewSql), ...viewStatements(DUCKDB_DIALECT)]));
+    await this.database.transaction(() =>
+      this.runAll([ledgerTableSql(DUCKDB_DIALECT, STORE_SCHEMA), ...datasets.map(publicViewSql), ...viewStatements(DUCKDB_DIALECT)]),
+    );
   }
 
   private async runAll(statements: readonly string[]): Promise<void> {
@@ -247,10 +310,15 @@ export class DuckDbWarehouse implements Warehouse {
     );
     const counts = { transactions: 0, rewards: 0, reward_facts: 0 };
     for (const dataset of Object.keys(counts) as CuratedDataset[]) {
-      if (present.has(dataset))
-        counts[dataset] = Number(
-          (await this.database.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${quoteIdentifier(dataset)}`))[0].n,
-        );
+      if (!present.has(dataset)) continue;
+      // A view whose table was dropped by hand holds nothing (the reconciliation then sees the difference).
+      const rows = await this.database
+        .query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${quoteIdentifier(dataset)}`)
+        .catch((error: Error) => {
+          if (/Catalog Error/.test(error.message)) return [{ n: 0 }];
+          throw error;
+        });
+      counts[dataset] = Number(rows[0].n);
     }
     return counts;
   }
@@ -270,6 +338,7 @@ export class DuckDbWarehouse implements Warehouse {
         if (kind) await this.database.run(`DROP ${kind === 'VIEW' ? 'VIEW' : 'TABLE'} ${quoteIdentifier(dataset)}`);
         await this.database.run(`DROP TABLE IF EXISTS ${storeTable(dataset)}`);
       }
+      await this.database.run(`DROP TABLE IF EXISTS ${qualifiedName(LEDGER_TABLE, STORE_SCHEMA)}`);
     });
   }
 

@@ -10,6 +10,8 @@ export {
   ObjectNotFoundError,
   RunRequestError,
   WarehouseLostError,
+  WarehouseDisagreesError,
+  ManifestUnreadableError,
   RebuildRefusedError,
   WarehouseInUseError,
   ExecutionStoppedError,
@@ -48,3 +50,17 @@ export {
   qualifiedName,
   type CreateTableOptions,
 } from './warehouse-schema';
+export {
+  LEDGER_TABLE,
+  ledgerTableSql,
+  ledgerSelectSql,
+  ledgerRecordSql,
+  ledgerAdoptSql,
+  ledgerFactsCountSql,
+  ledgerEntryOf,
+  type LedgerEntry,
+  type LedgerWrite,
+} from './warehouse-ledger';
+export { compareWarehouseWithLake, reconcileWarehouse, type WarehouseComparison, type ReconcileReport } from './reconcile';
+export { readLakeRuns, readManifests, type LakeRuns, type LoadedRun } from './lake-runs';
+export { verifyManifestChain, chainedRuns, type ChainReport } from './manifest-chain';

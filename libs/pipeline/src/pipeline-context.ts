@@ -26,6 +26,11 @@ export interface PipelineContext {
   sourceLabel?: string;
   /** This process as a lock holder (local runs): a lock left by a dead process on this host is taken over at once. */
   lockOwner?: LockOwner;
+  /**
+   * The most committed runs a load replays into a warehouse that lacks them (a restored backup) before loading its
+   * own; beyond it the load is refused, naming rebuild. Unbounded by default; a Lambda sets what fits its 900 s.
+   */
+  maxReplaysPerLoad?: number;
 }
 
 /** What steps hand each other: a reference. Everything else is in the run's manifest. */

@@ -77,6 +77,12 @@ export class RebuildRefusedError extends PipelineError {}
 
 export class WarehouseLostError extends PipelineError {}
 
+/** The warehouse disagrees with the lake in a way no repair closes safely (rows changed by hand, another store's runs). */
+export class WarehouseDisagreesError extends PipelineError {}
+
+/** A manifest under runs/ that is not JSON: never guessed at, named. */
+export class ManifestUnreadableError extends PipelineError {}
+
 /**
  * The warehouse is still busy with an earlier load of this pipeline (a Redshift batch outliving the Lambda that
  * sent it). Retried for longer than a TransientError: every minute for 20 minutes, longer than any Lambda lives.

@@ -1,5 +1,6 @@
 import type { InvalidRow, Reward, RewardsQuery, TransactionsPage, TransactionsQuery } from '@org/plutus-client';
 import type { CuratedDataset, LakeDataset } from '@org/rewards-transform';
+import type { LedgerEntry } from './warehouse-ledger';
 
 /** Whole-object storage: a folder locally, a bucket (under a prefix) in AWS. Keys use `/`. */
 export interface ObjectStore {
@@ -43,6 +44,8 @@ export interface LoadResult {
   inTable: Record<CuratedDataset, number>;
   /** Facts in the warehouse whose reward has no transaction (yet). */
   factsWithoutTransaction: number;
+  /** The load's entry in the warehouse's ledger, when it was given a run id. */
+  ledger?: LedgerEntry;
 }
 
 /**
@@ -51,10 +54,17 @@ export interface LoadResult {
  * Loading the same files again changes nothing.
  */
 export interface Warehouse {
-  loadRun(load: RunLoad): Promise<LoadResult>;
+  /** With a `runId`, the same transaction records the load in the warehouse's ledger (`warehouse-ledger.ts`). */
+  loadRun(load: RunLoad, options?: { runId?: string }): Promise<LoadResult>;
+  /** The ledger, in load order; empty when the warehouse has none yet. */
+  ledger(): Promise<LedgerEntry[]>;
+  /** Starts the ledger of a warehouse kept before it existed, as holding every committed run up to `runId`. */
+  adoptLedger(runId: string): Promise<void>;
+  /** Derives every reward_fact again from the tables, in one transaction; answers the facts' count. */
+  rederiveFacts(): Promise<number>;
   /** Rows per table; 0 for a table that does not exist yet. */
   tableCounts(): Promise<Record<CuratedDataset, number>>;
-  /** Drops the tables and views, for a rebuild from the lake. */
+  /** Drops the tables, views and ledger, for a rebuild from the lake. */
   reset(): Promise<void>;
 }
 

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { QualityReport } from '@org/rewards-transform';
+import { ManifestUnreadableError } from './pipeline-errors';
 import { objectLayout } from './object-layout';
 import type { ObjectStore } from './ports';
 import { EMPTY_CURSOR, type Cursor } from './cursor-state';
@@ -11,6 +13,8 @@ export interface StepRecord {
   finishedAt?: string;
   durationMs?: number;
   counts?: Record<string, number>;
+  /** Digests of what the step handled, by dataset (`ledgerDigest`: keys at their latest version), as decimal text. */
+  digests?: Record<string, string>;
   keys?: Record<string, string>;
   /** Objects written in parts, by dataset (`transactions`, `rewards`, `transactions_rejects`, ...), in order. */
   parts?: Record<string, string[]>;
@@ -50,10 +54,30 @@ export interface RunManifest {
     unknownFields: Record<'transactions' | 'rewards', Record<string, number>>;
   };
   error?: { step: string; name: string; message: string };
+  /**
+   * The audit trail, written at commit: the committed run before this one and the sha256 of its manifest as it
+   * was then. An edited, lost or reordered committed manifest breaks the chain (`verifyManifestChain`).
+   */
+  chain?: { previousRunId: string | null; previousSha256: string | null };
 }
 
 export async function readManifest(store: ObjectStore, runId: string): Promise<RunManifest> {
-  return JSON.parse(Buffer.from(await store.get(objectLayout.manifest(runId))).toString('utf8')) as RunManifest;
+  const text = Buffer.from(await store.get(objectLayout.manifest(runId))).toString('utf8');
+  try {
+    return JSON.parse(text) as RunManifest;
+  } catch (error) {
+    throw new ManifestUnreadableError(
+      `The manifest ${store.locate(objectLayout.manifest(runId))} is not JSON (${(error as Error).message}). Restore it from a backup; \`local-runner verify\` reports the audit trail.`,
+      { cause: error },
+    );
+  }
+}
+
+/** sha256 of a manifest's bytes as stored (what the next committed manifest's `chain` records). */
+export async function manifestSha256(store: ObjectStore, runId: string): Promise<string> {
+  return createHash('sha256')
+    .update(await store.get(objectLayout.manifest(runId)))
+    .digest('hex');
 }
 
 export async function writeManifest(store: ObjectStore, manifest: RunManifest): Promise<void> {

@@ -14,7 +14,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { quoteLiteral, redshiftSqlOnDuckDb } from '@org/sql-dialect';
 import { expectedWarehouseParquet, LOAD_SEQUENCE, tableDifferencesSql } from '@org/pipeline/testing';
-import { transformRun } from '@org/rewards-transform';
+import { DATASET_KEYS, ledgerDigest, transformRun } from '@org/rewards-transform';
+import { ledgerEntryOf, ledgerSelectSql, tableCountsSql } from '@org/pipeline';
 import {
   checkBatchWithinLimits,
   DATA_API_LIMITS,
@@ -76,7 +77,8 @@ describe('RedshiftWarehouse', () => {
     expect(input).toMatchObject({ WorkgroupName: 'rewards', Database: 'dev' });
     const sqls = input.Sqls ?? [];
     expect(sqls[0]).toBe('CREATE SCHEMA IF NOT EXISTS "rewards"');
-    expect(sqls.filter((sql) => sql.startsWith('CREATE TABLE IF NOT EXISTS'))).toHaveLength(3);
+    // The three tables and the ledger.
+    expect(sqls.filter((sql) => sql.startsWith('CREATE TABLE IF NOT EXISTS'))).toHaveLength(4);
     expect(sqls.find((sql) => sql.includes('"rewards"."rewards" ('))).toContain('DISTKEY("reward_id") SORTKEY("created_at")');
     expect(sqls).toContain('CREATE TEMP TABLE "staging_rewards" (LIKE "rewards"."rewards")');
     expect(sqls).toContain(`COPY "staging_rewards" FROM 's3://data-bucket/${RUN_FOLDER('rewards')}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`);
@@ -221,16 +223,17 @@ describe('RedshiftWarehouse', () => {
     await warehouse().reset();
     const sqls = redshift.commandCalls(BatchExecuteStatementCommand)[0].args[0].input.Sqls ?? [];
     expect(sqls.filter((sql) => sql.startsWith('DROP VIEW IF EXISTS "rewards"."v_'))).toHaveLength(7);
-    expect(sqls.slice(-3)).toEqual([
+    expect(sqls.slice(-4)).toEqual([
       'DROP TABLE IF EXISTS "rewards"."transactions"',
       'DROP TABLE IF EXISTS "rewards"."rewards"',
       'DROP TABLE IF EXISTS "rewards"."reward_facts"',
+      'DROP TABLE IF EXISTS "rewards"."load_ledger"',
     ]);
   });
 
   it('COPYs each dataset once from its run folder, however many parts: a 3M-row first load (30 parts each) is one batch within the Data API limit', async () => {
     const sizes = [0, 1, 6, 30, 300].map((count) =>
-      warehouse().loadStatements({ transactions: parts('transactions', count), rewards: parts('rewards', count) }),
+      warehouse().loadStatements({ transactions: parts('transactions', count), rewards: parts('rewards', count) }, { runId: 'r1' }),
     );
     const [none, ...loads] = sizes;
     for (const sqls of loads) {
@@ -244,7 +247,7 @@ describe('RedshiftWarehouse', () => {
     // The largest batch the pipeline sends (a load; a reset is smaller) keeps room for the statements later work
     // adds to the same transaction (a run record, view changes, grants).
     await warehouse().reset();
-    await warehouse().loadRun({ transactions: parts('transactions', 30), rewards: parts('rewards', 30) });
+    await warehouse().loadRun({ transactions: parts('transactions', 30), rewards: parts('rewards', 30) }, { runId: 'r1' });
     const sent = redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input.Sqls ?? []);
     expect(sent.map((sqls) => sqls.length)).toEqual([expect.any(Number), sizes[3].length]);
     expect(Math.max(...[...sent, ...sizes].map((sqls) => sqls.length))).toBeLessThanOrEqual(
@@ -304,9 +307,11 @@ describe('the load batch on DuckDB', () => {
   let db: DuckDBConnection;
   let runs = 0;
 
+  const outputs: ReturnType<typeof transformRun>[] = [];
   const load = async (transactionsCsv: string, rewardsCsv: string) => {
     runs += 1;
     const output = transformRun({ transactionsCsv, rewardsCsv });
+    outputs.push(output);
     const keys = {
       transactions: [`curated/transactions/run=${runs}/part-00000.parquet`],
       rewards: [`curated/rewards/run=${runs}/part-00000.parquet`],
@@ -322,7 +327,7 @@ describe('the load batch on DuckDB', () => {
     // A session of its own, as each Data API batch has: its temporary tables end with it.
     const session = await instance.connect();
     await session.run('BEGIN TRANSACTION');
-    for (const sql of warehouse().loadStatements(keys)) await session.run(onDuckDb(sql));
+    for (const sql of warehouse().loadStatements(keys, { runId: `run-${runs}` })) await session.run(onDuckDb(sql));
     await session.run('COMMIT');
     session.closeSync();
   };
@@ -379,6 +384,44 @@ describe('the load batch on DuckDB', () => {
         expect([index, table, agreement]).toEqual([index, table, { actual_rows: rows, expected_rows: rows, joined: rows, differences: 0 }]);
       }
     }
+  });
+
+  it('records each load in the ledger in its own batch: the digests equal the rules’ TypeScript digest of the Parquet it loaded', async () => {
+    outputs.length = 0;
+    for (const raw of LOAD_SEQUENCE) await load(raw.transactionsCsv, raw.rewardsCsv);
+    const ledger = (await db.runAndReadAll(ledgerSelectSql('rewards'))).getRowObjectsJson().map(ledgerEntryOf);
+    expect(ledger.map((entry) => entry.seq)).toEqual(LOAD_SEQUENCE.map((_, index) => index + 1));
+    for (const [index, entry] of ledger.entries()) {
+      for (const dataset of ['transactions', 'rewards'] as const) {
+        const table = outputs[index].tables[dataset];
+        expect(entry.loaded[dataset]).toEqual({
+          rows: new Set(table.columns[DATASET_KEYS[dataset]]).size,
+          digest: ledgerDigest(table, dataset),
+        });
+      }
+    }
+    const [counts] = (await db.runAndReadAll(redshiftSqlOnDuckDb(tableCountsSql('rewards')))).getRowObjectsJson();
+    expect(ledger.at(-1)?.inTable).toEqual({
+      transactions: Number(counts['transactions']),
+      rewards: Number(counts['rewards']),
+      reward_facts: Number(counts['reward_facts']),
+    });
+  });
+
+  it('derives every fact again from the tables, as the loads did', async () => {
+    await load(await fixture('transactions.csv'), await fixture('rewards.csv'));
+    const loaded = await snapshot();
+    await db.run('DELETE FROM "rewards"."reward_facts"');
+    const session = await instance.connect();
+    await session.run('BEGIN TRANSACTION');
+    for (const sql of warehouse().rederiveFactsStatements()) await session.run(redshiftSqlOnDuckDb(sql));
+    await session.run('COMMIT');
+    session.closeSync();
+    expect(await snapshot()).toEqual(loaded);
+    const [last] = (await db.runAndReadAll(ledgerSelectSql('rewards'))).getRowObjectsJson().map(ledgerEntryOf).slice(-1);
+    expect(last.inTable.reward_facts).toBe(
+      Number((await db.runAndReadAll('SELECT count(*) AS n FROM "rewards"."reward_facts"')).getRowObjectsJson()[0]['n']),
+    );
   });
 
   it('joins late both ways: rewards first, then their transactions, equals one load of both', async () => {

@@ -20,6 +20,14 @@ import {
   WarehouseInUseError,
   tableCountsSql,
   TransientError,
+  ledgerAdoptSql,
+  ledgerEntryOf,
+  ledgerFactsCountSql,
+  ledgerRecordSql,
+  ledgerSelectSql,
+  ledgerTableSql,
+  LEDGER_TABLE,
+  type LedgerEntry,
   type LoadResult,
   type RunLoad,
   type Warehouse,
@@ -27,7 +35,7 @@ import {
 import { DASHBOARD_VIEWS, viewStatements } from '@org/dashboard';
 import { quoteIdentifier, quoteLiteral, REDSHIFT_DIALECT } from '@org/sql-dialect';
 import { redshiftMergeStatements } from './redshift-load-plan';
-import { CURATED_SCHEMAS, LAKE_DATASETS, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
+import { CURATED_SCHEMAS, LAKE_DATASETS, rewardFactsSelectSql, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
 
 /** Redshift Serverless (a workgroup) or a provisioned cluster (with a database user or a secret). */
 export type RedshiftTarget =
@@ -152,7 +160,7 @@ export class RedshiftWarehouse implements Warehouse {
    * tables, a temp staging table per dataset filled by COPY ... FORMAT AS PARQUET (one per run folder), the merge
    * and the facts (`redshiftMergeStatements`), then the views. Exposed so they can be inspected and run on DuckDB.
    */
-  loadStatements(load: RunLoad): string[] {
+  loadStatements(load: RunLoad, options: { runId?: string; loadedAt?: Date } = {}): string[] {
     const staging = { transactions: 'staging_transactions', rewards: 'staging_rewards' };
     // The staging tables are temporary: they end with the batch's session, so no statement of the batch drops them.
     return [
@@ -166,6 +174,16 @@ export class RedshiftWarehouse implements Warehouse {
       ]),
       ...redshiftMergeStatements({ staging, schema: this.schema }),
       ...viewStatements(REDSHIFT_DIALECT, this.schema),
+      ...(options.runId
+        ? ledgerRecordSql({
+            runId: options.runId,
+            loadedAt: options.loadedAt ?? new Date(),
+            dialect: REDSHIFT_DIALECT,
+            schema: this.schema,
+            staging: { transactions: quoteIdentifier(staging.transactions), rewards: quoteIdentifier(staging.rewards) },
+            tables: this.tables(),
+          })
+        : []),
     ];
   }
 
@@ -186,7 +204,7 @@ export class RedshiftWarehouse implements Warehouse {
     );
   }
 
-  async loadRun(load: RunLoad): Promise<LoadResult> {
+  async loadRun(load: RunLoad, options: { runId?: string } = {}): Promise<LoadResult> {
     const present = await this.query(presentColumnsSql(this.schema));
     const upgrade = this.upgradeStatements(
       present.map((row) => ({ table_name: String(row['table_name']), column_name: String(row['column_name']) })),
@@ -194,7 +212,7 @@ export class RedshiftWarehouse implements Warehouse {
     for (let start = 0; start < upgrade.length; start += DATA_API_LIMITS.statementsPerBatch) {
       await this.runBatch(upgrade.slice(start, start + DATA_API_LIMITS.statementsPerBatch), 'upgrade');
     }
-    const sqls = this.loadStatements(load);
+    const sqls = this.loadStatements(load, options);
     const finished = await this.runBatch(sqls, 'load');
     // Rows staged: what each dataset's COPY sub-statements loaded.
     const staged = { transactions: 0, rewards: 0 };
@@ -211,7 +229,47 @@ export class RedshiftWarehouse implements Warehouse {
         reward_facts: Number(counts?.['reward_facts'] ?? 0),
       },
       factsWithoutTransaction: Number(counts?.['facts_without_transaction'] ?? 0),
+      ...(options.runId ? { ledger: (await this.ledger()).find((entry) => entry.runId === options.runId) } : {}),
     };
+  }
+
+  async ledger(): Promise<LedgerEntry[]> {
+    const present = await this.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = ${quoteLiteral(this.schema)} AND table_name = ${quoteLiteral(LEDGER_TABLE)}`,
+    );
+    if (!present.length) return [];
+    return (await this.query(ledgerSelectSql(this.schema))).map(ledgerEntryOf);
+  }
+
+  async adoptLedger(runId: string): Promise<void> {
+    await this.runBatch([...this.tableStatements(), ledgerAdoptSql(runId, new Date(), this.tables(), this.schema)], 'adopt-ledger');
+  }
+
+  /** Every fact derived again from the tables, and the ledger's count of them set: one batch (one transaction). */
+  rederiveFactsStatements(): string[] {
+    const facts = this.table('reward_facts');
+    const columns = CURATED_SCHEMAS.reward_facts.map((spec) => quoteIdentifier(spec.name)).join(', ');
+    const select = rewardFactsSelectSql({
+      dialect: REDSHIFT_DIALECT,
+      rewards: this.table('rewards'),
+      transactions: this.table('transactions'),
+    });
+    return [
+      ...this.tableStatements(),
+      `DELETE FROM ${facts}`,
+      `INSERT INTO ${facts} (${columns}) SELECT ${columns} FROM (${select}) AS facts`,
+      ledgerFactsCountSql(facts, this.schema),
+      ...viewStatements(REDSHIFT_DIALECT, this.schema),
+    ];
+  }
+
+  async rederiveFacts(): Promise<number> {
+    await this.runBatch(this.rederiveFactsStatements(), 'rederive-facts');
+    return (await this.tableCounts()).reward_facts;
+  }
+
+  private tables(): Record<CuratedDataset, string> {
+    return { transactions: this.table('transactions'), rewards: this.table('rewards'), reward_facts: this.table('reward_facts') };
   }
 
   async tableCounts(): Promise<Record<CuratedDataset, number>> {
@@ -241,6 +299,7 @@ export class RedshiftWarehouse implements Warehouse {
     const sqls = [
       ...DASHBOARD_VIEWS.map((view) => `DROP VIEW IF EXISTS ${quoteIdentifier(this.schema)}.${quoteIdentifier(view.name)}`),
       ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => `DROP TABLE IF EXISTS ${this.table(dataset)}`),
+      `DROP TABLE IF EXISTS ${quoteIdentifier(this.schema)}.${quoteIdentifier(LEDGER_TABLE)}`,
     ];
     await this.runBatch(sqls, 'reset');
   }
@@ -285,6 +344,7 @@ export class RedshiftWarehouse implements Warehouse {
       ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) =>
         createTableSql(dataset, REDSHIFT_DIALECT, { schema: this.schema, layout: TABLE_LAYOUT[dataset], primaryKey: true }),
       ),
+      ledgerTableSql(REDSHIFT_DIALECT, this.schema),
     ];
   }
 

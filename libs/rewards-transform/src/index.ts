@@ -20,6 +20,17 @@ export {
   type RewardFactsResult,
 } from './rules/reward-facts';
 export { dedupeDataset, latestRowsSql, latestFirstOrderSql, canonicalRowText, canonicalRowTextSql } from './rules/dedupe';
+export {
+  rowsDigest,
+  ledgerDigest,
+  addDigests,
+  digestSql,
+  ledgerDigestSql,
+  latestKeysSql,
+  ledgerDigestColumns,
+  rowDigestColumns,
+  DIGEST_MODULUS,
+} from './rules/digest';
 export { merchantCategory } from './rules/merchant-category';
 export { tableToParquet, type ParquetCompression } from './engine/parquet-output';
 export type { QualityReport, DatasetQuality } from './rules/quality-report';

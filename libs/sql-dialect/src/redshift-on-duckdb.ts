@@ -17,6 +17,12 @@ export const REDSHIFT_ON_DUCKDB: readonly { name: string; pattern: RegExp; repla
     pattern: /DATEDIFF\(microsecond, TIMESTAMP '1970-01-01 00:00:00', CONVERT_TIMEZONE\('UTC', ([^()]+)\)\)/g,
     replacement: (_, timestamp: string) => `epoch_us(${timestamp})`,
   },
+  {
+    name: "hexadecimal to BIGINT: STRTOL(LEFT(MD5(x), 15), 16) → CAST('0x' || LEFT(MD5(x), 15) AS BIGINT)",
+    pattern: /STRTOL\(LEFT\(MD5\(/g,
+    replacement: "CAST('0x' || LEFT(MD5(",
+  },
+  { name: 'hexadecimal to BIGINT, its end', pattern: /, 15\), 16\)/g, replacement: ', 15) AS BIGINT)' },
   { name: 'table layout: DISTKEY(…) SORTKEY(…) has no DuckDB meaning', pattern: /\)\s*DISTKEY\(.*$/s, replacement: ')' },
   {
     name: 'CREATE TEMP TABLE x (LIKE y) → CREATE TEMP TABLE x AS SELECT * FROM y LIMIT 0',

@@ -23,6 +23,8 @@ describe('the dialects', () => {
     expect(await evaluate(dialect, (d) => d.epochMicros('x.ts'))).toBe(String(Date.UTC(2024, 2, 31, 23, 30, 0, 123) * 1000 + 456));
     // RFC 1321's test suite: MD5("abc").
     expect(await evaluate(dialect, (d) => d.md5Hex('x.t'))).toBe('900150983cd24fb0d6963f7d28e17f72');
+    // BigInt('0x900150983cd24fb'), computed outside SQL.
+    expect(await evaluate(dialect, (d) => d.md5Prefix60('x.t'))).toBe(String(BigInt('0x900150983cd24fb')));
   });
 
   it('types the curated kinds in each warehouse', () => {

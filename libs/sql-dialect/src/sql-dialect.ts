@@ -27,6 +27,8 @@ export interface SqlDialect {
   epochMicros(timestamp: string): string;
   /** The md5 of a text, as 32 lowercase hexadecimal characters. */
   md5Hex(text: string): string;
+  /** The first 15 hexadecimal digits (60 bits) of a text's md5, as a non-negative BIGINT. */
+  md5Prefix60(text: string): string;
 }
 
 /** SQL that could not be rendered safely (a name that is no plain identifier), or run where it cannot. */
@@ -66,6 +68,7 @@ export const DUCKDB_DIALECT: SqlDialect = {
   utcDay: (timestamp) => `strftime(timezone('UTC', ${timestamp}), '%Y-%m-%d')`,
   epochMicros: (timestamp) => `epoch_us(${timestamp})`,
   md5Hex: (text) => `md5(${text})`,
+  md5Prefix60: (text) => `CAST('0x' || left(md5(${text}), 15) AS BIGINT)`,
 };
 
 /**
@@ -88,6 +91,8 @@ export const REDSHIFT_DIALECT: SqlDialect = {
   utcDay: (timestamp) => `TO_CHAR(CONVERT_TIMEZONE('UTC', ${timestamp}), 'YYYY-MM-DD')`,
   epochMicros: (timestamp) => `DATEDIFF(microsecond, TIMESTAMP '1970-01-01 00:00:00', CONVERT_TIMEZONE('UTC', ${timestamp}))`,
   md5Hex: (text) => `MD5(${text})`,
+  // STRTOL reads a hexadecimal text as a BIGINT: https://docs.aws.amazon.com/redshift/latest/dg/r_STRTOL.html
+  md5Prefix60: (text) => `STRTOL(LEFT(MD5(${text}), 15), 16)`,
 };
 
 /** The dialect of a warehouse by its name. */

@@ -2,7 +2,9 @@ import { StepOrderError } from '../pipeline-errors';
 import { laterOf, readCursor, writeCursor, type Cursor } from '../cursor-state';
 import { releaseRunLock } from '../run-lock';
 import type { PipelineContext, RunRef } from '../pipeline-context';
-import { closeRunManifest, readManifest, writeManifest } from '../run-manifest';
+import { closeRunManifest, manifestSha256, readManifest, writeManifest } from '../run-manifest';
+import { chainedRuns } from '../manifest-chain';
+import type { ObjectStore } from '../ports';
 import { clampCursor } from './extract-step';
 import { recordStep } from './step-record';
 
@@ -31,10 +33,19 @@ export async function commitStep(context: Pick<PipelineContext, 'store' | 'now'>
     };
     await writeCursor(context.store, next);
     manifest.cursorAfter = next;
+    manifest.chain = await chainLink(context.store, ref.runId);
   });
   await closeRunManifest(context.store, ref.runId, context.now());
   await releaseRunLock(context.store, ref.runId);
   return ref;
+}
+
+/** The committed run before `runId` in the audit trail, and the sha256 of its manifest as stored now. */
+async function chainLink(store: ObjectStore, runId: string): Promise<{ previousRunId: string | null; previousSha256: string | null }> {
+  const previous = (await chainedRuns(store)).filter((manifest) => manifest.runId !== runId).at(-1);
+  return previous
+    ? { previousRunId: previous.runId, previousSha256: await manifestSha256(store, previous.runId) }
+    : { previousRunId: null, previousSha256: null };
 }
 
 export interface FailureInput extends RunRef {

@@ -1,34 +1,30 @@
-import { readCursor } from '../cursor-state';
-import { StepOrderError, WarehouseLostError } from '../pipeline-errors';
+import { StepOrderError } from '../pipeline-errors';
 import type { PipelineContext, RunRef } from '../pipeline-context';
+import { reconcileWarehouse } from '../reconcile';
 import { partsOf } from '../run-manifest';
 import { noteStepDetails, recordStep } from './step-record';
 
 /**
  * Loads this run into the warehouse in one transaction: both datasets merged by key, the facts of every
- * affected reward derived again, the views refreshed. Refuses to load into a warehouse that lost what earlier
- * runs committed: a partial warehouse is worse than none.
+ * affected reward derived again, the views refreshed, the load recorded in the warehouse's ledger. First the
+ * warehouse is proven against the lake (`reconcileWarehouse`): what it lacks of the committed runs is replayed,
+ * damaged facts are derived again, and a warehouse that disagrees otherwise is refused before anything is written.
  */
-export async function loadStep(context: Pick<PipelineContext, 'store' | 'warehouse' | 'now' | 'onProgress'>, ref: RunRef): Promise<RunRef> {
+export async function loadStep(
+  context: Pick<PipelineContext, 'store' | 'warehouse' | 'now' | 'onProgress' | 'maxReplaysPerLoad'>,
+  ref: RunRef,
+): Promise<RunRef> {
   await recordStep(context, ref.runId, 'load', async (manifest) => {
     const transform = manifest.steps.transform;
     if (transform?.status !== 'succeeded') throw new StepOrderError(`Run ${ref.runId} has no transform output; run transform first.`);
-    const cursor = await readCursor(context.store);
-    if (cursor.warehouseRows > 0) {
-      const counts = await context.warehouse.tableCounts();
-      if (counts.transactions + counts.rewards === 0) {
-        throw new WarehouseLostError(
-          `The warehouse is empty, but run ${cursor.lastCommittedRunId} left ${cursor.warehouseRows} rows in it. ` +
-            'Rebuild it from the lake first: `local-runner rebuild` (or start the state machine with {"mode": "rebuild"}).',
-        );
-      }
-    }
+    const reconciled = await reconcileWarehouse(context, { currentRunId: ref.runId, maxReplays: context.maxReplaysPerLoad });
     context.onProgress?.({ step: 'load', message: 'merging transactions and rewards, deriving the affected facts (one transaction)' });
-    const result = await context.warehouse.loadRun({
-      transactions: partsOf(transform, 'transactions'),
-      rewards: partsOf(transform, 'rewards'),
-    });
+    const result = await context.warehouse.loadRun(
+      { transactions: partsOf(transform, 'transactions'), rewards: partsOf(transform, 'rewards') },
+      { runId: ref.runId },
+    );
     for (const [dataset, rows] of Object.entries(result.inTable)) context.onProgress?.({ step: 'load', dataset, rowsInTable: rows });
+    const loaded = result.ledger?.loaded;
     noteStepDetails(manifest, 'load', {
       counts: {
         transactions_staged: result.staged.transactions,
@@ -37,7 +33,16 @@ export async function loadStep(context: Pick<PipelineContext, 'store' | 'warehou
         rewards_in_table: result.inTable.rewards,
         reward_facts_in_table: result.inTable.reward_facts,
         facts_without_transaction: result.factsWithoutTransaction,
+        ...(loaded?.transactions ? { transactions_keys_loaded: loaded.transactions.rows } : {}),
+        ...(loaded?.rewards ? { rewards_keys_loaded: loaded.rewards.rows } : {}),
+        ledger_runs_before: reconciled.ledgerRuns,
+        committed_runs_replayed: reconciled.replayed.length,
+        facts_rederived: reconciled.factsRederived ? 1 : 0,
+        unrecorded_loads_recorded: reconciled.unrecordedLoads.length,
       },
+      ...(loaded?.transactions && loaded.rewards
+        ? { digests: { transactions: loaded.transactions.digest, rewards: loaded.rewards.digest } }
+        : {}),
     });
   });
   return ref;

@@ -1,38 +1,12 @@
 import { LAKE_DATASETS } from '@org/rewards-transform';
 import { readCursor, writeCursor, type Cursor } from '../cursor-state';
 import { acquireRunLock, lockTakeoverMessage, releaseRunLock } from '../run-lock';
-import { objectLayout } from '../object-layout';
 import { RebuildRefusedError } from '../pipeline-errors';
 import type { PipelineContext, RunRef } from '../pipeline-context';
-import type { LoadResult, ObjectStore, PartitionRef, RunLoad } from '../ports';
-import { closeRunManifest, openRunManifest, partsOf, readManifest, writeManifest } from '../run-manifest';
+import type { LoadResult, PartitionRef } from '../ports';
+import { closeRunManifest, openRunManifest, writeManifest } from '../run-manifest';
+import { loadedRuns } from '../lake-runs';
 import { noteStepDetails, recordStep } from './step-record';
-
-/** A run whose load committed, with its curated objects: what a rebuild replays. */
-export interface LoadedRun {
-  runId: string;
-  ingestDate: string;
-  loadedAt: string;
-  parts: RunLoad;
-}
-
-/** Runs whose load succeeded (their rows are in the warehouse), in the order they were loaded. */
-export async function loadedRuns(store: ObjectStore): Promise<LoadedRun[]> {
-  const runIds = (await store.list(objectLayout.runsPrefix))
-    .filter((key) => key.endsWith('/manifest.json'))
-    .map((key) => objectLayout.runIdOfRunsKey(key))
-    .filter((runId): runId is string => runId !== undefined);
-  const runs: LoadedRun[] = [];
-  for (const runId of runIds) {
-    const manifest = await readManifest(store, runId);
-    const load = manifest.steps.load;
-    const transform = manifest.steps.transform;
-    if (manifest.mode === 'rebuild' || load?.status !== 'succeeded' || !transform || !load.finishedAt) continue;
-    const parts = { transactions: partsOf(transform, 'transactions'), rewards: partsOf(transform, 'rewards') };
-    runs.push({ runId: manifest.runId, ingestDate: manifest.ingestDate, loadedAt: load.finishedAt, parts });
-  }
-  return runs.sort((a, b) => (a.loadedAt === b.loadedAt ? (a.runId < b.runId ? -1 : 1) : a.loadedAt < b.loadedAt ? -1 : 1));
-}
 
 /**
  * Rebuilds a lost (or suspect) warehouse from the lake: empties it, then replays the curated Parquet of every
@@ -69,7 +43,7 @@ export async function rebuildStep(
     await context.warehouse.reset();
     let result: LoadResult = await context.warehouse.loadRun({ transactions: [], rewards: [] });
     for (const [index, run] of runs.entries()) {
-      result = await context.warehouse.loadRun(run.parts);
+      result = await context.warehouse.loadRun(run.parts, { runId: run.runId });
       context.onProgress?.({
         step: 'rebuild',
         message: `run ${index + 1}/${runs.length} (${run.runId}): ${result.inTable.transactions} transactions, ${result.inTable.rewards} rewards`,

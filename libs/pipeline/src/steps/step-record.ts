@@ -43,7 +43,12 @@ export async function putTracked(
 export function noteStepDetails(
   manifest: RunManifest,
   step: StepName,
-  details: { counts?: Record<string, number>; keys?: Record<string, string>; parts?: Record<string, string[]> },
+  details: {
+    counts?: Record<string, number>;
+    keys?: Record<string, string>;
+    parts?: Record<string, string[]>;
+    digests?: Record<string, string>;
+  },
 ): void {
   const record = manifest.steps[step];
   if (!record) throw new StepOrderError(`Step ${step} has no record in run ${manifest.runId}: it was not started through recordStep.`);

@@ -5,6 +5,7 @@ import type { PipelineContext } from '../pipeline-context';
 import type { LoadResult, RewardsSource, RunLoad, Warehouse } from '../ports';
 import { readManifest } from '../run-manifest';
 import { WarehouseLostError } from '../pipeline-errors';
+import type { LedgerEntry } from '../warehouse-ledger';
 import { extractStep } from './extract-step';
 import { loadStep } from './load-step';
 import { transformStep } from './transform-step';
@@ -68,25 +69,47 @@ function fixedSource(
   };
 }
 
-/** A warehouse that records what it was asked to load. */
-function recordingWarehouse(counts = { transactions: 0, rewards: 0, reward_facts: 0 }): Warehouse & { loads: RunLoad[] } {
+/** A warehouse that records what it was asked to load, each load adding one of each row, with a ledger. */
+function recordingWarehouse(): Warehouse & { loads: RunLoad[]; lose(): void } {
   const loads: RunLoad[] = [];
+  let counts = { transactions: 0, rewards: 0, reward_facts: 0 };
+  let ledger: LedgerEntry[] = [];
   return {
     loads,
-    async loadRun(load): Promise<LoadResult> {
+    lose() {
+      counts = { transactions: 0, rewards: 0, reward_facts: 0 };
+      ledger = [];
+    },
+    async loadRun(load, options): Promise<LoadResult> {
       loads.push(load);
-      return {
-        staged: { transactions: 1, rewards: 1 },
-        inTable: { transactions: 10, rewards: 9, reward_facts: 9 },
-        factsWithoutTransaction: 0,
-      };
+      counts = { transactions: counts.transactions + 10, rewards: counts.rewards + 9, reward_facts: counts.reward_facts + 9 };
+      const entry: LedgerEntry | undefined = options?.runId
+        ? {
+            runId: options.runId,
+            seq: ledger.length + 1,
+            loadedAt: '2026-02-01T00:00:00.000Z',
+            loaded: { transactions: { rows: 10, digest: '1' }, rewards: { rows: 9, digest: '2' } },
+            inTable: { ...counts },
+            coversEarlier: false,
+          }
+        : undefined;
+      if (entry) ledger = [...ledger.filter((e) => e.runId !== entry.runId), entry];
+      return { staged: { transactions: 1, rewards: 1 }, inTable: { ...counts }, factsWithoutTransaction: 0, ledger: entry };
+    },
+    async ledger() {
+      return ledger;
+    },
+    async adoptLedger() {
+      throw new Error('not expected');
+    },
+    async rederiveFacts() {
+      return counts.reward_facts;
     },
     async tableCounts() {
       return counts;
     },
     async reset() {
-      counts.transactions = 0;
-      counts.rewards = 0;
+      this.lose();
     },
   };
 }
@@ -233,7 +256,10 @@ describe('the steps on an in-memory store', () => {
       transactionsThrough: '2026-01-12T00:00:00.000Z',
     });
 
+    expect((await readManifest(ctx.store, 'run1')).steps.load?.digests).toEqual({ transactions: '1', rewards: '2' });
+
     // The warehouse is now empty (deleted), although run1 committed 19 rows.
+    warehouse.lose();
     await transformStep(ctx, await extractStep(ctx, { runId: 'run2', mode: 'incremental' }));
     await expect(loadStep(ctx, { runId: 'run2' })).rejects.toBeInstanceOf(WarehouseLostError);
     expect(warehouse.loads).toHaveLength(1);
