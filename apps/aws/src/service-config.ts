@@ -227,6 +227,7 @@ function policyFor(name: string, params: Params): Cfn {
       'glue:CreateTable',
       'glue:UpdateTable',
       'glue:BatchCreatePartition',
+      'glue:GetPartitions',
     ],
     Resource: [
       { 'Fn::Sub': 'arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog' },
@@ -250,7 +251,7 @@ function policyFor(name: string, params: Params): Cfn {
       list(['curated/', 'quarantine/']),
     ],
     catalog: [...runState, glueStatement],
-    load: [...runState, ...warehouseStatements(params)],
+    load: [...runState, ...warehouseStatements(params), glueStatement],
     commit: runState,
     recordFailure: runState,
     // Plan only reads its input: no data access at all.

@@ -10,6 +10,11 @@ interface DataDirSource {
   /** Whose rows: see `sourceIdentity`. Absent in files written before it was recorded. */
   identity?: string;
   since: string;
+  /**
+   * The synthetic sandbox: where its history starts. Kept, so the cardholder's history stays the same on every
+   * later day (the sandbox would otherwise serve `months` before each day, and older rows would vanish).
+   */
+  sandboxStart?: string;
 }
 
 /**
@@ -46,7 +51,7 @@ export async function checkDataDirSource(
   store: ObjectStore,
   config: Pick<RunnerConfig, 'source' | 'allowSourceChange'>,
   now: Date,
-): Promise<void> {
+): Promise<{ sandboxStart?: string }> {
   const label = sourceLabel(config.source);
   let recorded: DataDirSource | undefined;
   if (await store.exists(SOURCE_KEY)) {
@@ -78,9 +83,47 @@ export async function checkDataDirSource(
         (config.source.kind === 'plutus' ? '' : ' (A PLUTUS_* variable that is set, even empty, selects real Plutus.)'),
     );
   }
+  const synthetic = config.source.kind === 'sandbox' && !config.source.dataset ? config.source : undefined;
+  const sandboxStart = synthetic
+    ? ((recorded?.identity === identity ? recorded.sandboxStart : undefined) ??
+      syntheticStart(synthetic.now ?? now.toISOString(), synthetic.months))
+    : undefined;
   // The record keeps what is known: an export naming its account replaces one that named none, never the reverse.
-  if (!recorded || recorded.kind !== config.source.kind || (recorded.identity !== identity && identity !== UNNAMED_EXPORT)) {
-    const since = recorded && recorded.kind === config.source.kind && !recorded.identity ? recorded.since : now.toISOString();
-    await store.put(SOURCE_KEY, JSON.stringify({ kind: config.source.kind, label, identity, since } satisfies DataDirSource, null, 2));
+  if (
+    !recorded ||
+    recorded.kind !== config.source.kind ||
+    (recorded.identity !== identity && identity !== UNNAMED_EXPORT) ||
+    recorded.sandboxStart !== sandboxStart
+  ) {
+    const since =
+      recorded && recorded.kind === config.source.kind && (!recorded.identity || recorded.identity === identity)
+        ? recorded.since
+        : now.toISOString();
+    await store.put(
+      SOURCE_KEY,
+      JSON.stringify(
+        { kind: config.source.kind, label, identity, since, ...(sandboxStart ? { sandboxStart } : {}) } satisfies DataDirSource,
+        null,
+        2,
+      ),
+    );
+  }
+  return sandboxStart ? { sandboxStart } : {};
+}
+
+/** Where the synthetic history starts on its first day: `months` before the sandbox's clock. */
+function syntheticStart(now: string, months: number): string {
+  const start = new Date(now);
+  start.setUTCMonth(start.getUTCMonth() - months);
+  return start.toISOString();
+}
+
+/** The synthetic sandbox's recorded start, for read-only commands (verify). */
+export async function recordedSandboxStart(store: ObjectStore): Promise<string | undefined> {
+  if (!(await store.exists(SOURCE_KEY))) return undefined;
+  try {
+    return (JSON.parse(Buffer.from(await store.get(SOURCE_KEY)).toString('utf8')) as DataDirSource).sandboxStart;
+  } catch {
+    return undefined;
   }
 }

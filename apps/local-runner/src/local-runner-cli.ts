@@ -19,8 +19,9 @@ import { join } from 'node:path';
 import { writeDashboard } from './dashboard-file';
 import { runPipelineOnce, WAREHOUSE_FILE } from './run-pipeline';
 import { formatRunSummary, table } from './run-summary';
+import { formatVerifyReport, verifyDataDir } from './verify-data-dir';
 import { createRunnerStore } from './object-store-factory';
-import { checkDataDirSource } from './data-dir-source';
+import { checkDataDirSource, recordedSandboxStart } from './data-dir-source';
 import { ConfigError, readRunnerConfig, sourceLabel, USAGE, type RunnerConfig } from './runner-config';
 
 export interface CliIo {
@@ -44,7 +45,7 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
     else io.err(`local-runner: ${message}`);
     return 2;
   };
-  let config;
+  let config: RunnerConfig;
   try {
     config = readRunnerConfig(argv, io.env, io.cwd);
   } catch (error) {
@@ -61,6 +62,8 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       return unlock(config, io);
     case 'status':
       return status(config, io);
+    case 'verify':
+      return verify(config, io);
     case 'dashboard': {
       try {
         const path = await writeDashboard(config.dataDir, join(config.dataDir, WAREHOUSE_FILE), (io.now ?? (() => new Date()))());
@@ -79,8 +82,10 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       io.onSignal?.((signal) => interrupted(config, io, signal));
       try {
         await ensureWritableDataDir(config.dataDir);
-        if (config.command !== 'rebuild')
-          await checkDataDirSource(createRunnerStore(config).store, config, (io.now ?? (() => new Date()))());
+        if (config.command !== 'rebuild') {
+          const { sandboxStart } = await checkDataDirSource(createRunnerStore(config).store, config, (io.now ?? (() => new Date()))());
+          config = withSandboxStart(config, sandboxStart);
+        }
       } catch (error) {
         if (error instanceof ConfigError) return usageError(error.message);
         // The store could not even be read (a bucket out of reach): nothing ran, so there is no manifest to point to.
@@ -155,6 +160,28 @@ async function interrupted(config: RunnerConfig, io: CliIo, signal: 'SIGINT' | '
   io.err(
     `local-runner: interrupted (${signal}); run ${lock.runId} marked failed and its lock freed; manifest: ${store.locate(objectLayout.manifest(lock.runId))}`,
   );
+}
+
+/** The config with the synthetic sandbox's history starting where the data dir recorded it. */
+function withSandboxStart(config: RunnerConfig, start: string | undefined): RunnerConfig {
+  return start && config.source.kind === 'sandbox' ? { ...config, source: { ...config.source, start } } : config;
+}
+
+/** `verify`: exit 0 when every check agrees, 1 on any difference, 2 when it cannot run. */
+async function verify(config: RunnerConfig, io: CliIo): Promise<number> {
+  try {
+    config = withSandboxStart(config, await recordedSandboxStart(createRunnerStore(config).store));
+    const report = await verifyDataDir(config, config.json ? () => undefined : progressPrinter(io.err), io.now);
+    io.out(config.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
+    return report.ok ? 0 : 1;
+  } catch (error) {
+    if (error instanceof WarehouseBusyError) {
+      io.err('local-runner: busy: a run is loading the warehouse; verify again when it has finished.');
+      return 1;
+    }
+    io.err(`local-runner: verify could not run: ${(error as Error).name}: ${(error as Error).message}`);
+    return 2;
+  }
 }
 
 /** Removes the run lock: refused while its run is alive unless --force; an unreadable lock needs --force too. */

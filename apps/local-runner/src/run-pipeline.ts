@@ -68,41 +68,7 @@ export async function runPipelineOnce(
   const warehousePath = join(config.dataDir, WAREHOUSE_FILE);
   await mkdir(config.dataDir, { recursive: true });
   const database = new DuckDbDatabase(warehousePath);
-  let sandbox: Sandbox | undefined;
-  let source: PlutusClient;
-  if (config.source.kind === 'sandbox') {
-    sandbox = await startSandbox({
-      dataset: config.source.dataset,
-      now: config.source.now,
-      seed: config.source.seed,
-      months: config.source.months,
-      faults: config.source.faults,
-    });
-    if (config.source.dataset) {
-      const off = offDocumentRows(sandbox.data());
-      if (off.rewards + off.transactions > 0) {
-        onProgress({
-          step: 'sandbox',
-          message: `serving ${off.rewards} reward(s) and ${off.transactions} transaction(s) that break the API document, as they are (e.g. ${off.examples[0]})`,
-        });
-      }
-    }
-    source = createPlutusClient({
-      baseUrl: sandbox.url,
-      auth: sandbox.credentials,
-      userAgent: 'local-runner',
-      retry: { baseDelayMs: 50, maxDelayMs: 500 },
-      rowValidation: 'quarantine',
-    });
-  } else {
-    // One malformed row from Plutus must never block the pipeline: it is landed and quarantined with its reason.
-    source = createPlutusClient({
-      baseUrl: config.source.baseUrl,
-      auth: config.source.auth,
-      userAgent: 'local-runner',
-      rowValidation: 'quarantine',
-    });
-  }
+  const { source, close: closeSource } = await openRunnerSource(config, onProgress);
   const runId = newRunId(now());
   try {
     const context: PipelineContext = {
@@ -168,8 +134,55 @@ export async function runPipelineOnce(
     };
   } finally {
     await database.close();
-    await sandbox?.close();
+    await closeSource();
   }
+}
+
+/**
+ * The source a command reads: the embedded sandbox (started here, stopped by `close`) or real Plutus, through the
+ * typed client, with malformed rows quarantined rather than failing the pull.
+ */
+export async function openRunnerSource(
+  config: RunnerConfig,
+  onProgress: (event: ProgressEvent) => void,
+): Promise<{ source: PlutusClient; close: () => Promise<void> }> {
+  let sandbox: Sandbox | undefined;
+  let source: PlutusClient;
+  if (config.source.kind === 'sandbox') {
+    sandbox = await startSandbox({
+      dataset: config.source.dataset,
+      now: config.source.now,
+      seed: config.source.seed,
+      months: config.source.months,
+      ...(config.source.start ? { start: config.source.start } : {}),
+      faults: config.source.faults,
+    });
+    if (config.source.dataset) {
+      const off = offDocumentRows(sandbox.data());
+      if (off.rewards + off.transactions > 0) {
+        onProgress({
+          step: 'sandbox',
+          message: `serving ${off.rewards} reward(s) and ${off.transactions} transaction(s) that break the API document, as they are (e.g. ${off.examples[0]})`,
+        });
+      }
+    }
+    source = createPlutusClient({
+      baseUrl: sandbox.url,
+      auth: sandbox.credentials,
+      userAgent: 'local-runner',
+      retry: { baseDelayMs: 50, maxDelayMs: 500 },
+      rowValidation: 'quarantine',
+    });
+  } else {
+    // One malformed row from Plutus must never block the pipeline: it is landed and quarantined with its reason.
+    source = createPlutusClient({
+      baseUrl: config.source.baseUrl,
+      auth: config.source.auth,
+      userAgent: 'local-runner',
+      rowValidation: 'quarantine',
+    });
+  }
+  return { source, close: async () => sandbox?.close() };
 }
 
 /** The manifests an execution wrote: its run's, or a backfill's months (`<runId>-YYYY-MM`), in run order. */

@@ -4,7 +4,7 @@ import { calendarDate, PipelineError } from '@org/pipeline';
 import type { PlutusAuth } from '@org/plutus-client';
 import type { SandboxFaults } from '@org/plutus-sandbox';
 
-export type RunnerCommand = 'run' | 'backfill' | 'rebuild' | 'status' | 'dashboard' | 'sandbox' | 'unlock' | 'help';
+export type RunnerCommand = 'run' | 'backfill' | 'rebuild' | 'verify' | 'status' | 'dashboard' | 'sandbox' | 'unlock' | 'help';
 
 /** Everything the runner needs, read once from flags and environment, validated, then passed down. */
 export interface RunnerConfig {
@@ -17,11 +17,24 @@ export interface RunnerConfig {
   allowSourceChange: boolean;
   /** rebuild: empty the warehouse even when no committed run is found (see RebuildRefusedError). */
   allowEmpty: boolean;
+  /** verify: recompute digests from the lake's Parquet and the tables. */
+  deep: boolean;
+  /** verify: acknowledge the lake-against-source differences it lists. */
+  accept: boolean;
   lookbackDays: number;
   backfill?: { from: string; to: string };
   /** Real Plutus (or any https host) when credentials are configured; otherwise the embedded sandbox. */
   source:
-    | { kind: 'sandbox'; dataset?: string; now?: string; seed: number; months: number; faults?: SandboxFaults }
+    | {
+        kind: 'sandbox';
+        dataset?: string;
+        now?: string;
+        seed: number;
+        months: number;
+        /** Where the synthetic history starts, as the data dir recorded it on its first run (else `months` before now). */
+        start?: string;
+        faults?: SandboxFaults;
+      }
     | { kind: 'plutus'; auth: PlutusAuth; baseUrl?: string };
   /** Where objects go: the data folder (default) or an S3 bucket. The warehouse stays local (DuckDB). */
   store: { kind: 'folder' } | S3StoreConfig;
@@ -50,6 +63,10 @@ Usage:
   local-runner backfill --from YYYY-MM-DD --to YYYY-MM-DD [options]   re-pull a window of dates, a month at a time
   local-runner rebuild  [--data-dir DIR] [--allow-empty]  rebuild the warehouse from the lake (the loaded runs' curated Parquet);
                         refused when no committed run is found but rows were loaded, unless --allow-empty
+  local-runner verify   [--data-dir DIR] [--deep] [--accept] [--json]
+                        prove the warehouse against the lake and the lake against the source (read-only); exit 1 on
+                        any difference. --deep: digests recomputed from the Parquet and the tables; --accept:
+                        acknowledge the source differences it lists, so runs and verify go on past them
   local-runner status   [--data-dir DIR] [--json]      cursor, lock and the latest runs
   local-runner dashboard [--data-dir DIR]              write DIR/dashboard.html from the warehouse views
   local-runner unlock   [--data-dir DIR] [--force]     remove a lock left by a crashed run (--force: even a live one)
@@ -77,8 +94,8 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const [first, ...tail] = argv;
   const command = (first ?? 'run') as RunnerCommand;
   if (first === '--help' || first === '-h') return { ...defaults(cwd), command: 'help' };
-  if (!['run', 'backfill', 'rebuild', 'status', 'dashboard', 'sandbox', 'unlock', 'help'].includes(command)) {
-    throw new ConfigError(`Unknown command "${first}". Commands: run, backfill, rebuild, status, dashboard, unlock, sandbox.`);
+  if (!['run', 'backfill', 'rebuild', 'verify', 'status', 'dashboard', 'sandbox', 'unlock', 'help'].includes(command)) {
+    throw new ConfigError(`Unknown command "${first}". Commands: run, backfill, rebuild, verify, status, dashboard, unlock, sandbox.`);
   }
   if (command === 'sandbox') return { ...defaults(cwd), command, rest: tail };
   let values;
@@ -99,6 +116,8 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         force: { type: 'boolean', default: false },
         'allow-source-change': { type: 'boolean', default: false },
         'allow-empty': { type: 'boolean', default: false },
+        deep: { type: 'boolean', default: false },
+        accept: { type: 'boolean', default: false },
       },
     }).values;
   } catch (error) {
@@ -122,6 +141,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const backfill = command === 'backfill' ? { from: date('from', values.from), to: date('to', values.to) } : undefined;
   if (backfill && backfill.from > backfill.to) throw new ConfigError('--from must not be after --to.');
   if (values['allow-empty'] && command !== 'rebuild') throw new ConfigError('--allow-empty is for rebuild only.');
+  if ((values.deep || values.accept) && command !== 'verify') throw new ConfigError('--deep and --accept are for verify only.');
   const sandboxNow = values['sandbox-now'];
   if (sandboxNow !== undefined && !isIsoInstant(sandboxNow)) {
     throw new ConfigError(
@@ -152,6 +172,8 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     force: values.force ?? false,
     allowSourceChange: values['allow-source-change'] ?? false,
     allowEmpty: values['allow-empty'] ?? false,
+    deep: values.deep ?? false,
+    accept: values.accept ?? false,
     lookbackDays: number('lookback-days', values['lookback-days'], 7, [0, 3660]),
     backfill,
     source: plutusFromEnv(env) ?? {
@@ -175,6 +197,8 @@ function defaults(cwd: string): RunnerConfig {
     force: false,
     allowSourceChange: false,
     allowEmpty: false,
+    deep: false,
+    accept: false,
     lookbackDays: 7,
     source: { kind: 'sandbox', seed: 42, months: 36 },
     store: { kind: 'folder' },

@@ -3,6 +3,7 @@ import {
   CreateDatabaseCommand,
   CreateTableCommand,
   GetCrawlerCommand,
+  GetPartitionsCommand,
   GetTableCommand,
   StartCrawlerCommand,
   UpdateTableCommand,
@@ -86,6 +87,32 @@ export class GlueCatalog implements Catalog {
       }
     }
     if (this.settings.crawlerName) await this.runCrawler(this.settings.crawlerName);
+  }
+
+  /** Every partition of the lake tables, by dataset and run (GetPartitions, every page). */
+  async listPartitions(): Promise<{ dataset: LakeDataset; runId: string }[]> {
+    const found: { dataset: LakeDataset; runId: string }[] = [];
+    for (const dataset of LAKE_DATASETS) {
+      let nextToken: string | undefined;
+      do {
+        const page = await this.send(() =>
+          this.client.send(
+            new GetPartitionsCommand({
+              CatalogId: this.settings.catalogId,
+              DatabaseName: this.settings.databaseName,
+              TableName: dataset,
+              NextToken: nextToken,
+            }),
+          ),
+        ).catch((error: unknown) => {
+          if (isNamed(error, 'EntityNotFoundException')) return { Partitions: [], NextToken: undefined };
+          throw error;
+        });
+        for (const partition of page.Partitions ?? []) if (partition.Values?.[1]) found.push({ dataset, runId: partition.Values[1] });
+        nextToken = page.NextToken;
+      } while (nextToken);
+    }
+    return found;
   }
 
   /** Creates the database and tables when missing; adds columns the curated schema gained. Once per instance. */

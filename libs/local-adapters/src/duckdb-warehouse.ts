@@ -14,6 +14,8 @@ import {
   type LedgerEntry,
   tableCountsSql,
   qualifiedName,
+  transactionIdsBetweenSql,
+  transactionMonthCountsSql,
   type Catalog,
   type LoadResult,
   type PartitionRef,
@@ -224,6 +226,19 @@ export class DuckDbWarehouse implements Warehouse {
     };
   }
 
+  async transactionMonthCounts(through: string): Promise<Record<string, number>> {
+    if (!(await this.tableCounts()).transactions) return {};
+    const rows = await this.database.query<{ month: string; n: number }>(transactionMonthCountsSql(DUCKDB_DIALECT, through, STORE_SCHEMA));
+    return Object.fromEntries(rows.map((row) => [row.month, Number(row.n)]));
+  }
+
+  async transactionIdsBetween(from: string, before: string): Promise<string[]> {
+    if (!(await this.tableCounts()).transactions) return [];
+    return (await this.database.query<{ transaction_id: string }>(transactionIdsBetweenSql(from, before, STORE_SCHEMA))).map(
+      (row) => row.transaction_id,
+    );
+  }
+
   async ledger(): Promise<LedgerEntry[]> {
     if (!(await this.hasLedger())) return [];
     return (await this.database.query(ledgerSelectSql(STORE_SCHEMA))).map(ledgerEntryOf);
@@ -387,6 +402,18 @@ export class DuckDbCatalog implements Catalog {
       // Earlier versions kept the facts in the lake; they live in the warehouse now.
       await this.database.run('DROP VIEW IF EXISTS "curated_reward_facts"');
     });
+  }
+
+  async listPartitions(): Promise<{ dataset: LakeDataset; runId: string }[]> {
+    const exists = await this.database.query(
+      "SELECT 1 FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'lake_partitions'",
+    );
+    if (!exists.length) return [];
+    return (
+      await this.database.query<{ dataset: LakeDataset; run_id: string }>(
+        'SELECT DISTINCT dataset, run_id FROM lake_partitions ORDER BY 2, 1',
+      )
+    ).map((row) => ({ dataset: row.dataset, runId: row.run_id }));
   }
 
   private async createView(dataset: LakeDataset): Promise<void> {

@@ -8,3 +8,4 @@ export {
   type DuckDbOptions,
 } from './duckdb-warehouse';
 export { STORE_SCHEMA, PROBED_COLUMNS, probeHashColumn } from './duckdb-load-plan';
+export { DuckDbDeepVerifier } from './duckdb-deep-verifier';

@@ -11,6 +11,7 @@ export {
   RunRequestError,
   WarehouseLostError,
   WarehouseDisagreesError,
+  ReplayFailedError,
   ManifestUnreadableError,
   RebuildRefusedError,
   WarehouseInUseError,
@@ -48,6 +49,8 @@ export {
   presentColumnsSql,
   tableCountsSql,
   qualifiedName,
+  transactionMonthCountsSql,
+  transactionIdsBetweenSql,
   type CreateTableOptions,
 } from './warehouse-schema';
 export {
@@ -64,3 +67,14 @@ export {
 export { compareWarehouseWithLake, reconcileWarehouse, type WarehouseComparison, type ReconcileReport } from './reconcile';
 export { readLakeRuns, readManifests, type LakeRuns, type LoadedRun } from './lake-runs';
 export { verifyManifestChain, chainedRuns, type ChainReport } from './manifest-chain';
+export {
+  verifyPipeline,
+  compareLakeWithSource,
+  monthWindow,
+  SOURCE_CHECK_BOUNDS,
+  type VerifyReport,
+  type VerifyCheck,
+  type DeepVerifier,
+  type SourceMonthDifference,
+  type AcceptedDifferences,
+} from './verify';

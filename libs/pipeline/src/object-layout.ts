@@ -31,6 +31,8 @@ export const objectLayout = {
   runsPrefix: 'runs/',
   cursor: 'state/cursor.json',
   lock: 'state/lock.json',
+  /** Lake-against-source differences a user acknowledged (`verify --accept`). */
+  acceptedDifferences: 'state/accepted-differences.json',
 };
 
 /** `run=<id>` of a key, for ordering runs (ids sort by start time). */

@@ -80,6 +80,9 @@ export class WarehouseLostError extends PipelineError {}
 /** The warehouse disagrees with the lake in a way no repair closes safely (rows changed by hand, another store's runs). */
 export class WarehouseDisagreesError extends PipelineError {}
 
+/** A committed run could not be loaded again into a warehouse that lacked it (its objects gone from the lake, say). */
+export class ReplayFailedError extends PipelineError {}
+
 /** A manifest under runs/ that is not JSON: never guessed at, named. */
 export class ManifestUnreadableError extends PipelineError {}
 

@@ -32,6 +32,8 @@ export interface PartitionRef {
  */
 export interface Catalog {
   registerPartitions(partitions: readonly PartitionRef[]): Promise<void>;
+  /** The partitions registered, by dataset and run (what `verify` compares with the committed runs). */
+  listPartitions(): Promise<{ dataset: LakeDataset; runId: string }[]>;
 }
 
 /** The curated Parquet objects of one load, by lake dataset. */
@@ -62,6 +64,10 @@ export interface Warehouse {
   adoptLedger(runId: string): Promise<void>;
   /** Derives every reward_fact again from the tables, in one transaction; answers the facts' count. */
   rederiveFacts(): Promise<number>;
+  /** Transactions per UTC month (`YYYY-MM`) dated up to `through` (inclusive): the lake's side of the source check. */
+  transactionMonthCounts(through: string): Promise<Record<string, number>>;
+  /** The ids of the transactions dated in [from, before). */
+  transactionIdsBetween(from: string, before: string): Promise<string[]>;
   /** Rows per table; 0 for a table that does not exist yet. */
   tableCounts(): Promise<Record<CuratedDataset, number>>;
   /** Drops the tables, views and ledger, for a rebuild from the lake. */

@@ -1,6 +1,6 @@
-import type { CuratedDataset } from '@org/rewards-transform';
+import { LAKE_DATASETS, type CuratedDataset } from '@org/rewards-transform';
 import type { Cursor } from './cursor-state';
-import { WarehouseDisagreesError, WarehouseLostError } from './pipeline-errors';
+import { ReplayFailedError, WarehouseDisagreesError, WarehouseLostError } from './pipeline-errors';
 import type { PipelineContext } from './pipeline-context';
 import { readCursor } from './cursor-state';
 import { readLakeRuns, recordLoadFromLedger, type LoadedRun } from './lake-runs';
@@ -114,7 +114,7 @@ export interface ReconcileReport {
  * Anything else is refused (WarehouseDisagreesError, naming `rebuild`) before anything is written.
  */
 export async function reconcileWarehouse(
-  context: Pick<PipelineContext, 'store' | 'warehouse' | 'now' | 'onProgress'>,
+  context: Pick<PipelineContext, 'store' | 'warehouse' | 'catalog' | 'now' | 'onProgress'>,
   options: { currentRunId?: string; maxReplays?: number } = {},
 ): Promise<ReconcileReport> {
   const { committed, loadable } = await readLakeRuns(context.store);
@@ -169,8 +169,24 @@ export async function reconcileWarehouse(
       step: 'reconcile',
       message: `replaying committed run ${index + 1}/${comparison.replay.length} (${run.runId}) that the warehouse lacks (a restored backup, or commits lost)`,
     });
-    await context.warehouse.loadRun(run.parts, { runId: run.runId });
+    try {
+      await context.warehouse.loadRun(run.parts, { runId: run.runId });
+    } catch (error) {
+      throw new ReplayFailedError(
+        `Replaying committed run ${run.runId} into the warehouse failed (${(error as Error).message.split('\n')[0]}); the warehouse keeps the runs before it, and nothing of this run was loaded. ` +
+          'If the lake lost objects of that run, `local-runner verify --deep` names them: restore them, then run again.',
+        { cause: error },
+      );
+    }
   }
+  // The catalog may have been restored with the warehouse (locally it lives in the same file): the replayed runs'
+  // partitions are registered again, as their loads are committed once more.
+  if (comparison.replay.length)
+    await context.catalog.registerPartitions(
+      comparison.replay.flatMap((run) =>
+        LAKE_DATASETS.map((dataset) => ({ dataset, ingestDate: run.ingestDate, runId: run.runId, keys: [...run.parts[dataset]] })),
+      ),
+    );
   return {
     ledgerRuns: ledger.length,
     replayed: comparison.replay.map((run) => run.runId),

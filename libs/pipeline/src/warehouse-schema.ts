@@ -75,3 +75,21 @@ export function tableCountsSql(schema?: string): string {
     `(SELECT count(*) FROM ${qualifiedName('reward_facts', schema)} WHERE NOT "has_transaction") AS "facts_without_transaction"`
   );
 }
+
+const instant = (iso: string) => `CAST(${quoteLiteral(iso)} AS TIMESTAMPTZ)`;
+
+/** `SELECT "month", "n"`: transactions per UTC month dated up to `through` (inclusive). */
+export function transactionMonthCountsSql(dialect: SqlDialect, through: string, schema?: string): string {
+  return (
+    `SELECT ${dialect.utcMonth('"transaction_date"')} AS "month", COUNT(*) AS "n" FROM ${qualifiedName('transactions', schema)} ` +
+    `WHERE "transaction_date" <= ${instant(through)} GROUP BY 1 ORDER BY 1`
+  );
+}
+
+/** `SELECT "transaction_id"` of the transactions dated in [from, before). */
+export function transactionIdsBetweenSql(from: string, before: string, schema?: string): string {
+  return (
+    `SELECT "transaction_id" FROM ${qualifiedName('transactions', schema)} ` +
+    `WHERE "transaction_date" >= ${instant(from)} AND "transaction_date" < ${instant(before)} ORDER BY 1`
+  );
+}

@@ -21,6 +21,8 @@ import {
   tableCountsSql,
   TransientError,
   ledgerAdoptSql,
+  transactionIdsBetweenSql,
+  transactionMonthCountsSql,
   ledgerEntryOf,
   ledgerFactsCountSql,
   ledgerRecordSql,
@@ -231,6 +233,17 @@ export class RedshiftWarehouse implements Warehouse {
       factsWithoutTransaction: Number(counts?.['facts_without_transaction'] ?? 0),
       ...(options.runId ? { ledger: (await this.ledger()).find((entry) => entry.runId === options.runId) } : {}),
     };
+  }
+
+  async transactionMonthCounts(through: string): Promise<Record<string, number>> {
+    if (!(await this.tableCounts()).transactions) return {};
+    const rows = await this.query(transactionMonthCountsSql(REDSHIFT_DIALECT, through, this.schema));
+    return Object.fromEntries(rows.map((row) => [String(row['month']), Number(row['n'])]));
+  }
+
+  async transactionIdsBetween(from: string, before: string): Promise<string[]> {
+    if (!(await this.tableCounts()).transactions) return [];
+    return (await this.query(transactionIdsBetweenSql(from, before, this.schema))).map((row) => String(row['transaction_id']));
   }
 
   async ledger(): Promise<LedgerEntry[]> {

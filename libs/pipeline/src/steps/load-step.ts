@@ -11,7 +11,7 @@ import { noteStepDetails, recordStep } from './step-record';
  * damaged facts are derived again, and a warehouse that disagrees otherwise is refused before anything is written.
  */
 export async function loadStep(
-  context: Pick<PipelineContext, 'store' | 'warehouse' | 'now' | 'onProgress' | 'maxReplaysPerLoad'>,
+  context: Pick<PipelineContext, 'store' | 'warehouse' | 'catalog' | 'now' | 'onProgress' | 'maxReplaysPerLoad'>,
   ref: RunRef,
 ): Promise<RunRef> {
   await recordStep(context, ref.runId, 'load', async (manifest) => {

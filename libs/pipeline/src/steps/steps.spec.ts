@@ -108,6 +108,12 @@ function recordingWarehouse(): Warehouse & { loads: RunLoad[]; lose(): void } {
     async tableCounts() {
       return counts;
     },
+    async transactionMonthCounts() {
+      return {};
+    },
+    async transactionIdsBetween() {
+      return [];
+    },
     async reset() {
       this.lose();
     },
@@ -117,7 +123,7 @@ function recordingWarehouse(): Warehouse & { loads: RunLoad[]; lose(): void } {
 function context(source: RewardsSource, warehouse: Warehouse = recordingWarehouse()): PipelineContext & { store: MemoryObjectStore } {
   return {
     store: new MemoryObjectStore(),
-    catalog: { registerPartitions: async () => undefined },
+    catalog: { registerPartitions: async () => undefined, listPartitions: async () => [] },
     warehouse,
     source,
     now: () => new Date('2026-02-01T00:00:00Z'),

@@ -73,8 +73,8 @@ export function latestKeysSql(dataset: LakeDataset, source: string): string {
   const key = quoteIdentifier(DATASET_KEYS[dataset]);
   const version = DATASET_VERSIONS[dataset];
   return version
-    ? `SELECT ${key}, MAX(${quoteIdentifier(version)}) AS ${quoteIdentifier(version)} FROM ${source} GROUP BY ${key}`
-    : `SELECT DISTINCT ${key} FROM ${source}`;
+    ? `SELECT ${key}, MAX(${quoteIdentifier(version)}) AS ${quoteIdentifier(version)} FROM ${source} AS s GROUP BY ${key}`
+    : `SELECT DISTINCT ${key} FROM ${source} AS s`;
 }
 
 /** `SELECT "rows", "digest"` of the ledger digest of `source`'s rows: their keys at the latest version. */

@@ -1,0 +1,202 @@
+import { spawn } from 'node:child_process';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDbDatabase, FileObjectStore } from '@org/local-adapters';
+import { objectLayout, readLakeRuns } from '@org/pipeline';
+import { dumpDataset, generateHistory } from '@org/plutus-sandbox';
+
+jest.setTimeout(240_000);
+
+const CLI = join(__dirname, '..', 'dist', 'cli.js');
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The real CLI as a child process, the sandbox's clock fixed; `interruptWhen` sends SIGINT once stderr matches it. */
+function cli(dataDir: string, args: string[], sandboxNow: string, interruptWhen?: RegExp): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    delete env['INIT_CWD'];
+    const child = spawn(process.execPath, [CLI, ...args, '--data-dir', dataDir, '--sandbox-now', sandboxNow], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (interruptWhen && !sent && interruptWhen.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const DAYS = ['2026-06-30T12:00:00Z', '2026-07-02T12:00:00Z', '2026-07-04T12:00:00Z', '2026-07-06T12:00:00Z'];
+
+/** SQL on the data dir's warehouse by hand, as a user with a SQL client would. */
+async function sql(dataDir: string, ...statements: string[]): Promise<Record<string, unknown>[]> {
+  const database = new DuckDbDatabase(join(dataDir, 'warehouse.duckdb'));
+  try {
+    let rows: Record<string, unknown>[] = [];
+    for (const statement of statements) rows = await database.query(statement);
+    return rows;
+  } finally {
+    await database.close();
+  }
+}
+
+const counts = async (dataDir: string) =>
+  (
+    await sql(
+      dataDir,
+      'SELECT (SELECT count(*) FROM transactions)::INT AS transactions, (SELECT count(*) FROM rewards)::INT AS rewards, (SELECT count(*) FROM reward_facts)::INT AS reward_facts',
+    )
+  )[0];
+
+// The warehouse proven against the lake through the real entry point: what a run repairs, what it refuses, and
+// what `verify` reports, on a data dir changed as users and accidents change them.
+describe('local-runner: the warehouse reconciled with the lake', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = join(await mkdtemp(join(tmpdir(), 'local-runner-reconcile-')), 'data');
+  });
+  afterEach(() => rm(join(dataDir, '..'), { recursive: true, force: true }));
+
+  const runs = async (days: readonly string[]) => {
+    for (const day of days) expect((await cli(dataDir, ['run'], day)).code).toBe(0);
+  };
+
+  it('verify: exit 0 on a healthy data dir (with --deep), exit 1 once rows are deleted by hand; the next run refuses, naming rebuild', async () => {
+    await runs(DAYS.slice(0, 2));
+    const healthy = await cli(dataDir, ['verify', '--deep'], DAYS[1]);
+    expect([healthy.code, healthy.stdout]).toEqual([0, expect.stringContaining('verify: everything agrees')]);
+    expect(healthy.stdout).toMatch(/ok {4}deep: digests from Parquet and tables/);
+
+    await sql(
+      dataDir,
+      'DELETE FROM "_pipeline"."rewards" WHERE reward_id IN (SELECT reward_id FROM "_pipeline"."rewards" ORDER BY reward_id LIMIT 51)',
+    );
+    const before = await counts(dataDir);
+    const broken = await cli(dataDir, ['verify'], DAYS[1]);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(
+      /FAIL {2}warehouse against lake: .*\n {8}- rewards: \d+ rows in the table, but its ledger recorded \d+ after its last load/,
+    );
+
+    const refused = await cli(dataDir, ['run'], DAYS[2]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /WarehouseDisagreesError: The warehouse disagrees with the lake: rewards: .*Nothing was loaded\. Rebuild it from the lake: `local-runner rebuild`/,
+    );
+    expect(await counts(dataDir)).toEqual(before);
+
+    expect((await cli(dataDir, ['rebuild'], DAYS[2])).code).toBe(0);
+    await runs([DAYS[2]]);
+    expect((await cli(dataDir, ['verify', '--deep'], DAYS[2])).code).toBe(0);
+  });
+
+  it('a warehouse restored from a backup: the next run replays the committed runs it lacks, in order, and says so', async () => {
+    await runs(DAYS.slice(0, 1));
+    await copyFile(join(dataDir, 'warehouse.duckdb'), join(dataDir, '..', 'backup.duckdb'));
+    await runs(DAYS.slice(1, 3));
+    const full = await counts(dataDir);
+    await copyFile(join(dataDir, '..', 'backup.duckdb'), join(dataDir, 'warehouse.duckdb'));
+    expect(existsSync(join(dataDir, 'warehouse.duckdb.wal'))).toBe(false);
+    expect((await counts(dataDir)).transactions).toBeLessThan(full.transactions as number);
+
+    const stale = await cli(dataDir, ['verify'], DAYS[2]);
+    expect(stale.code).toBe(1);
+    expect(stale.stdout).toContain('2 committed run(s) are not in the warehouse');
+
+    const next = await cli(dataDir, ['run'], DAYS[2]);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toMatch(/reconcile: replaying committed run 1\/2 .*\n(.*\n)*reconcile: replaying committed run 2\/2/);
+    expect(await counts(dataDir)).toEqual(full);
+    expect((await cli(dataDir, ['verify', '--deep'], DAYS[2])).code).toBe(0);
+  });
+
+  it('reward_facts dropped by hand: the next run derives it again from the tables', async () => {
+    await runs(DAYS.slice(0, 1));
+    const full = await counts(dataDir);
+    await sql(dataDir, 'DROP TABLE "_pipeline"."reward_facts"');
+    const next = await cli(dataDir, ['run'], DAYS[0]);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toMatch(/reconcile: reward_facts had 0 rows where its ledger recorded \d+: derived again from the tables/);
+    expect(await counts(dataDir)).toEqual(full);
+    expect((await cli(dataDir, ['verify', '--deep'], DAYS[0])).code).toBe(0);
+  });
+
+  it('an interrupted rebuild leaves a prefix the next run completes; a rebuild that cannot read a run never lets a run exit 0 on top', async () => {
+    await runs(DAYS.slice(0, 3));
+    const full = await counts(dataDir);
+    const stopped = await cli(dataDir, ['rebuild'], DAYS[2], /rebuild: run 1\/3/);
+    expect(stopped.code).toBe(130);
+    expect((await counts(dataDir)).transactions).toBeLessThan(full.transactions as number);
+    const next = await cli(dataDir, ['run'], DAYS[2]);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toMatch(/reconcile: replaying committed run 1\/2/);
+    expect(await counts(dataDir)).toEqual(full);
+
+    // One curated Parquet file of the second run gone: the rebuild fails there, and so does every run after it.
+    const { committed } = await readLakeRuns(new FileObjectStore(dataDir));
+    await rm(join(dataDir, committed[1].parts.transactions[0]));
+    expect((await cli(dataDir, ['rebuild'], DAYS[2])).code).toBe(1);
+    const after = await cli(dataDir, ['run'], DAYS[2]);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toContain(`ReplayFailedError: Replaying committed run ${committed[1].runId} into the warehouse failed`);
+  });
+
+  it('the audit trail: an edited committed manifest makes verify fail, naming it', async () => {
+    await runs(DAYS.slice(0, 3));
+    expect((await cli(dataDir, ['verify'], DAYS[2])).code).toBe(0);
+    const { committed } = await readLakeRuns(new FileObjectStore(dataDir));
+    const path = join(dataDir, objectLayout.manifest(committed[0].runId));
+    await writeFile(path, (await readFile(path, 'utf8')).replace('"status": "succeeded"', '"status": "failed"'));
+    const edited = await cli(dataDir, ['verify'], DAYS[2]);
+    expect(edited.code).toBe(1);
+    expect(edited.stdout).toContain(`- the manifest of run ${committed[0].runId} changed after run ${committed[1].runId} committed`);
+  });
+
+  it('the lake against the source: late rows and rows no longer served are listed by key; --accept acknowledges them and verify goes on', async () => {
+    const history = generateHistory({ seed: 7, start: new Date('2026-01-01T00:00:00Z'), now: new Date('2026-06-30T00:00:00Z') });
+    const inMonth = (month: string) =>
+      history.transactions.filter((row) => String(row.date).startsWith(month)).map((row) => String(row.id));
+    const late = inMonth('2026-03').slice(0, 3);
+    const gone = inMonth('2026-04').slice(0, 2);
+    const exportDir = join(dataDir, '..', 'export');
+    await dumpDataset({ ...history, transactions: history.transactions.filter((row) => !late.includes(String(row.id))) }, exportDir);
+    const withExport = (args: string[]) => cli(dataDir, [...args, '--sandbox-data', exportDir], DAYS[0]);
+    expect((await withExport(['run'])).code).toBe(0);
+    expect((await withExport(['verify'])).code).toBe(0);
+
+    // The export refreshed: three March rows arrive late, two April rows are no longer served.
+    await dumpDataset({ ...history, transactions: history.transactions.filter((row) => !gone.includes(String(row.id))) }, exportDir);
+    const differs = await withExport(['verify']);
+    expect(differs.code).toBe(1);
+    const lines = differs.stdout.split('\n');
+    expect(lines.find((line) => line.includes('- 2026-03:'))).toMatch(
+      /the source serves (\d+) transaction\(s\), the lake holds \d+; missing: /,
+    );
+    for (const id of late) expect(lines.find((line) => line.includes('- 2026-03:'))).toContain(id);
+    for (const id of gone) expect(lines.find((line) => line.includes('- 2026-04:'))).toContain(id);
+    expect(lines.find((line) => line.includes('- 2026-04:'))).toContain('no longer served');
+
+    expect((await withExport(['verify', '--accept'])).code).toBe(0);
+    const accepted = await withExport(['verify']);
+    expect([accepted.code, accepted.stdout]).toEqual([
+      0,
+      expect.stringMatching(/ok {4}lake against source: .*2 month\(s\) differ, 2 acknowledged/),
+    ]);
+  });
+});

@@ -1,0 +1,288 @@
+import { LAKE_DATASETS, type LakeDataset } from '@org/rewards-transform';
+import { readCursor } from './cursor-state';
+import { readLakeRuns, type LoadedRun } from './lake-runs';
+import { verifyManifestChain } from './manifest-chain';
+import { objectLayout } from './object-layout';
+import type { PipelineContext } from './pipeline-context';
+import { compareWarehouseWithLake } from './reconcile';
+
+/** One check of `verify`: what was compared with what, and every difference found. */
+export interface VerifyCheck {
+  name: string;
+  ok: boolean;
+  /** What was compared, in a line. */
+  detail: string;
+  problems: string[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  checks: VerifyCheck[];
+  /** The lake against the source, by month: what differs, with keys where listed. */
+  sourceMonths: SourceMonthDifference[];
+}
+
+export interface SourceMonthDifference {
+  month: string;
+  source: number;
+  lake: number;
+  /** Ids the source serves and the lake lacks, and ids the lake holds that the source no longer serves. */
+  missing?: string[];
+  extra?: string[];
+  acknowledged: boolean;
+}
+
+/** Differences a user has looked at and accepted (`verify --accept`): runs and `verify` go on past them. */
+export interface AcceptedDifferences {
+  acceptedAt: string;
+  months: Record<string, { source: number; lake: number; missing: string[]; extra: string[] }>;
+}
+
+/**
+ * What only a warehouse that can read the lake's Parquet can recompute (`verify --deep`): each committed run's
+ * digests from its files, and the tables' digests against the lake's latest rows.
+ */
+export interface DeepVerifier {
+  runDigests(run: LoadedRun): Promise<Record<LakeDataset, { rows: number; digest: string }>>;
+  /** Each table's digest and the lake's (over every committed run), and the facts against a fresh derivation. */
+  tablesAgainstLake(runs: readonly LoadedRun[]): Promise<{ name: string; warehouse: string; lake: string }[]>;
+}
+
+/** How many years and months of the source `verify` narrows a count difference down to, and lists keys of. */
+export const SOURCE_CHECK_BOUNDS = { years: 20, monthsListed: 6, keysListed: 50 } as const;
+
+const ACCEPTED_KEY = objectLayout.acceptedDifferences;
+
+/**
+ * `verify`: proves, read-only, the audit trail of manifests, the warehouse against the lake (its ledger, counts and
+ * digests), the catalog against the committed runs, and the lake against the source (one aggregate count, narrowed
+ * by year and month only where it differs); with `deep`, digests recomputed from the Parquet and the tables. `accept`
+ * records the source differences found as acknowledged (the only write).
+ */
+export async function verifyPipeline(
+  context: Pick<PipelineContext, 'store' | 'warehouse' | 'catalog' | 'source' | 'now'>,
+  options: { deep?: DeepVerifier; accept?: boolean } = {},
+): Promise<VerifyReport> {
+  const checks: VerifyCheck[] = [];
+  const lake = await readLakeRuns(context.store);
+  const chain = await verifyManifestChain(context.store, lake.manifests);
+  checks.push({
+    name: 'audit trail',
+    ok: chain.problems.length === 0,
+    detail: `${chain.linksChecked} committed manifest(s) checked against the one before${chain.unchained ? `; ${chain.unchained} from before the chain start it` : ''}`,
+    problems: chain.problems,
+  });
+
+  const ledger = await context.warehouse.ledger();
+  const counts = await context.warehouse.tableCounts();
+  const cursor = await readCursor(context.store);
+  const comparison = compareWarehouseWithLake({ committed: lake.committed, loadable: lake.loadable, ledger, counts, cursor });
+  const warehouseProblems = [...comparison.problems];
+  if (comparison.lost) warehouseProblems.push(`the warehouse is empty, but the cursor says ${cursor.warehouseRows} rows were loaded`);
+  if (comparison.replay.length)
+    warehouseProblems.push(
+      `${comparison.replay.length} committed run(s) are not in the warehouse (${comparison.replay
+        .slice(0, 3)
+        .map((run) => run.runId)
+        .join(', ')}${comparison.replay.length > 3 ? ', …' : ''}): the next run replays them`,
+    );
+  if (comparison.rederiveFacts)
+    warehouseProblems.push(
+      `reward_facts holds ${counts.reward_facts} rows where the ledger recorded ${ledger.at(-1)?.inTable.reward_facts}: the next run derives them again`,
+    );
+  if (comparison.adopt) warehouseProblems.push('the warehouse keeps no ledger yet: the next run starts one');
+  for (const entry of comparison.unrecordedLoads)
+    warehouseProblems.push(`run ${entry.runId} is in the warehouse, but its manifest never recorded the load: the next run records it`);
+  const manifestsById = new Map(lake.manifests.map((manifest) => [manifest.runId, manifest]));
+  let digestsCompared = 0;
+  for (const entry of ledger) {
+    const recorded = manifestsById.get(entry.runId)?.steps.load?.digests;
+    if (!recorded) continue;
+    for (const dataset of LAKE_DATASETS) {
+      const held = entry.loaded[dataset];
+      if (!held) continue;
+      digestsCompared += 1;
+      if (recorded[dataset] !== held.digest)
+        warehouseProblems.push(
+          `run ${entry.runId}, ${dataset}: the manifest records digest ${recorded[dataset]}, the warehouse's ledger ${held.digest}`,
+        );
+    }
+  }
+  checks.push({
+    name: 'warehouse against lake',
+    ok: warehouseProblems.length === 0,
+    detail:
+      `${lake.committed.length} committed run(s), ${ledger.length} in the warehouse's ledger; tables hold ${counts.transactions} transactions, ` +
+      `${counts.rewards} rewards, ${counts.reward_facts} reward_facts; ${digestsCompared} run digest(s) compared with the manifests`,
+    problems: warehouseProblems,
+  });
+
+  const registered = new Set((await context.catalog.listPartitions()).map((partition) => `${partition.dataset}/${partition.runId}`));
+  const catalogProblems: string[] = [];
+  const expected = new Set<string>();
+  for (const run of lake.committed)
+    for (const dataset of LAKE_DATASETS) if (run.parts[dataset].length) expected.add(`${dataset}/${run.runId}`);
+  for (const key of expected) if (!registered.has(key)) catalogProblems.push(`${key}: committed, not in the catalog`);
+  const committedIds = new Set(lake.committed.map((run) => run.runId));
+  for (const key of registered)
+    if (!committedIds.has(key.split('/')[1])) catalogProblems.push(`${key}: in the catalog, not a committed run`);
+  checks.push({
+    name: 'catalog against committed runs',
+    ok: catalogProblems.length === 0,
+    detail: `${expected.size} partition(s) expected from the committed runs, ${registered.size} registered`,
+    problems: catalogProblems.slice(0, 20).concat(catalogProblems.length > 20 ? [`… and ${catalogProblems.length - 20} more`] : []),
+  });
+
+  if (options.deep) {
+    const deepProblems: string[] = [];
+    for (const run of lake.committed) {
+      const fromParquet = await options.deep.runDigests(run);
+      const recorded = manifestsById.get(run.runId)?.steps.load?.digests;
+      const entry = ledger.find((candidate) => candidate.runId === run.runId);
+      for (const dataset of LAKE_DATASETS) {
+        if (recorded && recorded[dataset] !== fromParquet[dataset].digest)
+          deepProblems.push(
+            `run ${run.runId}, ${dataset}: its Parquet digests to ${fromParquet[dataset].digest}, its manifest records ${recorded[dataset]}`,
+          );
+        const held = entry?.loaded[dataset];
+        if (held && held.digest !== fromParquet[dataset].digest)
+          deepProblems.push(
+            `run ${run.runId}, ${dataset}: its Parquet digests to ${fromParquet[dataset].digest}, the warehouse's ledger ${held.digest}`,
+          );
+      }
+    }
+    for (const table of await options.deep.tablesAgainstLake(lake.committed)) {
+      if (table.warehouse !== table.lake)
+        deepProblems.push(`${table.name}: the warehouse digests to ${table.warehouse}, the lake to ${table.lake}`);
+    }
+    checks.push({
+      name: 'deep: digests from Parquet and tables',
+      ok: deepProblems.length === 0,
+      detail: `${lake.committed.length} committed run(s) digested from their Parquet; every table digested against the lake's latest rows`,
+      problems: deepProblems,
+    });
+  }
+
+  const sourceMonths = await compareLakeWithSource(context, cursor.transactionsThrough);
+  const accepted = await readAccepted(context);
+  for (const month of sourceMonths) {
+    const known = accepted?.months[month.month];
+    month.acknowledged =
+      known !== undefined &&
+      known.source === month.source &&
+      known.lake === month.lake &&
+      sameKeys(known.missing, month.missing) &&
+      sameKeys(known.extra, month.extra);
+  }
+  if (options.accept) {
+    const months = Object.fromEntries(
+      sourceMonths.map((month) => [
+        month.month,
+        { source: month.source, lake: month.lake, missing: month.missing ?? [], extra: month.extra ?? [] },
+      ]),
+    );
+    await context.store.put(ACCEPTED_KEY, JSON.stringify({ acceptedAt: context.now().toISOString(), months }, null, 2), {
+      contentType: 'application/json',
+    });
+    for (const month of sourceMonths) month.acknowledged = true;
+  }
+  const open = sourceMonths.filter((month) => !month.acknowledged);
+  checks.push({
+    name: 'lake against source',
+    ok: open.length === 0,
+    detail: cursor.transactionsThrough
+      ? `transactions dated up to ${cursor.transactionsThrough}: ${sourceMonths.length ? `${sourceMonths.length} month(s) differ, ${sourceMonths.length - open.length} acknowledged` : 'the source and the lake hold the same count'}`
+      : 'nothing loaded yet',
+    problems: open.map(
+      (month) =>
+        `${month.month}: the source serves ${month.source} transaction(s), the lake holds ${month.lake}` +
+        (month.missing?.length ? `; missing: ${month.missing.slice(0, 10).join(', ')}${month.missing.length > 10 ? ', …' : ''}` : '') +
+        (month.extra?.length ? `; no longer served: ${month.extra.slice(0, 10).join(', ')}${month.extra.length > 10 ? ', …' : ''}` : ''),
+    ),
+  });
+  return { ok: checks.every((check) => check.ok), checks, sourceMonths };
+}
+
+const sameKeys = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
+  JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...(b ?? [])].sort());
+
+async function readAccepted(context: Pick<PipelineContext, 'store'>): Promise<AcceptedDifferences | undefined> {
+  if (!(await context.store.exists(ACCEPTED_KEY))) return undefined;
+  return JSON.parse(Buffer.from(await context.store.get(ACCEPTED_KEY)).toString('utf8')) as AcceptedDifferences;
+}
+
+/** The first instant of a UTC month (`YYYY-MM`), and of the month after. Windows are half-open: [start, next). */
+export function monthWindow(month: string): { start: string; next: string } {
+  const [year, monthNumber] = month.split('-').map(Number);
+  return {
+    start: new Date(Date.UTC(year, monthNumber - 1, 1)).toISOString(),
+    next: new Date(Date.UTC(year, monthNumber, 1)).toISOString(),
+  };
+}
+
+/** The source's count of transactions in [from, before): the client's `to` is inclusive, so it ends 1 ms before. */
+async function sourceCount(context: Pick<PipelineContext, 'source'>, window: { from?: string; before: string }): Promise<number> {
+  const to = new Date(Date.parse(window.before) - 1).toISOString();
+  for await (const page of context.source.transactions({ from: window.from, to, pageSize: 1, concurrency: 1 })) return page.totalCount;
+  return 0;
+}
+
+/**
+ * The lake against the source, bounded: one aggregate count of every transaction dated up to `through`; only when
+ * it differs from the lake's, one count per year from the lake's first (at most the last `SOURCE_CHECK_BOUNDS.years`,
+ * and one count for all before them),
+ * then one per month of the years that differ, then the ids of at most `monthsListed` months that differ.
+ */
+export async function compareLakeWithSource(
+  context: Pick<PipelineContext, 'source' | 'warehouse'>,
+  through: string | null,
+): Promise<SourceMonthDifference[]> {
+  if (!through) return [];
+  const before = new Date(Date.parse(through) + 1).toISOString();
+  const lakeMonths = await context.warehouse.transactionMonthCounts(through);
+  const lakeTotal = Object.values(lakeMonths).reduce((a, b) => a + b, 0);
+  if ((await sourceCount(context, { before })) === lakeTotal) return [];
+  const lastYear = Number(through.slice(0, 4));
+  const lakeFirstYear = Number(Object.keys(lakeMonths).sort()[0]?.slice(0, 4) ?? lastYear);
+  const firstYear = Math.max(Math.min(lakeFirstYear, lastYear), lastYear - SOURCE_CHECK_BOUNDS.years + 1);
+  const years = Array.from({ length: lastYear - firstYear + 1 }, (_, i) => firstYear + i);
+  const lakeIn = (prefix: (month: string) => boolean) =>
+    Object.entries(lakeMonths)
+      .filter(([month]) => prefix(month))
+      .reduce((sum, [, n]) => sum + n, 0);
+  const differences: SourceMonthDifference[] = [];
+  const earlierBefore = `${years[0]}-01-01T00:00:00.000Z`;
+  const earlierSource = await sourceCount(context, { before: earlierBefore });
+  const earlierLake = lakeIn((month) => month < `${years[0]}-01`);
+  if (earlierSource !== earlierLake)
+    differences.push({ month: `before ${years[0]}`, source: earlierSource, lake: earlierLake, acknowledged: false });
+  for (const year of years) {
+    const yearBefore = year === lastYear ? before : `${year + 1}-01-01T00:00:00.000Z`;
+    const source = await sourceCount(context, { from: `${year}-01-01T00:00:00.000Z`, before: yearBefore });
+    if (source === lakeIn((month) => month.startsWith(`${year}-`))) continue;
+    for (let monthNumber = 1; monthNumber <= 12; monthNumber += 1) {
+      const month = `${year}-${String(monthNumber).padStart(2, '0')}`;
+      if (month > through.slice(0, 7)) break;
+      const window = monthWindow(month);
+      const monthBefore = window.next < before ? window.next : before;
+      const inSource = await sourceCount(context, { from: window.start, before: monthBefore });
+      const inLake = lakeMonths[month] ?? 0;
+      if (inSource !== inLake) differences.push({ month, source: inSource, lake: inLake, acknowledged: false });
+    }
+  }
+  for (const difference of differences.filter((d) => /^\d{4}-\d{2}$/.test(d.month)).slice(0, SOURCE_CHECK_BOUNDS.monthsListed)) {
+    const window = monthWindow(difference.month);
+    const monthBefore = window.next < before ? window.next : before;
+    const sourceIds = new Set<string>();
+    const to = new Date(Date.parse(monthBefore) - 1).toISOString();
+    for await (const page of context.source.transactions({ from: window.start, to, concurrency: 1 })) {
+      for (const row of page.rows) sourceIds.add(row.id);
+      for (const bad of page.invalid)
+        if (typeof (bad.row as { id?: unknown }).id === 'string') sourceIds.add((bad.row as { id: string }).id);
+    }
+    const lakeIds = new Set(await context.warehouse.transactionIdsBetween(window.start, monthBefore));
+    difference.missing = [...sourceIds].filter((id) => !lakeIds.has(id)).slice(0, SOURCE_CHECK_BOUNDS.keysListed);
+    difference.extra = [...lakeIds].filter((id) => !sourceIds.has(id)).slice(0, SOURCE_CHECK_BOUNDS.keysListed);
+  }
+  return differences;
+}
