@@ -85,9 +85,13 @@ describe('Lambda handlers', () => {
     glue.on(BatchCreatePartitionCommand).resolves({ Errors: [] });
     redshift.on(ListStatementsCommand).resolves({ Statements: [] });
     redshift.on(BatchExecuteStatementCommand).resolves({ Id: 'batch' });
-    redshift.on(ExecuteStatementCommand).resolves({ Id: 'count' });
+    // A warehouse that has no ledger yet (so every load starts one), and the counts after each load.
+    redshift
+      .on(ExecuteStatementCommand)
+      .callsFake((input: { Sql?: string }) => ({ Id: /table_name = 'load_ledger'/.test(input.Sql ?? '') ? 'no-ledger' : 'count' }));
     redshift.on(DescribeStatementCommand).resolves({ Status: 'FINISHED', SubStatements: [] });
-    redshift.on(GetStatementResultCommand).resolves({
+    redshift.on(GetStatementResultCommand, { Id: 'no-ledger' }).resolves({ ColumnMetadata: [{ name: 'table_name' }], Records: [] });
+    redshift.on(GetStatementResultCommand, { Id: 'count' }).resolves({
       ColumnMetadata: [{ name: 'transactions' }, { name: 'rewards' }, { name: 'reward_facts' }, { name: 'facts_without_transaction' }],
       Records: [[{ longValue: 3 }, { longValue: 4 }, { longValue: 4 }, { longValue: 1 }]],
     });

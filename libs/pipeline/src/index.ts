@@ -64,13 +64,9 @@ export {
   type LedgerEntry,
   type LedgerWrite,
 } from './warehouse-ledger';
-export { compareWarehouseWithLake, reconcileWarehouse, type WarehouseComparison, type ReconcileReport } from './reconcile';
-export { readLakeRuns, readManifests, type LakeRuns, type LoadedRun } from './lake-runs';
-export { verifyManifestChain, chainedRuns, type ChainReport } from './manifest-chain';
+export { readLakeRuns, type LakeRuns, type LoadedRun } from './lake-runs';
 export {
   verifyPipeline,
-  compareLakeWithSource,
-  monthWindow,
   SOURCE_CHECK_BOUNDS,
   type VerifyReport,
   type VerifyCheck,

@@ -23,13 +23,11 @@ export { dedupeDataset, latestRowsSql, latestFirstOrderSql, canonicalRowText, ca
 export {
   rowsDigest,
   ledgerDigest,
-  addDigests,
   digestSql,
   ledgerDigestSql,
   latestKeysSql,
   ledgerDigestColumns,
   rowDigestColumns,
-  DIGEST_MODULUS,
 } from './rules/digest';
 export { merchantCategory } from './rules/merchant-category';
 export { tableToParquet, type ParquetCompression } from './engine/parquet-output';
