@@ -20,15 +20,7 @@ export {
   type RewardFactsResult,
 } from './rules/reward-facts';
 export { dedupeDataset, latestRowsSql, latestFirstOrderSql, canonicalRowText, canonicalRowTextSql } from './rules/dedupe';
-export {
-  rowsDigest,
-  ledgerDigest,
-  digestSql,
-  ledgerDigestSql,
-  latestKeysSql,
-  ledgerDigestColumns,
-  rowDigestColumns,
-} from './rules/digest';
+export { rowsDigest, ledgerDigest, digestSql, ledgerDigestSql, latestKeysSql, ledgerDigestColumns, rowDigestColumns } from './rules/digest';
 export { merchantCategory } from './rules/merchant-category';
 export { tableToParquet, type ParquetCompression } from './engine/parquet-output';
 export type { QualityReport, DatasetQuality } from './rules/quality-report';
