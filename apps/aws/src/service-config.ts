@@ -242,6 +242,8 @@ function policyFor(name: string, params: Params): Cfn {
       // Large objects go up in parts (lib-storage): a failed upload must be able to abort its parts.
       rw(['raw/'], ['s3:PutObject', 's3:AbortMultipartUpload']),
       { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: params.plutusSecretArn || { Ref: 'PlutusSecret' } },
+      // The source check reads the warehouse's counts of transactions before the run's window.
+      ...warehouseStatements(params),
     ],
     transform: [
       ...runState,

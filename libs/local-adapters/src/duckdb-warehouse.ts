@@ -15,6 +15,7 @@ import {
   tableCountsSql,
   qualifiedName,
   transactionIdsBetweenSql,
+  transactionsDatedBeforeSql,
   transactionMonthCountsSql,
   type Catalog,
   type LoadResult,
@@ -230,6 +231,11 @@ export class DuckDbWarehouse implements Warehouse {
     if (!(await this.tableCounts()).transactions) return {};
     const rows = await this.database.query<{ month: string; n: number }>(transactionMonthCountsSql(DUCKDB_DIALECT, through, STORE_SCHEMA));
     return Object.fromEntries(rows.map((row) => [row.month, Number(row.n)]));
+  }
+
+  async transactionsDatedBefore(before: string): Promise<number> {
+    if (!(await this.tableCounts()).transactions) return 0;
+    return Number((await this.database.query<{ n: number }>(transactionsDatedBeforeSql(before, STORE_SCHEMA)))[0].n);
   }
 
   async transactionIdsBetween(from: string, before: string): Promise<string[]> {

@@ -51,6 +51,7 @@ export {
   qualifiedName,
   transactionMonthCountsSql,
   transactionIdsBetweenSql,
+  transactionsDatedBeforeSql,
   type CreateTableOptions,
 } from './warehouse-schema';
 export {
@@ -67,10 +68,10 @@ export {
 export { readLakeRuns, type LakeRuns, type LoadedRun } from './lake-runs';
 export {
   verifyPipeline,
-  SOURCE_CHECK_BOUNDS,
   type VerifyReport,
   type VerifyCheck,
   type DeepVerifier,
   type SourceMonthDifference,
   type AcceptedDifferences,
 } from './verify';
+export { SOURCE_CHECK_BOUNDS } from './source-check';

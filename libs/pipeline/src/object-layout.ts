@@ -33,6 +33,8 @@ export const objectLayout = {
   lock: 'state/lock.json',
   /** Lake-against-source differences a user acknowledged (`verify --accept`). */
   acceptedDifferences: 'state/accepted-differences.json',
+  /** Months a run pulled again after the source check found them short, with the source's count then. */
+  repulledMonths: 'state/repulled-months.json',
 };
 
 /** `run=<id>` of a key, for ordering runs (ids sort by start time). */

@@ -66,6 +66,8 @@ export interface Warehouse {
   rederiveFacts(): Promise<number>;
   /** Transactions per UTC month (`YYYY-MM`) dated up to `through` (inclusive): the lake's side of the source check. */
   transactionMonthCounts(through: string): Promise<Record<string, number>>;
+  /** How many transactions are dated before `before`: the cheap count a run compares with the source's. */
+  transactionsDatedBefore(before: string): Promise<number>;
   /** The ids of the transactions dated in [from, before). */
   transactionIdsBetween(from: string, before: string): Promise<string[]>;
   /** Rows per table; 0 for a table that does not exist yet. */

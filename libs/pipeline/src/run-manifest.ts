@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { QualityReport } from '@org/rewards-transform';
 import { ManifestUnreadableError } from './pipeline-errors';
+import type { SourceCheckRecord } from './source-check';
 import { objectLayout } from './object-layout';
 import type { ObjectStore } from './ports';
 import { EMPTY_CURSOR, type Cursor } from './cursor-state';
@@ -54,6 +55,8 @@ export interface RunManifest {
     unknownFields: Record<'transactions' | 'rewards', Record<string, number>>;
   };
   error?: { step: string; name: string; message: string };
+  /** Incremental runs: the lake against the source before the run's window, and the months pulled again. */
+  sourceCheck?: SourceCheckRecord;
   /**
    * The audit trail, written at commit: the committed run before this one and the sha256 of its manifest as it
    * was then. An edited, lost or reordered committed manifest breaks the chain (`verifyManifestChain`).

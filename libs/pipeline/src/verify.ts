@@ -5,6 +5,7 @@ import { verifyManifestChain } from './manifest-chain';
 import { objectLayout } from './object-layout';
 import type { PipelineContext } from './pipeline-context';
 import { compareWarehouseWithLake } from './reconcile';
+import { differingMonths, monthWindow, sourceTransactionCount, sourceTransactionIds, SOURCE_CHECK_BOUNDS } from './source-check';
 
 /** One check of `verify`: what was compared with what, and every difference found. */
 export interface VerifyCheck {
@@ -47,9 +48,6 @@ export interface DeepVerifier {
   /** Each table's digest and the lake's (over every committed run), and the facts against a fresh derivation. */
   tablesAgainstLake(runs: readonly LoadedRun[]): Promise<{ name: string; warehouse: string; lake: string }[]>;
 }
-
-/** How many years and months of the source `verify` narrows a count difference down to, and lists keys of. */
-export const SOURCE_CHECK_BOUNDS = { years: 20, monthsListed: 6, keysListed: 50 } as const;
 
 const ACCEPTED_KEY = objectLayout.acceptedDifferences;
 
@@ -211,29 +209,12 @@ async function readAccepted(context: Pick<PipelineContext, 'store'>): Promise<Ac
   return JSON.parse(Buffer.from(await context.store.get(ACCEPTED_KEY)).toString('utf8')) as AcceptedDifferences;
 }
 
-/** The first instant of a UTC month (`YYYY-MM`), and of the month after. Windows are half-open: [start, next). */
-export function monthWindow(month: string): { start: string; next: string } {
-  const [year, monthNumber] = month.split('-').map(Number);
-  return {
-    start: new Date(Date.UTC(year, monthNumber - 1, 1)).toISOString(),
-    next: new Date(Date.UTC(year, monthNumber, 1)).toISOString(),
-  };
-}
-
-/** The source's count of transactions in [from, before): the client's `to` is inclusive, so it ends 1 ms before. */
-async function sourceCount(context: Pick<PipelineContext, 'source'>, window: { from?: string; before: string }): Promise<number> {
-  const to = new Date(Date.parse(window.before) - 1).toISOString();
-  for await (const page of context.source.transactions({ from: window.from, to, pageSize: 1, concurrency: 1 })) return page.totalCount;
-  return 0;
-}
-
 /**
  * The lake against the source, bounded: one aggregate count of every transaction dated up to `through`; only when
- * it differs from the lake's, one count per year from the lake's first (at most the last `SOURCE_CHECK_BOUNDS.years`,
- * and one count for all before them),
- * then one per month of the years that differ, then the ids of at most `monthsListed` months that differ.
+ * it differs from the lake's, narrowed by year and month (`differingMonths`), and the ids of at most
+ * `SOURCE_CHECK_BOUNDS.monthsListed` differing months compared.
  */
-export async function compareLakeWithSource(
+async function compareLakeWithSource(
   context: Pick<PipelineContext, 'source' | 'warehouse'>,
   through: string | null,
 ): Promise<SourceMonthDifference[]> {
@@ -241,45 +222,15 @@ export async function compareLakeWithSource(
   const before = new Date(Date.parse(through) + 1).toISOString();
   const lakeMonths = await context.warehouse.transactionMonthCounts(through);
   const lakeTotal = Object.values(lakeMonths).reduce((a, b) => a + b, 0);
-  if ((await sourceCount(context, { before })) === lakeTotal) return [];
-  const lastYear = Number(through.slice(0, 4));
-  const lakeFirstYear = Number(Object.keys(lakeMonths).sort()[0]?.slice(0, 4) ?? lastYear);
-  const firstYear = Math.max(Math.min(lakeFirstYear, lastYear), lastYear - SOURCE_CHECK_BOUNDS.years + 1);
-  const years = Array.from({ length: lastYear - firstYear + 1 }, (_, i) => firstYear + i);
-  const lakeIn = (prefix: (month: string) => boolean) =>
-    Object.entries(lakeMonths)
-      .filter(([month]) => prefix(month))
-      .reduce((sum, [, n]) => sum + n, 0);
-  const differences: SourceMonthDifference[] = [];
-  const earlierBefore = `${years[0]}-01-01T00:00:00.000Z`;
-  const earlierSource = await sourceCount(context, { before: earlierBefore });
-  const earlierLake = lakeIn((month) => month < `${years[0]}-01`);
-  if (earlierSource !== earlierLake)
-    differences.push({ month: `before ${years[0]}`, source: earlierSource, lake: earlierLake, acknowledged: false });
-  for (const year of years) {
-    const yearBefore = year === lastYear ? before : `${year + 1}-01-01T00:00:00.000Z`;
-    const source = await sourceCount(context, { from: `${year}-01-01T00:00:00.000Z`, before: yearBefore });
-    if (source === lakeIn((month) => month.startsWith(`${year}-`))) continue;
-    for (let monthNumber = 1; monthNumber <= 12; monthNumber += 1) {
-      const month = `${year}-${String(monthNumber).padStart(2, '0')}`;
-      if (month > through.slice(0, 7)) break;
-      const window = monthWindow(month);
-      const monthBefore = window.next < before ? window.next : before;
-      const inSource = await sourceCount(context, { from: window.start, before: monthBefore });
-      const inLake = lakeMonths[month] ?? 0;
-      if (inSource !== inLake) differences.push({ month, source: inSource, lake: inLake, acknowledged: false });
-    }
-  }
+  if ((await sourceTransactionCount(context, { before })) === lakeTotal) return [];
+  const differences: SourceMonthDifference[] = (await differingMonths(context, lakeMonths, before)).map((d) => ({
+    ...d,
+    acknowledged: false,
+  }));
   for (const difference of differences.filter((d) => /^\d{4}-\d{2}$/.test(d.month)).slice(0, SOURCE_CHECK_BOUNDS.monthsListed)) {
     const window = monthWindow(difference.month);
     const monthBefore = window.next < before ? window.next : before;
-    const sourceIds = new Set<string>();
-    const to = new Date(Date.parse(monthBefore) - 1).toISOString();
-    for await (const page of context.source.transactions({ from: window.start, to, concurrency: 1 })) {
-      for (const row of page.rows) sourceIds.add(row.id);
-      for (const bad of page.invalid)
-        if (typeof (bad.row as { id?: unknown }).id === 'string') sourceIds.add((bad.row as { id: string }).id);
-    }
+    const sourceIds = await sourceTransactionIds(context, { from: window.start, before: monthBefore });
     const lakeIds = new Set(await context.warehouse.transactionIdsBetween(window.start, monthBefore));
     difference.missing = [...sourceIds].filter((id) => !lakeIds.has(id)).slice(0, SOURCE_CHECK_BOUNDS.keysListed);
     difference.extra = [...lakeIds].filter((id) => !sourceIds.has(id)).slice(0, SOURCE_CHECK_BOUNDS.keysListed);

@@ -93,3 +93,8 @@ export function transactionIdsBetweenSql(from: string, before: string, schema?: 
     `WHERE "transaction_date" >= ${instant(from)} AND "transaction_date" < ${instant(before)} ORDER BY 1`
   );
 }
+
+/** `SELECT "n"`: how many transactions are dated before `before`. */
+export function transactionsDatedBeforeSql(before: string, schema?: string): string {
+  return `SELECT COUNT(*) AS "n" FROM ${qualifiedName('transactions', schema)} WHERE "transaction_date" < ${instant(before)}`;
+}

@@ -22,6 +22,7 @@ import {
   TransientError,
   ledgerAdoptSql,
   transactionIdsBetweenSql,
+  transactionsDatedBeforeSql,
   transactionMonthCountsSql,
   ledgerEntryOf,
   ledgerFactsCountSql,
@@ -239,6 +240,11 @@ export class RedshiftWarehouse implements Warehouse {
     if (!(await this.tableCounts()).transactions) return {};
     const rows = await this.query(transactionMonthCountsSql(REDSHIFT_DIALECT, through, this.schema));
     return Object.fromEntries(rows.map((row) => [String(row['month']), Number(row['n'])]));
+  }
+
+  async transactionsDatedBefore(before: string): Promise<number> {
+    if (!(await this.tableCounts()).transactions) return 0;
+    return Number((await this.query(transactionsDatedBeforeSql(before, this.schema)))[0]?.['n'] ?? 0);
   }
 
   async transactionIdsBetween(from: string, before: string): Promise<string[]> {

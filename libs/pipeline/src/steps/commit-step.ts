@@ -4,6 +4,7 @@ import { releaseRunLock } from '../run-lock';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import { closeRunManifest, manifestSha256, readManifest, writeManifest } from '../run-manifest';
 import { chainedRuns } from '../manifest-chain';
+import { rememberRepulledMonths } from '../source-check';
 import type { ObjectStore } from '../ports';
 import { clampCursor } from './extract-step';
 import { recordStep } from './step-record';
@@ -34,6 +35,7 @@ export async function commitStep(context: Pick<PipelineContext, 'store' | 'now'>
     await writeCursor(context.store, next);
     manifest.cursorAfter = next;
     manifest.chain = await chainLink(context.store, ref.runId);
+    if (manifest.sourceCheck) await rememberRepulledMonths(context.store, ref.runId, manifest.sourceCheck);
   });
   await closeRunManifest(context.store, ref.runId, context.now());
   await releaseRunLock(context.store, ref.runId);

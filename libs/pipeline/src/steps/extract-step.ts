@@ -5,15 +5,29 @@ import { acquireRunLock, lockTakeoverMessage } from '../run-lock';
 import { isTransient, RunRequestError, TransientError } from '../pipeline-errors';
 import type { PipelineContext, RunRef, RunRequest } from '../pipeline-context';
 import { openRunManifest, writeManifest, type RunManifest } from '../run-manifest';
+import { checkSourceBefore, monthStartOf, monthWindow } from '../source-check';
 import { RawPartWriter } from './raw-part-writer';
 import { noteStepDetails, recordStep } from './step-record';
 
 const DAY_MS = 86_400_000;
 
-/** The ports and settings extract uses: the source and the store, no catalog nor warehouse. */
+/**
+ * The ports and settings extract uses: the source and the store, and the warehouse only for its count of
+ * transactions before the window (the source check), no catalog.
+ */
 export type ExtractContext = Pick<
   PipelineContext,
-  'store' | 'source' | 'now' | 'lookbackDays' | 'pageSize' | 'concurrency' | 'partRows' | 'onProgress' | 'lockOwner' | 'sourceLabel'
+  | 'store'
+  | 'source'
+  | 'warehouse'
+  | 'now'
+  | 'lookbackDays'
+  | 'pageSize'
+  | 'concurrency'
+  | 'partRows'
+  | 'onProgress'
+  | 'lockOwner'
+  | 'sourceLabel'
 >;
 
 /**
@@ -121,6 +135,35 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
       }
       throw error;
     }
+    // The lake against the source before this run's window: rows that arrived after the lookback had passed them
+    // (or went missing) are found by count, narrowed to months, and those months pulled again (a few per run).
+    if (request.mode === 'incremental' && clamped.cursor.transactionsThrough && window.transactionsFrom) {
+      const check = await checkSourceBefore(context, monthStartOf(window.transactionsFrom));
+      record.sourceCheck = check;
+      for (const month of check.repulled) {
+        const difference = check.months.find((candidate) => candidate.month === month);
+        context.onProgress?.({
+          step: 'extract',
+          message: `the source serves ${difference?.source} transaction(s) dated ${month}, the lake holds ${difference?.lake}: pulling ${month} again`,
+        });
+        const { start, next } = monthWindow(month);
+        for await (const page of context.source.transactions({
+          from: start,
+          to: new Date(Date.parse(next) - 1).toISOString(),
+          pageSize: context.pageSize,
+          concurrency: context.concurrency,
+        })) {
+          await transactions.add(page.rows);
+          await transactions.add(page.invalid.map((bad) => bad.row as Transaction));
+          contract.note('transactions', page.invalid, page.unknownFields);
+        }
+      }
+      if (check.known.length)
+        context.onProgress?.({
+          step: 'extract',
+          message: `${check.known.length} month(s) still differ from the source as they did after being pulled again (${check.known.join(', ')}): see \`local-runner verify\``,
+        });
+    }
     record.sourceContract = contract.report();
     record.observed = { transactionsThrough: latest.transactions.value(), rewardsUpdatedThrough: latest.rewards.value() };
     noteStepDetails(record, 'extract', {
@@ -133,6 +176,14 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
         transactions_dated_in_future: future.transactions,
         rewards_dated_in_future: future.rewards,
         cursor_clamped: clamped.changed ? 1 : 0,
+        ...(record.sourceCheck
+          ? {
+              source_check_source_count: record.sourceCheck.source,
+              source_check_lake_count: record.sourceCheck.lake,
+              source_months_differing: record.sourceCheck.months.length,
+              source_months_repulled: record.sourceCheck.repulled.length,
+            }
+          : {}),
         transactions_off_document: contract.count('transactions'),
         rewards_off_document: contract.count('rewards'),
       },

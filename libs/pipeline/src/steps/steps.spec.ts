@@ -114,6 +114,9 @@ function recordingWarehouse(): Warehouse & { loads: RunLoad[]; lose(): void } {
     async transactionIdsBetween() {
       return [];
     },
+    async transactionsDatedBefore() {
+      return 0;
+    },
     async reset() {
       this.lose();
     },

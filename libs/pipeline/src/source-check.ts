@@ -1,0 +1,167 @@
+import { objectLayout } from './object-layout';
+import type { PipelineContext } from './pipeline-context';
+import type { ObjectStore } from './ports';
+
+/** How far a count difference is narrowed: years back from the last, and months whose ids are listed. */
+export const SOURCE_CHECK_BOUNDS = { years: 20, monthsListed: 6, keysListed: 50, monthsRepulledPerRun: 3 } as const;
+
+/** One month (or the bucket of everything before the years narrowed) where the source and the lake disagree. */
+export interface MonthDifference {
+  /** `YYYY-MM`, or `before YYYY` for everything before the years narrowed. */
+  month: string;
+  source: number;
+  lake: number;
+}
+
+/** The first instant of a UTC month (`YYYY-MM`), and of the month after. Windows are half-open: [start, next). */
+export function monthWindow(month: string): { start: string; next: string } {
+  const [year, monthNumber] = month.split('-').map(Number);
+  return {
+    start: new Date(Date.UTC(year, monthNumber - 1, 1)).toISOString(),
+    next: new Date(Date.UTC(year, monthNumber, 1)).toISOString(),
+  };
+}
+
+/** The first instant of the UTC month an instant falls in. */
+export function monthStartOf(instant: string): string {
+  return monthWindow(instant.slice(0, 7)).start;
+}
+
+/** The source's count of transactions dated in [from, before): the client's `to` is inclusive, so it ends 1 ms before. */
+export async function sourceTransactionCount(
+  context: Pick<PipelineContext, 'source'>,
+  window: { from?: string; before: string },
+): Promise<number> {
+  const to = new Date(Date.parse(window.before) - 1).toISOString();
+  for await (const page of context.source.transactions({ from: window.from, to, pageSize: 1, concurrency: 1 })) return page.totalCount;
+  return 0;
+}
+
+/**
+ * The months, dated before `before`, where the source's count of transactions differs from the lake's
+ * (`lakeMonths`: the warehouse's count per UTC month): one count per year from the lake's first (at most the last
+ * `SOURCE_CHECK_BOUNDS.years`, and one for all before them), then one per month of the years that differ. The
+ * caller has already found that the totals differ.
+ */
+export async function differingMonths(
+  context: Pick<PipelineContext, 'source'>,
+  lakeMonths: Record<string, number>,
+  before: string,
+): Promise<MonthDifference[]> {
+  const lastMonth = new Date(Date.parse(before) - 1).toISOString().slice(0, 7);
+  const lastYear = Number(lastMonth.slice(0, 4));
+  const lakeFirstYear = Number(Object.keys(lakeMonths).sort()[0]?.slice(0, 4) ?? lastYear);
+  const firstYear = Math.max(Math.min(lakeFirstYear, lastYear), lastYear - SOURCE_CHECK_BOUNDS.years + 1);
+  const lakeIn = (inside: (month: string) => boolean) =>
+    Object.entries(lakeMonths)
+      .filter(([month]) => inside(month))
+      .reduce((sum, [, n]) => sum + n, 0);
+  const differences: MonthDifference[] = [];
+  const earlierSource = await sourceTransactionCount(context, { before: `${firstYear}-01-01T00:00:00.000Z` });
+  const earlierLake = lakeIn((month) => month < `${firstYear}-01`);
+  if (earlierSource !== earlierLake) differences.push({ month: `before ${firstYear}`, source: earlierSource, lake: earlierLake });
+  const end = (next: string) => (next < before ? next : before);
+  for (let year = firstYear; year <= lastYear; year += 1) {
+    const source = await sourceTransactionCount(context, {
+      from: `${year}-01-01T00:00:00.000Z`,
+      before: end(`${year + 1}-01-01T00:00:00.000Z`),
+    });
+    if (source === lakeIn((month) => month.startsWith(`${year}-`))) continue;
+    for (let monthNumber = 1; monthNumber <= 12; monthNumber += 1) {
+      const month = `${year}-${String(monthNumber).padStart(2, '0')}`;
+      if (month > lastMonth) break;
+      const window = monthWindow(month);
+      const inSource = await sourceTransactionCount(context, { from: window.start, before: end(window.next) });
+      const inLake = lakeMonths[month] ?? 0;
+      if (inSource !== inLake) differences.push({ month, source: inSource, lake: inLake });
+    }
+  }
+  return differences;
+}
+
+/** The ids of the transactions the source serves dated in [from, before) (rows that break its document included). */
+export async function sourceTransactionIds(
+  context: Pick<PipelineContext, 'source'>,
+  window: { from: string; before: string },
+): Promise<Set<string>> {
+  const ids = new Set<string>();
+  const to = new Date(Date.parse(window.before) - 1).toISOString();
+  for await (const page of context.source.transactions({ from: window.from, to, concurrency: 1 })) {
+    for (const row of page.rows) ids.add(row.id);
+    for (const bad of page.invalid) {
+      const id = (bad.row as { id?: unknown }).id;
+      if (typeof id === 'string') ids.add(id);
+    }
+  }
+  return ids;
+}
+
+/** What a run's check of the lake against the source found before its window, as its manifest records it. */
+export interface SourceCheckRecord {
+  /** The months compared end here: the first instant of the month the run's window starts in. */
+  before: string;
+  source: number;
+  lake: number;
+  /** The months that differ (only when the totals did). */
+  months: MonthDifference[];
+  /** Months pulled again by this run (at most `SOURCE_CHECK_BOUNDS.monthsRepulledPerRun`, oldest first). */
+  repulled: string[];
+  /** Months that still differ as they did after an earlier run pulled them again: left to `verify`, not pulled again. */
+  known: string[];
+  /** Months left for the next runs by the bound. */
+  deferred: string[];
+}
+
+/** Months a run pulled again, with the source's count then: the same difference is not pulled again and again. */
+export interface RepulledMonths {
+  months: Record<string, { source: number; runId: string }>;
+}
+
+async function readRepulled(store: ObjectStore): Promise<RepulledMonths> {
+  if (!(await store.exists(objectLayout.repulledMonths))) return { months: {} };
+  try {
+    return JSON.parse(Buffer.from(await store.get(objectLayout.repulledMonths)).toString('utf8')) as RepulledMonths;
+  } catch {
+    // A record that cannot be read costs only re-pulls: it is rewritten at the next commit.
+    return { months: {} };
+  }
+}
+
+/**
+ * The lake against the source before an incremental run's window, cheaply: one count of the warehouse's
+ * transactions dated before `before` (the month the window starts in), one aggregate count from the source. Only
+ * when they differ: the warehouse's months, `differingMonths`, and the months to pull again this run (a bounded
+ * number; a month whose difference is unchanged since a run last pulled it is left to `verify`).
+ */
+export async function checkSourceBefore(
+  context: Pick<PipelineContext, 'source' | 'warehouse' | 'store'>,
+  before: string,
+): Promise<SourceCheckRecord> {
+  const lake = await context.warehouse.transactionsDatedBefore(before);
+  const source = await sourceTransactionCount(context, { before });
+  const record: SourceCheckRecord = { before, source, lake, months: [], repulled: [], known: [], deferred: [] };
+  if (lake === source) return record;
+  const lakeMonths = await context.warehouse.transactionMonthCounts(new Date(Date.parse(before) - 1).toISOString());
+  record.months = await differingMonths(context, lakeMonths, before);
+  const repulled = await readRepulled(context.store);
+  for (const difference of record.months) {
+    if (!/^\d{4}-\d{2}$/.test(difference.month)) continue;
+    if (repulled.months[difference.month]?.source === difference.source) record.known.push(difference.month);
+    else if (record.repulled.length < SOURCE_CHECK_BOUNDS.monthsRepulledPerRun) record.repulled.push(difference.month);
+    else record.deferred.push(difference.month);
+  }
+  return record;
+}
+
+/** At commit: the months this run pulled again, remembered with the source's count; months that now agree forgotten. */
+export async function rememberRepulledMonths(store: ObjectStore, runId: string, check: SourceCheckRecord): Promise<void> {
+  const repulled = await readRepulled(store);
+  const differing = new Set(check.months.map((difference) => difference.month));
+  for (const month of Object.keys(repulled.months))
+    if (month < check.before.slice(0, 7) && !differing.has(month)) delete repulled.months[month];
+  for (const month of check.repulled) {
+    const source = check.months.find((difference) => difference.month === month)?.source ?? 0;
+    repulled.months[month] = { source, runId };
+  }
+  await store.put(objectLayout.repulledMonths, JSON.stringify(repulled, null, 2), { contentType: 'application/json' });
+}
