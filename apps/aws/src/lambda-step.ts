@@ -5,6 +5,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { readManifest, type PipelineContext, type PipelineTask, type StepName } from '@org/pipeline';
 import { S3ObjectStore } from '@org/s3-adapter';
 import { readAwsConfig, type AwsPipelineConfig } from './aws-config';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './observability-names';
 
 /** SDK clients a test (or a caller with custom settings) may hand in; defaults are built from the config. */
 export interface AwsClients {
@@ -31,9 +32,7 @@ export type ExtraPorts<Ports> = (
 /** For tasks that need nothing beyond the base. */
 export const noExtraPorts: ExtraPorts<object> = async () => ({});
 
-export const SERVICE_NAME = 'rewards-pipeline';
-/** The one CloudWatch namespace of the pipeline's metrics (EMF lines in each function's log). */
-export const METRICS_NAMESPACE = 'RewardsPipeline';
+export { SERVICE_NAME, METRICS_NAMESPACE };
 
 /** Powertools for one task: JSON logs with the task (and the run id, per event), EMF metrics, X-Ray traces. */
 export interface TaskObservability {
@@ -57,13 +56,17 @@ const STEP_OF_TASK: Partial<Record<PipelineTask, StepName>> = {
   Catalog: 'catalog',
   Commit: 'commit',
   Rebuild: 'rebuild',
+  Verify: 'verify',
 };
+
+/** Tasks whose counts are published when they fail too: a verification's differences are what its alarm watches. */
+const COUNTS_ON_FAILURE: ReadonlySet<PipelineTask> = new Set(['Verify']);
 
 /** The row counts a step recorded in its run's manifest, as the pipeline's metrics (Count): pulled, curated, rejected, loaded. */
 export function stepMetrics(task: PipelineTask, counts: Record<string, number> = {}): { name: string; value: number }[] {
   const pick: Record<string, string> =
     task === 'Extract'
-      ? { transactions: 'TransactionsPulled', rewards: 'RewardsPulled' }
+      ? { transactions: 'TransactionsPulled', rewards: 'RewardsPulled', source_months_repulled: 'SourceMonthsRepulled' }
       : task === 'Transform'
         ? {
             transactions: 'TransactionsCurated',
@@ -76,8 +79,12 @@ export function stepMetrics(task: PipelineTask, counts: Record<string, number> =
               transactions_staged: 'TransactionsLoaded',
               rewards_staged: 'RewardsLoaded',
               facts_without_transaction: 'FactsWithoutTransaction',
+              committed_runs_replayed: 'RunsReplayed',
+              facts_rederived: 'FactsRederived',
             }
-          : {};
+          : task === 'Verify'
+            ? { differences: 'ReconciliationDifferences', checks_failed: 'ReconciliationChecksFailed' }
+            : {};
   return Object.entries(pick)
     .filter(([count]) => typeof counts[count] === 'number')
     .map(([count, name]) => ({ name, value: counts[count] as number }));
@@ -151,6 +158,13 @@ export function lambdaStep<I extends { runId?: string; request?: unknown }, O, P
       context = undefined;
       logger.error('step failed', { error: (error as Error).name, cause: (error as Error).message, durationMs: Date.now() - started });
       metrics.addMetric('StepFailed', MetricUnit.Count, 1);
+      const stepName = STEP_OF_TASK[task];
+      if (COUNTS_ON_FAILURE.has(task) && stepName && event.runId) {
+        const built = await buildTaskContext(readAwsConfig(process.env), clients, async () => ({}), tracing).catch(() => undefined);
+        const manifest = built ? await readManifest(built.store, event.runId).catch(() => undefined) : undefined;
+        for (const metric of stepMetrics(task, manifest?.steps[stepName]?.counts))
+          metrics.addMetric(metric.name, MetricUnit.Count, metric.value);
+      }
       throw error;
     } finally {
       metrics.publishStoredMetrics();

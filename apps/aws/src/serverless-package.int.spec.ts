@@ -19,6 +19,7 @@ const FUNCTION_OF_TASK: Record<PipelineTask, string> = {
   Load: 'Load',
   Commit: 'Commit',
   RecordFailure: 'RecordFailure',
+  Verify: 'Verify',
 };
 
 // `serverless package` runs offline with no credentials; these tests read the CloudFormation it produced.
@@ -136,7 +137,7 @@ describe('serverless package', () => {
     ]);
     // Every function traces to X-Ray (Powertools Tracer): active tracing, and the role may send segments.
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(9);
     for (const [name, fn] of functions) expect([name, fn.Properties['TracingConfig']]).toEqual([name, { Mode: 'Active' }]);
     for (const role of [
       'PlanRole',
@@ -147,6 +148,7 @@ describe('serverless package', () => {
       'CommitRole',
       'RecordFailureRole',
       'RebuildRole',
+      'VerifyRole',
     ]) {
       const [policy] = resources[role].Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[];
       expect(policy.PolicyDocument.Statement).toContainEqual({
@@ -161,19 +163,41 @@ describe('serverless package', () => {
     const extract = JSON.stringify(resources['ExtractRole'].Properties);
     expect(extract).toContain('secretsmanager:GetSecretValue');
     expect(extract).not.toContain('glue:');
+    // The source check counts the warehouse's transactions before the window.
+    expect(extract).toContain('redshift-data:ExecuteStatement');
     expect(JSON.stringify(resources['CatalogRole'].Properties)).toContain('database/${GlueDatabase}');
     // Plan touches no data; Rebuild needs what Load and Catalog need together.
     expect(JSON.stringify(resources['PlanRole'].Properties)).not.toMatch(/s3:|glue:|redshift|secretsmanager/);
     const rebuildRole = JSON.stringify(resources['RebuildRole'].Properties);
     for (const action of ['redshift-data:BatchExecuteStatement', 'glue:BatchCreatePartition', 's3:GetObject'])
       expect(rebuildRole).toContain(action);
+    // Verify reads the warehouse, the catalog's partitions and the source.
+    const verifyRole = JSON.stringify(resources['VerifyRole'].Properties);
+    for (const action of ['redshift-data:ExecuteStatement', 'glue:GetPartitions', 'secretsmanager:GetSecretValue', 's3:GetObject'])
+      expect(verifyRole).toContain(action);
+  });
+
+  it('alarms on a difference the daily verification found, on the metric the Verify function publishes', () => {
+    expect(resources['ReconciliationAlarm'].Properties).toMatchObject({
+      Namespace: 'RewardsPipeline',
+      MetricName: 'ReconciliationDifferences',
+      Dimensions: [
+        { Name: 'service', Value: 'rewards-pipeline' },
+        { Name: 'task', Value: 'Verify' },
+      ],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    const rules = ofType('AWS::Events::Rule').map(([, rule]) => JSON.stringify(rule.Properties['Targets']));
+    expect(rules.some((targets) => targets.includes('\\"mode\\":\\"verify\\"'))).toBe(true);
   });
 
   it('packs each function small, with only what it imports, and each bundle loads', () => {
     const zips = readdirSync(out).filter((name) => name.endsWith('.zip'));
     const sizes = Object.fromEntries(zips.map((zip) => [zip.replace('.zip', ''), statSync(join(out, zip)).size]));
     expect(sizes['transform']).toBeLessThan(10 * 1024 * 1024);
-    for (const name of ['plan', 'extract', 'catalog', 'load', 'commit', 'recordFailure', 'rebuild'])
+    for (const name of ['plan', 'extract', 'catalog', 'load', 'commit', 'recordFailure', 'rebuild', 'verify'])
       expect(sizes[name]).toBeLessThan(3 * 1024 * 1024);
     const listing = (zip: string) =>
       execFileSync('unzip', ['-Z1', join(out, zip)], { encoding: 'utf8' })
@@ -222,9 +246,9 @@ describe('serverless package --param="plutusSandbox=true"', () => {
     expect(JSON.stringify(resources['PlutusSandboxLambdaFunction'])).not.toContain('PlutusSandboxLambdaFunctionUrl');
   });
 
-  it("packs the sandbox alone: its bundle has it, the pipeline's eight do not", () => {
+  it("packs the sandbox alone: its bundle has it, the pipeline's nine do not", () => {
     const zips = readdirSync(out).filter((name) => name.endsWith('.zip'));
-    expect(zips).toHaveLength(9);
+    expect(zips).toHaveLength(10);
     const unpacked = join(out, 'unpacked');
     const bundleText = (zip: string) => {
       mkdirSync(join(unpacked, zip), { recursive: true });

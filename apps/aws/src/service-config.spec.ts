@@ -31,19 +31,21 @@ describe('service-config', () => {
     },
   );
 
-  it('a created namespace needs no manual grant: load and rebuild sign in with an admin secret the stack owns', () => {
+  it('a created namespace needs no manual grant: the functions that use the warehouse sign in with an admin secret the stack owns', () => {
     const config = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=createRedshiftServerless=true']));
     const secret = { Ref: 'RedshiftAdminSecret' };
     expect(config['provider'].environment.REDSHIFT_SECRET_ARN).toEqual(secret);
     const resources = config['resources'].Resources;
-    for (const role of ['LoadRole', 'RebuildRole']) {
+    // Extract reads the warehouse's counts for the source check; Verify reads it whole.
+    for (const role of ['LoadRole', 'RebuildRole', 'ExtractRole', 'VerifyRole']) {
       expect(resources[role].Properties.Policies[0].PolicyDocument.Statement).toContainEqual({
         Effect: 'Allow',
         Action: ['secretsmanager:GetSecretValue'],
         Resource: secret,
       });
     }
-    expect(JSON.stringify(resources.ExtractRole)).not.toContain('RedshiftAdminSecret');
+    for (const role of ['PlanRole', 'TransformRole', 'CatalogRole', 'CommitRole', 'RecordFailureRole'])
+      expect([role, JSON.stringify(resources[role])]).toEqual([role, expect.not.stringContaining('RedshiftAdminSecret')]);
     // The Data API reads `username` and `password` from the secret; the namespace gets the same password through a
     // dynamic reference, so it never appears in the template.
     const generated = resources.RedshiftAdminSecret.Properties.GenerateSecretString;

@@ -4,6 +4,7 @@
 // serverless.js calls buildServiceConfig with the command line's --stage, --region and --param values.
 import { buildStateMachineDefinition, PipelineError, STATE_MACHINE_LIMITS, type StateMachineResources } from '@org/pipeline';
 import type { CfnString, PipelineEnvironment, SandboxEnvironment } from './environment';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './observability-names';
 
 /** A CloudFormation fragment: this module builds them as plain data. */
 type Cfn = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -188,6 +189,7 @@ export const FUNCTIONS: Record<string, { task: string; handler: string; memorySi
   commit: { task: 'Commit', handler: 'src/handlers/commit.handler', memorySize: 512 },
   recordFailure: { task: 'RecordFailure', handler: 'src/handlers/record-failure.handler', memorySize: 512 },
   rebuild: { task: 'Rebuild', handler: 'src/handlers/rebuild.handler', memorySize: 512 },
+  verify: { task: 'Verify', handler: 'src/handlers/verify.handler', memorySize: 512 },
 };
 
 /** The trial stage's Plutus sandbox: its own function and bundle, so no pipeline bundle ever carries it. */
@@ -261,6 +263,13 @@ function policyFor(name: string, params: Params): Cfn {
     // The trial stage's sandbox reads the generated sign-in it checks; nothing of the pipeline's data.
     plutusSandbox: [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'PlutusSecret' } }],
     rebuild: [...runState, ...warehouseStatements(params), glueStatement],
+    // Verify reads the lake's manifests, the warehouse, the catalog and the source; it writes only its own manifest and the lock.
+    verify: [
+      ...runState,
+      ...warehouseStatements(params),
+      glueStatement,
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: params.plutusSecretArn || { Ref: 'PlutusSecret' } },
+    ],
   }[name];
   if (!statements) throw new ServiceConfigError(`No policy for a function named ${name}`);
   // Active tracing (Powertools Tracer): X-Ray takes no resource-level permissions.
@@ -474,6 +483,30 @@ function resources(params: Params, stage: string): Record<string, Cfn> {
       Type: 'AWS::SNS::Topic',
       Properties: { DisplayName: 'Rewards pipeline failures', KmsMasterKeyId: { Ref: 'AlarmTopicKey' } },
     },
+    // A difference the daily verification found and no run's repair closed (the runbook: apps/aws/README.md,
+    // "A reconciliation alarm"). The Verify function publishes ReconciliationDifferences (EMF, dimensions service
+    // and task) whether it passes (0) or fails; a day's period is the longest one evaluation may cover.
+    ReconciliationAlarm: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: `rewards-pipeline-${stage}-reconciliation`,
+        AlarmDescription:
+          'The warehouse disagrees with the lake, or the lake with Plutus, in a way the pipeline could not repair. See the runbook in apps/aws/README.md ("A reconciliation alarm").',
+        Namespace: METRICS_NAMESPACE,
+        MetricName: 'ReconciliationDifferences',
+        Dimensions: [
+          { Name: 'service', Value: SERVICE_NAME },
+          { Name: 'task', Value: 'Verify' },
+        ],
+        Statistic: 'Maximum',
+        Period: 86_400,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      },
+    },
   };
   if (params.alarmEmail) {
     r.AlarmEmailSubscription = {
@@ -617,7 +650,7 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
             : {}),
           // Only extract talks to Plutus; on the trial stage, to the sandbox's URL (set here, not for every
           // function: the sandbox's own environment cannot name its own URL).
-          ...(name === 'extract' && params.plutusSandbox
+          ...((name === 'extract' || name === 'verify') && params.plutusSandbox
             ? {
                 environment: {
                   PLUTUS_BASE_URL: { 'Fn::GetAtt': ['PlutusSandboxLambdaFunctionUrl', 'FunctionUrl'] },
@@ -633,7 +666,11 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
         pipeline: {
           name: `rewards-pipeline-${stage}`,
           definition: buildStateMachineDefinition(resourcesByTask as unknown as StateMachineResources),
-          events: [{ schedule: { rate: params.schedule, enabled: params.scheduleEnabled, input: { mode: 'incremental' } } }],
+          events: [
+            { schedule: { rate: params.schedule, enabled: params.scheduleEnabled, input: { mode: 'incremental' } } },
+            // The whole warehouse against the lake and the lake against the source, once a day; a difference fails it.
+            { schedule: { rate: 'rate(1 day)', enabled: params.scheduleEnabled, input: { mode: 'verify' } } },
+          ],
           alarms: {
             topics: { alarm: { Ref: 'AlarmTopic' } },
             metrics: ['executionsFailed', 'executionsTimedOut'],

@@ -12,6 +12,7 @@ export {
   WarehouseLostError,
   WarehouseDisagreesError,
   ReplayFailedError,
+  VerificationFailedError,
   ManifestUnreadableError,
   RebuildRefusedError,
   WarehouseInUseError,
@@ -32,6 +33,7 @@ export { loadStep } from './steps/load-step';
 export { catalogStep } from './steps/catalog-step';
 export { commitStep, recordFailureStep, type FailureInput } from './steps/commit-step';
 export { rebuildStep } from './steps/rebuild-step';
+export { verifyStep } from './steps/verify-step';
 export {
   buildStateMachineDefinition,
   pipelineTaskHandlers,

@@ -48,20 +48,23 @@ export interface RunRequest extends RunRef {
 /** What starts an execution: the state machine's input. Scheduled executions give no run id. */
 export interface ExecutionRequest {
   runId?: string;
-  mode?: 'incremental' | 'backfill' | 'rebuild';
+  mode?: 'incremental' | 'backfill' | 'rebuild' | 'verify';
   from?: string;
   to?: string;
   /** rebuild: go on even when no committed run is found while the warehouse or the cursor says rows were loaded. */
   allowEmpty?: boolean;
+  /** verify: acknowledge the lake-against-source differences it lists. */
+  accept?: boolean;
 }
 
 /** The Plan state's answer: the run, and for a backfill the month-sized chunks the Map state runs in order. */
 export interface RunPlan {
   runId: string;
-  mode: 'incremental' | 'backfill' | 'rebuild';
+  mode: 'incremental' | 'backfill' | 'rebuild' | 'verify';
   from?: string;
   to?: string;
   allowEmpty?: boolean;
+  accept?: boolean;
   chunks?: RunRequest[];
   /** backfill: the months of the window that begin after the execution started (nothing can be dated there yet). */
   skippedAfterStart?: { months: number; from: string; to: string };

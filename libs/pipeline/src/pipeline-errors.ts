@@ -83,6 +83,9 @@ export class WarehouseDisagreesError extends PipelineError {}
 /** A committed run could not be loaded again into a warehouse that lacked it (its objects gone from the lake, say). */
 export class ReplayFailedError extends PipelineError {}
 
+/** `{"mode": "verify"}` found a difference: the execution fails, for the alarm; the run's manifest holds the report. */
+export class VerificationFailedError extends PipelineError {}
+
 /** A manifest under runs/ that is not JSON: never guessed at, named. */
 export class ManifestUnreadableError extends PipelineError {}
 

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import type { QualityReport } from '@org/rewards-transform';
 import { ManifestUnreadableError } from './pipeline-errors';
 import type { SourceCheckRecord } from './source-check';
+import type { VerifyReport } from './verify';
 import { objectLayout } from './object-layout';
 import type { ObjectStore } from './ports';
 import { EMPTY_CURSOR, type Cursor } from './cursor-state';
 
-export type StepName = 'extract' | 'transform' | 'load' | 'catalog' | 'commit' | 'rebuild';
+export type StepName = 'extract' | 'transform' | 'load' | 'catalog' | 'commit' | 'rebuild' | 'verify';
 
 export interface StepRecord {
   status: 'running' | 'succeeded' | 'failed';
@@ -30,7 +31,7 @@ export function partsOf(record: StepRecord | undefined, name: string): string[] 
 export interface RunManifest {
   runId: string;
   ingestDate: string;
-  mode: 'incremental' | 'backfill' | 'rebuild';
+  mode: 'incremental' | 'backfill' | 'rebuild' | 'verify';
   /** Where the rows came from (`sandbox (synthetic)`, `Plutus https://…`). */
   source?: string;
   /** `abandoned` is never written: `status` shows it for a run left `running` by a process that died. */
@@ -55,6 +56,8 @@ export interface RunManifest {
     unknownFields: Record<'transactions' | 'rewards', Record<string, number>>;
   };
   error?: { step: string; name: string; message: string };
+  /** `{"mode": "verify"}`: the report of its checks. */
+  verification?: VerifyReport;
   /** Incremental runs: the lake against the source before the run's window, and the months pulled again. */
   sourceCheck?: SourceCheckRecord;
   /**

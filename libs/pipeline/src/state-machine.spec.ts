@@ -181,6 +181,17 @@ describe('buildStateMachineDefinition', () => {
     expect(seen).toEqual(['Rebuild:rb']);
   });
 
+  it('{"mode": "verify"} runs Verify alone; a difference it finds goes through RecordFailure to Fail', async () => {
+    expect(await execute({ mode: 'verify', runId: 'v1' })).toEqual({ seen: ['Verify:v1'], outcome: 'succeeded' });
+    const failed = await execute({ mode: 'verify', runId: 'v2' }, { failAt: 'Verify' });
+    expect(failed.seen).toEqual(['Verify:v2', 'RecordFailure:v2']);
+    expect(failed.outcome).toMatch(/^failed/);
+    expect(planRun({ mode: 'verify', accept: true }, new Date())).toMatchObject({ mode: 'verify', accept: true });
+    expect(() => planRun({ mode: 'incremental', accept: true }, new Date())).toThrow(
+      'accept is a boolean, and only for {"mode": "verify"}',
+    );
+  });
+
   it('refuses a bad request at Plan, before any run starts', async () => {
     for (const input of [
       { mode: 'backfill', from: '2024-02-30', to: '2024-03-01' },

@@ -8,11 +8,12 @@ import { loadStep } from './steps/load-step';
 import { planStep } from './steps/plan-step';
 import { rebuildStep } from './steps/rebuild-step';
 import { transformStep } from './steps/transform-step';
+import { verifyStep } from './steps/verify-step';
 
 /** The Task states of one run, in order. Load comes before Catalog, so the catalog lists only loaded runs. */
 export const PIPELINE_TASKS = ['Extract', 'Transform', 'Load', 'Catalog', 'Commit'] as const;
-export type PipelineTask = (typeof PIPELINE_TASKS)[number] | 'RecordFailure' | 'Plan' | 'Rebuild';
-export const ALL_TASKS: readonly PipelineTask[] = ['Plan', ...PIPELINE_TASKS, 'RecordFailure', 'Rebuild'];
+export type PipelineTask = (typeof PIPELINE_TASKS)[number] | 'RecordFailure' | 'Plan' | 'Rebuild' | 'Verify';
+export const ALL_TASKS: readonly PipelineTask[] = ['Plan', ...PIPELINE_TASKS, 'RecordFailure', 'Rebuild', 'Verify'];
 
 /** The resource (a Lambda ARN in AWS; any placeholder locally) each Task state invokes. */
 export type StateMachineResources = Record<PipelineTask, string>;
@@ -60,7 +61,8 @@ export function taskOfState(stateName: string): PipelineTask {
  * - an incremental run is Extract → Transform → Load → Catalog → Commit;
  * - a backfill runs that chain once per month, in order, in a Map state (MaxConcurrency 1), each month a run
  *   of its own;
- * - `{"mode": "rebuild"}` rebuilds the warehouse from the lake.
+ * - `{"mode": "rebuild"}` rebuilds the warehouse from the lake;
+ * - `{"mode": "verify"}` proves the warehouse against the lake and the lake against the source (a difference fails it).
  * Each Task retries transient errors with exponential backoff (never auth or validation errors), and a Catch
  * records the failure in the run's manifest, then ends in Fail. Steps pass references, never data.
  */
@@ -78,6 +80,8 @@ export function buildStateMachineDefinition(resources: StateMachineResources, op
     TimeoutSeconds: taskTimeoutSeconds,
     ...extra,
     Retry: [
+      // A verification waits for a run holding the lock to finish.
+      ...(name === 'Verify' ? [{ ErrorEquals: ['RunLockedError'], IntervalSeconds: 300, MaxAttempts: 12, BackoffRate: 1 }] : []),
       ...(name === 'Load' || name === 'Rebuild'
         ? [
             {
@@ -123,11 +127,13 @@ export function buildStateMachineDefinition(resources: StateMachineResources, op
         Type: 'Choice',
         Choices: [
           { Variable: '$.mode', StringEquals: 'rebuild', Next: 'Rebuild' },
+          { Variable: '$.mode', StringEquals: 'verify', Next: 'Verify' },
           { Variable: '$.mode', StringEquals: 'backfill', Next: 'Backfill' },
         ],
         Default: PIPELINE_TASKS[0],
       },
       Rebuild: task('Rebuild', undefined, 'RecordFailure'),
+      Verify: task('Verify', undefined, 'RecordFailure'),
       Backfill: {
         Type: 'Map',
         ItemsPath: '$.chunks',
@@ -156,6 +162,7 @@ export function pipelineTaskHandlers(context: PipelineContext): Record<PipelineT
     Commit: (input) => commitStep(context, input as RunRef),
     RecordFailure: (input) => recordFailureStep(context, input as FailureInput),
     Rebuild: (input) => rebuildStep(context, input as RunRef & { allowEmpty?: boolean }),
+    Verify: (input) => verifyStep(context, input as RunRef & { accept?: boolean }),
   };
 }
 

@@ -13,8 +13,8 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
  */
 export function planRun(request: ExecutionRequest, startTime: Date): RunPlan {
   const mode = request.mode ?? 'incremental';
-  if (!['incremental', 'backfill', 'rebuild'].includes(mode))
-    throw new RunRequestError(`mode must be incremental, backfill or rebuild, got ${JSON.stringify(mode)}.`);
+  if (!['incremental', 'backfill', 'rebuild', 'verify'].includes(mode))
+    throw new RunRequestError(`mode must be incremental, backfill, rebuild or verify, got ${JSON.stringify(mode)}.`);
   if (request.runId !== undefined && !RUN_ID.test(request.runId)) {
     throw new RunRequestError(
       `runId must be 1-128 letters, digits, '.', '_' or '-' (it becomes part of object keys), got ${JSON.stringify(request.runId)}.`,
@@ -27,6 +27,12 @@ export function planRun(request: ExecutionRequest, startTime: Date): RunPlan {
     );
   }
   if (mode === 'rebuild') return { runId, mode, ...(request.allowEmpty ? { allowEmpty: true } : {}) };
+  if (request.accept !== undefined && (mode !== 'verify' || typeof request.accept !== 'boolean')) {
+    throw new RunRequestError(
+      `accept is a boolean, and only for {"mode": "verify"}; got ${JSON.stringify(request.accept)} with mode ${mode}.`,
+    );
+  }
+  if (mode === 'verify') return { runId, mode, ...(request.accept ? { accept: true } : {}) };
   if (mode !== 'backfill') return { runId, mode };
   const from = calendarDate('from', request.from);
   const to = calendarDate('to', request.to);

@@ -4,7 +4,9 @@ import { readCursor, writeCursor, EMPTY_CURSOR } from '../cursor-state';
 import type { PipelineContext } from '../pipeline-context';
 import type { LoadResult, RewardsSource, RunLoad, Warehouse } from '../ports';
 import { readManifest } from '../run-manifest';
-import { WarehouseLostError } from '../pipeline-errors';
+import { VerificationFailedError, WarehouseLostError } from '../pipeline-errors';
+import { objectLayout } from '../object-layout';
+import { verifyStep } from './verify-step';
 import type { LedgerEntry } from '../warehouse-ledger';
 import { extractStep } from './extract-step';
 import { loadStep } from './load-step';
@@ -294,5 +296,24 @@ describe('the steps on an in-memory store', () => {
     await loadStep(ctx, { runId: 'bf' });
     await commitStep(ctx, { runId: 'bf' });
     expect(await readCursor(ctx.store)).toEqual({ ...EMPTY_CURSOR, lastCommittedRunId: 'bf', warehouseRows: 19 });
+  });
+
+  it('verify: a run of its own under the lock; a difference fails it with VerificationFailedError, the report in its manifest', async () => {
+    const warehouse = recordingWarehouse();
+    const ctx = context(fixedSource([transaction(0)], [reward(0)]), warehouse);
+    await transformStep(ctx, await extractStep(ctx, { runId: 'run1', mode: 'incremental' }));
+    await loadStep(ctx, { runId: 'run1' });
+    await catalogStep(ctx, { runId: 'run1' });
+    await commitStep(ctx, { runId: 'run1' });
+    warehouse.lose();
+    await expect(verifyStep(ctx, { runId: 'v1' })).rejects.toBeInstanceOf(VerificationFailedError);
+    const manifest = await readManifest(ctx.store, 'v1');
+    expect(manifest.mode).toBe('verify');
+    expect(manifest.verification?.checks.find((check) => check.name === 'warehouse against lake')).toMatchObject({
+      ok: false,
+      problems: [expect.stringContaining('the warehouse is empty, but the cursor says 19 rows were loaded')],
+    });
+    expect(manifest.steps.verify?.counts).toMatchObject({ checks_failed: expect.any(Number) });
+    expect(await ctx.store.exists(objectLayout.lock)).toBe(false);
   });
 });
