@@ -84,10 +84,11 @@ export async function checkDataDirSource(
     );
   }
   const synthetic = config.source.kind === 'sandbox' && !config.source.dataset ? config.source : undefined;
-  const sandboxStart = synthetic
-    ? ((recorded?.identity === identity ? recorded.sandboxStart : undefined) ??
-      syntheticStart(synthetic.now ?? now.toISOString(), synthetic.months))
-    : undefined;
+  // The earlier of the recorded start and this run's: history never vanishes, and a clock moved back (a run dated
+  // in the future, then one on today's clock) still serves this run's months.
+  const recordedStart = recorded?.identity === identity ? recorded.sandboxStart : undefined;
+  const thisStart = synthetic ? syntheticStart(synthetic.now ?? now.toISOString(), synthetic.months) : undefined;
+  const sandboxStart = recordedStart && thisStart && recordedStart < thisStart ? recordedStart : thisStart;
   // The record keeps what is known: an export naming its account replaces one that named none, never the reverse.
   if (
     !recorded ||

@@ -428,7 +428,8 @@ describe('local-runner end to end', () => {
       expect(await cli('run', '--sandbox-months', '1')).toBe(1);
       const line = err.at(-1) ?? '';
       expect(line).toMatch(
-        /^local-runner: run \S+ failed \(load failed: WarehouseBusyError: The warehouse .*warehouse\.duckdb is open in another process.*\); manifest: (.*manifest\.json)$/,
+        // Extract already reads the warehouse (its count for the source check): the run stops there, nothing pulled.
+        /^local-runner: run \S+ failed \(extract failed: WarehouseBusyError: The warehouse .*warehouse\.duckdb is open in another process.*\); manifest: (.*manifest\.json)$/,
       );
       expect(existsSync(line.replace(/^.*manifest: /, ''))).toBe(true);
       expect(await cli('status')).toBe(0);
