@@ -16,7 +16,7 @@ import {
 import { thisProcessAsLockOwner } from './process-lock-owner';
 import { runSandboxCli } from '@org/plutus-sandbox';
 import { join } from 'node:path';
-import { writeDashboard } from './dashboard-file';
+import { dataHealthOf, writeDashboard } from './dashboard-file';
 import { runPipelineOnce, WAREHOUSE_FILE } from './run-pipeline';
 import { formatRunSummary, table } from './run-summary';
 import { formatVerifyReport, verifyDataDir } from './verify-data-dir';
@@ -66,7 +66,9 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       return verify(config, io);
     case 'dashboard': {
       try {
-        const path = await writeDashboard(config.dataDir, join(config.dataDir, WAREHOUSE_FILE), (io.now ?? (() => new Date()))());
+        const now = (io.now ?? (() => new Date()))();
+        const health = await dataHealthOf(createRunnerStore(config).store, now);
+        const path = await writeDashboard(config.dataDir, join(config.dataDir, WAREHOUSE_FILE), now, health);
         io.out(config.json ? JSON.stringify({ dashboard: path }) : `dashboard: ${path}`);
         return 0;
       } catch (error) {
@@ -94,8 +96,11 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       }
       try {
         const outcome = await runPipelineOnce(config, progress, io.now);
-        if (outcome.ok)
-          outcome.dashboardPath = await writeDashboard(outcome.dataDir, outcome.warehousePath, (io.now ?? (() => new Date()))());
+        if (outcome.ok) {
+          const now = (io.now ?? (() => new Date()))();
+          const health = await dataHealthOf(createRunnerStore(config).store, now);
+          outcome.dashboardPath = await writeDashboard(outcome.dataDir, outcome.warehousePath, now, health);
+        }
         if (config.json) io.out(JSON.stringify(outcome, null, 2));
         else if (outcome.ok) io.out(formatRunSummary(outcome));
         else {

@@ -199,6 +199,10 @@ describe('local-runner: the warehouse reconciled with the lake', () => {
     expect(repair.stderr).toMatch(
       /extract: the source serves \d+ transaction\(s\) dated 2026-03, the lake holds \d+: pulling 2026-03 again/,
     );
+    // The dashboard's Data health says what the reconciliation did.
+    expect(await readFile(join(dataDir, 'dashboard.html'), 'utf8')).toMatch(
+      /source: 2 month\(s\) differed, pulled again: 2026-03, 2026-04/,
+    );
     const landed = await sql(
       dataDir,
       `SELECT count(*)::INT AS n FROM transactions WHERE transaction_id IN (${late.map((id) => `'${id}'`).join(', ')})`,

@@ -8,6 +8,28 @@ export interface DashboardOptions {
   generatedAt: Date;
   /** Where the data came from, e.g. the warehouse path. */
   source?: string;
+  /** How fresh and sound the data is (from the lake's manifests: `summarizeDataHealth` of `@org/pipeline`). */
+  health?: DataHealthView;
+}
+
+/** What the Data health section shows; `@org/pipeline`'s `DataHealth` has this shape. */
+export interface DataHealthView {
+  newest: { transaction: string | null; rewardUpdate: string | null };
+  lastSuccessfulRun: { runId: string; mode: string; finishedAt: string } | null;
+  lastReconciliation: {
+    runId: string;
+    at: string;
+    ledgerRuns: number;
+    runsReplayed: number;
+    factsRederived: boolean;
+    sourceMonthsChecked: boolean;
+    sourceMonthsDiffering: number;
+    monthsRepulled: string[];
+    monthsLeftToVerify: string[];
+  } | null;
+  lastVerification: { runId: string; at: string; ok: boolean; checksFailed: number } | null;
+  quarantined: { dataset: string; reason: string; rows: number }[];
+  recentRuns: { runId: string; mode: string; status: string; startedAt: string; transactions: number; rewards: number; error?: string }[];
 }
 
 interface Chart {
@@ -30,6 +52,7 @@ export async function renderDashboardHtml(data: DashboardData, options: Dashboar
   const body = empty
     ? emptyState()
     : `${headline(data)}\n${(await Promise.all(charts(data).map(renderChart))).join('\n')}\n${orphans(data)}`;
+  const health = options.health ? dataHealth(options.health) : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -43,6 +66,7 @@ export async function renderDashboardHtml(data: DashboardData, options: Dashboar
 <header><h1>${escapeHtml(title)}</h1><p class="muted">Where the card spend goes and what it earns in PLU.</p></header>
 <main>
 ${body}
+${health}
 </main>
 <footer class="muted">Generated ${escapeHtml(options.generatedAt.toISOString().replace('T', ' ').slice(0, 16))} UTC${options.source ? ` from ${escapeHtml(options.source)}` : ''}. Rejected rewards are excluded from earnings.</footer>
 </body>
@@ -251,6 +275,59 @@ function orphans(data: DashboardData): string {
   }</section>`;
 }
 
+const instant = (iso: string | null | undefined) => (iso ? `${iso.replace('T', ' ').slice(0, 16)} UTC` : '–');
+
+/**
+ * Data health: how fresh the data is (newest rows, last successful run), what the last reconciliation found and
+ * did, the rows quarantined by reason, and the runs of the last 30 days with their outcome.
+ */
+function dataHealth(health: DataHealthView): string {
+  const reconciliation = health.lastReconciliation;
+  const reconciled = reconciliation
+    ? [
+        `warehouse against lake at ${instant(reconciliation.at)}: ${reconciliation.ledgerRuns} run(s) in its ledger`,
+        reconciliation.runsReplayed ? `${reconciliation.runsReplayed} run(s) replayed` : 'nothing to replay',
+        reconciliation.factsRederived ? 'reward_facts derived again' : '',
+        reconciliation.sourceMonthsChecked
+          ? reconciliation.sourceMonthsDiffering
+            ? `source: ${reconciliation.sourceMonthsDiffering} month(s) differed, pulled again: ${reconciliation.monthsRepulled.join(', ') || 'none'}; left to verify: ${reconciliation.monthsLeftToVerify.join(', ') || 'none'}`
+            : 'source: counts matched'
+          : 'source: not checked yet (first run)',
+      ]
+        .filter(Boolean)
+        .join('; ')
+    : 'no load yet';
+  const verification = health.lastVerification
+    ? `${health.lastVerification.ok ? 'all checks agreed' : `${health.lastVerification.checksFailed} check(s) failed`} (${instant(health.lastVerification.at)})`
+    : 'none in this lake yet (local-runner verify prints its own report)';
+  const facts = [
+    ['Newest transaction', instant(health.newest.transaction)],
+    ['Newest reward change', instant(health.newest.rewardUpdate)],
+    [
+      'Last successful run',
+      health.lastSuccessfulRun ? `${instant(health.lastSuccessfulRun.finishedAt)} (${health.lastSuccessfulRun.mode})` : '–',
+    ],
+    ['Last reconciliation', reconciled],
+    ['Last verification', verification],
+  ];
+  const quarantine = health.quarantined.length
+    ? `<table><thead><tr><th>Dataset</th><th>Reason</th><th class="num">Rows</th></tr></thead><tbody>${health.quarantined
+        .map((row) => `<tr><td>${escapeHtml(row.dataset)}</td><td>${escapeHtml(row.reason)}</td><td class="num">${row.rows}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '<p class="muted">No row was quarantined.</p>';
+  const runs = health.recentRuns.length
+    ? `<table><thead><tr><th>Started</th><th>Mode</th><th>Outcome</th><th class="num">Transactions</th><th class="num">Rewards</th></tr></thead><tbody>${health.recentRuns
+        .map(
+          (run) =>
+            `<tr data-status="${escapeHtml(run.status)}"><td>${escapeHtml(instant(run.startedAt))}</td><td>${escapeHtml(run.mode)}</td><td>${escapeHtml(run.status)}${run.error ? ` <small>${escapeHtml(run.error)}</small>` : ''}</td><td class="num">${run.transactions}</td><td class="num">${run.rewards}</td></tr>`,
+        )
+        .join('')}</tbody></table>`
+    : '<p class="muted">No run in the last 30 days.</p>';
+  return `<section class="chart" data-section="data-health"><h2>Data health</h2><dl>${facts
+    .map(([label, value]) => `<dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd>`)
+    .join('')}</dl><h3>Quarantined rows by reason</h3>${quarantine}<h3>Runs of the last 30 days</h3>${runs}</section>`;
+}
+
 function emptyState(): string {
   return `<section class="empty" data-empty="true"><h2>No data yet</h2><p>The warehouse has no rewards or transactions. Run the pipeline (<code>npm start</code>), then open this page again.</p></section>`;
 }
@@ -295,7 +372,7 @@ h1{margin:8px 0 0;font-size:1.6rem}h2{margin:0 0 4px;font-size:1.05rem}.muted{co
 main{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,480px),1fr));gap:16px}main>.cards,main>.empty{grid-column:1/-1}
 .chart{background:#fff;border-radius:12px;padding:16px;box-shadow:0 1px 3px rgba(15,23,42,.08);min-width:0}
 .chart svg{width:100%;height:auto;display:block}
-table{width:100%;border-collapse:collapse;font-size:.85rem}th,td{text-align:left;padding:6px 4px;border-bottom:1px solid #e5e9f0}.num{text-align:right}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;font-size:.85rem}dt{color:#5c677d}dd{margin:0}table{width:100%;border-collapse:collapse;font-size:.85rem}th,td{text-align:left;padding:6px 4px;border-bottom:1px solid #e5e9f0}.num{text-align:right}
 .empty{background:#fff;border-radius:12px;padding:32px;text-align:center}.empty-chart{color:#616e7c;padding:40px 0;text-align:center}
 code{background:#eef2f7;padding:2px 6px;border-radius:4px}
 .narrow{display:none}

@@ -105,6 +105,48 @@ describe('dashboard views on DuckDB', () => {
     expect(empty).toContain('data-empty="true"');
     expect(empty).not.toContain('<svg');
   });
+
+  it('shows data health: freshness, the last reconciliation, quarantined rows by reason, the recent runs with failures', async () => {
+    const html = await renderDashboardHtml(data, {
+      generatedAt: new Date('2026-11-28T12:00:00Z'),
+      health: {
+        newest: { transaction: '2026-11-27T18:00:00.000Z', rewardUpdate: '2026-11-28T01:00:00.000Z' },
+        lastSuccessfulRun: { runId: 'r2', mode: 'incremental', finishedAt: '2026-11-28T06:00:00.000Z' },
+        lastReconciliation: {
+          runId: 'r2',
+          at: '2026-11-28T05:59:00.000Z',
+          ledgerRuns: 1,
+          runsReplayed: 1,
+          factsRederived: false,
+          sourceMonthsChecked: true,
+          sourceMonthsDiffering: 2,
+          monthsRepulled: ['2026-03'],
+          monthsLeftToVerify: ['2026-04'],
+        },
+        lastVerification: null,
+        quarantined: [{ dataset: 'rewards', reason: 'amount not a number', rows: 3 }],
+        recentRuns: [
+          {
+            runId: 'r3',
+            mode: 'incremental',
+            status: 'failed',
+            startedAt: '2026-11-28T07:00:00.000Z',
+            transactions: 0,
+            rewards: 0,
+            error: 'load: WarehouseDisagreesError',
+          },
+          { runId: 'r2', mode: 'incremental', status: 'succeeded', startedAt: '2026-11-28T05:58:00.000Z', transactions: 40, rewards: 12 },
+        ],
+      },
+    });
+    const section = html.slice(html.indexOf('data-section="data-health"'));
+    expect(section).toContain('<dt>Newest transaction</dt><dd>2026-11-27 18:00 UTC</dd>');
+    expect(section).toContain('1 run(s) replayed');
+    expect(section).toContain('pulled again: 2026-03; left to verify: 2026-04');
+    expect(section).toContain('<td>amount not a number</td><td class="num">3</td>');
+    expect(section).toMatch(/<tr data-status="failed">.*load: WarehouseDisagreesError/);
+    expect(await renderDashboardHtml(data, { generatedAt: new Date() })).not.toContain('data-health');
+  });
 });
 
 function round(value: number | null): number | null {

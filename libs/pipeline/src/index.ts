@@ -77,3 +77,4 @@ export {
   type AcceptedDifferences,
 } from './verify';
 export { SOURCE_CHECK_BOUNDS } from './source-check';
+export { summarizeDataHealth, type DataHealth } from './data-health';
