@@ -6,6 +6,7 @@
 //   BENCH_HISTORIES=3000,300000,3000000   which history sizes (transactions)
 //   BENCH_REPEATS=3                       how many no-change runs, and one-new-day runs (a day later each); the
 //                                         ratios use the median of each, as one run on 2 cores moves by a fifth
+// After each history's runs, `verify --deep` (every committed run's Parquet digested again) is timed apart.
 //   BENCH_KEEP=1                          keep each history's data dir (its path is printed) to look into it after
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { readRunnerConfig, runPipelineOnce } from '@org/local-runner';
+import { readRunnerConfig, runPipelineOnce, verifyDataDir } from '@org/local-runner';
 import { createPlutusClient } from '@org/plutus-client';
 import { startSandbox } from '@org/plutus-sandbox';
 
@@ -103,6 +104,21 @@ async function runChild(dataDir) {
   );
 }
 
+/** `verify --deep` on the data dir, in its own process: its wall time, peak RSS and whether every check agreed. */
+async function verifyChild(dataDir) {
+  const config = readRunnerConfig(['verify', '--deep', '--data-dir', dataDir], process.env, process.cwd());
+  const started = Date.now();
+  const report = await verifyDataDir(config, () => undefined);
+  console.log(
+    JSON.stringify({
+      ok: report.ok,
+      failed: report.checks.filter((check) => !check.ok).map((check) => `${check.name}: ${check.problems[0]}`),
+      wallMs: Date.now() - started,
+      peakMb: process.resourceUsage().maxRSS / 1024,
+    }),
+  );
+}
+
 /** The next JSON line a child prints (one reader per child, so its stdout gains no listener per call). */
 const readers = new WeakMap();
 function line(child) {
@@ -179,6 +195,12 @@ async function bench() {
       for (let day = 1; day <= REPEATS; day += 1)
         oneDay.push(await run('one new day', new Date(Date.parse(NOW) + day * 86_400_000).toISOString()));
       results[history] = { first, noChange, oneDay };
+      // The deep check reads every committed run's Parquet again: printed apart, it is not part of a run.
+      const out = execFileSync(process.execPath, [SELF, '--verify', dataDir], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+      const deep = JSON.parse(out.trim().split('\n').at(-1));
+      console.log(
+        `${String(history).padEnd(9)} | verify --deep: ${(deep.wallMs / 1000).toFixed(2)} s, peak RSS ${deep.peakMb.toFixed(0)} MB, ${deep.ok ? 'every check agreed' : `DIFFERENCES: ${deep.failed.join(' | ')}`}`,
+      );
     } finally {
       sandbox.stdin.write('quit\n');
       await new Promise((resolve) => sandbox.once('close', resolve));
@@ -207,4 +229,5 @@ async function bench() {
 
 if (process.argv[2] === '--sandbox') await sandboxChild(Number(process.argv[3]));
 else if (process.argv[2] === '--run') await runChild(process.argv[3]);
+else if (process.argv[2] === '--verify') await verifyChild(process.argv[3]);
 else await bench();

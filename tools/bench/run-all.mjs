@@ -1,9 +1,10 @@
 // `npm run bench`: every benchmark, one after the other, each printing its figures as it goes; then
 // docs/BENCHMARKS.md is written anew with the date, the machine and every figure printed. The benchmarks take the
 // environment variables their headers list (BENCH_SIZES, BENCH_HISTORIES, ...). BENCH_ONLY=incremental,transform
-// runs some of them; BENCH_WRITE=0 leaves docs/BENCHMARKS.md as it is.
+// runs some of them (their sections of docs/BENCHMARKS.md are replaced, each dated; the others are kept as they
+// were); BENCH_WRITE=0 leaves docs/BENCHMARKS.md as it is.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { join } from 'node:path';
 
@@ -48,10 +49,22 @@ function run(bench) {
 }
 
 const started = new Date();
-const sections = [];
+const target = join(import.meta.dirname, '..', '..', 'docs', 'BENCHMARKS.md');
+const heading = (bench) => `## ${bench.name} (\`nx run @org/tools:bench-${bench.name}\`)`;
+// The sections already written, by benchmark, for the ones this invocation does not run.
+const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
+const kept = Object.fromEntries(
+  BENCHES.map((bench) => {
+    const at = previous.indexOf(heading(bench));
+    if (at < 0) return [bench.name, undefined];
+    const next = previous.indexOf('\n## ', at + 1);
+    return [bench.name, previous.slice(at, next < 0 ? undefined : next + 1).trimEnd() + '\n'];
+  }),
+);
+const sections = {};
 for (const bench of chosen) {
   const output = await run(bench);
-  sections.push(`## ${bench.name} (\`nx run @org/tools:bench-${bench.name}\`)\n${bench.about}\n\n\`\`\`\n${output.trim()}\n\`\`\`\n`);
+  sections[bench.name] = `${heading(bench)}\n${bench.about}\n\n- run: ${new Date().toISOString()}\n\n\`\`\`\n${output.trim()}\n\`\`\`\n`;
 }
 if (process.env.BENCH_WRITE !== '0') {
   const settings = Object.entries(process.env)
@@ -63,13 +76,12 @@ if (process.env.BENCH_WRITE !== '0') {
     '',
     'Written by `npm run bench` (tools/bench/run-all.mjs); do not edit by hand. Each section is what that benchmark printed.',
     '',
-    `- date: ${started.toISOString()}`,
+    `- date: ${started.toISOString()}${only ? ` (${only.join(', ')}; the other sections are from earlier runs, each dated or from the date before)` : ''}`,
     `- machine: ${machine}`,
     `- settings: ${settings.length ? settings.join(' ') : 'the defaults'}`,
     '',
-    ...sections,
+    ...BENCHES.map((bench) => sections[bench.name] ?? kept[bench.name]).filter(Boolean),
   ].join('\n');
-  const target = join(import.meta.dirname, '..', '..', 'docs', 'BENCHMARKS.md');
   writeFileSync(target, page);
   console.log(`wrote ${target}`);
 }
