@@ -157,6 +157,32 @@ describe('local-runner: the warehouse reconciled with the lake', () => {
     expect(after.stderr).toContain(`ReplayFailedError: Replaying committed run ${committed[1].runId} into the warehouse failed`);
   });
 
+  it('a crash between the warehouse commit and the manifest: the next run records that load from the ledger and registers its partitions', async () => {
+    await runs(DAYS.slice(0, 2));
+    const store = new FileObjectStore(dataDir);
+    const { committed } = await readLakeRuns(store);
+    const crashed = committed[1].runId;
+    // As the process left it when killed right after the warehouse committed: the manifest still says the load is
+    // running, no catalog nor commit step, the cursor where it was before the run, no partitions registered.
+    const path = join(dataDir, objectLayout.manifest(crashed));
+    const manifest = JSON.parse(await readFile(path, 'utf8'));
+    manifest.status = 'failed';
+    manifest.steps.load = { status: 'running', startedAt: manifest.steps.load.startedAt };
+    delete manifest.steps.catalog;
+    delete manifest.steps.commit;
+    delete manifest.cursorAfter;
+    delete manifest.chain;
+    await writeFile(path, JSON.stringify(manifest, null, 2));
+    await writeFile(join(dataDir, objectLayout.cursor), JSON.stringify(manifest.cursorBefore, null, 2));
+    await sql(dataDir, `DELETE FROM lake_partitions WHERE run_id = '${crashed}'`);
+
+    const next = await cli(dataDir, ['run'], DAYS[2]);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toContain(`reconcile: run ${crashed}: its load committed but its manifest never said so`);
+    const verified = await cli(dataDir, ['verify', '--deep'], DAYS[2]);
+    expect([verified.code, verified.stdout]).toEqual([0, expect.stringContaining('verify: everything agrees')]);
+  });
+
   it('the audit trail: an edited committed manifest makes verify fail, naming it', async () => {
     await runs(DAYS.slice(0, 3));
     expect((await cli(dataDir, ['verify'], DAYS[2])).code).toBe(0);
@@ -216,6 +242,12 @@ describe('local-runner: the warehouse reconciled with the lake', () => {
     const again = await withExport(['run']);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('1 month(s) still differ from the source as they did after being pulled again (2026-04)');
+    // And once nothing is left to pull, the runs after compare the totals only, until they change.
+    const settled = await withExport(['run']);
+    expect(settled.code).toBe(0);
+    expect(settled.stderr).toMatch(
+      /the source serves \d+ transaction\(s\) before 2026-06, the lake holds \d+, as at the last check: nothing left to pull/,
+    );
 
     expect((await withExport(['verify', '--accept'])).code).toBe(0);
     const accepted = await withExport(['verify']);

@@ -57,7 +57,7 @@ export async function loadedRuns(store: ObjectStore): Promise<LoadedRun[]> {
  * before the manifest recorded it: the load is marked succeeded at the ledger's instant, with the ledger's figures.
  * The cursor is left where it was: the next incremental run's lookback pulls that window again.
  */
-export async function recordLoadFromLedger(store: ObjectStore, entry: LedgerEntry): Promise<void> {
+export async function recordLoadFromLedger(store: ObjectStore, entry: LedgerEntry): Promise<LoadedRun> {
   const manifest = await readManifest(store, entry.runId);
   manifest.steps.load = {
     status: 'succeeded',
@@ -74,4 +74,11 @@ export async function recordLoadFromLedger(store: ObjectStore, entry: LedgerEntr
       : {}),
   };
   await writeManifest(store, manifest);
+  const transform = manifest.steps.transform;
+  return {
+    runId: manifest.runId,
+    ingestDate: manifest.ingestDate,
+    loadedAt: entry.loadedAt,
+    parts: { transactions: partsOf(transform, 'transactions'), rewards: partsOf(transform, 'rewards') },
+  };
 }

@@ -143,7 +143,11 @@ export async function reconcileWarehouse(
     );
   }
   for (const entry of comparison.unrecordedLoads) {
-    await recordLoadFromLedger(context.store, entry);
+    const run = await recordLoadFromLedger(context.store, entry);
+    // Its catalog step never ran: the partitions of a loaded run are registered, as the catalog step would have.
+    await context.catalog.registerPartitions(
+      LAKE_DATASETS.map((dataset) => ({ dataset, ingestDate: run.ingestDate, runId: run.runId, keys: [...run.parts[dataset]] })),
+    );
     context.onProgress?.({
       step: 'reconcile',
       message: `run ${entry.runId}: its load committed but its manifest never said so (a crash between the two); recorded from the warehouse's ledger`,

@@ -110,11 +110,18 @@ export interface SourceCheckRecord {
   known: string[];
   /** Months left for the next runs by the bound. */
   deferred: string[];
+  /** The totals differ exactly as at the last check that left nothing to pull: not narrowed again (see `verify`). */
+  unchangedSinceLastCheck?: boolean;
 }
 
 /** Months a run pulled again, with the source's count then: the same difference is not pulled again and again. */
 export interface RepulledMonths {
   months: Record<string, { source: number; runId: string }>;
+  /**
+   * The totals of the last check that left nothing to pull (every difference known, or before the months narrowed):
+   * while a run finds the same totals for the same window, it does not narrow again.
+   */
+  settled?: { before: string; source: number; lake: number };
 }
 
 async function readRepulled(store: ObjectStore): Promise<RepulledMonths> {
@@ -141,9 +148,12 @@ export async function checkSourceBefore(
   const source = await sourceTransactionCount(context, { before });
   const record: SourceCheckRecord = { before, source, lake, months: [], repulled: [], known: [], deferred: [] };
   if (lake === source) return record;
+  const repulled = await readRepulled(context.store);
+  const settled = repulled.settled;
+  if (settled && settled.before === before && settled.source === source && settled.lake === lake)
+    return { ...record, unchangedSinceLastCheck: true };
   const lakeMonths = await context.warehouse.transactionMonthCounts(new Date(Date.parse(before) - 1).toISOString());
   record.months = await differingMonths(context, lakeMonths, before);
-  const repulled = await readRepulled(context.store);
   for (const difference of record.months) {
     if (!/^\d{4}-\d{2}$/.test(difference.month)) continue;
     if (repulled.months[difference.month]?.source === difference.source) record.known.push(difference.month);
@@ -155,6 +165,7 @@ export async function checkSourceBefore(
 
 /** At commit: the months this run pulled again, remembered with the source's count; months that now agree forgotten. */
 export async function rememberRepulledMonths(store: ObjectStore, runId: string, check: SourceCheckRecord): Promise<void> {
+  if (check.unchangedSinceLastCheck) return;
   const repulled = await readRepulled(store);
   const differing = new Set(check.months.map((difference) => difference.month));
   for (const month of Object.keys(repulled.months))
@@ -163,5 +174,8 @@ export async function rememberRepulledMonths(store: ObjectStore, runId: string, 
     const source = check.months.find((difference) => difference.month === month)?.source ?? 0;
     repulled.months[month] = { source, runId };
   }
+  if (check.source !== check.lake && !check.repulled.length && !check.deferred.length)
+    repulled.settled = { before: check.before, source: check.source, lake: check.lake };
+  else delete repulled.settled;
   await store.put(objectLayout.repulledMonths, JSON.stringify(repulled, null, 2), { contentType: 'application/json' });
 }

@@ -12,6 +12,18 @@ describe('generateHistory', () => {
     expect(history('2025-01-01T00:00:00Z', 43).transactions[0]).not.toEqual(year.transactions[0]);
   });
 
+  it('never repeats an id across days, even where two days draw the same values (2016-10-20 and 2023-02-19, seed 42)', () => {
+    const day = (iso: string) =>
+      generateHistory({ seed: 42, purchasesPerDay: 82, start: new Date(`${iso}T00:00:00Z`), now: new Date(`${iso}T23:59:59Z`) });
+    const [a, b] = [day('2016-10-20'), day('2023-02-19')];
+    // The two days' streams overlap (the same purchases, to the millisecond of the day), which is why the id carries the day.
+    const drawn = (rows: { amount: number; date: string }[]) => new Set(rows.map((row) => `${row.amount}@${row.date.slice(11)}`));
+    const shared = [...drawn(a.transactions)].filter((purchase) => drawn(b.transactions).has(purchase));
+    expect(shared.length).toBeGreaterThan(1);
+    const ids = [...a.transactions, ...b.transactions, ...a.rewards, ...b.rewards].map((row) => row.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('conforms to the OpenAPI document', () => {
     expect(findSchemaMismatch('Reward', year.rewards, { arrayOf: true })).toBeUndefined();
     expect(findSchemaMismatch('Transaction', year.transactions, { arrayOf: true })).toBeUndefined();

@@ -57,7 +57,7 @@ export function generateHistory(options: SyntheticHistoryOptions): SandboxDatase
       const merchant = pickWeighted(random, MERCHANTS, merchantWeights);
       const atMs = dayStartMs + Math.floor(between(random, 7, 23) * 3_600_000);
       const amountMinor = Math.round(between(random, merchant.minMinor, merchant.maxMinor));
-      const id = seededUuid(random);
+      const id = dayUuid(random, day);
       addTransaction(purchase(id, merchant.currency, amountMinor, atMs, merchant.description), atMs);
 
       const createdAtMs = atMs + Math.floor(between(random, 0.2, 5) * DAY_MS);
@@ -66,7 +66,7 @@ export function generateHistory(options: SyntheticHistoryOptions): SandboxDatase
       if (refunded) {
         addTransaction(
           {
-            id: seededUuid(random),
+            id: dayUuid(random, day),
             currency: merchant.currency,
             amount: amountMinor,
             date: hasuraTimestamp(refundAtMs),
@@ -82,7 +82,7 @@ export function generateHistory(options: SyntheticHistoryOptions): SandboxDatase
       const price = pluPrice(seed, createdAtMs, merchant.currency);
       const adminRejected = random() < 0.015;
       addReward({
-        id: seededUuid(random),
+        id: dayUuid(random, day),
         plu: round(fiat / price, 6),
         fiat,
         rebateRate: REBATE_RATE,
@@ -104,12 +104,12 @@ export function generateHistory(options: SyntheticHistoryOptions): SandboxDatase
     for (const perk of PERK_SUBSCRIPTIONS) {
       if (dayOfMonth !== perk.dayOfMonth) continue;
       const atMs = dayStartMs + 6 * 3_600_000;
-      const id = seededUuid(random);
+      const id = dayUuid(random, day);
       addTransaction(purchase(id, 'GBP', perk.amountMinor, atMs, perk.description), atMs);
       const createdAtMs = atMs + Math.floor(between(random, 1, 4) * DAY_MS);
       const fiat = Math.min(perk.amountMinor, perk.perkCapMinor) / 100;
       addReward({
-        id: seededUuid(random),
+        id: dayUuid(random, day),
         plu: round(fiat / pluPrice(seed, createdAtMs, 'GBP'), 6),
         fiat,
         rebateRate: 0,
@@ -126,7 +126,7 @@ export function generateHistory(options: SyntheticHistoryOptions): SandboxDatase
       const atMs = dayStartMs + 9 * 3_600_000;
       addTransaction(
         {
-          id: seededUuid(random),
+          id: dayUuid(random, day),
           currency: 'GBP',
           amount: Math.round(between(random, 200, 500)) * 100,
           date: hasuraTimestamp(atMs),
@@ -141,7 +141,7 @@ export function generateHistory(options: SyntheticHistoryOptions): SandboxDatase
     if (random() < 0.01) {
       const createdAtMs = dayStartMs + 12 * 3_600_000;
       addReward({
-        id: seededUuid(random),
+        id: dayUuid(random, day),
         plu: round(10 / pluPrice(seed, createdAtMs, 'GBP'), 6),
         fiat: 10,
         rebateRate: 0,
@@ -155,6 +155,15 @@ export function generateHistory(options: SyntheticHistoryOptions): SandboxDatase
     }
   }
   return { rewards, transactions };
+}
+
+/**
+ * An id drawn from the day's stream, its first eight hexadecimal digits the day itself. The days' streams are
+ * windows of one 2^32 cycle, so over a long history two days' windows can overlap and draw the same values: the
+ * day in the id keeps every id of the history unique whatever the streams do.
+ */
+function dayUuid(random: () => number, day: number): string {
+  return `${(day >>> 0).toString(16).padStart(8, '0')}${seededUuid(random).slice(8)}`;
 }
 
 /** Fiat per PLU on a given instant: a slow drift plus daily noise, deterministic per seed. */

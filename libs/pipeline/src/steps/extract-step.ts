@@ -158,6 +158,11 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
           contract.note('transactions', page.invalid, page.unknownFields);
         }
       }
+      if (check.unchangedSinceLastCheck)
+        context.onProgress?.({
+          step: 'extract',
+          message: `the source serves ${check.source} transaction(s) before ${check.before.slice(0, 7)}, the lake holds ${check.lake}, as at the last check: nothing left to pull; see \`local-runner verify\``,
+        });
       if (check.known.length)
         context.onProgress?.({
           step: 'extract',
