@@ -249,5 +249,5 @@ describe('Lambda handlers', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  });
+  }, 600_000); // packaging waits for the other suites' packaging (one at a time), then runs serverless package
 });
