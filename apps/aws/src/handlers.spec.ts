@@ -1,4 +1,11 @@
-import { BatchCreatePartitionCommand, CreateDatabaseCommand, CreateTableCommand, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
+import {
+  BatchCreatePartitionCommand,
+  CreateDatabaseCommand,
+  CreateTableCommand,
+  GetPartitionsCommand,
+  GetTableCommand,
+  GlueClient,
+} from '@aws-sdk/client-glue';
 import {
   BatchExecuteStatementCommand,
   DescribeStatementCommand,
@@ -11,12 +18,17 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { startSandbox, type Sandbox } from '@org/plutus-sandbox';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { loadStep } from '@org/pipeline';
+import { loadStep, objectLayout } from '@org/pipeline';
+import { dataApiTargetParams } from '@org/redshift-adapter';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fakeS3 } from '../test/fake-s3';
-import { deniedRequests, iamRequestsFor, sdkCallRecorder } from '../test/iam-proof';
+import { defaultKeyPolicy, deniedRequests, iamRequestsFor, resolveIntrinsics, sdkCallRecorder, type SentCommand } from '../test/iam-proof';
+import { DEPLOY_MODES } from '../test/deploy-modes';
+import { readAwsConfig } from './aws-config';
+import type { LambdaEnvironment } from './environment';
+import { buildServiceConfig, optionsFromArgv, pipelineEnvironment, readParams } from './service-config';
 import { packageService } from '../test/package-service';
 import { lambdaStep, noExtraPorts } from './lambda-step';
 import { handler as catalogHandler } from './handlers/catalog';
@@ -27,6 +39,7 @@ import { handler as planHandler } from './handlers/plan';
 import { handler as rebuildHandler } from './handlers/rebuild';
 import { handler as recordFailureHandler } from './handlers/record-failure';
 import { handler as transformHandler } from './handlers/transform';
+import { handler as verifyHandler } from './handlers/verify';
 
 jest.setTimeout(30_000);
 
@@ -63,6 +76,7 @@ describe('Lambda handlers', () => {
   const commit = recorded('Commit', commitHandler);
   const recordFailure = recorded('RecordFailure', recordFailureHandler);
   const rebuild = recorded('Rebuild', rebuildHandler);
+  const verify = recorded('Verify', verifyHandler);
 
   beforeAll(async () => {
     sandbox = await startSandbox({ now: '2026-06-30T12:00:00Z', months: 3 });
@@ -83,6 +97,7 @@ describe('Lambda handlers', () => {
     glue.on(GetTableCommand).rejects(Object.assign(new Error('not found'), { name: 'EntityNotFoundException' }));
     glue.on(CreateTableCommand).resolves({});
     glue.on(BatchCreatePartitionCommand).resolves({ Errors: [] });
+    glue.on(GetPartitionsCommand).resolves({ Partitions: [] });
     redshift.on(ListStatementsCommand).resolves({ Statements: [] });
     redshift.on(BatchExecuteStatementCommand).resolves({ Id: 'batch' });
     // A warehouse that has no ledger yet (so every load starts one), and the counts after each load.
@@ -169,6 +184,29 @@ describe('Lambda handlers', () => {
     expect(metric('Load', 'RewardsLoaded')).toBe(manifest.steps.load.counts.rewards_staged);
   });
 
+  it("quarantines text longer than Redshift's VARCHAR (bytes, not characters) at transform, with the reason, instead of failing the load", async () => {
+    const runId = '20260630T130000000Z-exec03';
+    await extract({ runId, mode: 'incremental' });
+    const rawKey = [...storage.objects.keys()].find((key) => key.includes('/raw/transactions/') && key.includes(runId)) as string;
+    expect(storage.text(rawKey).split('\n')[0]).toBe('id,model,user_id,currency,amount,date,type,is_debit,description');
+    // 2,049 characters of 2 bytes each: 4,098 bytes, past VARCHAR(4096), though within 4,096 characters.
+    const long = 'é'.repeat(2049);
+    storage.objects.set(
+      rawKey,
+      Buffer.from(`${storage.text(rawKey).trimEnd()}\nlong-text,card,u1,GBP,-1250,2026-06-29T10:00:00Z,PURCHASE,true,${long}\n`),
+    );
+    await transform({ runId });
+    const rejectsKey = [...storage.objects.keys()].find(
+      (key) => key.includes('/quarantine/transactions/') && key.includes(runId),
+    ) as string;
+    expect(storage.text(rejectsKey)).toContain(
+      `long-text,card,u1,GBP,-1250,2026-06-29T10:00:00Z,PURCHASE,true,${long},"description is longer than 4096 bytes, the warehouse's limit"`,
+    );
+    const manifest = JSON.parse(storage.text(`rewards-data/pipeline/runs/${runId}/manifest.json`));
+    expect(manifest.quality.transactions.rejectedByReason).toEqual({ "description is longer than 4096 bytes, the warehouse's limit": 1 });
+    await recordFailure({ runId, error: { Error: 'Stopped', Cause: JSON.stringify({ errorMessage: 'test run ends here' }) } });
+  });
+
   it('records a failure from the Catch path and frees the lock, leaving the cursor alone', async () => {
     const runId = '20260701T120000000Z-exec02';
     const cursorBefore = storage.text('rewards-data/pipeline/state/cursor.json');
@@ -200,6 +238,14 @@ describe('Lambda handlers', () => {
     expect(storage.objects.has('rewards-data/pipeline/state/lock.json')).toBe(false);
   });
 
+  it('verifies: reads the manifests, the warehouse, the catalog and Plutus, and fails on the differences it finds', async () => {
+    // The mocked warehouse's answers are not a real ledger: the verification finds differences, after making every call.
+    await expect(verify({ runId: '20260703T120000000Z-verify' })).rejects.toMatchObject({ name: 'VerificationFailedError' });
+    const sent = new Set(sdk.sent['Verify']?.map((command) => command.name));
+    for (const name of ['GetObject', 'ListObjectsV2', 'ExecuteStatement', 'GetPartitions', 'GetSecretValue'])
+      expect([name, sent.has(name)]).toEqual([name, true]);
+  });
+
   it('every AWS call each handler made is allowed by its own role in the packaged template (IAM simulated)', async () => {
     const out = mkdtempSync(join(tmpdir(), 'sls-iam-proof-'));
     try {
@@ -224,7 +270,9 @@ describe('Lambda handlers', () => {
       };
       const facts = { partition: 'aws', region: 'eu-west-2', accountId: '123456789012', workgroupArns: { 'rewards-dev': workgroupArn } };
       expect(Object.keys(sdk.sent).sort()).toEqual(
-        ['Catalog', 'Commit', 'Extract', 'Load', 'Plan', 'Rebuild', 'RecordFailure', 'Transform'].filter((task) => task !== 'Plan'),
+        ['Catalog', 'Commit', 'Extract', 'Load', 'Plan', 'Rebuild', 'RecordFailure', 'Transform', 'Verify'].filter(
+          (task) => task !== 'Plan',
+        ),
       );
       const checked: Record<string, number> = {};
       for (const [task, commands] of Object.entries(sdk.sent)) {
@@ -250,4 +298,106 @@ describe('Lambda handlers', () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 600_000); // packaging waits for the other suites' packaging (one at a time), then runs serverless package
+  // Every documented deploy mode: the calls the handlers made, sent as that mode's functions would send them (its
+  // warehouse sign-in, its secrets, its prefix), against that mode's roles. The Data API's own checks behind a
+  // statement (GetCredentials, GetClusterCredentials[WithIAM], the secret and its key) are requests too.
+  const RECORDED = { prefix: 'pipeline/', plutusSecret: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:plutus' };
+  const WITH_SUFFIX = /-[A-Za-z0-9]{6}$/;
+  it.each(DEPLOY_MODES.map((mode) => [mode.name, mode.args] as const))(
+    '%s: every call each handler made, signed in as this mode signs in, is allowed by its own role (IAM simulated)',
+    async (_name, args) => {
+      const options = optionsFromArgv(args);
+      const config = buildServiceConfig(options);
+      const params = readParams(options);
+      const stage = config['provider'].stage as string;
+      const refs: Record<string, string> = {
+        'AWS::Partition': 'aws',
+        'AWS::Region': 'eu-west-2',
+        'AWS::AccountId': '123456789012',
+        'AWS::StackName': `rewards-pipeline-${stage}`,
+        DataBucket: 'rewards-data',
+        'DataBucket.Arn': 'arn:aws:s3:::rewards-data',
+        GlueDatabase: 'rewards_dev',
+        PlutusSecret: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:PlutusSecret-Q1w2E3',
+        RedshiftAdminSecret: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:RedshiftAdminSecret-R4t5Y6',
+        'RedshiftWorkgroup.Workgroup.WorkgroupArn':
+          'arn:aws:redshift-serverless:eu-west-2:123456789012:workgroup/11111111-2222-3333-4444-555555555555',
+        'RedshiftCopyRole.Arn': 'arn:aws:iam::123456789012:role/copy',
+        'PlutusSandboxLambdaFunctionUrl.FunctionUrl': 'https://sandbox.lambda-url.eu-west-2.on.aws/',
+      };
+      const deployed = readAwsConfig({
+        ...(resolveIntrinsics(pipelineEnvironment(params, stage), refs) as LambdaEnvironment),
+        AWS_REGION: 'eu-west-2',
+      });
+      const target = Object.fromEntries(
+        Object.entries(dataApiTargetParams(deployed.redshift.target)).filter(([, value]) => value !== undefined),
+      );
+      // A secret named without its six random characters still has them: IAM decides on the full ARN.
+      const plutusSecret = WITH_SUFFIX.test(deployed.plutusSecretArn) ? deployed.plutusSecretArn : `${deployed.plutusSecretArn}-AbCdEf`;
+      const asDeployed = (command: SentCommand): SentCommand => {
+        const input: Record<string, unknown> = { ...command.input };
+        for (const field of ['Key', 'Prefix'])
+          if (typeof input[field] === 'string') input[field] = deployed.prefix + (input[field] as string).replace(RECORDED.prefix, '');
+        if (command.name === 'ExecuteStatement' || command.name === 'BatchExecuteStatement') {
+          for (const field of ['WorkgroupName', 'ClusterIdentifier', 'DbUser', 'SecretArn']) delete input[field];
+          Object.assign(input, target);
+        }
+        if (command.name === 'GetSecretValue' && input['SecretId'] === RECORDED.plutusSecret) input['SecretId'] = plutusSecret;
+        return { name: command.name, input };
+      };
+      const workgroupArn = params.createRedshiftServerless
+        ? refs['RedshiftWorkgroup.Workgroup.WorkgroupArn']
+        : params.redshiftWorkgroupArn ||
+          'arn:aws:redshift-serverless:eu-west-2:123456789012:workgroup/0f1e2d3c-aaaa-bbbb-cccc-123456789012';
+      const facts = {
+        partition: 'aws',
+        region: 'eu-west-2',
+        accountId: '123456789012',
+        workgroupArns: 'workgroupName' in deployed.redshift.target ? { [deployed.redshift.target.workgroupName]: workgroupArn } : {},
+        secretKeys: params.plutusSecretKmsKeyArn ? { [plutusSecret]: params.plutusSecretKmsKeyArn } : {},
+      };
+      // The template as the framework writes it: the config's resources, and each function's role.
+      const template = {
+        Resources: {
+          ...config['resources'].Resources,
+          ...Object.fromEntries(
+            Object.entries(config['functions'] as Record<string, { role: string }>).map(([name, fn]) => [
+              `${name[0].toUpperCase()}${name.slice(1)}LambdaFunction`,
+              { Type: 'AWS::Lambda::Function', Properties: { Role: { 'Fn::GetAtt': [fn.role, 'Arn'] } } },
+            ]),
+          ),
+        },
+      };
+      // A restarted extract deletes the raw parts of its cut-off attempt (RawPartWriter.restart): too rare to happen
+      // in the handler run above, so it is asked here as the request it is.
+      const restart: SentCommand = {
+        name: 'DeleteObject',
+        input: {
+          Bucket: 'rewards-data',
+          Key: `${RECORDED.prefix}${objectLayout.raw('rewards', '2026-06-30', '20260630T120000000Z-exec01', 0)}`,
+        },
+      };
+      const sent: Record<string, SentCommand[]> = { ...sdk.sent, Extract: [...(sdk.sent['Extract'] ?? []), restart] };
+      const signIns = new Set<string>();
+      for (const [task, commands] of Object.entries(sent)) {
+        const requests = commands.map(asDeployed).flatMap((command) => iamRequestsFor(command, facts));
+        for (const request of requests)
+          if (request.note?.includes('signs in') || request.action.startsWith('kms:')) signIns.add(request.action);
+        const keyPolicies = params.plutusSecretKmsKeyArn ? { [params.plutusSecretKmsKeyArn]: defaultKeyPolicy('123456789012') } : {};
+        expect({
+          task,
+          denied: await deniedRequests(template, `${task}LambdaFunction`, requests, refs, '123456789012', keyPolicies),
+        }).toEqual({ task, denied: [] });
+      }
+      const expected = params.createRedshiftServerless
+        ? 'secretsmanager:GetSecretValue'
+        : params.redshiftClusterId
+          ? params.redshiftDbUser
+            ? 'redshift:GetClusterCredentials'
+            : 'redshift:GetClusterCredentialsWithIAM'
+          : 'redshift-serverless:GetCredentials';
+      expect(signIns).toContain(expected);
+      if (params.plutusSecretKmsKeyArn) expect(signIns).toContain('kms:Decrypt');
+    },
+  );
 });

@@ -38,7 +38,7 @@ describe('serverless package', () => {
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('defines every function on nodejs22.x, arm64, with its own role', () => {
+  it('defines every function on nodejs22.x, arm64, with its own role (load and rebuild: one, the loader)', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(
       Object.values(FUNCTION_OF_TASK)
@@ -47,7 +47,8 @@ describe('serverless package', () => {
     );
     for (const [id, fn] of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
-      expect(fn.Properties['Role']).toEqual({ 'Fn::GetAtt': [id.replace('LambdaFunction', 'Role'), 'Arn'] });
+      const role = /^(Load|Rebuild)LambdaFunction$/.test(id) ? 'LoaderRole' : id.replace('LambdaFunction', 'Role');
+      expect(fn.Properties['Role']).toEqual({ 'Fn::GetAtt': [role, 'Arn'] });
     }
   });
 
@@ -143,11 +144,10 @@ describe('serverless package', () => {
       'PlanRole',
       'ExtractRole',
       'TransformRole',
-      'LoadRole',
+      'LoaderRole',
       'CatalogRole',
       'CommitRole',
       'RecordFailureRole',
-      'RebuildRole',
       'VerifyRole',
     ]) {
       const [policy] = resources[role].Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[];
@@ -166,9 +166,10 @@ describe('serverless package', () => {
     // The source check counts the warehouse's transactions before the window.
     expect(extract).toContain('redshift-data:ExecuteStatement');
     expect(JSON.stringify(resources['CatalogRole'].Properties)).toContain('database/${GlueDatabase}');
-    // Plan touches no data; Rebuild needs what Load and Catalog need together.
+    // Plan touches no data; Load and Rebuild share one role, with what they and Catalog need together.
     expect(JSON.stringify(resources['PlanRole'].Properties)).not.toMatch(/s3:|glue:|redshift|secretsmanager/);
-    const rebuildRole = JSON.stringify(resources['RebuildRole'].Properties);
+    expect(resources['RebuildLambdaFunction'].Properties['Role']).toEqual(resources['LoadLambdaFunction'].Properties['Role']);
+    const rebuildRole = JSON.stringify(resources['LoaderRole'].Properties);
     for (const action of ['redshift-data:BatchExecuteStatement', 'glue:BatchCreatePartition', 's3:GetObject'])
       expect(rebuildRole).toContain(action);
     // Verify reads the warehouse, the catalog's partitions and the source.

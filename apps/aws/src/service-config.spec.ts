@@ -1,4 +1,6 @@
 import { readAwsConfig } from './aws-config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildServiceConfig, optionsFromArgv } from './service-config';
 
 // The service config (serverless.js loads it through ts-node), tested through what it builds.
@@ -37,7 +39,7 @@ describe('service-config', () => {
     expect(config['provider'].environment.REDSHIFT_SECRET_ARN).toEqual(secret);
     const resources = config['resources'].Resources;
     // Extract reads the warehouse's counts for the source check; Verify reads it whole.
-    for (const role of ['LoadRole', 'RebuildRole', 'ExtractRole', 'VerifyRole']) {
+    for (const role of ['LoaderRole', 'ExtractRole', 'VerifyRole']) {
       expect(resources[role].Properties.Policies[0].PolicyDocument.Statement).toContainEqual({
         Effect: 'Allow',
         Action: ['secretsmanager:GetSecretValue'],
@@ -58,14 +60,164 @@ describe('service-config', () => {
     expect(resources.RedshiftNamespace.Properties.ManageAdminPassword).toBeUndefined();
   });
 
-  it('names roles stably (grants in Redshift survive a replacement) and outputs what the grants need', () => {
-    const config = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=redshiftWorkgroup=analytics']));
-    expect(config['resources'].Resources.LoadRole.Properties.RoleName).toBe('rewards-prod-load');
+  it('names roles stably (grants in Redshift survive a replacement), per region, and outputs what the grants need', () => {
+    const config = buildServiceConfig(optionsFromArgv(['-s', 'prod', '-r', 'eu-west-2', '--param=redshiftWorkgroup=analytics']));
+    expect(config['resources'].Resources.LoaderRole.Properties.RoleName).toBe('rewards-prod-eu-west-2-loader');
     expect(config['resources'].Outputs).toMatchObject({
-      LoadRoleName: { Value: 'rewards-prod-load' },
-      RebuildRoleName: { Value: 'rewards-prod-rebuild' },
+      LoaderRoleName: { Value: 'rewards-prod-eu-west-2-loader' },
+      ExtractRoleName: { Value: 'rewards-prod-eu-west-2-extract' },
+      VerifyRoleName: { Value: 'rewards-prod-eu-west-2-verify' },
     });
     expect(config['provider'].environment.REDSHIFT_SECRET_ARN).toBeUndefined();
+  });
+
+  // IAM role names are global to the account (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids):
+  // the same stage deployed in two regions must not ask for the same names.
+  it('gives the same stage in a second region role names of its own, and refuses at package time a stage too long for the region', () => {
+    const names = (region: string) =>
+      Object.values(
+        buildServiceConfig(optionsFromArgv(['-s', 'prod', '-r', region, '--param=redshiftWorkgroup=analytics']))['resources'].Resources,
+      )
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        .filter((resource: any) => resource.Type === 'AWS::IAM::Role' && resource.Properties.RoleName)
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        .map((resource: any) => resource.Properties.RoleName as string);
+    const london = names('eu-west-2');
+    const virginia = names('us-east-1');
+    expect(london.length).toBeGreaterThan(5);
+    expect(london.filter((name) => virginia.includes(name))).toEqual([]);
+    for (const name of [...london, ...virginia]) expect(name.length).toBeLessThanOrEqual(64);
+    const long = 'a'.repeat(28);
+    expect(() => buildServiceConfig(optionsFromArgv(['-s', long, '-r', 'ap-southeast-4', '--param=redshiftWorkgroup=analytics']))).toThrow(
+      /IAM allows 64\. In ap-southeast-4 the stage may have at most 27 characters/,
+    );
+    expect(() => buildServiceConfig(optionsFromArgv(['-s', 'prod', '-r', 'London', '--param=redshiftWorkgroup=analytics']))).toThrow(
+      '--region must be an AWS Region code',
+    );
+  });
+
+  it('runs load and rebuild as one identity: one owner for the warehouse objects, one role whose statements ListStatements sees', () => {
+    for (const mode of [
+      ['--param=redshiftWorkgroup=analytics'],
+      ['--param=redshiftClusterId=analytics'],
+      ['--param=createRedshiftServerless=true'],
+    ]) {
+      const config = buildServiceConfig(optionsFromArgv(['-s', 'prod', ...mode]));
+      expect(config['functions'].load.role).toBe('LoaderRole');
+      expect(config['functions'].rebuild.role).toBe('LoaderRole');
+      expect(config['resources'].Resources.RebuildRole).toBeUndefined();
+      // Each function still writes only its own log group.
+      const logs = statementsOf(config, 'LoaderRole').filter((statement) => statement.Action.includes('logs:PutLogEvents'));
+      expect(JSON.stringify(logs)).toMatch(/\$\{AWS::StackName\}-load:\*.*\$\{AWS::StackName\}-rebuild:\*/);
+    }
+  });
+
+  it('expires replaced versions of the data after 30 days, and keeps the audit trail (runs/, state/) for auditRetentionDays', () => {
+    const rules = buildServiceConfig(
+      optionsFromArgv(['--param=redshiftWorkgroup=analytics', '--param=dataPrefix=pipeline', '--param=auditRetentionDays=730']),
+    )['resources'].Resources.DataBucket.Properties.LifecycleConfiguration.Rules as {
+      Prefix: string;
+      NoncurrentVersionExpiration?: { NoncurrentDays: number };
+    }[];
+    const noncurrentDays = Object.fromEntries(
+      rules
+        .filter((rule) => rule.NoncurrentVersionExpiration)
+        .map((rule) => [rule.Prefix, rule.NoncurrentVersionExpiration?.NoncurrentDays]),
+    );
+    expect(noncurrentDays).toEqual({
+      'pipeline/raw/': 30,
+      'pipeline/curated/': 30,
+      'pipeline/quarantine/': 30,
+      'pipeline/runs/': 730,
+      'pipeline/state/': 730,
+    });
+    expect(() => buildServiceConfig(optionsFromArgv(['--param=redshiftWorkgroup=analytics', '--param=auditRetentionDays=0']))).toThrow(
+      'auditRetentionDays is a number of days',
+    );
+  });
+
+  it('caps the public trial sandbox with reserved concurrency, unless the account cannot spare it', () => {
+    const trial = (extra: string[]) =>
+      buildServiceConfig(optionsFromArgv(['-s', 'trial', '--param=createRedshiftServerless=true', '--param=plutusSandbox=true', ...extra]))[
+        'functions'
+      ].plutusSandbox;
+    expect(trial([])).toMatchObject({ url: true, reservedConcurrency: 2 });
+    expect(trial(['--param=plutusSandboxReservedConcurrency=none']).reservedConcurrency).toBeUndefined();
+    expect(() => trial(['--param=plutusSandboxReservedConcurrency=lots'])).toThrow('plutusSandboxReservedConcurrency');
+  });
+
+  it('grants an existing Plutus secret given without its random suffix, and its customer-managed key through Secrets Manager only', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:plutus';
+    const key = 'arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const config = buildServiceConfig(
+      optionsFromArgv(['--param=redshiftWorkgroup=analytics', `--param=plutusSecretArn=${arn}`, `--param=plutusSecretKmsKeyArn=${key}`]),
+    );
+    for (const role of ['ExtractRole', 'VerifyRole']) {
+      expect(statementsOf(config, role)).toContainEqual({
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue'],
+        Resource: [arn, `${arn}-??????`],
+      });
+      expect(statementsOf(config, role)).toContainEqual(expect.objectContaining({ Action: ['kms:Decrypt'], Resource: key }));
+    }
+    expect(JSON.stringify(statementsOf(config, 'LoaderRole'))).not.toContain('kms:');
+    expect(() =>
+      buildServiceConfig(optionsFromArgv(['--param=redshiftWorkgroup=analytics', `--param=plutusSecretKmsKeyArn=${key}`])),
+    ).toThrow('give plutusSecretArn with it');
+  });
+
+  describe("an existing warehouse's one-time SQL (WarehouseSetupSql)", () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const setupOf = (config: Record<string, any>) =>
+      String(config['resources'].Outputs.WarehouseSetupSql?.Value ?? '')
+        .split('\n')
+        .filter(Boolean);
+
+    it.each([['--param=redshiftWorkgroup=analytics'], ['--param=redshiftClusterId=analytics']])(
+      '%s: creates every user a function signs in as before any grant to it, so it works before their first sign-in',
+      (mode) => {
+        const config = buildServiceConfig(optionsFromArgv(['-s', 'prod', '-r', 'eu-west-2', mode]));
+        const sql = setupOf(config);
+        // The users the functions that call the Data API sign in as: IAMR:<their role's name>, from the template.
+        const warehouseFunctions = Object.entries(config['functions'] as Record<string, { role: string }>).filter(([, fn]) =>
+          JSON.stringify(config['resources'].Resources[fn.role]).includes('redshift-data:ExecuteStatement'),
+        );
+        expect(warehouseFunctions.map(([name]) => name).sort()).toEqual(['extract', 'load', 'rebuild', 'verify']);
+        const users = new Set(warehouseFunctions.map(([, fn]) => `"IAMR:${config['resources'].Resources[fn.role].Properties.RoleName}"`));
+        const created = new Set<string>();
+        for (const statement of sql) {
+          const named = statement.match(/"IAMR:[^"]+"/g) ?? [];
+          if (statement.startsWith('CREATE USER')) {
+            expect(statement).toMatch(/^CREATE USER "IAMR:[^"]+" PASSWORD DISABLE;$/);
+            created.add(named[0] ?? statement);
+          } else for (const user of named) expect([statement, user, created.has(user)]).toEqual([statement, user, true]);
+        }
+        expect(created).toEqual(users);
+        // Load and rebuild are one user, the owner of the schema; extract and verify read every table it makes later.
+        const loader = `"IAMR:${config['resources'].Resources['LoaderRole'].Properties.RoleName}"`;
+        expect(sql).toContain(`CREATE SCHEMA IF NOT EXISTS rewards AUTHORIZATION ${loader};`);
+        expect(sql.find((statement) => statement.startsWith('ALTER DEFAULT PRIVILEGES'))).toBe(
+          `ALTER DEFAULT PRIVILEGES FOR USER ${loader} IN SCHEMA rewards GRANT SELECT ON TABLES TO "IAMR:rewards-prod-eu-west-2-extract", "IAMR:rewards-prod-eu-west-2-verify";`,
+        );
+        // The README shows the same statements (stage prod, eu-west-2).
+        for (const statement of sql) expect(readme).toContain(statement);
+      },
+    );
+
+    it('is not needed where no function signs in as its role: a created namespace (admin secret), a cluster user', () => {
+      expect(setupOf(buildServiceConfig(optionsFromArgv(['--param=createRedshiftServerless=true'])))).toEqual([]);
+      expect(
+        setupOf(buildServiceConfig(optionsFromArgv(['--param=redshiftClusterId=analytics', '--param=redshiftDbUser=loader']))),
+      ).toEqual([]);
+    });
+
+    it('attaches the COPY role to an existing namespace with its default role, which UpdateNamespace updates together with the roles', () => {
+      // https://docs.aws.amazon.com/redshift-serverless/latest/APIReference/API_UpdateNamespace.html
+      const command = readme.split('\n').find((line) => line.includes('aws redshift-serverless update-namespace')) ?? '';
+      expect(command).toContain('--iam-roles');
+      expect(command).toContain('--default-iam-role-arn');
+    });
   });
 
   it('refuses a dataPrefix that is no plain key prefix', () => {
@@ -83,7 +235,7 @@ describe('service-config', () => {
   it('a cluster without redshiftDbUser signs in as the role (GetClusterCredentialsWithIAM on the database); with one, as that user', () => {
     const withIam = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=redshiftClusterId=analytics-1']));
     const dbname = { 'Fn::Sub': 'arn:${AWS::Partition}:redshift:${AWS::Region}:${AWS::AccountId}:dbname:analytics-1/dev' };
-    expect(statementsOf(withIam, 'LoadRole')).toContainEqual({
+    expect(statementsOf(withIam, 'LoaderRole')).toContainEqual({
       Effect: 'Allow',
       Action: ['redshift:GetClusterCredentialsWithIAM'],
       Resource: dbname,
@@ -94,7 +246,9 @@ describe('service-config', () => {
     const withUser = buildServiceConfig(
       optionsFromArgv(['-s', 'prod', '--param=redshiftClusterId=analytics-1', '--param=redshiftDbUser=loader']),
     );
-    const credentials = statementsOf(withUser, 'LoadRole').find((statement) => statement.Action.includes('redshift:GetClusterCredentials'));
+    const credentials = statementsOf(withUser, 'LoaderRole').find((statement) =>
+      statement.Action.includes('redshift:GetClusterCredentials'),
+    );
     expect(JSON.stringify(credentials?.Resource)).toContain('dbuser:analytics-1/loader');
     expect(JSON.stringify(withUser['resources'].Resources)).not.toContain('GetClusterCredentialsWithIAM');
   });

@@ -24,8 +24,12 @@ const DEFAULTS: Record<string, string> = {
   alarmEmail: '',
   lookbackDays: '7',
   rawRetentionDays: '90',
+  // Older versions of runs/ (the manifests: the reconciliation's audit trail) and state/ are kept this long.
+  auditRetentionDays: '400',
   dataPrefix: '',
   plutusSecretArn: '',
+  // The customer-managed KMS key an existing Plutus secret is encrypted under, if it is not aws/secretsmanager.
+  plutusSecretKmsKeyArn: '',
   plutusBaseUrl: '',
   redshiftWorkgroup: '',
   redshiftWorkgroupArn: '',
@@ -44,6 +48,9 @@ const DEFAULTS: Record<string, string> = {
   // A trial stage without a Plutus account: the Plutus sandbox as a function behind a URL, synthetic data only.
   plutusSandbox: 'false',
   plutusSandboxHistoryStart: '2024-01-01T00:00:00Z',
+  // The public sandbox URL's most concurrent invocations; `none` for an account whose concurrency quota cannot
+  // spare it (Lambda keeps 100 unreserved: https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+  plutusSandboxReservedConcurrency: '2',
 };
 
 // The trial stage's sign-in: a password CloudFormation generates (never in the template), and a fixed TOTP seed
@@ -71,11 +78,16 @@ const ID_LIST = /^$|^(subnet|sg)-[0-9a-f]{8,17}(,(subnet|sg)-[0-9a-f]{8,17})*$/;
 
 /** The stage becomes part of Redshift, Glue, IAM and state-machine names: the strictest (Redshift) rules all. */
 function checkStage(stage: string): void {
-  // rewards-<stage>-recordFailure is the longest role name (64 max); rewards-<stage> the namespace (3..64).
   if (!/^[a-z][a-z0-9-]{0,29}$/.test(stage) || stage.endsWith('-') || stage.includes('--')) {
     throw new ServiceConfigError(
       `The stage becomes part of Redshift and IAM names: 1 to 30 lowercase letters, digits and single hyphens, starting with a letter; got ${JSON.stringify(stage)}`,
     );
+  }
+}
+
+function checkRegion(region: string): void {
+  if (!/^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/.test(region)) {
+    throw new ServiceConfigError(`--region must be an AWS Region code such as eu-west-2, got ${JSON.stringify(region)}`);
   }
 }
 
@@ -86,8 +98,10 @@ export interface Params {
   alarmEmail: string;
   lookbackDays: string;
   rawRetentionDays: string;
+  auditRetentionDays: string;
   dataPrefix: string;
   plutusSecretArn: string;
+  plutusSecretKmsKeyArn: string;
   plutusBaseUrl: string;
   redshiftWorkgroup: string;
   redshiftWorkgroupArn: string;
@@ -102,6 +116,7 @@ export interface Params {
   redshiftFinalSnapshot: boolean;
   plutusSandbox: boolean;
   plutusSandboxHistoryStart: string;
+  plutusSandboxReservedConcurrency: string;
 }
 
 /** `--param="k=v"` pairs over the defaults, validated once. */
@@ -161,6 +176,31 @@ export function readParams(options: ServiceOptions): Params {
       'plutusSandbox=true makes its own Plutus (the sandbox) and its secret: leave plutusSecretArn and plutusBaseUrl unset.',
     );
   }
+  for (const key of ['rawRetentionDays', 'auditRetentionDays'] as const) {
+    if (!/^[1-9][0-9]{0,4}$/.test(params[key]))
+      throw new ServiceConfigError(`--param ${key} is a number of days, got ${JSON.stringify(params[key])}`);
+  }
+  if (!/^(none|[0-9]{1,4})$/.test(params.plutusSandboxReservedConcurrency)) {
+    throw new ServiceConfigError(
+      `--param plutusSandboxReservedConcurrency is a number of concurrent invocations or none, got ${JSON.stringify(params.plutusSandboxReservedConcurrency)}`,
+    );
+  }
+  if (params.plutusSecretKmsKeyArn && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[0-9a-f-]{36}$/.test(params.plutusSecretKmsKeyArn)) {
+    throw new ServiceConfigError(
+      `--param plutusSecretKmsKeyArn is a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), got ${JSON.stringify(params.plutusSecretKmsKeyArn)}`,
+    );
+  }
+  if (params.plutusSecretKmsKeyArn && !params.plutusSecretArn) {
+    throw new ServiceConfigError('plutusSecretKmsKeyArn is the key of an existing Plutus secret: give plutusSecretArn with it.');
+  }
+  if (
+    params.plutusSecretArn &&
+    !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(params.plutusSecretArn)
+  ) {
+    throw new ServiceConfigError(
+      `--param plutusSecretArn is a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${JSON.stringify(params.plutusSecretArn)}`,
+    );
+  }
   if (Number.isNaN(Date.parse(params.plutusSandboxHistoryStart))) {
     throw new ServiceConfigError(
       `--param plutusSandboxHistoryStart must be a date, got ${JSON.stringify(params.plutusSandboxHistoryStart)}`,
@@ -205,8 +245,50 @@ const logGroupArn = (name: string): Cfn => ({
   'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-${name}:*`,
 });
 
-/** Least privilege per function: only the object prefixes, catalog entries, secret and warehouse it uses. */
-function policyFor(name: string, params: Params): Cfn {
+/**
+ * The Plutus secret as a policy resource. A secret's ARN ends in `-` and six random characters; an ARN given
+ * without them (the name alone) matches the secret only with the `-??????` wildcard
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_iam-policies.html#auth-and-access_examples_wildcard).
+ * Both forms are listed, since a name may itself end in six characters after a hyphen.
+ */
+function plutusSecretResource(params: Params): Cfn {
+  return params.plutusSecretArn ? [params.plutusSecretArn, `${params.plutusSecretArn}-??????`] : { Ref: 'PlutusSecret' };
+}
+
+/** Reading the Plutus secret: the secret, and its customer-managed key when it has one (through Secrets Manager only). */
+function plutusSecretStatements(params: Params): Cfn[] {
+  const read = { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: plutusSecretResource(params) };
+  if (!params.plutusSecretKmsKeyArn) return [read];
+  // https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html: GetSecretValue on a
+  // secret under a customer-managed key needs kms:Decrypt on that key.
+  return [
+    read,
+    {
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: params.plutusSecretKmsKeyArn,
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' } } },
+    },
+  ];
+}
+
+/** Least privilege per role: only the object prefixes, catalog entries, secret and warehouse its functions use. */
+function policyFor(functions: readonly string[], params: Params): Cfn {
+  const statements = functions.map((name) => dataStatementsFor(name, params));
+  if (statements.some((each) => JSON.stringify(each) !== JSON.stringify(statements[0]))) {
+    throw new ServiceConfigError(`Functions sharing a role need the same access: ${functions.join(', ')}`);
+  }
+  const logs = functions.map((name) => ({
+    Effect: 'Allow',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: logGroupArn(name),
+  }));
+  // Active tracing (Powertools Tracer): X-Ray takes no resource-level permissions.
+  const traces = { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' };
+  return { Version: '2012-10-17', Statement: [...logs, traces, ...statements[0]] };
+}
+
+function dataStatementsFor(name: string, params: Params): Cfn[] {
   const p = params.dataPrefix;
   const list = (prefixes: string[]): Cfn => ({
     Effect: 'Allow',
@@ -219,7 +301,6 @@ function policyFor(name: string, params: Params): Cfn {
     Action: actions,
     Resource: prefixes.map((prefix) => objects(prefix, p)),
   });
-  const logs = { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroupArn(name) };
   const glueStatement = {
     Effect: 'Allow',
     Action: [
@@ -241,9 +322,10 @@ function policyFor(name: string, params: Params): Cfn {
   const statements = {
     extract: [
       ...runState,
-      // Large objects go up in parts (lib-storage): a failed upload must be able to abort its parts.
-      rw(['raw/'], ['s3:PutObject', 's3:AbortMultipartUpload']),
-      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: params.plutusSecretArn || { Ref: 'PlutusSecret' } },
+      // Large objects go up in parts (lib-storage): a failed upload must be able to abort its parts. A restarted
+      // extract deletes the raw parts of its own cut-off attempt before writing them again.
+      rw(['raw/'], ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject']),
+      ...plutusSecretStatements(params),
       // The source check reads the warehouse's counts of transactions before the run's window.
       ...warehouseStatements(params),
     ],
@@ -264,17 +346,10 @@ function policyFor(name: string, params: Params): Cfn {
     plutusSandbox: [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'PlutusSecret' } }],
     rebuild: [...runState, ...warehouseStatements(params), glueStatement],
     // Verify reads the lake's manifests, the warehouse, the catalog and the source; it writes only its own manifest and the lock.
-    verify: [
-      ...runState,
-      ...warehouseStatements(params),
-      glueStatement,
-      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: params.plutusSecretArn || { Ref: 'PlutusSecret' } },
-    ],
+    verify: [...runState, ...warehouseStatements(params), glueStatement, ...plutusSecretStatements(params)],
   }[name];
   if (!statements) throw new ServiceConfigError(`No policy for a function named ${name}`);
-  // Active tracing (Powertools Tracer): X-Ray takes no resource-level permissions.
-  const traces = { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' };
-  return { Version: '2012-10-17', Statement: [logs, traces, ...statements] };
+  return statements;
 }
 
 /**
@@ -343,28 +418,92 @@ function warehouseStatements(params: Params): Cfn[] {
 }
 
 /**
- * A role name that stays the same across replacements, so grants given to it in Redshift (as `IAMR:<name>`)
- * are never silently dropped: rewards-<stage>-<function>, within IAM's 64 characters.
+ * Which role each function runs as. Load and rebuild are one identity, so every table and view in the warehouse
+ * has one owner whichever of them made it (a rebuild's tables stay alterable by the next load), and the Data API's
+ * `ListStatements` (`RoleLevel: true`: every statement of the caller's role,
+ * https://docs.aws.amazon.com/redshift-data/latest/APIReference/API_ListStatements.html) sees the batches of both,
+ * so neither starts beside the other's orphaned batch.
  */
-function roleNameFor(name: string, stage: string): string {
-  return `rewards-${stage}-${name}`.slice(0, 64);
+export const ROLE_OF_FUNCTION: Record<string, string> = {
+  plan: 'plan',
+  extract: 'extract',
+  transform: 'transform',
+  catalog: 'catalog',
+  load: 'loader',
+  rebuild: 'loader',
+  commit: 'commit',
+  recordFailure: 'recordFailure',
+  verify: 'verify',
+  plutusSandbox: 'plutusSandbox',
+};
+
+const roleLogicalId = (role: string) => `${role[0].toUpperCase()}${role.slice(1)}Role`;
+
+/** IAM's limit on a role name: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html */
+const IAM_ROLE_NAME_MAX = 64;
+
+/**
+ * A role name that stays the same across stack updates and replacements, so grants given to it in Redshift (as
+ * `IAMR:<name>`) are never silently dropped: rewards-<stage>-<region>-<role>. Role names are global to the
+ * account, so the region is in it: the same stage in a second region gets roles of its own.
+ */
+export function roleNameFor(role: string, stage: string, region: string): string {
+  return `rewards-${stage}-${region}-${role}`;
 }
 
-function roleFor(name: string, params: Params, stage: string): Cfn {
+/** Every role name must fit IAM's 64 characters: refused here, with the longest stage that fits, not by CloudFormation. */
+function checkRoleNames(stage: string, region: string, functions: readonly string[]): void {
+  const roles = [...new Set(functions.map((name) => ROLE_OF_FUNCTION[name] ?? name))];
+  const longest = roles.reduce((a, b) => (b.length > a.length ? b : a));
+  const name = roleNameFor(longest, stage, region);
+  if (name.length > IAM_ROLE_NAME_MAX) {
+    const room = IAM_ROLE_NAME_MAX - roleNameFor(longest, '', region).length;
+    throw new ServiceConfigError(
+      `The role name ${name} is ${name.length} characters; IAM allows ${IAM_ROLE_NAME_MAX}. In ${region} the stage may have at most ${room} characters.`,
+    );
+  }
+}
+
+/**
+ * The one-time SQL an admin runs on an existing workgroup or cluster whose functions sign in as their roles
+ * (`IAMR:<role name>`, https://docs.aws.amazon.com/redshift/latest/mgmt/data-api-access.html). The users are made
+ * first (`PASSWORD DISABLE`: temporary credentials only,
+ * https://docs.aws.amazon.com/redshift/latest/mgmt/generating-iam-credentials-user-and-groups.html), so every grant
+ * works before a function's first sign-in. The loader (load and rebuild) owns the schema and all it makes;
+ * extract and verify read, now and every table made later. Empty where no role signs in (a created namespace, or
+ * a cluster user given as redshiftDbUser).
+ */
+export function warehouseSetupSql(params: Params, stage: string, region: string): string[] {
+  if (params.createRedshiftServerless || params.redshiftDbUser) return [];
+  const user = (role: string) => `"IAMR:${roleNameFor(role, stage, region)}"`;
+  const loader = user('loader');
+  const readers = [user('extract'), user('verify')].join(', ');
+  const schema = params.redshiftSchema;
+  return [
+    ...['loader', 'extract', 'verify'].map((role) => `CREATE USER ${user(role)} PASSWORD DISABLE;`),
+    `GRANT CREATE ON DATABASE ${params.redshiftDatabase} TO ${loader};`,
+    `CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${loader};`,
+    `GRANT USAGE ON SCHEMA ${schema} TO ${readers};`,
+    `GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${readers};`,
+    `ALTER DEFAULT PRIVILEGES FOR USER ${loader} IN SCHEMA ${schema} GRANT SELECT ON TABLES TO ${readers};`,
+  ];
+}
+
+function roleFor(role: string, functions: readonly string[], params: Params, stage: string, region: string): Cfn {
   return {
     Type: 'AWS::IAM::Role',
     Properties: {
-      RoleName: roleNameFor(name, stage),
+      RoleName: roleNameFor(role, stage, region),
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
       },
-      Policies: [{ PolicyName: `${name}-least-privilege`, PolicyDocument: policyFor(name, params) }],
+      Policies: [{ PolicyName: `${role}-least-privilege`, PolicyDocument: policyFor(functions, params) }],
     },
   };
 }
 
-function resources(params: Params, stage: string): Record<string, Cfn> {
+function resources(params: Params, stage: string, region: string): Record<string, Cfn> {
   const r: Record<string, Cfn> = {
     DataBucket: {
       Type: 'AWS::S3::Bucket',
@@ -383,6 +522,10 @@ function resources(params: Params, stage: string): Record<string, Cfn> {
         },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
         VersioningConfiguration: { Status: 'Enabled' },
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html: versions a
+        // write or delete replaced are kept until a NoncurrentVersionExpiration removes them. The data's are
+        // removed after 30 days; the manifests' (runs/: the reconciliation's audit trail) and the state's after
+        // auditRetentionDays.
         LifecycleConfiguration: {
           Rules: [
             {
@@ -392,6 +535,20 @@ function resources(params: Params, stage: string): Record<string, Cfn> {
               ExpirationInDays: Number(params.rawRetentionDays),
               NoncurrentVersionExpiration: { NoncurrentDays: 30 },
             },
+            ...(['curated', 'quarantine'] as const).map((folder) => ({
+              Id: `expire-replaced-${folder}`,
+              Status: 'Enabled',
+              Prefix: `${params.dataPrefix}${folder}/`,
+              NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+              ExpiredObjectDeleteMarker: true,
+            })),
+            ...(['runs', 'state'] as const).map((folder) => ({
+              Id: `keep-audit-${folder}`,
+              Status: 'Enabled',
+              Prefix: `${params.dataPrefix}${folder}/`,
+              NoncurrentVersionExpiration: { NoncurrentDays: Number(params.auditRetentionDays) },
+              ExpiredObjectDeleteMarker: true,
+            })),
             { Id: 'abort-incomplete-uploads', Status: 'Enabled', Prefix: '', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
           ],
         },
@@ -537,7 +694,12 @@ function resources(params: Params, stage: string): Record<string, Cfn> {
       },
     };
   }
-  for (const name of Object.keys(functionsFor(params))) r[`${name[0].toUpperCase()}${name.slice(1)}Role`] = roleFor(name, params, stage);
+  const functionsOfRole = new Map<string, string[]>();
+  for (const name of Object.keys(functionsFor(params))) {
+    const role = ROLE_OF_FUNCTION[name] ?? name;
+    functionsOfRole.set(role, [...(functionsOfRole.get(role) ?? []), name]);
+  }
+  for (const [role, functions] of functionsOfRole) r[roleLogicalId(role)] = roleFor(role, functions, params, stage, region);
   if (params.createRedshiftServerless) {
     r.RedshiftAdminSecret = {
       Type: 'AWS::SecretsManager::Secret',
@@ -610,7 +772,10 @@ export function pipelineEnvironment(params: Params, stage: string): PipelineEnvi
 export function buildServiceConfig(options: ServiceOptions): Cfn {
   const params = readParams(options);
   const stage = options.stage || 'dev';
+  const region = options.region || 'eu-west-2';
   checkStage(stage);
+  checkRegion(region);
+  checkRoleNames(stage, region, Object.keys(functionsFor(params)));
   const resourcesByTask = Object.fromEntries(Object.entries(FUNCTIONS).map(([name, fn]) => [fn.task, { 'Fn::GetAtt': [name, 'Arn'] }]));
   return {
     service: 'rewards-pipeline',
@@ -621,7 +786,7 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
       runtime: 'nodejs22.x',
       architecture: 'arm64',
       stage,
-      region: options.region || 'eu-west-2',
+      region,
       timeout: STATE_MACHINE_LIMITS.lambdaTimeoutSeconds,
       logRetentionInDays: 30,
       // X-Ray traces of each function and its SDK calls (Powertools Tracer).
@@ -636,12 +801,16 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
         {
           handler: fn.handler,
           memorySize: fn.memorySize,
-          role: `${name[0].toUpperCase()}${name.slice(1)}Role`,
+          role: roleLogicalId(ROLE_OF_FUNCTION[name] ?? name),
           ...(name === 'plutusSandbox'
             ? {
                 timeout: fn.timeout,
-                // Public URL, but every route but sign-in wants a token, and sign-in wants the generated password.
+                // A public URL (anyone may call it), but every route but sign-in wants a token, and sign-in wants
+                // the generated password. Reserved concurrency caps what a flood of calls can cost.
                 url: true,
+                ...(params.plutusSandboxReservedConcurrency === 'none'
+                  ? {}
+                  : { reservedConcurrency: Number(params.plutusSandboxReservedConcurrency) }),
                 environment: {
                   SANDBOX_SECRET_ARN: { Ref: 'PlutusSecret' },
                   SANDBOX_HISTORY_START: params.plutusSandboxHistoryStart,
@@ -681,11 +850,29 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
       },
     },
     resources: {
-      Resources: resources(params, stage),
+      Resources: resources(params, stage, region),
       // What the one-time grants of an existing warehouse need (apps/aws/README.md gives the SQL with these).
       Outputs: {
-        LoadRoleName: { Description: 'Redshift user of the load function: "IAMR:<this name>"', Value: roleNameFor('load', stage) },
-        RebuildRoleName: { Description: 'Redshift user of the rebuild function: "IAMR:<this name>"', Value: roleNameFor('rebuild', stage) },
+        LoaderRoleName: {
+          Description: 'Redshift user of the load and rebuild functions, owner of the tables: "IAMR:<this name>"',
+          Value: roleNameFor('loader', stage, region),
+        },
+        ExtractRoleName: {
+          Description: 'Redshift user of the extract function (reads counts): "IAMR:<this name>"',
+          Value: roleNameFor('extract', stage, region),
+        },
+        VerifyRoleName: {
+          Description: 'Redshift user of the verify function (reads): "IAMR:<this name>"',
+          Value: roleNameFor('verify', stage, region),
+        },
+        ...(warehouseSetupSql(params, stage, region).length
+          ? {
+              WarehouseSetupSql: {
+                Description: 'Run once as a warehouse admin, before the first run (apps/aws/README.md, Warehouse privileges)',
+                Value: warehouseSetupSql(params, stage, region).join('\n'),
+              },
+            }
+          : {}),
         RedshiftCopyRoleArn: {
           Description: 'The role COPY assumes: attach it to an existing workgroup namespace or cluster',
           Value: { 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] },

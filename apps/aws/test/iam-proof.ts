@@ -50,6 +50,8 @@ export interface AccountFacts {
   accountId: string;
   /** ARNs of the Redshift Serverless workgroups the handlers name, by workgroup name. */
   workgroupArns: Record<string, string>;
+  /** A secret's customer-managed KMS key, by the secret's ARN: reading the secret then needs kms:Decrypt on it. */
+  secretKeys?: Record<string, string>;
 }
 
 /**
@@ -75,6 +77,43 @@ export function iamRequestsFor(command: SentCommand, facts: AccountFacts): IamRe
       return arn;
     }
     return `arn:${partition}:redshift:${region}:${accountId}:cluster:${input.ClusterIdentifier}`;
+  };
+  const secretRead = (secretArn: string, note?: string): IamRequest[] => {
+    const key = facts.secretKeys?.[secretArn];
+    return [
+      { action: 'secretsmanager:GetSecretValue', resource: secretArn, context: {}, ...(note ? { note } : {}) },
+      // https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+      ...(key
+        ? [
+            {
+              action: 'kms:Decrypt',
+              resource: key,
+              context: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` },
+              note: 'Secrets Manager decrypts a secret under a customer-managed key as the caller',
+            },
+          ]
+        : []),
+    ];
+  };
+  // What the Data API checks behind a statement, as the caller, by how it signs in:
+  // https://docs.aws.amazon.com/redshift/latest/mgmt/data-api-access.html
+  const dataApiSignIn = (): IamRequest[] => {
+    const note = 'the Data API signs in to the warehouse as the caller';
+    if (input.SecretArn) return secretRead(input.SecretArn, note);
+    if (input.WorkgroupName) return [{ action: 'redshift-serverless:GetCredentials', resource: warehouse(), context: {}, note }];
+    const dbname = `arn:${partition}:redshift:${region}:${accountId}:dbname:${input.ClusterIdentifier}/${input.Database}`;
+    if (input.DbUser) {
+      return [
+        {
+          action: 'redshift:GetClusterCredentials',
+          resource: `arn:${partition}:redshift:${region}:${accountId}:dbuser:${input.ClusterIdentifier}/${input.DbUser}`,
+          context: {},
+          note,
+        },
+        { action: 'redshift:GetClusterCredentials', resource: dbname, context: {}, note },
+      ];
+    }
+    return [{ action: 'redshift:GetClusterCredentialsWithIAM', resource: dbname, context: {}, note }];
   };
   switch (command.name) {
     case 'GetObject':
@@ -114,19 +153,41 @@ export function iamRequestsFor(command: SentCommand, facts: AccountFacts): IamRe
       return glueRequests('glue:UpdateTable', input.DatabaseName, input.TableInput?.Name);
     case 'BatchCreatePartition':
       return glueRequests('glue:BatchCreatePartition', input.DatabaseName, input.TableName);
+    case 'GetPartitions':
+      return glueRequests('glue:GetPartitions', input.DatabaseName, input.TableName);
     case 'ExecuteStatement':
     case 'BatchExecuteStatement':
-      return [{ action: `redshift-data:${command.name}`, resource: warehouse(), context: {} }];
+      return [{ action: `redshift-data:${command.name}`, resource: warehouse(), context: {} }, ...dataApiSignIn()];
     case 'DescribeStatement':
     case 'GetStatementResult':
     case 'ListStatements':
     case 'CancelStatement':
       return [{ action: `redshift-data:${command.name}`, resource: '*', context: {} }];
     case 'GetSecretValue':
-      return [{ action: 'secretsmanager:GetSecretValue', resource: String(input.SecretId), context: {} }];
+      return secretRead(String(input.SecretId));
     default:
       throw new Error(`No IAM mapping for the SDK command ${command.name}: add it to test/iam-proof.ts`);
   }
+}
+
+/**
+ * A KMS key's default key policy (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html):
+ * the account may grant the key's use through IAM policies. A key whose policy does not let it refuses every
+ * identity policy, which the simulator models: the README says so.
+ */
+export function defaultKeyPolicy(accountId: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'Enable IAM User Permissions',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+    ],
+  };
 }
 
 type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
@@ -163,6 +224,8 @@ export async function deniedRequests(
   requests: IamRequest[],
   refs: Record<string, string>,
   accountId: string,
+  /** Policies of resources that have their own (a KMS key's policy), by the resource's ARN. */
+  resourcePolicies: Record<string, unknown> = {},
 ) {
   const fn = template.Resources[functionLogicalId];
   if (!fn) throw new Error(`No function ${functionLogicalId} in the template`);
@@ -183,6 +246,7 @@ export async function deniedRequests(
           contextVariables: request.context,
         },
         identityPolicies,
+        ...(resourcePolicies[request.resource] ? { resourcePolicy: resourcePolicies[request.resource] } : {}),
         serviceControlPolicies: [],
         resourceControlPolicies: [],
       },

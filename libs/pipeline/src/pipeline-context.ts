@@ -31,6 +31,11 @@ export interface PipelineContext {
    * own; beyond it the load is refused, naming rebuild. Unbounded by default; a Lambda sets what fits its 900 s.
    */
   maxReplaysPerLoad?: number;
+  /**
+   * The longest text the warehouse's text columns hold, in UTF-8 bytes (its dialect's `maxTextBytes`): the
+   * transform quarantines longer values, which would otherwise fail the whole load. Unbounded when absent.
+   */
+  maxTextBytes?: number;
 }
 
 /** What steps hand each other: a reference. Everything else is in the run's manifest. */

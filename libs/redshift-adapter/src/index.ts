@@ -3,6 +3,7 @@ export {
   RedshiftStatementError,
   DataApiLimitError,
   DATA_API_LIMITS,
+  dataApiTargetParams,
   type RedshiftTarget,
   type RedshiftWarehouseSettings,
   type RedshiftValue,

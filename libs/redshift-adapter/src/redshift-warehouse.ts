@@ -45,6 +45,18 @@ export type RedshiftTarget =
   | { workgroupName: string; database: string; secretArn?: string }
   | { clusterIdentifier: string; database: string; dbUser?: string; secretArn?: string };
 
+/**
+ * The Data API's connection fields for a target: they also decide how it signs in
+ * (https://docs.aws.amazon.com/redshift/latest/mgmt/data-api-access.html): a `SecretArn` (the secret's user), a
+ * workgroup alone (the caller's IAM identity), a cluster with a `DbUser` (that user) or alone (the caller's IAM
+ * identity).
+ */
+export function dataApiTargetParams(target: RedshiftTarget) {
+  return 'workgroupName' in target
+    ? { WorkgroupName: target.workgroupName, Database: target.database, SecretArn: target.secretArn }
+    : { ClusterIdentifier: target.clusterIdentifier, Database: target.database, DbUser: target.dbUser, SecretArn: target.secretArn };
+}
+
 export interface RedshiftWarehouseSettings {
   target: RedshiftTarget;
   /** Schema of the tables. Default `rewards`. */
@@ -404,10 +416,7 @@ export class RedshiftWarehouse implements Warehouse {
   }
 
   private targetParams() {
-    const target = this.settings.target;
-    return 'workgroupName' in target
-      ? { WorkgroupName: target.workgroupName, Database: target.database, SecretArn: target.secretArn }
-      : { ClusterIdentifier: target.clusterIdentifier, Database: target.database, DbUser: target.dbUser, SecretArn: target.secretArn };
+    return dataApiTargetParams(this.settings.target);
   }
 
   /** Polls DescribeStatement with backoff (250 ms doubling to 5 s) until it finishes, fails or times out. */

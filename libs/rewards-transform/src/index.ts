@@ -12,6 +12,7 @@ export {
 } from './transform-run';
 export { parseCsv, formatCsv, csvCell, CsvFormatError, type CsvColumns } from './engine/csv';
 export { cleanTransactions, cleanRewards } from './rules/clean-datasets';
+export type { CleaningOptions } from './rules/raw-cleaning';
 export {
   buildRewardFacts,
   rewardFactsSelectSql,

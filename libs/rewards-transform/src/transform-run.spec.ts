@@ -316,3 +316,35 @@ describe('parquetToTable', () => {
     );
   });
 });
+
+describe("text bounded by the warehouse's limit (maxTextBytes)", () => {
+  // Multi-byte text: 'é' is 2 UTF-8 bytes, '€' 3, an emoji 4 (two UTF-16 units). Bytes count, not characters.
+  const header = 'id,model,user_id,currency,amount,date,type,is_debit,description';
+  const row = (id: string, description: string) => `${id},card,u1,GBP,-1250,2026-10-01T10:00:00Z,PURCHASE,true,"${description}"`;
+  const rewards = 'id,amount,createdAt\nr1,1.5,2026-10-01T10:00:00Z\n';
+  const transactionsCsv = [
+    header,
+    row('ok-a', 'a'.repeat(16)),
+    row('ok-m', '€'.repeat(5) + 'a'), // 16 bytes, 6 characters
+    row('long-m', '€'.repeat(6)), // 18 bytes, 6 characters: the character count alone would pass it
+    row('long-e', '😀'.repeat(5)), // 20 bytes
+    row('long-a', 'b'.repeat(17)),
+  ].join('\n');
+
+  it('quarantines a row whose text is longer than the limit in UTF-8 bytes, keeping its cells and giving the reason', () => {
+    const output = transformRun({ transactionsCsv, rewardsCsv: rewards, maxTextBytes: 16 });
+    expect((output.tables.transactions.columns['transaction_id'] as string[]).slice().sort()).toEqual(['ok-a', 'ok-m']);
+    expect(output.quality.transactions.rejectedByReason).toEqual({ "description is longer than 16 bytes, the warehouse's limit": 3 });
+    const rejects = parseCsv(output.rejectsCsv.transactions as string);
+    const description = rejects.columns[rejects.header.indexOf('description')];
+    expect(description).toEqual(['€'.repeat(6), '😀'.repeat(5), 'b'.repeat(17)]);
+  });
+
+  it('keeps every row without a limit (DuckDB text is unbounded), and the same rows through the general reader', () => {
+    expect(transformRun({ transactionsCsv, rewardsCsv: rewards }).quality.transactions.rejected).toBe(0);
+    // Padded cells take the general road (`parse`), which measures the same way as the one-pass reader.
+    const padded = transactionsCsv.replace(/"([^"]*)"/g, '" $1 "');
+    const output = transformRun({ transactionsCsv: padded, rewardsCsv: rewards, maxTextBytes: 16 });
+    expect(output.quality.transactions.rejected).toBe(3);
+  });
+});

@@ -7,7 +7,7 @@ import type { RawCsvCleaningResult } from './engine/raw-csv-reader';
 import { IpcArena } from './engine/arrow-ipc';
 import { tableToParquet, type ParquetCompression } from './engine/parquet-output';
 import { countReasons, nullRates, type DatasetQuality, type QualityReport } from './rules/quality-report';
-import type { RejectedRow } from './rules/raw-cleaning';
+import type { CleaningOptions, RejectedRow } from './rules/raw-cleaning';
 import { buildRewardFacts, type RewardFactsResult } from './rules/reward-facts';
 
 export interface TransformInput {
@@ -22,6 +22,8 @@ export interface TransformInput {
    */
   withFacts?: boolean;
   compression?: ParquetCompression;
+  /** The longest text the rows' destination holds, in UTF-8 bytes: longer values are quarantined. */
+  maxTextBytes?: number;
   /** Called after each phase (read once per dataset), for progress reporting and benchmarks. */
   onPhase?: (phase: TransformPhase, millis: number) => void;
 }
@@ -50,8 +52,8 @@ export function transformRun(input: TransformInput): TransformOutput {
     mark = now;
   };
 
-  const transactions = readAndDedupe(input.transactionsCsv, 'transactions', phase);
-  const rewards = readAndDedupe(input.rewardsCsv, 'rewards', phase);
+  const transactions = readAndDedupe(input.transactionsCsv, 'transactions', phase, input);
+  const rewards = readAndDedupe(input.rewardsCsv, 'rewards', phase, input);
   let facts: RewardFactsResult | undefined;
   if (input.withFacts) {
     facts = buildRewardFacts(rewards.table, transactions.table, transactions.index());
@@ -126,9 +128,9 @@ export interface DatasetOutput {
 export function transformDataset(
   dataset: LakeDataset,
   csvText: string,
-  options: { compression?: ParquetCompression; arena?: IpcArena } = {},
+  options: { compression?: ParquetCompression; arena?: IpcArena } & CleaningOptions = {},
 ): DatasetOutput {
-  const read = readAndDedupe(csvText, dataset, () => undefined);
+  const read = readAndDedupe(csvText, dataset, () => undefined, options);
   const parquet = tableToParquet(read.table, CURATED_SCHEMAS[dataset], options.compression ?? 'snappy', options.arena);
   return {
     table: read.table,
@@ -164,9 +166,13 @@ function readAndDedupe(
   csvText: string,
   dataset: LakeDataset,
   phase: (name: TransformPhase) => void,
+  options: CleaningOptions,
 ): DedupeResult & Omit<RawCsvCleaningResult, 'table'> {
-  const clean: Record<LakeDataset, (text: string) => RawCsvCleaningResult> = { transactions: cleanTransactions, rewards: cleanRewards };
-  const { table, rejects, header, rowCount } = clean[dataset](csvText);
+  const clean: Record<LakeDataset, (text: string, options: CleaningOptions) => RawCsvCleaningResult> = {
+    transactions: cleanTransactions,
+    rewards: cleanRewards,
+  };
+  const { table, rejects, header, rowCount } = clean[dataset](csvText, { maxTextBytes: options.maxTextBytes });
   phase('read');
   const deduped = dedupeDataset(table, dataset);
   phase('dedupe');

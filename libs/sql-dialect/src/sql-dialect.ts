@@ -29,6 +29,8 @@ export interface SqlDialect {
   md5Hex(text: string): string;
   /** The first 15 hexadecimal digits (60 bits) of a text's md5, as a non-negative BIGINT. */
   md5Prefix60(text: string): string;
+  /** The longest value a text column holds, in UTF-8 bytes; absent where text is unbounded. */
+  readonly maxTextBytes?: number;
 }
 
 /** SQL that could not be rendered safely (a name that is no plain identifier), or run where it cannot. */
@@ -72,14 +74,19 @@ export const DUCKDB_DIALECT: SqlDialect = {
 };
 
 /**
- * Redshift: VARCHAR lengths are bytes, and 4096 holds any text the Plutus API returns in these columns;
- * CONVERT_TIMEZONE('UTC', …) gives a TIMESTAMPTZ's UTC wall time.
+ * Redshift's VARCHAR length counts bytes of UTF-8, not characters
+ * (https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html), and a COPY of a longer value fails the
+ * whole load: the transform quarantines such rows first (`maxTextBytes`).
  */
+const REDSHIFT_TEXT_BYTES = 4096;
+
+/** Redshift: CONVERT_TIMEZONE('UTC', …) gives a TIMESTAMPTZ's UTC wall time. */
 export const REDSHIFT_DIALECT: SqlDialect = {
   name: 'redshift',
+  maxTextBytes: REDSHIFT_TEXT_BYTES,
   columnType: (column) =>
     ({
-      string: 'VARCHAR(4096)',
+      string: `VARCHAR(${REDSHIFT_TEXT_BYTES})`,
       integer: 'BIGINT',
       decimal: decimal(column),
       double: 'DOUBLE PRECISION',

@@ -1,4 +1,6 @@
 import { transformStep } from '@org/pipeline';
-import { lambdaStep, noExtraPorts } from '../lambda-step';
+import { REDSHIFT_DIALECT } from '@org/sql-dialect';
+import { lambdaStep } from '../lambda-step';
 
-export const handler = lambdaStep('Transform', transformStep, noExtraPorts);
+// Text longer than Redshift's VARCHAR is quarantined here, with its reason, rather than failing the whole load.
+export const handler = lambdaStep('Transform', transformStep, async () => ({ maxTextBytes: REDSHIFT_DIALECT.maxTextBytes }));

@@ -10,7 +10,10 @@ import { noteStepDetails, putTracked, recordStep } from './step-record';
  * rejects to quarantine, the quality report into the manifest. Its time follows the run's rows and its memory
  * one part's; the join to earlier transactions happens in the warehouse, at load.
  */
-export async function transformStep(context: Pick<PipelineContext, 'store' | 'now' | 'onProgress'>, ref: RunRef): Promise<RunRef> {
+export async function transformStep(
+  context: Pick<PipelineContext, 'store' | 'now' | 'onProgress' | 'maxTextBytes'>,
+  ref: RunRef,
+): Promise<RunRef> {
   await recordStep(context, ref.runId, 'transform', async (manifest) => {
     const extract = manifest.steps.extract;
     if (!extract) throw new StepOrderError(`Run ${ref.runId} has no extract output; run extract first.`);
@@ -21,7 +24,9 @@ export async function transformStep(context: Pick<PipelineContext, 'store' | 'no
       const rejects: string[] = [];
       const qualities: DatasetQuality[] = [];
       for (const [index, rawKey] of partsOf(extract, dataset).entries()) {
-        const output = transformDataset(dataset, Buffer.from(await context.store.get(rawKey)).toString('utf8'));
+        const output = transformDataset(dataset, Buffer.from(await context.store.get(rawKey)).toString('utf8'), {
+          maxTextBytes: context.maxTextBytes,
+        });
         const key = objectLayout.curated(dataset, manifest.ingestDate, ref.runId, index);
         await putTracked(context, manifest, key, output.parquet, 'application/vnd.apache.parquet');
         curated.push(key);

@@ -57,6 +57,9 @@ export function cleanRawCsv(dataset: string, text: string, rules: readonly Field
   const scales = rules.map((rule) => (rule.fast?.shape === 'scaled' ? rule.fast.scale : 0));
   const nonNegative = rules.map((rule) => rule.fast?.shape === 'scaled' && rule.fast.nonNegative === true);
   const nullable = rules.map((rule) => rule.target.nullable);
+  const maxChars = rules.map((rule) =>
+    (rule.fast?.shape === 'text' || rule.fast?.shape === 'upper-text') && rule.fast.maxChars !== undefined ? rule.fast.maxChars : Infinity,
+  );
   // An absent column, a short row and an empty cell all read as the empty text.
   const emptyValues: CellValue[] = rules.map((rule) => rule.parse('', rule.source));
   const interners = rules.map((rule) => (rule.target.kind === 'string' ? new RangeInterner() : undefined));
@@ -100,13 +103,13 @@ export function cleanRawCsv(dataset: string, text: string, rules: readonly Field
     if (start === end) return put(f, emptyValues[f]);
     switch (shapes[f]) {
       case Shape.Text:
-        if (plainEdges(input, start, end)) {
+        if (plainEdges(input, start, end) && end - start <= maxChars[f]) {
           (out[f] as unknown[])[kept] = (interners[f] as RangeInterner).intern(input, start, end);
           return;
         }
         break;
       case Shape.UpperText:
-        if (plainEdges(input, start, end) && noLowerCase(input, start, end)) {
+        if (plainEdges(input, start, end) && noLowerCase(input, start, end) && end - start <= maxChars[f]) {
           (out[f] as unknown[])[kept] = (interners[f] as RangeInterner).intern(input, start, end);
           return;
         }

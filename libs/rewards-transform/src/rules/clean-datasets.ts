@@ -10,7 +10,7 @@ import {
   TRANSACTIONS_SCHEMA,
 } from './curated-schemas';
 import { merchantCategory } from './merchant-category';
-import { cleanRaw, type CellParser, type FastShape, type FieldRule } from './raw-cleaning';
+import { cleanRaw, limitTextBytes, type CellParser, type CleaningOptions, type FastShape, type FieldRule } from './raw-cleaning';
 import { cleanRawCsv, type RawCsvCleaningResult } from '../engine/raw-csv-reader';
 import type { Column, ColumnSpec, Table } from '../engine/table';
 import { boolean, currency, instant, integer, scaledDecimal, text } from './values';
@@ -84,8 +84,9 @@ function cleanRawInput(
 }
 
 /** Raw transactions (CSV text or split columns) to the typed `transactions` table (+ rejects), with derived columns. */
-export function cleanTransactions(input: string | CsvColumns): RawCsvCleaningResult {
-  const { table, rejects, header, rowCount } = cleanRawInput('transactions', input, TRANSACTION_RULES, REQUIRED_TRANSACTION_COLUMNS);
+export function cleanTransactions(input: string | CsvColumns, options: CleaningOptions = {}): RawCsvCleaningResult {
+  const rules = limitTextBytes(TRANSACTION_RULES, options.maxTextBytes);
+  const { table, rejects, header, rowCount } = cleanRawInput('transactions', input, rules, REQUIRED_TRANSACTION_COLUMNS);
   const amountMinor = table.columns['amount_minor'] as Float64Array;
   const description = table.columns['description'] as (string | null)[];
   // transaction_amount is abs(amount) / 100: the same integer at scale 2, so exact.
@@ -105,8 +106,9 @@ export function cleanTransactions(input: string | CsvColumns): RawCsvCleaningRes
 }
 
 /** Raw rewards (CSV text or split columns) to the typed `rewards` table (+ rejects). */
-export function cleanRewards(input: string | CsvColumns): RawCsvCleaningResult {
-  const { table, rejects, header, rowCount } = cleanRawInput('rewards', input, REWARD_RULES, REQUIRED_REWARD_COLUMNS);
+export function cleanRewards(input: string | CsvColumns, options: CleaningOptions = {}): RawCsvCleaningResult {
+  const rules = limitTextBytes(REWARD_RULES, options.maxTextBytes);
+  const { table, rejects, header, rowCount } = cleanRawInput('rewards', input, rules, REQUIRED_REWARD_COLUMNS);
   const created = table.columns['created_at'] as Float64Array;
   const updated = table.columns['updated_at'] as Float64Array;
   for (let i = 0; i < table.length; i += 1) if (Number.isNaN(updated[i])) updated[i] = created[i];

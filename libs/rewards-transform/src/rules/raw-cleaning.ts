@@ -13,10 +13,11 @@ export type CellParser = (raw: string, name: string) => string | number | boolea
  * - `scaled`: a decimal as a count of 10^-scale units (`integer` is scale 0); `nonNegative` sends negatives to `parse`;
  * - `instant`: an ISO-8601 instant with an offset, as epoch milliseconds;
  * - `boolean`: `true` / `false`.
+ * A text shape's `maxChars` sends longer cells to `parse` (which checks a byte limit).
  */
 export type FastShape =
-  | { shape: 'text' }
-  | { shape: 'upper-text' }
+  | { shape: 'text'; maxChars?: number }
+  | { shape: 'upper-text'; maxChars?: number }
   | { shape: 'currency' }
   | { shape: 'scaled'; scale: number; nonNegative?: boolean }
   | { shape: 'instant' }
@@ -28,6 +29,36 @@ export interface FieldRule {
   target: ColumnSpec;
   parse: CellParser;
   fast?: FastShape;
+}
+
+/** How the cleaning is bounded by where the rows go. */
+export interface CleaningOptions {
+  /**
+   * The longest text, in UTF-8 bytes, a text column may hold (a warehouse's VARCHAR length): a longer value sends
+   * its row to the rejects with the reason. Unbounded when absent.
+   */
+  maxTextBytes?: number;
+}
+
+/** The rules with every text column bounded to `maxTextBytes` UTF-8 bytes. */
+export function limitTextBytes(rules: readonly FieldRule[], maxTextBytes: number | undefined): readonly FieldRule[] {
+  if (maxTextBytes === undefined) return rules;
+  if (!Number.isInteger(maxTextBytes) || maxTextBytes < 1)
+    throw new RangeError(`maxTextBytes must be a positive whole number, got ${maxTextBytes}`);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: a cell of no more characters than this fits without measuring.
+  const maxChars = Math.floor(maxTextBytes / 3);
+  return rules.map((rule) => {
+    if (rule.target.kind !== 'string') return rule;
+    const parse: CellParser = (raw, name) => {
+      const value = rule.parse(raw, name);
+      if (typeof value === 'string' && value.length > maxChars && Buffer.byteLength(value, 'utf8') > maxTextBytes) {
+        return { problem: `${name} is longer than ${maxTextBytes} bytes, the warehouse's limit` };
+      }
+      return value;
+    };
+    const fast = rule.fast && (rule.fast.shape === 'text' || rule.fast.shape === 'upper-text') ? { ...rule.fast, maxChars } : rule.fast;
+    return { ...rule, parse, fast };
+  });
 }
 
 export interface RejectedRow {
