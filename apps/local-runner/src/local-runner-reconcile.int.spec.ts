@@ -256,4 +256,54 @@ describe('local-runner: the warehouse reconciled with the lake', () => {
       expect.stringMatching(/ok {4}lake against source: .*1 month\(s\) differ, 1 acknowledged/),
     ]);
   });
+  it('the rewards ledger against the lake: a reward quarantined once and mended at the source (same updatedAt) lands on the next run; one bad for good is listed until --accept', async () => {
+    const history = generateHistory({ seed: 11, start: new Date('2026-01-01T00:00:00Z'), now: new Date('2026-06-30T00:00:00Z') });
+    const inMarch = history.rewards.filter((row) => String(row.updatedAt ?? row.createdAt).startsWith('2026-03'));
+    const [mended, broken] = inMarch.map((row) => String(row.id));
+    const exportDir = join(dataDir, '..', 'export');
+    const serve = (bad: readonly string[]) =>
+      dumpDataset(
+        {
+          ...history,
+          // An amount that breaks the API's document, as a real export may hold: landed, then quarantined.
+          rewards: history.rewards.map((row) => (bad.includes(String(row.id)) ? { ...row, amount: 'twelve' as unknown as number } : row)),
+        },
+        exportDir,
+      );
+    const withExport = (args: string[]) => cli(dataDir, [...args, '--sandbox-data', exportDir], DAYS[0]);
+    const held = async (id: string) => (await sql(dataDir, `SELECT count(*)::INT AS n FROM rewards WHERE reward_id = '${id}'`))[0];
+
+    // Both arrive with an amount that is not a number: quarantined, with the reason.
+    await serve([mended, broken]);
+    expect((await withExport(['run'])).code).toBe(0);
+    expect(await held(mended)).toEqual({ n: 0 });
+    const quarantined = await withExport(['verify']);
+    expect(quarantined.code).toBe(1);
+    const line = quarantined.stdout.split('\n').find((text) => text.includes('rewards 2026-03:')) ?? '';
+    expect(line).toMatch(/the ledger holds \d+ reward\(s\) last changed then, the lake \d+; missing or at an older version: /);
+    for (const id of [mended, broken]) expect(line).toContain(id);
+
+    // One is mended at the source without a new updatedAt: outside every later window, but the ledger's March no
+    // longer matches the lake's, so the next run lands March again.
+    await serve([broken]);
+    const repair = await withExport(['run']);
+    expect(repair.code).toBe(0);
+    expect(repair.stderr).toMatch(
+      /extract: the rewards ledger holds \d+ reward\(s\) last changed in 2026-03, the lake \d+ \(or other versions\): landing 2026-03 again/,
+    );
+    expect(await held(mended)).toEqual({ n: 1 });
+    expect(await held(broken)).toEqual({ n: 0 });
+    expect(await readFile(join(dataDir, 'dashboard.html'), 'utf8')).toContain('rewards ledger: 1 month(s) differed, landed again: 2026-03');
+
+    // The other stays bad: March is not landed again while the ledger's March stays the same; verify lists it.
+    const again = await withExport(['run']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('1 reward month(s) still differ from the ledger as they did after being landed again (2026-03)');
+    const left = await withExport(['verify']);
+    expect(left.code).toBe(1);
+    expect(left.stdout).toContain(broken);
+    expect(left.stdout).not.toContain(mended);
+    expect((await withExport(['verify', '--accept'])).code).toBe(0);
+    expect((await withExport(['verify'])).code).toBe(0);
+  });
 });

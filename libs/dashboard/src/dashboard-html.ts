@@ -26,6 +26,10 @@ export interface DataHealthView {
     sourceMonthsDiffering: number;
     monthsRepulled: string[];
     monthsLeftToVerify: string[];
+    /** The rewards ledger against the lake (by month of change): months that differed, landed again, left to verify. */
+    rewardMonthsDiffering?: number;
+    rewardMonthsLanded?: string[];
+    rewardMonthsLeftToVerify?: string[];
   } | null;
   lastVerification: { runId: string; at: string; ok: boolean; checksFailed: number } | null;
   quarantined: { dataset: string; reason: string; rows: number }[];
@@ -293,6 +297,11 @@ function dataHealth(health: DataHealthView): string {
             ? `source: ${reconciliation.sourceMonthsDiffering} month(s) differed, pulled again: ${reconciliation.monthsRepulled.join(', ') || 'none'}; left to verify: ${reconciliation.monthsLeftToVerify.join(', ') || 'none'}`
             : 'source: counts matched'
           : 'source: not checked yet (first run)',
+        reconciliation.rewardMonthsDiffering === undefined
+          ? ''
+          : reconciliation.rewardMonthsDiffering
+            ? `rewards ledger: ${reconciliation.rewardMonthsDiffering} month(s) differed, landed again: ${reconciliation.rewardMonthsLanded?.join(', ') || 'none'}; left to verify: ${reconciliation.rewardMonthsLeftToVerify?.join(', ') || 'none'}`
+            : 'rewards ledger: matched',
       ]
         .filter(Boolean)
         .join('; ')

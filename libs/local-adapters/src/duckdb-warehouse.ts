@@ -16,6 +16,9 @@ import {
   qualifiedName,
   transactionIdsBetweenSql,
   transactionsDatedBeforeSql,
+  rewardMonthSummarySql,
+  rewardIdsUpdatedBetweenSql,
+  type RewardMonthSummary,
   transactionMonthCountsSql,
   type Catalog,
   type LoadResult,
@@ -242,6 +245,21 @@ export class DuckDbWarehouse implements Warehouse {
     if (!(await this.tableCounts()).transactions) return [];
     return (await this.database.query<{ transaction_id: string }>(transactionIdsBetweenSql(from, before, STORE_SCHEMA))).map(
       (row) => row.transaction_id,
+    );
+  }
+
+  async rewardMonthSummary(before: string): Promise<RewardMonthSummary> {
+    if (!(await this.tableCounts()).rewards) return {};
+    const rows = await this.database.query<{ month: string; n: number; seconds: number }>(
+      rewardMonthSummarySql(DUCKDB_DIALECT, before, STORE_SCHEMA),
+    );
+    return Object.fromEntries(rows.map((row) => [row.month, { rows: Number(row.n), seconds: Number(row.seconds) }]));
+  }
+
+  async rewardIdsUpdatedBetween(from: string, before: string): Promise<string[]> {
+    if (!(await this.tableCounts()).rewards) return [];
+    return (await this.database.query<{ reward_id: string }>(rewardIdsUpdatedBetweenSql(from, before, STORE_SCHEMA))).map(
+      (row) => row.reward_id,
     );
   }
 

@@ -17,6 +17,10 @@ export interface DataHealth {
     sourceMonthsDiffering: number;
     monthsRepulled: string[];
     monthsLeftToVerify: string[];
+    /** The rewards ledger against the lake (by month of change): months that differed, landed again, left to verify. */
+    rewardMonthsDiffering?: number;
+    rewardMonthsLanded?: string[];
+    rewardMonthsLeftToVerify?: string[];
   } | null;
   /** The last `{"mode": "verify"}` run, when there was one. */
   lastVerification: { runId: string; at: string; ok: boolean; checksFailed: number } | null;
@@ -60,6 +64,13 @@ export function summarizeDataHealth(manifests: readonly RunManifest[], cursor: C
           sourceMonthsDiffering: lastCheck?.sourceCheck?.months.length ?? 0,
           monthsRepulled: lastCheck?.sourceCheck?.repulled ?? [],
           monthsLeftToVerify: lastCheck?.sourceCheck?.known ?? [],
+          ...(lastCheck?.rewardsCheck
+            ? {
+                rewardMonthsDiffering: lastCheck.rewardsCheck.months.length,
+                rewardMonthsLanded: lastCheck.rewardsCheck.repulled,
+                rewardMonthsLeftToVerify: lastCheck.rewardsCheck.known,
+              }
+            : {}),
         }
       : null,
     lastVerification: verification

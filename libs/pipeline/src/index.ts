@@ -1,6 +1,6 @@
 // The public surface: what README.md documents. What the adapters, the apps and the steps' own tests need, and
 // nothing the steps use only among themselves.
-export type { ObjectStore, Catalog, Warehouse, RunLoad, LoadResult, PartitionRef, RewardsSource } from './ports';
+export type { ObjectStore, Catalog, Warehouse, RunLoad, LoadResult, PartitionRef, RewardsSource, RewardMonthSummary } from './ports';
 export {
   PipelineError,
   TransientError,
@@ -54,6 +54,8 @@ export {
   transactionMonthCountsSql,
   transactionIdsBetweenSql,
   transactionsDatedBeforeSql,
+  rewardMonthSummarySql,
+  rewardIdsUpdatedBetweenSql,
   type CreateTableOptions,
 } from './warehouse-schema';
 export {

@@ -70,6 +70,10 @@ export interface Warehouse {
   transactionsDatedBefore(before: string): Promise<number>;
   /** The ids of the transactions dated in [from, before). */
   transactionIdsBetween(from: string, before: string): Promise<string[]>;
+  /** Rewards per UTC month of `updated_at` before `before`, with the sum of `updated_at` in epoch seconds. */
+  rewardMonthSummary(before: string): Promise<RewardMonthSummary>;
+  /** The ids of the rewards whose `updated_at` is in [from, before). */
+  rewardIdsUpdatedBetween(from: string, before: string): Promise<string[]>;
   /** Rows per table; 0 for a table that does not exist yet. */
   tableCounts(): Promise<Record<CuratedDataset, number>>;
   /** Drops the tables, views and ledger, for a rebuild from the lake. */
@@ -80,6 +84,9 @@ export interface Warehouse {
  * The source the pipeline reads: card transactions in pages, and the rewards ledger in batches. The core owns
  * this port; `@org/plutus-client`'s client fits it as it is (and a test double needs only these two calls).
  */
+/** Rows per UTC month (`YYYY-MM`) and the sum of their change instants in whole epoch seconds. */
+export type RewardMonthSummary = Record<string, { rows: number; seconds: number }>;
+
 export interface RewardsSource {
   transactions(query: TransactionsQuery): AsyncIterable<TransactionsPage>;
   readRewards(

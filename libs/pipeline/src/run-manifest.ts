@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { QualityReport } from '@org/rewards-transform';
 import { ManifestUnreadableError } from './pipeline-errors';
-import type { SourceCheckRecord } from './source-check';
+import type { RewardsCheckRecord, SourceCheckRecord } from './source-check';
 import type { VerifyReport } from './verify';
 import { objectLayout } from './object-layout';
 import type { ObjectStore } from './ports';
@@ -60,6 +60,8 @@ export interface RunManifest {
   verification?: VerifyReport;
   /** Incremental runs: the lake against the source before the run's window, and the months pulled again. */
   sourceCheck?: SourceCheckRecord;
+  /** Incremental runs: the lake's rewards against the ledger streamed, before the window's month, and the months landed again. */
+  rewardsCheck?: RewardsCheckRecord;
   /**
    * The audit trail, written at commit: the committed run before this one and the sha256 of its manifest as it
    * was then. An edited, lost or reordered committed manifest breaks the chain (`verifyManifestChain`).

@@ -1,6 +1,6 @@
 import { objectLayout } from './object-layout';
 import type { PipelineContext } from './pipeline-context';
-import type { ObjectStore } from './ports';
+import type { ObjectStore, RewardMonthSummary } from './ports';
 
 /** How far a count difference is narrowed: years back from the last, and months whose ids are listed. */
 export const SOURCE_CHECK_BOUNDS = { years: 20, monthsListed: 6, keysListed: 50, monthsRepulledPerRun: 3 } as const;
@@ -117,6 +117,8 @@ export interface SourceCheckRecord {
 /** Months a run pulled again, with the source's count then: the same difference is not pulled again and again. */
 export interface RepulledMonths {
   months: Record<string, { source: number; runId: string }>;
+  /** Reward months (by `updatedAt`) pulled again, with the ledger's figures then. */
+  rewardMonths?: Record<string, { rows: number; seconds: number; runId: string }>;
   /**
    * The totals of the last check that left nothing to pull (every difference known, or before the months narrowed):
    * while a run finds the same totals for the same window, it does not narrow again.
@@ -178,4 +180,125 @@ export async function rememberRepulledMonths(store: ObjectStore, runId: string, 
     repulled.settled = { before: check.before, source: check.source, lake: check.lake };
   else delete repulled.settled;
   await store.put(objectLayout.repulledMonths, JSON.stringify(repulled, null, 2), { contentType: 'application/json' });
+}
+
+/**
+ * The rewards ledger summarised as it streams by (`RewardsQuery.onLedgerRow`): rows per UTC month of their change
+ * instant, with the sum of those instants in whole epoch seconds, for the rows changed before `before`. The same
+ * figures the warehouse gives (`rewardMonthSummary`), so a row missing from the lake, or held there at an older
+ * version, shows as a month that differs, whether or not its change falls in the run's window.
+ */
+export class LedgerSummary {
+  private readonly beforeMs: number;
+  private readonly byMonth = new Map<number, { rows: number; seconds: number }>();
+  unreadable = 0;
+
+  constructor(readonly before: string) {
+    this.beforeMs = Date.parse(before);
+  }
+
+  add(changedAtMs: number): void {
+    if (Number.isNaN(changedAtMs)) {
+      this.unreadable += 1;
+      return;
+    }
+    if (changedAtMs >= this.beforeMs) return;
+    const at = new Date(changedAtMs);
+    const key = at.getUTCFullYear() * 12 + at.getUTCMonth();
+    const month = this.byMonth.get(key) ?? { rows: 0, seconds: 0 };
+    month.rows += 1;
+    month.seconds += Math.floor(changedAtMs / 1000);
+    this.byMonth.set(key, month);
+  }
+
+  reset(): void {
+    this.byMonth.clear();
+    this.unreadable = 0;
+  }
+
+  months(): RewardMonthSummary {
+    const out: RewardMonthSummary = {};
+    for (const [key, value] of [...this.byMonth].sort(([a], [b]) => a - b))
+      out[`${String(Math.floor(key / 12)).padStart(4, '0')}-${String((key % 12) + 1).padStart(2, '0')}`] = { ...value };
+    return out;
+  }
+}
+
+/** One month (by change instant) where the rewards ledger and the lake hold different rows or versions. */
+export interface RewardMonthDifference {
+  month: string;
+  source: { rows: number; seconds: number };
+  lake: { rows: number; seconds: number };
+}
+
+/** What a run's check of the lake's rewards against the ledger found, as its manifest records it. */
+export interface RewardsCheckRecord {
+  /** Rewards changed before this instant were compared: the first instant of the month the run's window starts in. */
+  before: string;
+  /** Ledger rows compared, and rows in the lake. */
+  source: number;
+  lake: number;
+  months: RewardMonthDifference[];
+  /** Months whose ledger rows this run landed again (at most `SOURCE_CHECK_BOUNDS.monthsRepulledPerRun`). */
+  repulled: string[];
+  /** Months that still differ as they did after an earlier run landed them again: left to `verify`. */
+  known: string[];
+  deferred: string[];
+}
+
+/** The months where the ledger's figures and the lake's differ, oldest first. */
+export function differingRewardMonths(source: RewardMonthSummary, lake: RewardMonthSummary): RewardMonthDifference[] {
+  const none = { rows: 0, seconds: 0 };
+  return [...new Set([...Object.keys(source), ...Object.keys(lake)])]
+    .sort()
+    .map((month) => ({ month, source: source[month] ?? none, lake: lake[month] ?? none }))
+    .filter((difference) => difference.source.rows !== difference.lake.rows || difference.source.seconds !== difference.lake.seconds);
+}
+
+/**
+ * The lake's rewards against the ledger this run streamed anyway, for the rewards changed before `summary.before`:
+ * one query of the warehouse's figures per month; the months that differ are landed again from the ledger (a
+ * bounded number per run), except those that differ exactly as they did after an earlier run landed them.
+ */
+export async function checkRewardsBefore(
+  context: Pick<PipelineContext, 'warehouse' | 'store'>,
+  summary: LedgerSummary,
+): Promise<RewardsCheckRecord> {
+  const source = summary.months();
+  const lake = await context.warehouse.rewardMonthSummary(summary.before);
+  const total = (months: RewardMonthSummary) => Object.values(months).reduce((sum, month) => sum + month.rows, 0);
+  const record: RewardsCheckRecord = {
+    before: summary.before,
+    source: total(source),
+    lake: total(lake),
+    months: differingRewardMonths(source, lake),
+    repulled: [],
+    known: [],
+    deferred: [],
+  };
+  if (!record.months.length) return record;
+  const remembered = (await readRepulled(context.store)).rewardMonths ?? {};
+  for (const difference of record.months) {
+    const earlier = remembered[difference.month];
+    if (earlier && earlier.rows === difference.source.rows && earlier.seconds === difference.source.seconds)
+      record.known.push(difference.month);
+    else if (record.repulled.length < SOURCE_CHECK_BOUNDS.monthsRepulledPerRun) record.repulled.push(difference.month);
+    else record.deferred.push(difference.month);
+  }
+  return record;
+}
+
+/** At commit: the reward months this run landed again, remembered with the ledger's figures; months that now agree forgotten. */
+export async function rememberRepulledRewardMonths(store: ObjectStore, runId: string, check: RewardsCheckRecord): Promise<void> {
+  const repulled = await readRepulled(store);
+  const months = repulled.rewardMonths ?? {};
+  const differing = new Set(check.months.map((difference) => difference.month));
+  for (const month of Object.keys(months)) if (month < check.before.slice(0, 7) && !differing.has(month)) delete months[month];
+  for (const month of check.repulled) {
+    const source = check.months.find((difference) => difference.month === month)?.source ?? { rows: 0, seconds: 0 };
+    months[month] = { ...source, runId };
+  }
+  await store.put(objectLayout.repulledMonths, JSON.stringify({ ...repulled, rewardMonths: months }, null, 2), {
+    contentType: 'application/json',
+  });
 }

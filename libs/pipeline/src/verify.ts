@@ -5,7 +5,15 @@ import { verifyManifestChain } from './manifest-chain';
 import { objectLayout } from './object-layout';
 import type { PipelineContext } from './pipeline-context';
 import { compareWarehouseWithLake } from './reconcile';
-import { differingMonths, monthWindow, sourceTransactionCount, sourceTransactionIds, SOURCE_CHECK_BOUNDS } from './source-check';
+import {
+  differingMonths,
+  differingRewardMonths,
+  LedgerSummary,
+  monthWindow,
+  sourceTransactionCount,
+  sourceTransactionIds,
+  SOURCE_CHECK_BOUNDS,
+} from './source-check';
 
 /** One check of `verify`: what was compared with what, and every difference found. */
 export interface VerifyCheck {
@@ -24,6 +32,8 @@ export interface VerifyReport {
 }
 
 export interface SourceMonthDifference {
+  /** Transactions by date (the default), or rewards by the month of their last change. */
+  dataset?: 'rewards';
   month: string;
   source: number;
   lake: number;
@@ -161,10 +171,13 @@ export async function verifyPipeline(
     });
   }
 
-  const sourceMonths = await compareLakeWithSource(context, cursor.transactionsThrough);
+  const sourceMonths = [
+    ...(await compareLakeWithSource(context, cursor.transactionsThrough)),
+    ...(await compareRewardsWithLedger(context, cursor.rewardsUpdatedThrough)),
+  ];
   const accepted = await readAccepted(context);
   for (const month of sourceMonths) {
-    const known = accepted?.months[month.month];
+    const known = accepted?.months[acceptedKey(month)];
     month.acknowledged =
       known !== undefined &&
       known.source === month.source &&
@@ -175,7 +188,7 @@ export async function verifyPipeline(
   if (options.accept) {
     const months = Object.fromEntries(
       sourceMonths.map((month) => [
-        month.month,
+        acceptedKey(month),
         { source: month.source, lake: month.lake, missing: month.missing ?? [], extra: month.extra ?? [] },
       ]),
     );
@@ -189,17 +202,26 @@ export async function verifyPipeline(
     name: 'lake against source',
     ok: open.length === 0,
     detail: cursor.transactionsThrough
-      ? `transactions dated up to ${cursor.transactionsThrough}: ${sourceMonths.length ? `${sourceMonths.length} month(s) differ, ${sourceMonths.length - open.length} acknowledged` : 'the source and the lake hold the same count'}`
+      ? `transactions dated up to ${cursor.transactionsThrough}, rewards changed up to ${cursor.rewardsUpdatedThrough ?? 'none'}: ${sourceMonths.length ? `${sourceMonths.length} month(s) differ, ${sourceMonths.length - open.length} acknowledged` : 'the source and the lake hold the same rows'}`
       : 'nothing loaded yet',
-    problems: open.map(
-      (month) =>
-        `${month.month}: the source serves ${month.source} transaction(s), the lake holds ${month.lake}` +
-        (month.missing?.length ? `; missing: ${month.missing.slice(0, 10).join(', ')}${month.missing.length > 10 ? ', …' : ''}` : '') +
-        (month.extra?.length ? `; no longer served: ${month.extra.slice(0, 10).join(', ')}${month.extra.length > 10 ? ', …' : ''}` : ''),
-    ),
+    problems: open.map((month) => {
+      const keys = (label: string, ids: readonly string[] | undefined) =>
+        ids?.length ? `; ${label}: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}` : '';
+      return month.dataset === 'rewards'
+        ? `rewards ${month.month}: the ledger holds ${month.source} reward(s) last changed then, the lake ${month.lake}` +
+            (month.missing?.length || month.extra?.length ? '' : ' (the same ids, at other versions)') +
+            keys('missing or at an older version', month.missing) +
+            keys('not in the ledger at that version', month.extra)
+        : `${month.month}: the source serves ${month.source} transaction(s), the lake holds ${month.lake}` +
+            keys('missing', month.missing) +
+            keys('no longer served', month.extra);
+    }),
   });
   return { ok: checks.every((check) => check.ok), checks, sourceMonths };
 }
+
+/** Where an accepted difference is kept: transactions by month (as before rewards were compared), rewards apart. */
+const acceptedKey = (month: SourceMonthDifference) => (month.dataset === 'rewards' ? `rewards ${month.month}` : month.month);
 
 const sameKeys = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
   JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...(b ?? [])].sort());
@@ -234,6 +256,61 @@ async function compareLakeWithSource(
     const lakeIds = new Set(await context.warehouse.transactionIdsBetween(window.start, monthBefore));
     difference.missing = [...sourceIds].filter((id) => !lakeIds.has(id)).slice(0, SOURCE_CHECK_BOUNDS.keysListed);
     difference.extra = [...lakeIds].filter((id) => !sourceIds.has(id)).slice(0, SOURCE_CHECK_BOUNDS.keysListed);
+  }
+  return differences;
+}
+
+/**
+ * The lake's rewards against the ledger, for the rewards changed up to `through` (the cursor): the whole ledger
+ * streamed once and summarised by month of change (`LedgerSummary`), against the warehouse's figures; only where a
+ * month differs, the ledger read again for the ids of at most `SOURCE_CHECK_BOUNDS.monthsListed` such months.
+ */
+async function compareRewardsWithLedger(
+  context: Pick<PipelineContext, 'source' | 'warehouse'>,
+  through: string | null,
+): Promise<SourceMonthDifference[]> {
+  if (!through) return [];
+  const before = new Date(Date.parse(through) + 1).toISOString();
+  const summary = new LedgerSummary(before);
+  await context.source.readRewards(
+    { changedSince: before, onLedgerRow: (changedAtMs) => summary.add(changedAtMs) },
+    () => undefined,
+    () => summary.reset(),
+  );
+  const months = differingRewardMonths(summary.months(), await context.warehouse.rewardMonthSummary(before));
+  if (!months.length) return [];
+  const listed = months.slice(0, SOURCE_CHECK_BOUNDS.monthsListed).map((difference) => difference.month);
+  const ledgerIds = new Map(listed.map((month) => [month, new Set<string>()]));
+  const collect = (row: { id?: unknown; updatedAt?: unknown; createdAt?: unknown }) => {
+    const changed = Date.parse(String(row.updatedAt ?? row.createdAt));
+    if (Number.isNaN(changed) || changed >= Date.parse(before) || typeof row.id !== 'string') return;
+    ledgerIds.get(new Date(changed).toISOString().slice(0, 7))?.add(row.id);
+  };
+  await context.source.readRewards(
+    {},
+    (rows, details) => {
+      for (const row of rows) collect(row);
+      for (const bad of details.invalid) collect(bad.row as Record<string, unknown>);
+    },
+    () => ledgerIds.forEach((ids) => ids.clear()),
+  );
+  const differences: SourceMonthDifference[] = [];
+  for (const difference of months) {
+    const entry: SourceMonthDifference = {
+      dataset: 'rewards',
+      month: difference.month,
+      source: difference.source.rows,
+      lake: difference.lake.rows,
+      acknowledged: false,
+    };
+    const inLedger = ledgerIds.get(difference.month);
+    if (inLedger) {
+      const window = monthWindow(difference.month);
+      const inLake = new Set(await context.warehouse.rewardIdsUpdatedBetween(window.start, window.next < before ? window.next : before));
+      entry.missing = [...inLedger].filter((id) => !inLake.has(id)).slice(0, SOURCE_CHECK_BOUNDS.keysListed);
+      entry.extra = [...inLake].filter((id) => !inLedger.has(id)).slice(0, SOURCE_CHECK_BOUNDS.keysListed);
+    }
+    differences.push(entry);
   }
   return differences;
 }

@@ -98,3 +98,24 @@ export function transactionIdsBetweenSql(from: string, before: string, schema?: 
 export function transactionsDatedBeforeSql(before: string, schema?: string): string {
   return `SELECT COUNT(*) AS "n" FROM ${qualifiedName('transactions', schema)} WHERE "transaction_date" < ${instant(before)}`;
 }
+
+/**
+ * `SELECT "month", "n", "seconds"`: rewards per UTC month of `updated_at` before `before`, with the sum of their
+ * `updated_at` in whole epoch seconds. Two sides with the same rows at the same versions give the same figures; a
+ * row missing, added or at another version changes them (the rewards check compares the source's ledger so).
+ */
+export function rewardMonthSummarySql(dialect: SqlDialect, before: string, schema?: string): string {
+  const micros = dialect.epochMicros('"updated_at"');
+  return (
+    `SELECT ${dialect.utcMonth('"updated_at"')} AS "month", COUNT(*) AS "n", SUM((${micros} - MOD(${micros}, 1000000)) / 1000000) AS "seconds" ` +
+    `FROM ${qualifiedName('rewards', schema)} WHERE "updated_at" < ${instant(before)} GROUP BY 1 ORDER BY 1`
+  );
+}
+
+/** `SELECT "reward_id"` of the rewards whose `updated_at` is in [from, before). */
+export function rewardIdsUpdatedBetweenSql(from: string, before: string, schema?: string): string {
+  return (
+    `SELECT "reward_id" FROM ${qualifiedName('rewards', schema)} ` +
+    `WHERE "updated_at" >= ${instant(from)} AND "updated_at" < ${instant(before)} ORDER BY 1`
+  );
+}

@@ -109,6 +109,12 @@ export interface RewardsQuery {
    * over the wire, but it is read as a stream and only the kept rows are held.
    */
   changedSince?: Date | string;
+  /**
+   * Called for every row of the ledger, kept or not, with its change instant (`updatedAt`, else `createdAt`) in
+   * epoch milliseconds (NaN when unreadable): a summary of the whole ledger in the same pass, for a caller that
+   * keeps only the recent rows but compares all of them (a body read again restarts it: see `onRestart`).
+   */
+  onLedgerRow?: (changedAtMs: number) => void;
 }
 
 export interface PlutusClient {
@@ -261,6 +267,7 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
           const positions: number[] = [];
           for (const row of values) {
             const changed = Date.parse(String((row as Reward)?.updatedAt ?? (row as Reward)?.createdAt));
+            query.onLedgerRow?.(changed);
             if (Number.isNaN(changed) || changed >= sinceMs) {
               kept.push(row);
               positions.push(index);

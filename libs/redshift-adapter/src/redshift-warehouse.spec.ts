@@ -12,10 +12,10 @@ import {
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { quoteLiteral, redshiftSqlOnDuckDb } from '@org/sql-dialect';
+import { quoteLiteral, REDSHIFT_DIALECT, redshiftSqlOnDuckDb } from '@org/sql-dialect';
 import { expectedWarehouseParquet, LOAD_SEQUENCE, tableDifferencesSql } from '@org/pipeline/testing';
 import { DATASET_KEYS, ledgerDigest, transformRun } from '@org/rewards-transform';
-import { ledgerEntryOf, ledgerSelectSql, tableCountsSql } from '@org/pipeline';
+import { ledgerEntryOf, ledgerSelectSql, rewardIdsUpdatedBetweenSql, rewardMonthSummarySql, tableCountsSql } from '@org/pipeline';
 import {
   checkBatchWithinLimits,
   DATA_API_LIMITS,
@@ -406,6 +406,31 @@ describe('the load batch on DuckDB', () => {
       rewards: Number(counts['rewards']),
       reward_facts: Number(counts['reward_facts']),
     });
+  });
+
+  it('summarises the rewards by month of change as the ledger summary does (Redshift text run on DuckDB)', async () => {
+    await load(await fixture('transactions.csv'), await fixture('rewards.csv'));
+    const before = '2100-01-01T00:00:00.000Z';
+    const rows = (
+      await db.runAndReadAll(redshiftSqlOnDuckDb(rewardMonthSummarySql(REDSHIFT_DIALECT, before, 'rewards')))
+    ).getRowObjectsJson();
+    const inTable = (await db.runAndReadAll('SELECT epoch_ms("updated_at") AS ms FROM "rewards"."rewards"')).getRowObjectsJson();
+    // The same figures worked out here from each row's instant: its UTC month, whole seconds added up.
+    const expected: Record<string, { rows: number; seconds: number }> = {};
+    for (const row of inTable) {
+      const ms = Number(row['ms']);
+      const month = (expected[new Date(ms).toISOString().slice(0, 7)] ??= { rows: 0, seconds: 0 });
+      month.rows += 1;
+      month.seconds += Math.floor(ms / 1000);
+    }
+    expect(
+      Object.fromEntries(rows.map((row) => [String(row['month']), { rows: Number(row['n']), seconds: Number(row['seconds']) }])),
+    ).toEqual(expected);
+    const first = Object.keys(expected).sort()[0];
+    const ids = (
+      await db.runAndReadAll(redshiftSqlOnDuckDb(rewardIdsUpdatedBetweenSql(`${first}-01T00:00:00.000Z`, before, 'rewards')))
+    ).getRowObjectsJson();
+    expect(ids.length).toBe(inTable.length);
   });
 
   it('derives every fact again from the tables, as the loads did', async () => {

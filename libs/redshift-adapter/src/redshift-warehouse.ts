@@ -23,6 +23,9 @@ import {
   ledgerAdoptSql,
   transactionIdsBetweenSql,
   transactionsDatedBeforeSql,
+  rewardMonthSummarySql,
+  rewardIdsUpdatedBetweenSql,
+  type RewardMonthSummary,
   transactionMonthCountsSql,
   ledgerEntryOf,
   ledgerFactsCountSql,
@@ -262,6 +265,17 @@ export class RedshiftWarehouse implements Warehouse {
   async transactionIdsBetween(from: string, before: string): Promise<string[]> {
     if (!(await this.tableCounts()).transactions) return [];
     return (await this.query(transactionIdsBetweenSql(from, before, this.schema))).map((row) => String(row['transaction_id']));
+  }
+
+  async rewardMonthSummary(before: string): Promise<RewardMonthSummary> {
+    if (!(await this.tableCounts()).rewards) return {};
+    const rows = await this.query(rewardMonthSummarySql(REDSHIFT_DIALECT, before, this.schema));
+    return Object.fromEntries(rows.map((row) => [String(row['month']), { rows: Number(row['n']), seconds: Number(row['seconds']) }]));
+  }
+
+  async rewardIdsUpdatedBetween(from: string, before: string): Promise<string[]> {
+    if (!(await this.tableCounts()).rewards) return [];
+    return (await this.query(rewardIdsUpdatedBetweenSql(from, before, this.schema))).map((row) => String(row['reward_id']));
   }
 
   async ledger(): Promise<LedgerEntry[]> {

@@ -4,7 +4,7 @@ import { releaseRunLock } from '../run-lock';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import { closeRunManifest, manifestSha256, readManifest, writeManifest } from '../run-manifest';
 import { chainedRuns } from '../manifest-chain';
-import { rememberRepulledMonths } from '../source-check';
+import { rememberRepulledMonths, rememberRepulledRewardMonths } from '../source-check';
 import type { ObjectStore } from '../ports';
 import { clampCursor } from './extract-step';
 import { recordStep } from './step-record';
@@ -36,6 +36,7 @@ export async function commitStep(context: Pick<PipelineContext, 'store' | 'now'>
     manifest.cursorAfter = next;
     manifest.chain = await chainLink(context.store, ref.runId);
     if (manifest.sourceCheck) await rememberRepulledMonths(context.store, ref.runId, manifest.sourceCheck);
+    if (manifest.rewardsCheck) await rememberRepulledRewardMonths(context.store, ref.runId, manifest.rewardsCheck);
   });
   await closeRunManifest(context.store, ref.runId, context.now());
   await releaseRunLock(context.store, ref.runId);

@@ -5,7 +5,7 @@ import { acquireRunLock, lockTakeoverMessage } from '../run-lock';
 import { isTransient, RunRequestError, TransientError } from '../pipeline-errors';
 import type { PipelineContext, RunRef, RunRequest } from '../pipeline-context';
 import { openRunManifest, writeManifest, type RunManifest } from '../run-manifest';
-import { checkSourceBefore, monthStartOf, monthWindow } from '../source-check';
+import { checkRewardsBefore, checkSourceBefore, LedgerSummary, monthStartOf, monthWindow } from '../source-check';
 import { RawPartWriter } from './raw-part-writer';
 import { noteStepDetails, recordStep } from './step-record';
 
@@ -94,12 +94,22 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
       return Number.isNaN(created) || (created >= createdFrom && created <= createdTo);
     };
     let outsideWindow = 0;
+    // Incremental runs compare the whole ledger, as it streams by, with the lake's rewards changed before the month
+    // the window starts in (`checkRewardsBefore`): a reward that changed outside the window, or was quarantined and
+    // then mended at the source without a new updatedAt, is found and landed again.
+    const ledgerSummary =
+      request.mode === 'incremental' && clamped.cursor.rewardsUpdatedThrough && window.rewardsUpdatedFrom
+        ? new LedgerSummary(monthStartOf(window.rewardsUpdatedFrom))
+        : undefined;
     const pullRewards = async () => {
       // A row whose timestamp cannot be read is kept by the client: transform quarantines it with a reason.
       // The API cannot filter the ledger: all of it comes over the wire each run, read as a stream.
       const ledgerStarted = Date.now();
       ledger.rows = await context.source.readRewards(
-        { changedSince: window.rewardsUpdatedFrom ?? undefined },
+        {
+          changedSince: window.rewardsUpdatedFrom ?? undefined,
+          ...(ledgerSummary ? { onLedgerRow: (changedAtMs: number) => ledgerSummary.add(changedAtMs) } : {}),
+        },
         async (allRows, details) => {
           const rows = allRows.filter(inBackfillWindow);
           outsideWindow += allRows.length - rows.length;
@@ -110,6 +120,7 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
         },
         async () => {
           await rewards.restart();
+          ledgerSummary?.reset();
           latest.rewards = new LatestInstant();
           future.rewards = 0;
           outsideWindow = 0;
@@ -169,6 +180,26 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
           message: `${check.known.length} month(s) still differ from the source as they did after being pulled again (${check.known.join(', ')}): see \`local-runner verify\``,
         });
     }
+    const rewardParts = await rewards.finish();
+    if (ledgerSummary) {
+      const check = await checkRewardsBefore(context, ledgerSummary);
+      record.rewardsCheck = check;
+      if (check.repulled.length) {
+        for (const month of check.repulled) {
+          const difference = check.months.find((candidate) => candidate.month === month);
+          context.onProgress?.({
+            step: 'extract',
+            message: `the rewards ledger holds ${difference?.source.rows} reward(s) last changed in ${month}, the lake ${difference?.lake.rows} (or other versions): landing ${month} again`,
+          });
+        }
+        rewardParts.push(...(await landRewardMonthsAgain(context, record, check.repulled, rewardParts.length, contract)));
+      }
+      if (check.known.length)
+        context.onProgress?.({
+          step: 'extract',
+          message: `${check.known.length} reward month(s) still differ from the ledger as they did after being landed again (${check.known.join(', ')}): see \`local-runner verify\``,
+        });
+    }
     record.sourceContract = contract.report();
     record.observed = { transactionsThrough: latest.transactions.value(), rewardsUpdatedThrough: latest.rewards.value() };
     noteStepDetails(record, 'extract', {
@@ -189,13 +220,54 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
               source_months_repulled: record.sourceCheck.repulled.length,
             }
           : {}),
+        ...(record.rewardsCheck
+          ? {
+              reward_months_differing: record.rewardsCheck.months.length,
+              reward_months_repulled: record.rewardsCheck.repulled.length,
+            }
+          : {}),
         transactions_off_document: contract.count('transactions'),
         rewards_off_document: contract.count('rewards'),
       },
-      parts: { transactions: await transactions.finish(), rewards: await rewards.finish() },
+      parts: { transactions: await transactions.finish(), rewards: rewardParts },
     });
   });
   return { runId: request.runId };
+}
+
+/**
+ * The ledger read a second time, landing every row (valid or not) last changed in `months`: only when the rewards
+ * check found months that differ. Its own parts, numbered after the first read's, so a second read cut off and
+ * read again drops only what it had landed.
+ */
+async function landRewardMonthsAgain(
+  context: ExtractContext,
+  record: RunManifest,
+  months: readonly string[],
+  firstPart: number,
+  contract: SourceContractReport,
+): Promise<string[]> {
+  const wanted = new Set(months);
+  const monthOf = (row: Partial<Reward>) => {
+    const changed = Date.parse(String(row.updatedAt ?? row.createdAt));
+    return Number.isNaN(changed) ? '' : new Date(changed).toISOString().slice(0, 7);
+  };
+  const again = new RawPartWriter<Reward>(context, record, 'rewards', RAW_REWARD_COLUMNS, context.partRows, firstPart);
+  await context.source.readRewards(
+    {},
+    async (rows, details) => {
+      await again.add(rows.filter((row) => wanted.has(monthOf(row))));
+      const invalid = details.invalid.map((bad) => bad.row as Reward).filter((row) => wanted.has(monthOf(row)));
+      await again.add(invalid);
+      contract.note(
+        'rewards',
+        details.invalid.filter((bad) => wanted.has(monthOf(bad.row as Reward))),
+        {},
+      );
+    },
+    () => again.restart(),
+  );
+  return again.finish();
 }
 
 /** A cursor never trusted past the run's start (a clock gone wrong, a future-dated row from an older version). */

@@ -22,6 +22,8 @@ export class RawPartWriter<Row extends object> {
     private readonly dataset: LakeDataset,
     private readonly columns: readonly string[],
     private readonly partRows: number = DEFAULT_PART_ROWS,
+    /** The number of this writer's first part: a second writer of the same dataset in one run continues the first's. */
+    private readonly firstPart = 0,
   ) {}
 
   async add(rows: readonly Row[]): Promise<void> {
@@ -34,7 +36,7 @@ export class RawPartWriter<Row extends object> {
 
   /** Writes what is left (an empty part when nothing came, so every run has at least one) and answers the keys. */
   async finish(): Promise<string[]> {
-    if (this.rows.length > 0 || this.keys.length === 0) await this.flush();
+    if (this.rows.length > 0 || (this.keys.length === 0 && this.firstPart === 0)) await this.flush();
     return this.keys;
   }
 
@@ -50,7 +52,7 @@ export class RawPartWriter<Row extends object> {
   }
 
   private async flush(): Promise<void> {
-    const key = objectLayout.raw(this.dataset, this.manifest.ingestDate, this.manifest.runId, this.keys.length);
+    const key = objectLayout.raw(this.dataset, this.manifest.ingestDate, this.manifest.runId, this.firstPart + this.keys.length);
     await putTracked(this.context, this.manifest, key, formatCsv(this.columns, this.rows as never), 'text/csv');
     this.keys.push(key);
     this.rows = [];
