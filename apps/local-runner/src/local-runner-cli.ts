@@ -109,6 +109,8 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
             `local-runner: run ${outcome.runId} failed (${(outcome.failure ?? 'unknown cause').replace(/\.$/, '')}); ${outcome.manifestPath ? `manifest: ${outcome.manifestPath}` : 'no manifest could be written'}`,
           );
         }
+        // Rows of another cardholder are a question of configuration, like a wrong option: exit 2, as the data dir's own check.
+        if (!outcome.ok && outcome.manifest?.error?.name === 'SourceChangedError') return 2;
         return outcome.ok ? 0 : 1;
       } catch (error) {
         io.err(`local-runner: ${(error as Error).message}`);

@@ -306,4 +306,20 @@ describe('local-runner: the warehouse reconciled with the lake', () => {
     expect((await withExport(['verify', '--accept'])).code).toBe(0);
     expect((await withExport(['verify'])).code).toBe(0);
   });
+  it("two cardholders never mix silently: with the data dir's own record gone, the rows' account refuses another seed (exit 2) until --allow-source-change", async () => {
+    expect((await cli(dataDir, ['run', '--sandbox-seed', '1'], DAYS[0])).code).toBe(0);
+    const before = await counts(dataDir);
+    // The data dir's record of its source is lost (an older data dir, a store copied without state/source.json).
+    await rm(join(dataDir, 'state', 'source.json'));
+    const other = await cli(dataDir, ['run', '--sandbox-seed', '2'], DAYS[1]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(
+      /SourceChangedError: This run's transactions belong to account [0-9a-f-]+, but the lake and the warehouse hold rows of account [0-9a-f-]+ only/,
+    );
+    expect(other.stderr).toContain('--allow-source-change');
+    expect(await counts(dataDir)).toEqual(before);
+    const mixed = await cli(dataDir, ['run', '--sandbox-seed', '2', '--allow-source-change'], DAYS[1]);
+    expect(mixed.code).toBe(0);
+    expect((await counts(dataDir))['transactions']).toBeGreaterThan(before['transactions'] as number);
+  });
 });

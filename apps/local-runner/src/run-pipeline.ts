@@ -82,12 +82,13 @@ export async function runPipelineOnce(
       lockOwner: thisProcessAsLockOwner(),
       sourceLabel: sourceLabel(config.source),
     };
+    const allowSourceChange = config.allowSourceChange ? { allowSourceChange: true } : {};
     const request: ExecutionRequest =
       config.command === 'rebuild'
         ? { runId, mode: 'rebuild', ...(config.allowEmpty ? { allowEmpty: true } : {}) }
         : config.backfill
-          ? { runId, mode: 'backfill', from: config.backfill.from, to: config.backfill.to }
-          : { runId, mode: 'incremental' };
+          ? { runId, mode: 'backfill', from: config.backfill.from, to: config.backfill.to, ...allowSourceChange }
+          : { runId, mode: 'incremental', ...allowSourceChange };
     const definition = buildStateMachineDefinition(LOCAL_RESOURCES, { retryIntervalSeconds: 1 });
     const handlers = localTaskHandlers(definition, pipelineTaskHandlers(context));
     const execution = new StateMachine(definition as never).run(request as never, {

@@ -18,6 +18,7 @@ import {
   transactionsDatedBeforeSql,
   rewardMonthSummarySql,
   rewardIdsUpdatedBetweenSql,
+  accountsSql,
   type RewardMonthSummary,
   transactionMonthCountsSql,
   type Catalog,
@@ -261,6 +262,11 @@ export class DuckDbWarehouse implements Warehouse {
     return (await this.database.query<{ reward_id: string }>(rewardIdsUpdatedBetweenSql(from, before, STORE_SCHEMA))).map(
       (row) => row.reward_id,
     );
+  }
+
+  async accounts(): Promise<string[]> {
+    if (!(await this.tableCounts()).transactions) return [];
+    return (await this.database.query<{ user_id: string }>(accountsSql(STORE_SCHEMA))).map((row) => row.user_id);
   }
 
   async ledger(): Promise<LedgerEntry[]> {

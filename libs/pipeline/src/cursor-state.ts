@@ -10,6 +10,8 @@ export interface Cursor {
   /** The last run whose load was committed, and the warehouse's rows (transactions + rewards) after it. */
   lastCommittedRunId: string | null;
   warehouseRows: number;
+  /** The accounts (cardholders' `user_id`) whose rows the committed runs loaded: whose data this store holds. */
+  accounts?: string[];
 }
 
 export const EMPTY_CURSOR: Cursor = { transactionsThrough: null, rewardsUpdatedThrough: null, lastCommittedRunId: null, warehouseRows: 0 };

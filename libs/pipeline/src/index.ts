@@ -11,6 +11,7 @@ export {
   RunRequestError,
   WarehouseLostError,
   WarehouseDisagreesError,
+  SourceChangedError,
   ReplayFailedError,
   VerificationFailedError,
   ManifestUnreadableError,
@@ -56,6 +57,7 @@ export {
   transactionsDatedBeforeSql,
   rewardMonthSummarySql,
   rewardIdsUpdatedBetweenSql,
+  accountsSql,
   type CreateTableOptions,
 } from './warehouse-schema';
 export {

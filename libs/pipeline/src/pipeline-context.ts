@@ -45,6 +45,8 @@ export interface RunRef {
 
 export interface RunRequest extends RunRef {
   mode: 'incremental' | 'backfill';
+  /** Load rows of an account the lake and the warehouse have never held (a second cardholder): refused otherwise. */
+  allowSourceChange?: boolean;
   /** backfill: the window of transaction dates (inclusive, YYYY-MM-DD). */
   from?: string;
   to?: string;
@@ -60,6 +62,8 @@ export interface ExecutionRequest {
   allowEmpty?: boolean;
   /** verify: acknowledge the lake-against-source differences it lists. */
   accept?: boolean;
+  /** incremental, backfill: load rows of an account the lake and the warehouse have never held. */
+  allowSourceChange?: boolean;
 }
 
 /** The Plan state's answer: the run, and for a backfill the month-sized chunks the Map state runs in order. */
@@ -70,6 +74,7 @@ export interface RunPlan {
   to?: string;
   allowEmpty?: boolean;
   accept?: boolean;
+  allowSourceChange?: boolean;
   chunks?: RunRequest[];
   /** backfill: the months of the window that begin after the execution started (nothing can be dated there yet). */
   skippedAfterStart?: { months: number; from: string; to: string };

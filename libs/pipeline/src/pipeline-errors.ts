@@ -83,6 +83,13 @@ export class WarehouseDisagreesError extends PipelineError {}
 /** A committed run could not be loaded again into a warehouse that lacked it (its objects gone from the lake, say). */
 export class ReplayFailedError extends PipelineError {}
 
+/**
+ * The run's rows name an account (the cardholder's `user_id`) the lake and the warehouse have never held rows of:
+ * two cardholders' rows in one warehouse would be added together. Refused before anything is landed for good,
+ * unless the run says `allowSourceChange`.
+ */
+export class SourceChangedError extends PipelineError {}
+
 /** `{"mode": "verify"}` found a difference: the execution fails, for the alarm; the run's manifest holds the report. */
 export class VerificationFailedError extends PipelineError {}
 

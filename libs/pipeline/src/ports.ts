@@ -74,6 +74,8 @@ export interface Warehouse {
   rewardMonthSummary(before: string): Promise<RewardMonthSummary>;
   /** The ids of the rewards whose `updated_at` is in [from, before). */
   rewardIdsUpdatedBetween(from: string, before: string): Promise<string[]>;
+  /** The accounts (`user_id`) whose transactions the tables hold. */
+  accounts(): Promise<string[]>;
   /** Rows per table; 0 for a table that does not exist yet. */
   tableCounts(): Promise<Record<CuratedDataset, number>>;
   /** Drops the tables, views and ledger, for a rebuild from the lake. */

@@ -60,6 +60,8 @@ export interface RunManifest {
   verification?: VerifyReport;
   /** Incremental runs: the lake against the source before the run's window, and the months pulled again. */
   sourceCheck?: SourceCheckRecord;
+  /** The accounts (`user_id`) the run's transactions name: whose rows it pulled. */
+  accounts?: string[];
   /** Incremental runs: the lake's rewards against the ledger streamed, before the window's month, and the months landed again. */
   rewardsCheck?: RewardsCheckRecord;
   /**

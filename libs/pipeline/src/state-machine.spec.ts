@@ -192,6 +192,17 @@ describe('buildStateMachineDefinition', () => {
     );
   });
 
+  it('hands allowSourceChange from the request to the run that extracts (every month of a backfill)', () => {
+    const start = new Date('2026-06-30T00:00:00Z');
+    expect(planRun({ mode: 'incremental', allowSourceChange: true }, start)).toMatchObject({ allowSourceChange: true });
+    const backfill = planRun({ mode: 'backfill', from: '2026-01-01', to: '2026-03-31', allowSourceChange: true }, start);
+    expect(backfill.chunks?.map((chunk) => chunk.allowSourceChange)).toEqual([true, true, true]);
+    expect(planRun({ mode: 'incremental' }, start).allowSourceChange).toBeUndefined();
+    expect(() => planRun({ mode: 'incremental', allowSourceChange: 'yes' as unknown as boolean }, start)).toThrow(
+      'allowSourceChange is a boolean',
+    );
+  });
+
   it('refuses a bad request at Plan, before any run starts', async () => {
     for (const input of [
       { mode: 'backfill', from: '2024-02-30', to: '2024-03-01' },

@@ -119,3 +119,8 @@ export function rewardIdsUpdatedBetweenSql(from: string, before: string, schema?
     `WHERE "updated_at" >= ${instant(from)} AND "updated_at" < ${instant(before)} ORDER BY 1`
   );
 }
+
+/** `SELECT "user_id"`: the accounts whose transactions the warehouse holds. */
+export function accountsSql(schema?: string): string {
+  return `SELECT DISTINCT "user_id" FROM ${qualifiedName('transactions', schema)} WHERE "user_id" IS NOT NULL ORDER BY 1`;
+}

@@ -25,6 +25,7 @@ import {
   transactionsDatedBeforeSql,
   rewardMonthSummarySql,
   rewardIdsUpdatedBetweenSql,
+  accountsSql,
   type RewardMonthSummary,
   transactionMonthCountsSql,
   ledgerEntryOf,
@@ -276,6 +277,11 @@ export class RedshiftWarehouse implements Warehouse {
   async rewardIdsUpdatedBetween(from: string, before: string): Promise<string[]> {
     if (!(await this.tableCounts()).rewards) return [];
     return (await this.query(rewardIdsUpdatedBetweenSql(from, before, this.schema))).map((row) => String(row['reward_id']));
+  }
+
+  async accounts(): Promise<string[]> {
+    if (!(await this.tableCounts()).transactions) return [];
+    return (await this.query(accountsSql(this.schema))).map((row) => String(row['user_id']));
   }
 
   async ledger(): Promise<LedgerEntry[]> {

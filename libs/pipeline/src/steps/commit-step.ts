@@ -31,6 +31,9 @@ export async function commitStep(context: Pick<PipelineContext, 'store' | 'now'>
         : current.rewardsUpdatedThrough,
       lastCommittedRunId: ref.runId,
       warehouseRows: (loaded['transactions_in_table'] ?? 0) + (loaded['rewards_in_table'] ?? 0),
+      ...(current.accounts || manifest.accounts?.length
+        ? { accounts: [...new Set([...(current.accounts ?? []), ...(manifest.accounts ?? [])])].sort() }
+        : {}),
     };
     await writeCursor(context.store, next);
     manifest.cursorAfter = next;

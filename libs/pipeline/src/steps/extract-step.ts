@@ -2,7 +2,7 @@ import type { InvalidRow, Reward, Transaction } from '@org/plutus-client';
 import { RAW_REWARD_COLUMNS, RAW_TRANSACTION_COLUMNS } from '@org/rewards-transform';
 import { readCursor, type Cursor } from '../cursor-state';
 import { acquireRunLock, lockTakeoverMessage } from '../run-lock';
-import { isTransient, RunRequestError, TransientError } from '../pipeline-errors';
+import { isTransient, RunRequestError, SourceChangedError, TransientError } from '../pipeline-errors';
 import type { PipelineContext, RunRef, RunRequest } from '../pipeline-context';
 import { openRunManifest, writeManifest, type RunManifest } from '../run-manifest';
 import { checkRewardsBefore, checkSourceBefore, LedgerSummary, monthStartOf, monthWindow } from '../source-check';
@@ -68,6 +68,11 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
       if (Date.parse(instant) > upperMs) future[dataset] += 1;
       else latestOf.see(instant);
     };
+    // Whose rows these are: the accounts the transactions name (one cardholder's export names one).
+    const accounts = new Set<string>();
+    const seeAccounts = (rows: readonly Partial<Transaction>[]) => {
+      for (const row of rows) if (typeof row.user_id === 'string' && row.user_id) accounts.add(row.user_id);
+    };
     const pullTransactions = async () => {
       for await (const page of context.source.transactions({
         from: window.transactionsFrom ?? undefined,
@@ -75,6 +80,7 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
         pageSize: context.pageSize,
         concurrency: context.concurrency,
       })) {
+        seeAccounts(page.rows);
         await transactions.add(page.rows);
         // Rows that broke the API's document are landed as they came: transform quarantines them with a reason.
         await transactions.add(page.invalid.map((bad) => bad.row as Transaction));
@@ -146,6 +152,8 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
       }
       throw error;
     }
+    record.accounts = [...accounts].sort();
+    await refuseAnotherAccount(context, cursor, record.accounts, request.allowSourceChange === true);
     // The lake against the source before this run's window: rows that arrived after the lookback had passed them
     // (or went missing) are found by count, narrowed to months, and those months pulled again (a few per run).
     if (request.mode === 'incremental' && clamped.cursor.transactionsThrough && window.transactionsFrom) {
@@ -233,6 +241,26 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
     });
   });
   return { runId: request.runId };
+}
+
+/**
+ * Two cardholders' rows in one warehouse would be added together: a run whose transactions name an account the
+ * store's cursor and the warehouse have never held is refused, unless it allows it. The cursor's record is read
+ * first; the warehouse is asked only when the run names an account the cursor does not know (a store of an earlier
+ * version, or a new account).
+ */
+async function refuseAnotherAccount(context: ExtractContext, cursor: Cursor, accounts: readonly string[], allowed: boolean): Promise<void> {
+  const recorded = new Set(cursor.accounts ?? []);
+  const unknown = accounts.filter((account) => !recorded.has(account));
+  if (!unknown.length || allowed) return;
+  const held = new Set([...recorded, ...(await context.warehouse.accounts())]);
+  const stranger = unknown.filter((account) => !held.has(account));
+  if (!held.size || !stranger.length) return;
+  throw new SourceChangedError(
+    `This run's transactions belong to account ${stranger.join(', ')}, but the lake and the warehouse hold rows of account ${[...held].sort().join(', ')} only. ` +
+      'Two cardholders in one warehouse would be added together, so nothing of this run is loaded. Point the run at the right source, ' +
+      'or, if mixing them is really what you want, run with --allow-source-change (in AWS: {"mode": "incremental", "allowSourceChange": true}).',
+  );
 }
 
 /**

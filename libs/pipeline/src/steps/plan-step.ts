@@ -33,7 +33,11 @@ export function planRun(request: ExecutionRequest, startTime: Date): RunPlan {
     );
   }
   if (mode === 'verify') return { runId, mode, ...(request.accept ? { accept: true } : {}) };
-  if (mode !== 'backfill') return { runId, mode };
+  if (request.allowSourceChange !== undefined && typeof request.allowSourceChange !== 'boolean') {
+    throw new RunRequestError(`allowSourceChange is a boolean, got ${JSON.stringify(request.allowSourceChange)}.`);
+  }
+  const allow = request.allowSourceChange ? { allowSourceChange: true } : {};
+  if (mode !== 'backfill') return { runId, mode, ...allow };
   const from = calendarDate('from', request.from);
   const to = calendarDate('to', request.to);
   if (from > to) throw new RunRequestError(`backfill: from (${from}) is after to (${to}).`);
@@ -45,11 +49,11 @@ export function planRun(request: ExecutionRequest, startTime: Date): RunPlan {
       `backfill: the whole window ${from}..${to} lies after this run's start (${startDay}); nothing can be dated there yet.`,
     );
   }
-  const chunks = monthChunks(runId, from, to < startDay ? to : startDay);
+  const chunks = monthChunks(runId, from, to < startDay ? to : startDay).map((chunk) => ({ ...chunk, ...allow }));
   const nextMonth = new Date(Date.UTC(Number(startDay.slice(0, 4)), Number(startDay.slice(5, 7)), 1)).toISOString().slice(0, 7);
   const skipped =
     to.slice(0, 7) >= nextMonth ? { months: monthsBetween(nextMonth, to.slice(0, 7)), from: nextMonth, to: to.slice(0, 7) } : undefined;
-  const plan: RunPlan = { runId, mode, from, to, chunks, ...(skipped ? { skippedAfterStart: skipped } : {}) };
+  const plan: RunPlan = { runId, mode, from, to, chunks, ...allow, ...(skipped ? { skippedAfterStart: skipped } : {}) };
   // The plan is Plan's output, and Step Functions carries no state's data past its payload limit.
   const bytes = Buffer.byteLength(JSON.stringify(plan), 'utf8');
   if (bytes > STATE_MACHINE_LIMITS.payloadBytes) {

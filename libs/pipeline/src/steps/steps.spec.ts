@@ -12,7 +12,7 @@ import type { LedgerEntry } from '../warehouse-ledger';
 import { extractStep } from './extract-step';
 import { loadStep } from './load-step';
 import { transformStep } from './transform-step';
-import { commitStep } from './commit-step';
+import { commitStep, recordFailureStep } from './commit-step';
 import { catalogStep } from './catalog-step';
 
 const transaction = (i: number): Transaction => ({
@@ -96,6 +96,9 @@ function recordingWarehouse(): Warehouse & { loads: RunLoad[]; lose(): void; agr
       return summary.months();
     },
     async rewardIdsUpdatedBetween() {
+      return [];
+    },
+    async accounts() {
       return [];
     },
     async loadRun(load, options): Promise<LoadResult> {
@@ -301,6 +304,29 @@ describe('the steps on an in-memory store', () => {
     await extractStep(ctx, { runId: 'run2', mode: 'incremental' });
     expect((await readManifest(ctx.store, 'run2')).rewardsCheck).toMatchObject({ repulled: [], known: ['2025-12'] });
     expect(source.queries.length - before).toBe(1);
+  });
+
+  it("refuses a run whose transactions name another account than the store's and the warehouse's, unless it allows it", async () => {
+    const ofAccount = (user: string, i: number) => ({ ...transaction(i), user_id: user });
+    const ctx = context(fixedSource([ofAccount('alice', 1)], []));
+    await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
+    expect((await readManifest(ctx.store, 'run1')).accounts).toEqual(['alice']);
+    await loadStep(ctx, await transformStep(ctx, { runId: 'run1' }));
+    await catalogStep(ctx, { runId: 'run1' });
+    await commitStep(ctx, { runId: 'run1' });
+    expect((await readCursor(ctx.store)).accounts).toEqual(['alice']);
+
+    const bob = { ...ctx, source: fixedSource([ofAccount('bob', 2)], []) };
+    await expect(extractStep(bob, { runId: 'run2', mode: 'incremental' })).rejects.toMatchObject({
+      name: 'SourceChangedError',
+      message: expect.stringMatching(/account bob, but the lake and the warehouse hold rows of account alice only.*--allow-source-change/),
+    });
+    await recordFailureStep(bob, { runId: 'run2' });
+    await extractStep(bob, { runId: 'run3', mode: 'incremental', allowSourceChange: true });
+    await loadStep(bob, await transformStep(bob, { runId: 'run3' }));
+    await catalogStep(bob, { runId: 'run3' });
+    await commitStep(bob, { runId: 'run3' });
+    expect((await readCursor(ctx.store)).accounts).toEqual(['alice', 'bob']);
   });
 
   it('load hands the warehouse every curated part, and refuses a warehouse that lost committed rows', async () => {
