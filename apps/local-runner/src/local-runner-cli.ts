@@ -1,5 +1,5 @@
 import { constants, existsSync } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, rm } from 'node:fs/promises';
 import { DuckDbDatabase, WarehouseBusyError } from '@org/local-adapters';
 import {
   lockState,
@@ -151,7 +151,8 @@ async function ensureWritableDataDir(dataDir: string): Promise<void> {
 /**
  * Ctrl-C or a SIGTERM during a run: the run this process holds the lock for is marked failed ("Interrupted")
  * in its manifest and the lock is freed, so the next run starts without a hand. The warehouse needs nothing:
- * a load cut off is rolled back, as after kill -9.
+ * a load cut off is rolled back, as after kill -9; a rebuild cut off leaves the warehouse as it was, and the file
+ * it was building beside it is removed here (after kill -9, by the next rebuild).
  */
 async function interrupted(config: RunnerConfig, io: CliIo, signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
   const { store } = createRunnerStore(config);
@@ -164,6 +165,10 @@ async function interrupted(config: RunnerConfig, io: CliIo, signal: 'SIGINT' | '
     { store, now: io.now ?? (() => new Date()) },
     { runId: lock.runId, error: { Error: 'Interrupted', Cause: `stopped by ${signal}` } },
   );
+  if (config.command === 'rebuild') {
+    const staged = join(config.dataDir, `${WAREHOUSE_FILE}.rebuild`);
+    for (const file of [staged, `${staged}.wal`]) await rm(file, { force: true });
+  }
   io.err(
     `local-runner: interrupted (${signal}); run ${lock.runId} marked failed and its lock freed; manifest: ${store.locate(objectLayout.manifest(lock.runId))}`,
   );

@@ -13,12 +13,19 @@ const CLI = join(__dirname, '..', 'dist', 'cli.js');
 
 interface Exit {
   code: number | null;
+  signal?: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
-/** The real CLI as a child process, the sandbox's clock fixed; `interruptWhen` sends SIGINT once stderr matches it. */
-function cli(dataDir: string, args: string[], sandboxNow: string, interruptWhen?: RegExp): Promise<Exit> {
+/** The real CLI as a child process, the sandbox's clock fixed; `interruptWhen` sends `signal` once stderr matches it. */
+function cli(
+  dataDir: string,
+  args: string[],
+  sandboxNow: string,
+  interruptWhen?: RegExp,
+  signal: NodeJS.Signals = 'SIGINT',
+): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     delete env['INIT_CWD'];
@@ -34,11 +41,11 @@ function cli(dataDir: string, args: string[], sandboxNow: string, interruptWhen?
       stderr += chunk.toString();
       if (interruptWhen && !sent && interruptWhen.test(stderr)) {
         sent = true;
-        child.kill('SIGINT');
+        child.kill(signal);
       }
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
 
@@ -137,21 +144,40 @@ describe('local-runner: the warehouse reconciled with the lake', () => {
     expect((await cli(dataDir, ['verify', '--deep'], DAYS[0])).code).toBe(0);
   });
 
-  it('an interrupted rebuild leaves a prefix the next run completes; a rebuild that cannot read a run never lets a run exit 0 on top', async () => {
-    await runs(DAYS.slice(0, 3));
+  it('a rebuild is made beside the warehouse and swapped in whole: Ctrl-C, kill -9 or an unreadable run leave the old one as it was', async () => {
+    await runs(DAYS.slice(0, 1));
+    const backup = join(dataDir, '..', 'backup.duckdb');
+    await copyFile(join(dataDir, 'warehouse.duckdb'), backup);
+    await runs(DAYS.slice(1, 3));
     const full = await counts(dataDir);
+    const staged = join(dataDir, 'warehouse.duckdb.rebuild');
+
     const stopped = await cli(dataDir, ['rebuild'], DAYS[2], /rebuild: run 1\/3/);
     expect(stopped.code).toBe(130);
-    expect((await counts(dataDir)).transactions).toBeLessThan(full.transactions as number);
+    expect(await counts(dataDir)).toEqual(full);
+    expect(existsSync(staged)).toBe(false);
+    const killed = await cli(dataDir, ['rebuild'], DAYS[2], /rebuild: run 1\/3/, 'SIGKILL');
+    expect(killed.signal ?? killed.code).not.toBe(0);
+    expect(await counts(dataDir)).toEqual(full);
+    // The next run finds the warehouse as it was: nothing to replay.
     const next = await cli(dataDir, ['run'], DAYS[2]);
     expect(next.code).toBe(0);
-    expect(next.stderr).toMatch(/reconcile: replaying committed run 1\/2/);
+    expect(next.stderr).not.toMatch(/reconcile: replaying/);
     expect(await counts(dataDir)).toEqual(full);
+    const rebuilt = await cli(dataDir, ['rebuild'], DAYS[2]);
+    expect([rebuilt.code, rebuilt.stderr]).toEqual([0, expect.stringContaining('the rebuilt warehouse replaced the old one')]);
+    expect(existsSync(staged)).toBe(false);
+    expect(await counts(dataDir)).toEqual(full);
+    expect((await cli(dataDir, ['verify', '--deep'], DAYS[2])).code).toBe(0);
 
-    // One curated Parquet file of the second run gone: the rebuild fails there, and so does every run after it.
+    // One curated Parquet file of the second run gone: the rebuild fails there and changes nothing.
     const { committed } = await readLakeRuns(new FileObjectStore(dataDir));
     await rm(join(dataDir, committed[1].parts.transactions[0]));
     expect((await cli(dataDir, ['rebuild'], DAYS[2])).code).toBe(1);
+    expect(await counts(dataDir)).toEqual(full);
+    expect(existsSync(staged)).toBe(false);
+    // A warehouse restored from before that run cannot be completed from the lake: every run refuses, naming the run.
+    await copyFile(backup, join(dataDir, 'warehouse.duckdb'));
     const after = await cli(dataDir, ['run'], DAYS[2]);
     expect(after.code).toBe(1);
     expect(after.stderr).toContain(`ReplayFailedError: Replaying committed run ${committed[1].runId} into the warehouse failed`);

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
@@ -20,6 +20,7 @@ import {
   rewardIdsUpdatedBetweenSql,
   accountsSql,
   type RewardMonthSummary,
+  type StagedRebuild,
   transactionMonthCountsSql,
   type Catalog,
   type LoadResult,
@@ -136,6 +137,26 @@ export class DuckDbDatabase {
       await this.run('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Another database file with this one's settings (a rebuild made beside it). */
+  sibling(path: string): DuckDbDatabase {
+    return new DuckDbDatabase(path, this.options);
+  }
+
+  /**
+   * This database's file replaced by `staged`'s, whole: both checkpointed and closed, this one's write-ahead log
+   * removed (DuckDB replays a log found beside a file, and this one's must never meet the new file), then the
+   * rename, which is atomic. The next query opens the new file.
+   */
+  async replaceWith(staged: DuckDbDatabase): Promise<void> {
+    await staged.run('CHECKPOINT');
+    await staged.close();
+    if (this.opened) await this.run('CHECKPOINT');
+    await this.close();
+    await rm(`${this.path}.wal`, { force: true });
+    await rename(staged.path, this.path);
+    await rm(`${staged.path}.wal`, { force: true });
   }
 
   /** Closes the connection and the database, releasing the file lock at once (not whenever GC runs). */
@@ -366,6 +387,31 @@ export class DuckDbWarehouse implements Warehouse {
       counts[dataset] = Number(rows[0].n);
     }
     return counts;
+  }
+
+  /**
+   * A rebuild made in a new file beside this warehouse's (`<file>.rebuild`, any left by an interrupted rebuild
+   * removed first), with its own catalog, swapped in whole by `swapIn` (`DuckDbDatabase.replaceWith`): until then
+   * the warehouse users see is the old one, and an interrupted or failed rebuild leaves it as it was.
+   */
+  async stageRebuild(): Promise<StagedRebuild> {
+    if (this.database.path === ':memory:') throw new PipelineError('A rebuild beside an in-memory warehouse has nowhere to go.');
+    const path = `${this.database.path}.rebuild`;
+    const clear = async () => {
+      await rm(path, { force: true });
+      await rm(`${path}.wal`, { force: true });
+    };
+    await clear();
+    const staged = this.database.sibling(path);
+    return {
+      warehouse: new DuckDbWarehouse(staged, this.localFile),
+      catalog: new DuckDbCatalog(staged, this.localFile),
+      swapIn: () => this.database.replaceWith(staged),
+      discard: async () => {
+        await staged.close();
+        await clear();
+      },
+    };
   }
 
   async reset(): Promise<void> {

@@ -1,6 +1,6 @@
 import { MemoryObjectStore } from '../test/memory-object-store';
 import { EMPTY_CURSOR, laterOf, readCursor, writeCursor } from './cursor-state';
-import { acquireRunLock, readLock, releaseRunLock, STALE_LOCK_MS } from './run-lock';
+import { acquireRunLock, readLock, refreshRunLock, releaseRunLock, STALE_LOCK_MS } from './run-lock';
 import { LockUnreadableError, RunLockedError } from './pipeline-errors';
 
 describe('run lock', () => {
@@ -24,6 +24,21 @@ describe('run lock', () => {
     await acquireRunLock(store, 'crashed', now);
     await expect(acquireRunLock(store, 'next', new Date(now.getTime() + STALE_LOCK_MS + 1))).resolves.toEqual({
       tookOverFrom: 'crashed',
+      reason: 'stale',
+    });
+  });
+
+  it('never takes over a long run that keeps its heartbeat, however long ago it took the lock', async () => {
+    const store = new MemoryObjectStore();
+    await acquireRunLock(store, 'long-rebuild', now);
+    const later = (ms: number) => new Date(now.getTime() + ms);
+    await refreshRunLock(store, 'long-rebuild', later(STALE_LOCK_MS));
+    await refreshRunLock(store, 'someone-else', later(STALE_LOCK_MS * 5)); // not the holder: no effect
+    await expect(acquireRunLock(store, 'daily', later(STALE_LOCK_MS + 60_000))).rejects.toBeInstanceOf(RunLockedError);
+    expect((await readLock(store))?.heartbeatAt).toBe(later(STALE_LOCK_MS).toISOString());
+    // Once its heartbeat stops for over two hours, it is taken over as left behind.
+    await expect(acquireRunLock(store, 'daily', later(2 * STALE_LOCK_MS + 1))).resolves.toEqual({
+      tookOverFrom: 'long-rebuild',
       reason: 'stale',
     });
   });

@@ -1,6 +1,16 @@
 // The public surface: what README.md documents. What the adapters, the apps and the steps' own tests need, and
 // nothing the steps use only among themselves.
-export type { ObjectStore, Catalog, Warehouse, RunLoad, LoadResult, PartitionRef, RewardsSource, RewardMonthSummary } from './ports';
+export type {
+  ObjectStore,
+  Catalog,
+  Warehouse,
+  RunLoad,
+  LoadResult,
+  PartitionRef,
+  RewardsSource,
+  RewardMonthSummary,
+  StagedRebuild,
+} from './ports';
 export {
   PipelineError,
   TransientError,

@@ -80,6 +80,21 @@ export interface Warehouse {
   tableCounts(): Promise<Record<CuratedDataset, number>>;
   /** Drops the tables, views and ledger, for a rebuild from the lake. */
   reset(): Promise<void>;
+  /**
+   * A warehouse where a rebuild can be made beside this one, and the catalog that goes with it, swapped in whole
+   * once complete (`swapIn`) or thrown away (`discard`): an interrupted or failed rebuild leaves this warehouse as
+   * it was. Without it, a rebuild empties this warehouse and replays into it.
+   */
+  stageRebuild?(): Promise<StagedRebuild>;
+}
+
+/** A rebuild being made beside the warehouse it will replace. */
+export interface StagedRebuild {
+  warehouse: Warehouse;
+  /** Where the rebuild registers its partitions, when the catalog lives with the warehouse; else the context's. */
+  catalog?: Catalog;
+  swapIn(): Promise<void>;
+  discard(): Promise<void>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { refreshRunLock } from './run-lock';
 import { LAKE_DATASETS, type CuratedDataset } from '@org/rewards-transform';
 import type { Cursor } from './cursor-state';
 import { ReplayFailedError, WarehouseDisagreesError, WarehouseLostError } from './pipeline-errors';
@@ -175,6 +176,7 @@ export async function reconcileWarehouse(
     });
     try {
       await context.warehouse.loadRun(run.parts, { runId: run.runId });
+      if (options.currentRunId) await refreshRunLock(context.store, options.currentRunId, context.now());
     } catch (error) {
       throw new ReplayFailedError(
         `Replaying committed run ${run.runId} into the warehouse failed (${(error as Error).message.split('\n')[0]}); the warehouse keeps the runs before it, and nothing of this run was loaded. ` +

@@ -9,6 +9,8 @@ import type { ObjectStore } from './ports';
 export interface LockBody {
   runId: string;
   acquiredAt: string;
+  /** Written again by a long run as it goes (`refreshRunLock`): how recently its holder was seen working. */
+  heartbeatAt?: string;
   host?: string;
   pid?: number;
 }
@@ -26,13 +28,22 @@ export const STALE_LOCK_MS = 2 * 60 * 60 * 1000;
 /** What is known of a lock's holder. */
 export function lockState(held: LockBody, now: Date, owner?: LockOwner): 'live' | 'dead' | 'stale' {
   if (owner && held.host === owner.host && held.pid !== undefined) return owner.isAlive(held.pid) ? 'live' : 'dead';
-  return now.getTime() - Date.parse(held.acquiredAt) < STALE_LOCK_MS ? 'live' : 'stale';
+  const seen = Date.parse(held.heartbeatAt ?? held.acquiredAt);
+  return now.getTime() - (Number.isNaN(seen) ? Date.parse(held.acquiredAt) : seen) < STALE_LOCK_MS ? 'live' : 'stale';
+}
+
+/** The holder's heartbeat: the lock, still `runId`'s, marked as seen now. A lock someone else holds is left alone. */
+export async function refreshRunLock(store: ObjectStore, runId: string, now: Date): Promise<void> {
+  const held = await readLock(store);
+  if (held?.runId !== runId) return;
+  await store.put(objectLayout.lock, JSON.stringify({ ...held, heartbeatAt: now.toISOString() } satisfies LockBody));
 }
 
 /**
  * Takes the store's run lock for `runId` (re-entrant for the same run, so a retried step passes). A lock whose
  * process is gone from this host is taken over at once; another live run's lock raises RunLockedError saying
- * who holds it; one over two hours old whose holder cannot be checked is taken over.
+ * who holds it; one whose holder cannot be checked and was last seen (its heartbeat, else when it was taken) over
+ * two hours ago is taken over.
  */
 export async function acquireRunLock(
   store: ObjectStore,
@@ -86,5 +97,5 @@ export async function readLock(store: ObjectStore): Promise<LockBody | undefined
 export function lockTakeoverMessage(runId: string, reason: 'dead' | 'stale' | undefined): string {
   return reason === 'dead'
     ? `took over the lock of run ${runId}, whose process is gone (it crashed or was killed)`
-    : `took over the lock of run ${runId}, left over two hours ago`;
+    : `took over the lock of run ${runId}, not seen for over two hours`;
 }

@@ -1,6 +1,6 @@
 import { LAKE_DATASETS } from '@org/rewards-transform';
 import { readCursor, writeCursor, type Cursor } from '../cursor-state';
-import { acquireRunLock, lockTakeoverMessage, releaseRunLock } from '../run-lock';
+import { acquireRunLock, lockTakeoverMessage, refreshRunLock, releaseRunLock } from '../run-lock';
 import { RebuildRefusedError } from '../pipeline-errors';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import type { LoadResult, PartitionRef } from '../ports';
@@ -39,20 +39,39 @@ export async function rebuildStep(
         );
       }
     }
-    context.onProgress?.({ step: 'rebuild', message: `replaying ${runs.length} loaded run(s) into an empty warehouse` });
-    await context.warehouse.reset();
-    let result: LoadResult = await context.warehouse.loadRun({ transactions: [], rewards: [] });
-    for (const [index, run] of runs.entries()) {
-      result = await context.warehouse.loadRun(run.parts, { runId: run.runId });
-      context.onProgress?.({
-        step: 'rebuild',
-        message: `run ${index + 1}/${runs.length} (${run.runId}): ${result.inTable.transactions} transactions, ${result.inTable.rewards} rewards`,
-      });
+    // Beside the old warehouse where the warehouse can (swapped in whole at the end), else in place.
+    const staged = await context.warehouse.stageRebuild?.();
+    const target = staged?.warehouse ?? context.warehouse;
+    context.onProgress?.({
+      step: 'rebuild',
+      message: `replaying ${runs.length} loaded run(s) into ${staged ? 'a new warehouse beside the current one (swapped in once complete)' : 'an empty warehouse'}`,
+    });
+    let result: LoadResult;
+    try {
+      if (!staged) await context.warehouse.reset();
+      result = await target.loadRun({ transactions: [], rewards: [] });
+      for (const [index, run] of runs.entries()) {
+        result = await target.loadRun(run.parts, { runId: run.runId });
+        // A long rebuild keeps its lock fresh, so no scheduled run takes it over as left behind.
+        await refreshRunLock(context.store, ref.runId, context.now());
+        context.onProgress?.({
+          step: 'rebuild',
+          message: `run ${index + 1}/${runs.length} (${run.runId}): ${result.inTable.transactions} transactions, ${result.inTable.rewards} rewards`,
+        });
+      }
+      const partitions: PartitionRef[] = runs.flatMap((run) =>
+        LAKE_DATASETS.map((dataset) => ({ dataset, ingestDate: run.ingestDate, runId: run.runId, keys: [...run.parts[dataset]] })),
+      );
+      if (partitions.length) await (staged?.catalog ?? context.catalog).registerPartitions(partitions);
+      if (staged) {
+        await staged.swapIn();
+        context.onProgress?.({ step: 'rebuild', message: 'the rebuilt warehouse replaced the old one' });
+      }
+    } catch (error) {
+      // The old warehouse is left as it was; what was built beside it is thrown away.
+      await staged?.discard().catch(() => undefined);
+      throw error;
     }
-    const partitions: PartitionRef[] = runs.flatMap((run) =>
-      LAKE_DATASETS.map((dataset) => ({ dataset, ingestDate: run.ingestDate, runId: run.runId, keys: [...run.parts[dataset]] })),
-    );
-    if (partitions.length) await context.catalog.registerPartitions(partitions);
     noteStepDetails(record, 'rebuild', {
       counts: {
         runs_replayed: runs.length,
