@@ -34,6 +34,7 @@ export {
 } from './pipeline-errors';
 export type { PipelineContext, RunRef, RunRequest, ExecutionRequest, RunPlan, ProgressEvent } from './pipeline-context';
 export { objectLayout, newRunId } from './object-layout';
+export { LedgerSummary } from './source-check';
 export { readManifest, type RunManifest, type StepName, type StepRecord } from './run-manifest';
 export { readCursor, EMPTY_CURSOR, type Cursor } from './cursor-state';
 export { readLock, lockState, type LockBody, type LockOwner } from './run-lock';

@@ -207,7 +207,8 @@ export class LedgerSummary {
     const key = at.getUTCFullYear() * 12 + at.getUTCMonth();
     const month = this.byMonth.get(key) ?? { rows: 0, seconds: 0 };
     month.rows += 1;
-    month.seconds += Math.floor(changedAtMs / 1000);
+    // Whole seconds toward zero, as SQL's integer MOD and division give them (before 1970 too).
+    month.seconds += Math.trunc(changedAtMs / 1000);
     this.byMonth.set(key, month);
   }
 

@@ -101,7 +101,7 @@ export function transactionsDatedBeforeSql(before: string, schema?: string): str
 
 /**
  * `SELECT "month", "n", "seconds"`: rewards per UTC month of `updated_at` before `before`, with the sum of their
- * `updated_at` in whole epoch seconds. Two sides with the same rows at the same versions give the same figures; a
+ * `updated_at` in whole epoch seconds, cut toward zero (MOD takes the dividend's sign in DuckDB and Redshift alike). Two sides with the same rows at the same versions give the same figures; a
  * row missing, added or at another version changes them (the rewards check compares the source's ledger so).
  */
 export function rewardMonthSummarySql(dialect: SqlDialect, before: string, schema?: string): string {

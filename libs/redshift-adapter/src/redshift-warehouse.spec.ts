@@ -15,7 +15,14 @@ import 'aws-sdk-client-mock-jest';
 import { quoteLiteral, REDSHIFT_DIALECT, redshiftSqlOnDuckDb } from '@org/sql-dialect';
 import { expectedWarehouseParquet, LOAD_SEQUENCE, tableDifferencesSql } from '@org/pipeline/testing';
 import { DATASET_KEYS, ledgerDigest, transformRun } from '@org/rewards-transform';
-import { ledgerEntryOf, ledgerSelectSql, rewardIdsUpdatedBetweenSql, rewardMonthSummarySql, tableCountsSql } from '@org/pipeline';
+import {
+  LedgerSummary,
+  ledgerEntryOf,
+  ledgerSelectSql,
+  rewardIdsUpdatedBetweenSql,
+  rewardMonthSummarySql,
+  tableCountsSql,
+} from '@org/pipeline';
 import {
   checkBatchWithinLimits,
   DATA_API_LIMITS,
@@ -410,18 +417,24 @@ describe('the load batch on DuckDB', () => {
 
   it('summarises the rewards by month of change as the ledger summary does (Redshift text run on DuckDB)', async () => {
     await load(await fixture('transactions.csv'), await fixture('rewards.csv'));
+    // Instants before 1970 with a fraction of a second: whole seconds are cut toward zero on both sides.
+    await db.run(
+      `INSERT INTO "rewards"."rewards" (reward_id, plu_amount, is_available, created_at, updated_at) VALUES ` +
+        `('old-1', 1, TRUE, TIMESTAMPTZ '1929-04-03 10:00:00.500+00', TIMESTAMPTZ '1929-04-03 10:00:00.500+00'), ` +
+        `('old-2', 1, TRUE, TIMESTAMPTZ '1969-12-31 23:59:59.250+00', TIMESTAMPTZ '1969-12-31 23:59:59.250+00')`,
+    );
     const before = '2100-01-01T00:00:00.000Z';
     const rows = (
       await db.runAndReadAll(redshiftSqlOnDuckDb(rewardMonthSummarySql(REDSHIFT_DIALECT, before, 'rewards')))
     ).getRowObjectsJson();
     const inTable = (await db.runAndReadAll('SELECT epoch_ms("updated_at") AS ms FROM "rewards"."rewards"')).getRowObjectsJson();
-    // The same figures worked out here from each row's instant: its UTC month, whole seconds added up.
+    // The same figures worked out here from each row's instant: its UTC month, whole seconds (toward zero) added up.
     const expected: Record<string, { rows: number; seconds: number }> = {};
     for (const row of inTable) {
       const ms = Number(row['ms']);
       const month = (expected[new Date(ms).toISOString().slice(0, 7)] ??= { rows: 0, seconds: 0 });
       month.rows += 1;
-      month.seconds += Math.floor(ms / 1000);
+      month.seconds += Math.trunc(ms / 1000);
     }
     expect(
       Object.fromEntries(rows.map((row) => [String(row['month']), { rows: Number(row['n']), seconds: Number(row['seconds']) }])),
@@ -431,6 +444,11 @@ describe('the load batch on DuckDB', () => {
       await db.runAndReadAll(redshiftSqlOnDuckDb(rewardIdsUpdatedBetweenSql(`${first}-01T00:00:00.000Z`, before, 'rewards')))
     ).getRowObjectsJson();
     expect(ids.length).toBe(inTable.length);
+    expect(Object.keys(expected)).toEqual(expect.arrayContaining(['1929-04', '1969-12']));
+    // And the pipeline's own summary of the same instants, as extract makes it from the ledger, agrees.
+    const summary = new LedgerSummary(before);
+    for (const row of inTable) summary.add(Number(row['ms']));
+    expect(summary.months()).toEqual(expected);
   });
 
   it('derives every fact again from the tables, as the loads did', async () => {
