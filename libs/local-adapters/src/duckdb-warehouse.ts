@@ -17,6 +17,7 @@ import {
   transactionIdsBetweenSql,
   transactionsDatedBeforeSql,
   rewardMonthSummarySql,
+  summaryWithout,
   rewardIdsUpdatedBetweenSql,
   accountsSql,
   type RewardMonthSummary,
@@ -270,12 +271,17 @@ export class DuckDbWarehouse implements Warehouse {
     );
   }
 
-  async rewardMonthSummary(before: string): Promise<RewardMonthSummary> {
+  async rewardMonthSummary(before: string, excludeIds: readonly string[] = []): Promise<RewardMonthSummary> {
     if (!(await this.tableCounts()).rewards) return {};
-    const rows = await this.database.query<{ month: string; n: number; seconds: number }>(
-      rewardMonthSummarySql(DUCKDB_DIALECT, before, STORE_SCHEMA),
-    );
-    return Object.fromEntries(rows.map((row) => [row.month, { rows: Number(row.n), seconds: Number(row.seconds) }]));
+    const summary = async (onlyIds?: readonly string[]) =>
+      Object.fromEntries(
+        (
+          await this.database.query<{ month: string; n: number; seconds: number }>(
+            rewardMonthSummarySql(DUCKDB_DIALECT, before, STORE_SCHEMA, onlyIds),
+          )
+        ).map((row) => [row.month, { rows: Number(row.n), seconds: Number(row.seconds) }]),
+      );
+    return excludeIds.length ? summaryWithout(await summary(), await summary(excludeIds)) : summary();
   }
 
   async rewardIdsUpdatedBetween(from: string, before: string): Promise<string[]> {

@@ -67,6 +67,7 @@ export {
   transactionIdsBetweenSql,
   transactionsDatedBeforeSql,
   rewardMonthSummarySql,
+  summaryWithout,
   rewardIdsUpdatedBetweenSql,
   accountsSql,
   type CreateTableOptions,

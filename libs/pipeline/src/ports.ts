@@ -70,8 +70,8 @@ export interface Warehouse {
   transactionsDatedBefore(before: string): Promise<number>;
   /** The ids of the transactions dated in [from, before). */
   transactionIdsBetween(from: string, before: string): Promise<string[]>;
-  /** Rewards per UTC month of `updated_at` before `before`, with the sum of `updated_at` in epoch seconds. */
-  rewardMonthSummary(before: string): Promise<RewardMonthSummary>;
+  /** Rewards per UTC month of `updated_at` before `before`, with the sum of `updated_at` in epoch seconds; `excludeIds` left out. */
+  rewardMonthSummary(before: string, excludeIds?: readonly string[]): Promise<RewardMonthSummary>;
   /** The ids of the rewards whose `updated_at` is in [from, before). */
   rewardIdsUpdatedBetween(from: string, before: string): Promise<string[]>;
   /** The accounts (`user_id`) whose transactions the tables hold. */

@@ -6,6 +6,7 @@ import { objectLayout } from './object-layout';
 import type { PipelineContext } from './pipeline-context';
 import { compareWarehouseWithLake } from './reconcile';
 import {
+  ChangedRewardIds,
   differingMonths,
   differingRewardMonths,
   LedgerSummary,
@@ -272,12 +273,21 @@ async function compareRewardsWithLedger(
   if (!through) return [];
   const before = new Date(Date.parse(through) + 1).toISOString();
   const summary = new LedgerSummary(before);
+  // Rewards changed since the last run are in the lake at their older version: left out of its side.
+  const changed = new ChangedRewardIds();
   await context.source.readRewards(
     { changedSince: before, onLedgerRow: (changedAtMs) => summary.add(changedAtMs) },
-    () => undefined,
-    () => summary.reset(),
+    (rows, details) => {
+      changed.add(rows);
+      changed.add(details.invalid.map((bad) => bad.row as { id?: unknown }));
+    },
+    () => {
+      summary.reset();
+      changed.reset();
+    },
   );
-  const months = differingRewardMonths(summary.months(), await context.warehouse.rewardMonthSummary(before));
+  if (changed.overflow) return [];
+  const months = differingRewardMonths(summary.months(), await context.warehouse.rewardMonthSummary(before, [...changed.ids]));
   if (!months.length) return [];
   const listed = months.slice(0, SOURCE_CHECK_BOUNDS.monthsListed).map((difference) => difference.month);
   const ledgerIds = new Map(listed.map((month) => [month, new Set<string>()]));

@@ -1,6 +1,7 @@
 import { quoteIdentifier, quoteLiteral, type SqlDialect } from '@org/sql-dialect';
 import { CURATED_SCHEMAS, DATASET_KEYS, type CuratedDataset } from '@org/rewards-transform';
 import { PipelineError } from './pipeline-errors';
+import type { RewardMonthSummary } from './ports';
 
 // The warehouse's tables as the curated schemas define them, in any dialect. What a load does with them (staging,
 // the merge, the facts, the views) is each warehouse adapter's own plan; these are the parts every plan shares.
@@ -101,14 +102,17 @@ export function transactionsDatedBeforeSql(before: string, schema?: string): str
 
 /**
  * `SELECT "month", "n", "seconds"`: rewards per UTC month of `updated_at` before `before`, with the sum of their
- * `updated_at` in whole epoch seconds, cut toward zero (MOD takes the dividend's sign in DuckDB and Redshift alike). Two sides with the same rows at the same versions give the same figures; a
+ * `updated_at` in whole epoch seconds, cut toward zero (MOD takes the dividend's sign in DuckDB and Redshift alike).
+ * `onlyIds`: the figures of those rewards alone (`summaryWithout` takes them away from the whole's). Two sides with the same rows at the same versions give the same figures; a
  * row missing, added or at another version changes them (the rewards check compares the source's ledger so).
  */
-export function rewardMonthSummarySql(dialect: SqlDialect, before: string, schema?: string): string {
+export function rewardMonthSummarySql(dialect: SqlDialect, before: string, schema?: string, onlyIds?: readonly string[]): string {
   const micros = dialect.epochMicros('"updated_at"');
+  // Only these ids (their figures are taken away from the whole's: an IN list is a hash lookup, NOT IN a scan per row).
+  const exclude = onlyIds ? ` AND "reward_id" IN (${onlyIds.length ? onlyIds.map(quoteLiteral).join(', ') : 'NULL'})` : '';
   return (
     `SELECT ${dialect.utcMonth('"updated_at"')} AS "month", COUNT(*) AS "n", SUM((${micros} - MOD(${micros}, 1000000)) / 1000000) AS "seconds" ` +
-    `FROM ${qualifiedName('rewards', schema)} WHERE "updated_at" < ${instant(before)} GROUP BY 1 ORDER BY 1`
+    `FROM ${qualifiedName('rewards', schema)} WHERE "updated_at" < ${instant(before)}${exclude} GROUP BY 1 ORDER BY 1`
   );
 }
 
@@ -123,4 +127,15 @@ export function rewardIdsUpdatedBetweenSql(from: string, before: string, schema?
 /** `SELECT "user_id"`: the accounts whose transactions the warehouse holds. */
 export function accountsSql(schema?: string): string {
   return `SELECT DISTINCT "user_id" FROM ${qualifiedName('transactions', schema)} WHERE "user_id" IS NOT NULL ORDER BY 1`;
+}
+
+/** A month summary with another's figures taken away (months left empty dropped). */
+export function summaryWithout(all: RewardMonthSummary, excluded: RewardMonthSummary): RewardMonthSummary {
+  const out: RewardMonthSummary = {};
+  for (const [month, figures] of Object.entries(all)) {
+    const minus = excluded[month] ?? { rows: 0, seconds: 0 };
+    const rows = figures.rows - minus.rows;
+    if (rows > 0) out[month] = { rows, seconds: figures.seconds - minus.seconds };
+  }
+  return out;
 }

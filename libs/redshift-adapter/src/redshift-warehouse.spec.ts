@@ -449,6 +449,11 @@ describe('the load batch on DuckDB', () => {
     const summary = new LedgerSummary(before);
     for (const row of inTable) summary.add(Number(row['ms']));
     expect(summary.months()).toEqual(expected);
+    // The figures of some ids alone, to take away from the whole's.
+    const only = (
+      await db.runAndReadAll(redshiftSqlOnDuckDb(rewardMonthSummarySql(REDSHIFT_DIALECT, before, 'rewards', ['old-1'])))
+    ).getRowObjectsJson();
+    expect(only.map((row) => [String(row['month']), Number(row['n'])])).toEqual([['1929-04', 1]]);
   });
 
   it('derives every fact again from the tables, as the loads did', async () => {

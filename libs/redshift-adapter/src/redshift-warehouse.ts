@@ -24,6 +24,7 @@ import {
   transactionIdsBetweenSql,
   transactionsDatedBeforeSql,
   rewardMonthSummarySql,
+  summaryWithout,
   rewardIdsUpdatedBetweenSql,
   accountsSql,
   type RewardMonthSummary,
@@ -268,10 +269,16 @@ export class RedshiftWarehouse implements Warehouse {
     return (await this.query(transactionIdsBetweenSql(from, before, this.schema))).map((row) => String(row['transaction_id']));
   }
 
-  async rewardMonthSummary(before: string): Promise<RewardMonthSummary> {
+  async rewardMonthSummary(before: string, excludeIds: readonly string[] = []): Promise<RewardMonthSummary> {
     if (!(await this.tableCounts()).rewards) return {};
-    const rows = await this.query(rewardMonthSummarySql(REDSHIFT_DIALECT, before, this.schema));
-    return Object.fromEntries(rows.map((row) => [String(row['month']), { rows: Number(row['n']), seconds: Number(row['seconds']) }]));
+    const summary = async (onlyIds?: readonly string[]) =>
+      Object.fromEntries(
+        (await this.query(rewardMonthSummarySql(REDSHIFT_DIALECT, before, this.schema, onlyIds))).map((row) => [
+          String(row['month']),
+          { rows: Number(row['n']), seconds: Number(row['seconds']) },
+        ]),
+      );
+    return excludeIds.length ? summaryWithout(await summary(), await summary(excludeIds)) : summary();
   }
 
   async rewardIdsUpdatedBetween(from: string, before: string): Promise<string[]> {

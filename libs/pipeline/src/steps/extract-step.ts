@@ -5,7 +5,7 @@ import { acquireRunLock, lockTakeoverMessage } from '../run-lock';
 import { isTransient, RunRequestError, SourceChangedError, TransientError } from '../pipeline-errors';
 import type { PipelineContext, RunRef, RunRequest } from '../pipeline-context';
 import { openRunManifest, writeManifest, type RunManifest } from '../run-manifest';
-import { checkRewardsBefore, checkSourceBefore, LedgerSummary, monthStartOf, monthWindow } from '../source-check';
+import { ChangedRewardIds, checkRewardsBefore, checkSourceBefore, LedgerSummary, monthStartOf, monthWindow } from '../source-check';
 import { RawPartWriter } from './raw-part-writer';
 import { noteStepDetails, recordStep } from './step-record';
 
@@ -107,6 +107,7 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
       request.mode === 'incremental' && clamped.cursor.rewardsUpdatedThrough && window.rewardsUpdatedFrom
         ? new LedgerSummary(monthStartOf(window.rewardsUpdatedFrom))
         : undefined;
+    const changedIds = new ChangedRewardIds();
     const pullRewards = async () => {
       // A row whose timestamp cannot be read is kept by the client: transform quarantines it with a reason.
       // The API cannot filter the ledger: all of it comes over the wire each run, read as a stream.
@@ -119,6 +120,10 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
         async (allRows, details) => {
           const rows = allRows.filter(inBackfillWindow);
           outsideWindow += allRows.length - rows.length;
+          if (ledgerSummary) {
+            changedIds.add(allRows);
+            changedIds.add(details.invalid.map((bad) => bad.row as { id?: unknown }));
+          }
           await rewards.add(rows);
           await rewards.add(details.invalid.map((bad) => bad.row as Reward).filter(inBackfillWindow));
           contract.note('rewards', details.invalid, details.unknownFields);
@@ -127,6 +132,7 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
         async () => {
           await rewards.restart();
           ledgerSummary?.reset();
+          changedIds.reset();
           latest.rewards = new LatestInstant();
           future.rewards = 0;
           outsideWindow = 0;
@@ -190,7 +196,7 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
     }
     const rewardParts = await rewards.finish();
     if (ledgerSummary) {
-      const check = await checkRewardsBefore(context, ledgerSummary);
+      const check = await checkRewardsBefore(context, ledgerSummary, changedIds);
       record.rewardsCheck = check;
       if (check.repulled.length) {
         for (const month of check.repulled) {

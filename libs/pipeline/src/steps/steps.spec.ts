@@ -90,9 +90,10 @@ function recordingWarehouse(): Warehouse & { loads: RunLoad[]; lose(): void; agr
     agreeWith(rewards) {
       lakeRewards = rewards;
     },
-    async rewardMonthSummary(before) {
+    async rewardMonthSummary(before, excludeIds = []) {
       const summary = new LedgerSummary(before);
-      for (const row of lakeRewards) summary.add(Date.parse(row.updatedAt ?? row.createdAt));
+      for (const row of lakeRewards.filter((candidate) => !excludeIds.includes(candidate.id)))
+        summary.add(Date.parse(row.updatedAt ?? row.createdAt));
       return summary.months();
     },
     async rewardIdsUpdatedBetween() {
@@ -327,6 +328,23 @@ describe('the steps on an in-memory store', () => {
     await catalogStep(bob, { runId: 'run3' });
     await commitStep(bob, { runId: 'run3' });
     expect((await readCursor(ctx.store)).accounts).toEqual(['alice', 'bob']);
+  });
+
+  it('a reward the source changed in the window is no difference: the lake still holds its older version, which this run replaces', async () => {
+    // r5 was last changed in December as the lake holds it; the source changed it again on 25 January (in the window).
+    const inDecember = reward(5, { createdAt: '2025-12-05T10:00:00.000Z', updatedAt: '2025-12-05T10:00:00.000Z' });
+    const source = fixedSource([], [{ ...inDecember, updatedAt: '2026-01-25T10:00:00.000Z', available: true }]);
+    const warehouse = recordingWarehouse();
+    const ctx = context(source, warehouse);
+    warehouse.agreeWith([inDecember]);
+    await writeCursor(ctx.store, {
+      ...EMPTY_CURSOR,
+      transactionsThrough: '2026-01-20T00:00:00.000Z',
+      rewardsUpdatedThrough: '2026-01-20T00:00:00.000Z',
+    });
+    await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
+    expect((await readManifest(ctx.store, 'run1')).rewardsCheck).toMatchObject({ months: [], repulled: [] });
+    expect(source.queries).toHaveLength(1);
   });
 
   it('load hands the warehouse every curated part, and refuses a warehouse that lost committed rows', async () => {
