@@ -2,9 +2,9 @@
 // it there from ESM `import`, CommonJS `require` and TypeScript (types resolve), against the sandbox.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { startSandbox } from '@org/plutus-sandbox';
 
 const workspace = resolve(import.meta.dirname, '..', '..');
@@ -18,6 +18,24 @@ try {
   const tarball = run('npm', ['pack', join(workspace, 'libs', 'plutus-client'), '--pack-destination', dir, '--json']);
   const [{ filename, files, size }] = JSON.parse(tarball);
   console.log(`packed ${filename}: ${files.length} files, ${(size / 1024).toFixed(1)} kB`);
+  const packed = new Set(files.map((file) => file.path));
+  if (!packed.has('LICENSE')) throw new Error('the tarball has no LICENSE');
+  // Every source map points at files the tarball holds, and every export target is in it (the @org/source
+  // condition's too): nothing a consumer's tools follow leads out of the package.
+  const manifest = JSON.parse(readFileSync(join(workspace, 'libs', 'plutus-client', 'package.json'), 'utf8'));
+  const targets = [];
+  const collect = (value) => (typeof value === 'string' ? targets.push(value) : Object.values(value).forEach(collect));
+  collect(manifest.exports);
+  const missingTargets = targets.map((target) => posix.normalize(target)).filter((target) => !packed.has(target));
+  if (missingTargets.length) throw new Error(`exports name files the tarball lacks: ${missingTargets.join(', ')}`);
+  const maps = [...packed].filter((path) => path.endsWith('.map'));
+  const dangling = maps.flatMap((map) =>
+    JSON.parse(readFileSync(join(workspace, 'libs', 'plutus-client', map), 'utf8'))
+      .sources.map((source) => posix.normalize(posix.join(posix.dirname(map), source)))
+      .filter((source) => !packed.has(source)),
+  );
+  if (dangling.length) throw new Error(`source maps point at files the tarball lacks: ${dangling.slice(0, 5).join(', ')}`);
+  console.log(`tarball: LICENSE, ${targets.length} export targets and ${maps.length} source maps all resolve inside it`);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
   run('npm', ['install', '--no-audit', '--no-fund', join(dir, filename)]);
   const env = { ...process.env, SANDBOX_URL: sandbox.url, SANDBOX_AUTH: JSON.stringify(sandbox.credentials) };

@@ -8,7 +8,7 @@ export interface AwsPipelineConfig {
   bucket: string;
   prefix: string;
   glueDatabase: string;
-  redshift: { target: RedshiftTarget; schema: string; copyRoleArn: string };
+  redshift: { target: RedshiftTarget; schema: string; copyRoleArn: string; readers: string[] };
   /** Secrets Manager secret holding the Plutus credentials as JSON ({ idToken } or { email, password, totpSecret }). */
   plutusSecretArn: string;
   plutusBaseUrl?: string;
@@ -52,7 +52,15 @@ export function readAwsConfig(env: LambdaEnvironment): AwsPipelineConfig {
     bucket,
     prefix: env['DATA_PREFIX'] ?? '',
     glueDatabase,
-    redshift: { target, schema: env['REDSHIFT_SCHEMA'] ?? 'rewards', copyRoleArn },
+    redshift: {
+      target,
+      schema: env['REDSHIFT_SCHEMA'] ?? 'rewards',
+      copyRoleArn,
+      readers: (env['REDSHIFT_READER_USERS'] ?? '')
+        .split(',')
+        .map((user) => user.trim())
+        .filter(Boolean),
+    },
     plutusSecretArn,
     // A function URL ends in '/'; the client appends paths that start with one.
     plutusBaseUrl: env['PLUTUS_BASE_URL']?.replace(/\/+$/, '') || undefined,

@@ -21,6 +21,8 @@ export interface PipelineEnvironment {
   REDSHIFT_DB_USER?: string;
   /** Sign in with this secret (a created namespace's admin secret, owned by the stack) instead of IAM credentials. */
   REDSHIFT_SECRET_ARN?: CfnString;
+  /** Comma-separated database users (`IAMR:<role>`) that read the schema: a rebuild's new schema grants them again. */
+  REDSHIFT_READER_USERS?: string;
   PLUTUS_SECRET_ARN: CfnString;
   PLUTUS_BASE_URL?: CfnString;
   LOOKBACK_DAYS: string;

@@ -10,6 +10,7 @@ export const redshiftWarehousePort: ExtraPorts<{ warehouse: Warehouse }> = async
       target: config.redshift.target,
       schema: config.redshift.schema,
       iamRoleArn: config.redshift.copyRoleArn,
+      readers: config.redshift.readers,
       locate: (key) => store.locate(key),
     },
   ),

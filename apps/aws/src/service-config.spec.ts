@@ -200,6 +200,9 @@ describe('service-config', () => {
         expect(sql.find((statement) => statement.startsWith('ALTER DEFAULT PRIVILEGES'))).toBe(
           `ALTER DEFAULT PRIVILEGES FOR USER ${loader} IN SCHEMA rewards GRANT SELECT ON TABLES TO "IAMR:rewards-prod-eu-west-2-extract", "IAMR:rewards-prod-eu-west-2-verify";`,
         );
+        // A rebuild's new schema grants the same readers again: the functions are told who they are.
+        const readers = sql.find((statement) => statement.startsWith('GRANT USAGE ON SCHEMA'))?.match(/"IAMR:[^"]+"/g) ?? [];
+        expect(config['provider'].environment.REDSHIFT_READER_USERS).toBe(readers.map((user) => user.slice(1, -1)).join(','));
         // The README shows the same statements (stage prod, eu-west-2).
         for (const statement of sql) expect(readme).toContain(statement);
       },
@@ -207,6 +210,9 @@ describe('service-config', () => {
 
     it('is not needed where no function signs in as its role: a created namespace (admin secret), a cluster user', () => {
       expect(setupOf(buildServiceConfig(optionsFromArgv(['--param=createRedshiftServerless=true'])))).toEqual([]);
+      expect(buildServiceConfig(optionsFromArgv(['--param=createRedshiftServerless=true']))['provider'].environment).not.toHaveProperty(
+        'REDSHIFT_READER_USERS',
+      );
       expect(
         setupOf(buildServiceConfig(optionsFromArgv(['--param=redshiftClusterId=analytics', '--param=redshiftDbUser=loader']))),
       ).toEqual([]);

@@ -340,8 +340,8 @@ function dataStatementsFor(name: string, params: Params): Cfn[] {
     load: [...runState, ...warehouseStatements(params), glueStatement],
     commit: runState,
     recordFailure: runState,
-    // Plan only reads its input: no data access at all.
-    plan: [],
+    // Plan reads its input, and for a backfill the source's counts (where its first transaction is); no data of the lake's.
+    plan: plutusSecretStatements(params),
     // The trial stage's sandbox reads the generated sign-in it checks; nothing of the pipeline's data.
     plutusSandbox: [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'PlutusSecret' } }],
     rebuild: [...runState, ...warehouseStatements(params), glueStatement],
@@ -473,11 +473,19 @@ function checkRoleNames(stage: string, region: string, functions: readonly strin
  * extract and verify read, now and every table made later. Empty where no role signs in (a created namespace, or
  * a cluster user given as redshiftDbUser).
  */
+/** The database users that only read the warehouse, when the functions sign in as their roles. */
+export function warehouseReaderUsers(params: Params, stage: string, region: string): string[] {
+  if (params.createRedshiftServerless || params.redshiftDbUser) return [];
+  return ['extract', 'verify'].map((role) => `IAMR:${roleNameFor(role, stage, region)}`);
+}
+
 export function warehouseSetupSql(params: Params, stage: string, region: string): string[] {
   if (params.createRedshiftServerless || params.redshiftDbUser) return [];
   const user = (role: string) => `"IAMR:${roleNameFor(role, stage, region)}"`;
   const loader = user('loader');
-  const readers = [user('extract'), user('verify')].join(', ');
+  const readers = warehouseReaderUsers(params, stage, region)
+    .map((name) => `"${name}"`)
+    .join(', ');
   const schema = params.redshiftSchema;
   return [
     ...['loader', 'extract', 'verify'].map((role) => `CREATE USER ${user(role)} PASSWORD DISABLE;`),
@@ -747,7 +755,7 @@ function resources(params: Params, stage: string, region: string): Record<string
  * Every function's environment, typed by the contract aws-config.ts reads: leaving out a variable it needs does
  * not compile.
  */
-export function pipelineEnvironment(params: Params, stage: string): PipelineEnvironment {
+export function pipelineEnvironment(params: Params, stage: string, region: string): PipelineEnvironment {
   const workgroupName = params.createRedshiftServerless ? `rewards-${stage}` : params.redshiftWorkgroup;
   const warehouse: Pick<PipelineEnvironment, 'REDSHIFT_WORKGROUP' | 'REDSHIFT_CLUSTER_ID' | 'REDSHIFT_DB_USER' | 'REDSHIFT_SECRET_ARN'> =
     workgroupName
@@ -763,6 +771,9 @@ export function pipelineEnvironment(params: Params, stage: string): PipelineEnvi
     REDSHIFT_DATABASE: params.redshiftDatabase,
     REDSHIFT_SCHEMA: params.redshiftSchema,
     ...warehouse,
+    ...(warehouseReaderUsers(params, stage, region).length
+      ? { REDSHIFT_READER_USERS: warehouseReaderUsers(params, stage, region).join(',') }
+      : {}),
     PLUTUS_SECRET_ARN: params.plutusSecretArn || { Ref: 'PlutusSecret' },
     ...(params.plutusBaseUrl ? { PLUTUS_BASE_URL: params.plutusBaseUrl } : {}),
     LOOKBACK_DAYS: params.lookbackDays,
@@ -791,7 +802,7 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
       logRetentionInDays: 30,
       // X-Ray traces of each function and its SDK calls (Powertools Tracer).
       tracing: { lambda: true },
-      environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_LOG_LEVEL: 'INFO', ...pipelineEnvironment(params, stage) },
+      environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_LOG_LEVEL: 'INFO', ...pipelineEnvironment(params, stage, region) },
     },
     package: { individually: true },
     custom: { esbuild: { config: './esbuild.config.js' } },

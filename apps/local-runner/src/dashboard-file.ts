@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { loadDashboardData, renderDashboardHtml } from '@org/dashboard';
 import { DuckDbDatabase, DuckDbWarehouse } from '@org/local-adapters';
-import { readCursor, readLakeRuns, summarizeDataHealth, type DataHealth, type ObjectStore } from '@org/pipeline';
+import { PipelineError, readCursor, readLakeRuns, summarizeDataHealth, type DataHealth, type ObjectStore } from '@org/pipeline';
 
 export const DASHBOARD_FILE = 'dashboard.html';
 
@@ -16,9 +16,17 @@ export async function writeDashboard(dataDir: string, warehousePath: string, now
   const database = exists ? new DuckDbDatabase(warehousePath, { readOnly: true }) : new DuckDbDatabase(':memory:');
   try {
     if (!exists) await new DuckDbWarehouse(database, (key) => key).createTablesAndViews();
-    const data = await loadDashboardData((sql) => database.query(sql));
+    const data = await loadDashboardData((sql) => database.query(sql)).catch((error: unknown) => {
+      const view = /Table with name (v_\w+) does not exist/.exec((error as Error).message)?.[1];
+      if (!view) throw error;
+      throw new PipelineError(
+        `The warehouse has no view ${view}: it was made by an earlier version, and the views are made by each load. Run the pipeline once (npm start, or local-runner run), then the dashboard.`,
+        { code: 'DASHBOARD_VIEWS_MISSING' },
+      );
+    });
     const path = join(dataDir, DASHBOARD_FILE);
-    await writeFile(path, await renderDashboardHtml(data, { generatedAt: now, source: warehousePath, health }));
+    // The page sits beside the warehouse: named relative to it, no absolute path of this machine in the page.
+    await writeFile(path, await renderDashboardHtml(data, { generatedAt: now, source: relative(dataDir, warehousePath), health }));
     return path;
   } finally {
     await database.close();

@@ -63,6 +63,9 @@ describe('local-runner end to end', () => {
     expect(out.join('\n')).toContain(`dashboard: ${dataDir}/dashboard.html`);
     const page = await readFile(join(dataDir, 'dashboard.html'), 'utf8');
     expect((page.match(/data-has-data="true"/g) ?? []).length).toBe(7);
+    // The page names its warehouse beside it, never this machine's folders.
+    expect(page).toContain(' from warehouse.duckdb.');
+    expect(page).not.toContain(workDir);
     const data = await sandboxData(now);
     expect(await count('transactions')).toBe(data.transactions.length);
     expect(await count('rewards')).toBe(data.rewards.length);
@@ -270,6 +273,12 @@ describe('local-runner end to end', () => {
     expect(await checksums()).toEqual(sums);
   });
 
+  it('says what it waits for while the source throttles it, instead of going silent', async () => {
+    const faults = JSON.stringify({ rateLimit: { times: 1, retryAfterSeconds: 1, routes: ['transactions'] } });
+    expect(await cli('run', '--sandbox-months', '1', '--sandbox-faults', faults)).toBe(0);
+    expect(err.join('\n')).toMatch(/source: Plutus answered HTTP 429 to POST .*graphql.*, retrying in 1\.0 s \(attempt 1;/);
+  });
+
   it('names its source on the first line, and an empty PLUTUS_* variable means real Plutus, never the sandbox', async () => {
     expect(await cli('run', '--sandbox-months', '1')).toBe(0);
     expect(err[0]).toBe('source: sandbox (synthetic)');
@@ -315,15 +324,18 @@ describe('local-runner end to end', () => {
     try {
       const url = new URL(plutus.url);
       const env = {
-        PLUTUS_BASE_URL: `http://tok:Pa55word@${url.host}/?token=SeCrEtToKeN`,
+        PLUTUS_BASE_URL: `http://${url.host}/?token=SeCrEtToKeN`,
         PLUTUS_EMAIL: plutus.credentials.email,
         PLUTUS_PASSWORD: plutus.credentials.password,
         PLUTUS_TOTP_SECRET: plutus.credentials.totpSecret,
       };
       expect(await cliWithEnv(env, 'run')).toBe(2);
       expect(err.at(-1)).toMatch(
-        /This data dir holds rows from sandbox \(synthetic\) .* would load rows from Plutus http:\/\/\*\*\*@127\.0\.0\.1:\d+\?\*\*\*\. .*--allow-source-change/,
+        /This data dir holds rows from sandbox \(synthetic\) .* would load rows from Plutus http:\/\/127\.0\.0\.1:\d+\/?\?\*\*\*\. .*--allow-source-change/,
       );
+      // Credentials in the URL are refused before anything else (fetch would refuse them on every request).
+      expect(await cliWithEnv({ ...env, PLUTUS_BASE_URL: `http://tok:Pa55word@${url.host}/` }, 'run')).toBe(2);
+      expect(err.at(-1)).toContain('PLUTUS_BASE_URL carries a user name or password');
       const everything = () => [...out, ...err].join('\n');
       for (const secret of ['Pa55word', 'SeCrEtToKeN', plutus.credentials.password, plutus.credentials.totpSecret])
         expect(everything()).not.toContain(secret);
@@ -510,6 +522,22 @@ describe('local-runner end to end', () => {
       expect(summary).toMatch(/backfill: \d+ month\(s\), each a run of its own/);
       expect(await cli('backfill', '--from', '2099-01-01', '--to', '2099-12-31', ...sandbox)).toBe(1);
       expect(err.join('\n')).toContain("lies after this run's start");
+    });
+
+    it("a backfill from 1900 skips, and reports, the months before the source's first transaction; a window wholly before it is refused", async () => {
+      const dates = (await sandboxData(now)).transactions.map((row) => String(row.date)).sort();
+      const firstMonth = dates[0].slice(0, 7);
+      const monthsFrom1900 = (Number(firstMonth.slice(0, 4)) - 1900) * 12 + Number(firstMonth.slice(5, 7)) - 1;
+      expect(await cli('backfill', '--from', '1900-01-01', '--to', '2026-06-30', ...sandbox, '--json')).toBe(0);
+      const outcome = JSON.parse(out.join('\n')) as { skippedBeforeSource: unknown; chunks: { runId: string }[] };
+      expect(outcome.skippedBeforeSource).toEqual({ months: monthsFrom1900, from: '1900-01', to: expect.any(String), firstMonth });
+      expect(outcome.chunks[0].runId.endsWith(`-${firstMonth}`)).toBe(true);
+      expect(outcome.chunks).toHaveLength((2026 - Number(firstMonth.slice(0, 4))) * 12 + 6 - Number(firstMonth.slice(5, 7)) + 1);
+      expect(await checksums()).toEqual(oneRun);
+      expect(await cli('backfill', '--from', '1900-01-01', '--to', '1999-12-31', ...sandbox)).toBe(1);
+      expect(err.join('\n')).toContain(
+        'backfill: the source serves no transaction dated from 1900-01-01 to the end of 1999-12, nor before',
+      );
     });
 
     it('a reward loaded before its transaction is joined when the transaction arrives', async () => {

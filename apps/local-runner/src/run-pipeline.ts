@@ -20,7 +20,7 @@ import {
   type RunPlan,
   type StateMachineResources,
 } from '@org/pipeline';
-import { createPlutusClient, type PlutusClient } from '@org/plutus-client';
+import { createPlutusClient, type PlutusClient, type PlutusLogger } from '@org/plutus-client';
 import { offDocumentRows, startSandbox, type Sandbox } from '@org/plutus-sandbox';
 import { thisProcessAsLockOwner } from './process-lock-owner';
 import { sourceLabel, type RunnerConfig } from './runner-config';
@@ -43,6 +43,8 @@ export interface RunOutcome {
   chunks?: RunManifest[];
   /** A backfill's months that begin after the run started: skipped (nothing can be dated there yet). */
   skippedAfterStart?: RunPlan['skippedAfterStart'];
+  /** A backfill's months before the source's first transaction: skipped (nothing is dated there). */
+  skippedBeforeSource?: RunPlan['skippedBeforeSource'];
   /** Where the manifest is; absent when none could be written (a read-only data dir, say). */
   manifestPath?: string;
   warehousePath: string;
@@ -127,6 +129,7 @@ export async function runPipelineOnce(
       manifest,
       ...(request.mode === 'backfill' ? { chunks: manifests } : {}),
       ...(plan?.skippedAfterStart ? { skippedAfterStart: plan.skippedAfterStart } : {}),
+      ...(plan?.skippedBeforeSource ? { skippedBeforeSource: plan.skippedBeforeSource } : {}),
       manifestPath: manifest ? store.locate(objectLayout.manifest(manifest.runId)) : undefined,
       warehousePath,
       dataDir: config.dataDir,
@@ -173,6 +176,7 @@ export async function openRunnerSource(
       userAgent: 'local-runner',
       retry: { baseDelayMs: 50, maxDelayMs: 500 },
       rowValidation: 'quarantine',
+      logger: sourceRetryLogger(onProgress),
     });
   } else {
     // One malformed row from Plutus must never block the pipeline: it is landed and quarantined with its reason.
@@ -181,9 +185,29 @@ export async function openRunnerSource(
       auth: config.source.auth,
       userAgent: 'local-runner',
       rowValidation: 'quarantine',
+      logger: sourceRetryLogger(onProgress),
     });
   }
   return { source, close: async () => sandbox?.close() };
+}
+
+/**
+ * The client's retries as progress lines, so a throttled or failing source is seen while it is waited for (a
+ * Retry-After of an hour is otherwise minutes of silence). The client's fields name the call, never a credential.
+ */
+export function sourceRetryLogger(onProgress: (event: ProgressEvent) => void): PlutusLogger {
+  return {
+    debug: () => undefined,
+    warn: (message, fields = {}) => {
+      const answer = fields['status'] !== undefined ? `HTTP ${String(fields['status'])}` : String(fields['error'] ?? 'a broken answer');
+      const wait = typeof fields['waitMs'] === 'number' ? `, retrying in ${(fields['waitMs'] / 1000).toFixed(1)} s` : ', retrying';
+      const call = fields['target'] ? ` to ${String(fields['target'])}` : '';
+      onProgress({
+        step: 'source',
+        message: `Plutus answered ${answer}${call}${wait} (attempt ${String(fields['attempt'] ?? '?')}; ${message})`,
+      });
+    },
+  };
 }
 
 /** The manifests an execution wrote: its run's, or a backfill's months (`<runId>-YYYY-MM`), in run order. */

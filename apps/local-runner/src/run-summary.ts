@@ -12,6 +12,11 @@ export function formatRunSummary(outcome: RunOutcome): string {
   if (outcome.chunks && outcome.chunks.length > 0) {
     lines.push('');
     lines.push(`backfill: ${outcome.chunks.length} month(s), each a run of its own`);
+    const before = outcome.skippedBeforeSource;
+    if (before)
+      lines.push(
+        `skipped: ${before.months} month(s) before the source's first transaction, in ${before.firstMonth} (${before.from}..${before.to}): nothing is dated there`,
+      );
     const skipped = outcome.skippedAfterStart;
     if (skipped)
       lines.push(

@@ -270,11 +270,16 @@ function plutusFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['source'] | undefin
   const baseUrl = env['PLUTUS_BASE_URL'];
   if (baseUrl !== undefined) {
     if (baseUrl === '') throw new ConfigError("PLUTUS_BASE_URL is set but empty: unset it for Plutus's own hosts, or give a URL.");
+    let url: URL;
     try {
-      new URL(baseUrl);
+      url = new URL(baseUrl);
     } catch {
       throw new ConfigError('PLUTUS_BASE_URL is not a URL.');
     }
+    if (url.username || url.password)
+      throw new ConfigError(
+        'PLUTUS_BASE_URL carries a user name or password: give credentials in PLUTUS_ID_TOKEN or PLUTUS_EMAIL/PASSWORD, not in the URL.',
+      );
   }
   const idToken = env['PLUTUS_ID_TOKEN'];
   if (idToken !== undefined) {
@@ -282,6 +287,8 @@ function plutusFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['source'] | undefin
       throw new ConfigError(
         'PLUTUS_ID_TOKEN is set but empty: paste the id_token from your signed-in browser session, or unset it to use email, password and TOTP.',
       );
+    if (/\s/.test(idToken) || [...idToken].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f))
+      throw new ConfigError('PLUTUS_ID_TOKEN contains a space, line break or control character: paste the id_token again as one line.');
     return { kind: 'plutus', auth: { idToken }, baseUrl };
   }
   const missing = (['PLUTUS_EMAIL', 'PLUTUS_PASSWORD', 'PLUTUS_TOTP_SECRET'] as const).filter((name) => !env[name]);
@@ -291,6 +298,10 @@ function plutusFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['source'] | undefin
         'Set PLUTUS_ID_TOKEN, or all of PLUTUS_EMAIL, PLUTUS_PASSWORD and PLUTUS_TOTP_SECRET; unset every PLUTUS_* variable to use the sandbox.',
     );
   }
+  if (!/^[A-Z2-7]+=*$/i.test((env['PLUTUS_TOTP_SECRET'] as string).replace(/[\s-]/g, '')))
+    throw new ConfigError(
+      'PLUTUS_TOTP_SECRET is not base32 (letters A-Z and digits 2-7, as an authenticator app shows the secret when it is set up).',
+    );
   return {
     kind: 'plutus',
     auth: {

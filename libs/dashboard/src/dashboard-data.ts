@@ -1,13 +1,8 @@
 /** Numbers and labels the dashboard shows, read from the views (the query function is the caller's). */
 export interface DashboardData {
-  monthlyPlu: {
-    reward_month: string;
-    plu_earned: number;
-    rewards: number;
-    mean_plu_price: number | null;
-    min_plu_price: number | null;
-    max_plu_price: number | null;
-  }[];
+  monthlyPlu: { reward_month: string; plu_earned: number; rewards: number }[];
+  /** A PLU's price is in the currency of its reward: one series per currency, never averaged across. */
+  monthlyPrice: { reward_month: string; currency: string; mean_plu_price: number; min_plu_price: number; max_plu_price: number }[];
   monthlyValue: { reward_month: string; currency: string; reward_value: number; effective_reward_rate: number | null }[];
   merchants: {
     merchant: string;
@@ -23,10 +18,21 @@ export interface DashboardData {
   withoutTransaction: {
     count: number;
     plu: number;
-    latest: { reward_id: string; created_at: string; reward_type: string | null; reference_type: string | null; plu_amount: number }[];
+    /** The latest few (`LATEST_WITHOUT_TRANSACTION`), newest first; `count` says how many there are. */
+    latest: {
+      reward_id: string;
+      created_at: string;
+      reward_type: string | null;
+      reference_type: string | null;
+      reference_id: string | null;
+      plu_amount: number;
+    }[];
   };
-  dailyPrice: { day: string; mean_plu_price: number; min_plu_price: number; max_plu_price: number }[];
+  dailyPrice: { day: string; currency: string; mean_plu_price: number; min_plu_price: number; max_plu_price: number }[];
 }
+
+/** How many rewards without a transaction the page lists (the newest). */
+export const LATEST_WITHOUT_TRANSACTION = 10;
 
 export type QueryRows = (sql: string) => Promise<Record<string, unknown>[]>;
 
@@ -53,25 +59,35 @@ export async function loadDashboardData(
 ): Promise<DashboardData> {
   const v = (name: string) => (options.schema ? `"${options.schema}"."${name}"` : `"${name}"`);
   const top = Math.max(1, Math.floor(options.topMerchants ?? 10));
-  const [monthlyPlu, monthlyValue, merchants, categories, pluStatus, withoutCount, withoutLatest, dailyPrice] = await Promise.all([
-    query(`SELECT * FROM ${v('v_monthly_plu_earned')} ORDER BY reward_month`),
-    query(`SELECT * FROM ${v('v_monthly_reward_value')} ORDER BY reward_month, currency`),
-    query(`SELECT * FROM ${v('v_spend_by_merchant')} ORDER BY spend DESC, merchant LIMIT ${top}`),
-    query(`SELECT * FROM ${v('v_spend_by_category')} ORDER BY spend DESC, merchant_category`),
-    query(`SELECT * FROM ${v('v_plu_status')} ORDER BY status`),
-    query(`SELECT COUNT(*) AS n, SUM(plu_amount) AS plu FROM ${v('v_rewards_without_transaction')}`),
-    query(`SELECT * FROM ${v('v_rewards_without_transaction')} ORDER BY created_at DESC, reward_id LIMIT 10`),
-    query(`SELECT * FROM ${v('v_daily_plu_price')} ORDER BY day`),
-  ]);
+  const price = (r: Record<string, unknown>) => ({
+    currency: str(r['currency']),
+    mean_plu_price: num(r['mean_plu_price']),
+    min_plu_price: num(r['min_plu_price']),
+    max_plu_price: num(r['max_plu_price']),
+  });
+  const [monthlyPlu, monthlyPrice, monthlyValue, merchants, categories, pluStatus, withoutCount, withoutLatest, dailyPrice] =
+    await Promise.all([
+      query(`SELECT * FROM ${v('v_monthly_plu')} ORDER BY reward_month`),
+      query(`SELECT * FROM ${v('v_monthly_plu_price')} ORDER BY reward_month, currency`),
+      query(`SELECT * FROM ${v('v_monthly_reward_value')} ORDER BY reward_month, currency`),
+      // The top merchants of each currency: spends in two currencies are never ranked against each other.
+      query(
+        `SELECT * FROM (SELECT m.*, ROW_NUMBER() OVER (PARTITION BY currency ORDER BY spend DESC, merchant) AS spend_rank FROM ${v('v_spend_by_merchant')} AS m) AS ranked ` +
+          `WHERE spend_rank <= ${top} ORDER BY currency, spend DESC, merchant`,
+      ),
+      query(`SELECT * FROM ${v('v_spend_by_category')} ORDER BY currency, spend DESC, merchant_category`),
+      query(`SELECT * FROM ${v('v_plu_status')} ORDER BY status`),
+      query(`SELECT COUNT(*) AS n, SUM(plu_amount) AS plu FROM ${v('v_rewards_without_transaction')}`),
+      query(`SELECT * FROM ${v('v_rewards_without_transaction')} ORDER BY created_at DESC, reward_id LIMIT ${LATEST_WITHOUT_TRANSACTION}`),
+      query(`SELECT * FROM ${v('v_daily_plu_price_by_currency')} ORDER BY day, currency`),
+    ]);
   return {
     monthlyPlu: monthlyPlu.map((r) => ({
       reward_month: str(r['reward_month']),
       plu_earned: num(r['plu_earned']),
       rewards: num(r['rewards']),
-      mean_plu_price: numOrNull(r['mean_plu_price']),
-      min_plu_price: numOrNull(r['min_plu_price']),
-      max_plu_price: numOrNull(r['max_plu_price']),
     })),
+    monthlyPrice: monthlyPrice.map((r) => ({ reward_month: str(r['reward_month']), ...price(r) })),
     monthlyValue: monthlyValue.map((r) => ({
       reward_month: str(r['reward_month']),
       currency: str(r['currency']),
@@ -89,14 +105,10 @@ export async function loadDashboardData(
         created_at: str(r['created_at']),
         reward_type: r['reward_type'] === null ? null : str(r['reward_type']),
         reference_type: r['reference_type'] === null ? null : str(r['reference_type']),
+        reference_id: r['reference_id'] === null || r['reference_id'] === undefined ? null : str(r['reference_id']),
         plu_amount: num(r['plu_amount']),
       })),
     },
-    dailyPrice: dailyPrice.map((r) => ({
-      day: str(r['day']),
-      mean_plu_price: num(r['mean_plu_price']),
-      min_plu_price: num(r['min_plu_price']),
-      max_plu_price: num(r['max_plu_price']),
-    })),
+    dailyPrice: dailyPrice.map((r) => ({ day: str(r['day']), ...price(r) })),
   };
 }

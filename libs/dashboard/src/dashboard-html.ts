@@ -40,7 +40,8 @@ interface Chart {
   id: string;
   title: string;
   caption: string;
-  spec?: TopLevelSpec;
+  /** The drawing at a width: phones get their own narrower one, not the desktop one shrunk. */
+  spec?: (width: number) => TopLevelSpec;
 }
 
 const W = 640;
@@ -55,7 +56,7 @@ export async function renderDashboardHtml(data: DashboardData, options: Dashboar
   const empty = data.monthlyPlu.length === 0 && data.merchants.length === 0 && data.pluStatus.length === 0;
   const body = empty
     ? emptyState()
-    : `${headline(data)}\n${(await Promise.all(charts(data).map(renderChart))).join('\n')}\n${orphans(data)}`;
+    : `${headline(data)}\n${(await Promise.all(charts(data, options.generatedAt).map(renderChart))).join('\n')}\n${orphans(data)}`;
   const health = options.health ? dataHealth(options.health) : '';
   return `<!doctype html>
 <html lang="en">
@@ -95,112 +96,144 @@ function headline(data: DashboardData): string {
   return `<section class="cards">${cards.map(([label, value]) => `<div class="card" data-figure="${escapeHtml(label)}"><div class="label">${label}</div><div class="value">${value}</div></div>`).join('')}</section>`;
 }
 
-function charts(data: DashboardData): Chart[] {
-  const monthly = data.monthlyPlu;
+/**
+ * The current UTC month, when the page is made before its last day, is month to date: labelled so, since its bars
+ * are not comparable with whole months.
+ */
+function monthLabeller(generatedAt: Date): { label: (month: string) => string; partial: (months: string[]) => string } {
+  const current = generatedAt.toISOString().slice(0, 7);
+  const lastDay = new Date(Date.UTC(generatedAt.getUTCFullYear(), generatedAt.getUTCMonth() + 1, 0)).getUTCDate();
+  const isPartial = generatedAt.getUTCDate() < lastDay;
+  const label = (month: string) => (isPartial && month === current ? `${month} (to date)` : month);
+  const partial = (months: string[]) =>
+    isPartial && months.includes(current) ? ` ${current} is month to date (${generatedAt.getUTCDate()} of ${lastDay} days).` : '';
+  return { label, partial };
+}
+
+/** One chart per currency, stacked, each with its own axis: amounts in two currencies are never added or compared. */
+function perCurrency<T extends { currency: string }>(rows: readonly T[], part: (currency: string, rows: T[]) => object): TopLevelSpec {
+  const currencies = [...new Set(rows.map((row) => row.currency))].sort();
+  const parts = currencies.map((currency) =>
+    part(
+      currency,
+      rows.filter((row) => row.currency === currency),
+    ),
+  );
+  return (parts.length === 1 ? parts[0] : { vconcat: parts, spacing: 28 }) as TopLevelSpec;
+}
+
+/** Temporal axes in UTC, whatever the time zone of the machine that draws them. */
+const utcDay = { type: 'temporal', timeUnit: 'utcyearmonthdate', scale: { type: 'utc' }, title: null };
+
+function charts(data: DashboardData, generatedAt: Date): Chart[] {
+  const months = monthLabeller(generatedAt);
+  const monthly = data.monthlyPlu.map((row) => ({ ...row, month: months.label(row.reward_month) }));
+  const prices = data.monthlyPrice.map((row) => ({ ...row, month: months.label(row.reward_month) }));
+  const values = data.monthlyValue.map((row) => ({ ...row, month: months.label(row.reward_month) }));
+  const monthAxis = { field: 'month', type: 'ordinal', title: null, axis: { labelAngle: -45 } };
+  const partial = months.partial(data.monthlyPlu.map((row) => row.reward_month));
   return [
     {
       id: 'monthly-plu',
       title: 'PLU earned per month',
-      caption: 'Bars: PLU earned (rejected excluded). Line: mean PLU price, band: min to max.',
+      caption: `Bars: PLU earned (rejected excluded). Lines: mean PLU price in each currency.${partial}`,
       spec: monthly.length
-        ? {
-            width: W,
+        ? (width) => ({
+            width,
             height: H,
-            data: { values: monthly },
-            encoding: { x: { field: 'reward_month', type: 'ordinal', title: null, axis: { labelAngle: -45 } } },
+            encoding: { x: monthAxis },
             layer: [
               {
+                data: { values: monthly },
                 mark: { type: 'bar', color: '#4c6ef5', opacity: 0.85 },
                 encoding: { y: { field: 'plu_earned', type: 'quantitative', title: 'PLU earned' } },
               },
               {
-                layer: [
-                  {
-                    mark: { type: 'area', color: '#fab005', opacity: 0.2 },
-                    encoding: { y: { field: 'min_plu_price', type: 'quantitative', title: 'PLU price' }, y2: { field: 'max_plu_price' } },
-                  },
-                  {
-                    mark: { type: 'line', color: '#e67700', point: true },
-                    encoding: { y: { field: 'mean_plu_price', type: 'quantitative' } },
-                  },
-                ],
+                data: { values: prices },
+                mark: { type: 'line', point: true },
+                encoding: {
+                  y: { field: 'mean_plu_price', type: 'quantitative', title: 'PLU price' },
+                  color: { field: 'currency', type: 'nominal', title: 'Price in', scale: { range: ['#e67700', '#7950f2', '#15aabf'] } },
+                },
               },
             ],
-            resolve: { scale: { y: 'independent' } },
-          }
+            resolve: { scale: { y: 'independent', color: 'independent' } },
+          })
         : undefined,
     },
     {
       id: 'monthly-value',
       title: 'Reward value per month',
-      caption: 'Fiat value of the rewards, by currency.',
-      spec: data.monthlyValue.length
-        ? {
-            width: W,
+      caption: `Fiat value of the rewards, side by side per currency (never added).${months.partial(data.monthlyValue.map((row) => row.reward_month))}`,
+      spec: values.length
+        ? (width) => ({
+            width,
             height: H,
-            data: { values: data.monthlyValue },
+            data: { values },
             mark: 'bar',
             encoding: {
-              x: { field: 'reward_month', type: 'ordinal', title: null, axis: { labelAngle: -45 } },
-              y: { field: 'reward_value', type: 'quantitative', title: 'Reward value' },
+              x: monthAxis,
+              y: { field: 'reward_value', type: 'quantitative', title: 'Reward value (own currency)' },
               color: { field: 'currency', type: 'nominal', title: 'Currency' },
               xOffset: { field: 'currency' },
             },
-          }
+          })
         : undefined,
     },
     {
       id: 'effective-rate',
       title: 'Effective reward rate',
-      caption: 'Reward value over the spend it was earned on, per month.',
-      spec: data.monthlyValue.some((row) => row.effective_reward_rate !== null)
-        ? {
-            width: W,
+      caption: `Reward value over the spend it was earned on, per month and currency.${months.partial(data.monthlyValue.map((row) => row.reward_month))}`,
+      spec: values.some((row) => row.effective_reward_rate !== null)
+        ? (width) => ({
+            width,
             height: H,
-            data: { values: data.monthlyValue.filter((row) => row.effective_reward_rate !== null) },
+            data: { values: values.filter((row) => row.effective_reward_rate !== null) },
             mark: { type: 'line', point: true },
             encoding: {
-              x: { field: 'reward_month', type: 'ordinal', title: null, axis: { labelAngle: -45 } },
+              x: monthAxis,
               y: { field: 'effective_reward_rate', type: 'quantitative', title: 'Rate', axis: { format: '.1%' } },
               color: { field: 'currency', type: 'nominal', title: 'Currency' },
             },
-          }
+          })
         : undefined,
     },
     {
       id: 'top-merchants',
       title: 'Top merchants by spend',
-      caption: 'Card purchases, with the PLU they earned.',
+      caption: 'Card purchases, one chart per currency, each merchant labelled with the PLU it earned.',
       spec: data.merchants.length
-        ? {
-            width: W,
-            height: Math.max(160, data.merchants.length * 24),
-            data: { values: data.merchants.map((row) => ({ ...row, label: `${row.merchant} (${row.currency})` })) },
-            mark: { type: 'bar', color: '#12b886' },
-            encoding: {
-              y: { field: 'label', type: 'nominal', sort: '-x', title: null },
-              x: { field: 'spend', type: 'quantitative', title: 'Spend' },
-              tooltip: [{ field: 'plu_earned', title: 'PLU earned' }],
-            },
-          }
+        ? (width) =>
+            perCurrency(data.merchants, (currency, rows) => ({
+              title: { text: currency, anchor: 'start', fontSize: 12 },
+              width,
+              height: Math.max(120, rows.length * 24),
+              data: { values: rows.map((row) => ({ ...row, label: `${row.merchant} · ${formatPlu(row.plu_earned)}` })) },
+              mark: { type: 'bar', color: '#12b886' },
+              encoding: {
+                y: { field: 'label', type: 'nominal', sort: '-x', title: null },
+                x: { field: 'spend', type: 'quantitative', title: `Spend (${currency})` },
+              },
+            }))
         : undefined,
     },
     {
       id: 'categories',
       title: 'Spend by category',
-      caption: 'Categories come from the statement text of each merchant.',
+      caption: 'Categories come from the statement text of each merchant; one chart per currency.',
       spec: data.categories.length
-        ? {
-            width: W,
-            height: Math.max(160, new Set(data.categories.map((row) => row.merchant_category)).size * 26),
-            data: { values: data.categories },
-            mark: 'bar',
-            encoding: {
-              y: { field: 'merchant_category', type: 'nominal', sort: '-x', title: null },
-              x: { field: 'spend', type: 'quantitative', title: 'Spend', stack: true },
-              color: { field: 'currency', type: 'nominal', title: 'Currency' },
-            },
-          }
+        ? (width) =>
+            perCurrency(data.categories, (currency, rows) => ({
+              title: { text: currency, anchor: 'start', fontSize: 12 },
+              width,
+              height: Math.max(100, rows.length * 26),
+              data: { values: rows },
+              mark: { type: 'bar', color: '#4c6ef5' },
+              encoding: {
+                y: { field: 'merchant_category', type: 'nominal', sort: '-x', title: null },
+                x: { field: 'spend', type: 'quantitative', title: `Spend (${currency})` },
+              },
+            }))
         : undefined,
     },
     {
@@ -208,8 +241,8 @@ function charts(data: DashboardData): Chart[] {
       title: 'Pending vs available PLU',
       caption: 'Rewards vest after a holding period; rejected ones never do.',
       spec: data.pluStatus.length
-        ? {
-            width: W,
+        ? (width) => ({
+            width,
             height: 120,
             data: { values: data.pluStatus },
             mark: 'bar',
@@ -223,33 +256,30 @@ function charts(data: DashboardData): Chart[] {
                 scale: { domain: ['available', 'pending', 'rejected'], range: ['#12b886', '#fab005', '#fa5252'] },
               },
             },
-          }
+          })
         : undefined,
     },
     {
       id: 'daily-price',
       title: 'PLU price over time',
-      caption: 'Fiat per PLU at award time, daily mean with min to max band.',
+      caption: 'Fiat per PLU at award time, per UTC day and currency: the daily mean, with a band from min to max.',
       spec: data.dailyPrice.length
-        ? {
-            width: W,
+        ? (width) => ({
+            width,
             height: H,
             data: { values: data.dailyPrice },
-            encoding: { x: { field: 'day', type: 'temporal', title: null } },
+            encoding: { x: { field: 'day', ...utcDay }, color: { field: 'currency', type: 'nominal', title: 'Currency' } },
             layer: [
               {
-                mark: { type: 'area', color: '#7950f2', opacity: 0.15 },
+                mark: { type: 'area', opacity: 0.15 },
                 encoding: { y: { field: 'min_plu_price', type: 'quantitative', title: 'PLU price' }, y2: { field: 'max_plu_price' } },
               },
-              {
-                mark: { type: 'line', color: '#7950f2', strokeWidth: 1.5 },
-                encoding: { y: { field: 'mean_plu_price', type: 'quantitative' } },
-              },
+              { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { y: { field: 'mean_plu_price', type: 'quantitative' } } },
             ],
-          }
+          })
         : undefined,
     },
-  ];
+  ] as Chart[];
 }
 
 /** Phones get their own narrower drawing (readable text), not the desktop one shrunk. */
@@ -258,7 +288,7 @@ const NARROW_WIDTH = 330;
 async function renderChart(chart: Chart): Promise<string> {
   let inner = '<p class="empty-chart">No data for this chart yet.</p>';
   if (chart.spec) {
-    const [wide, narrow] = await Promise.all([chartSvg(chart.spec), chartSvg({ ...chart.spec, width: NARROW_WIDTH } as TopLevelSpec)]);
+    const [wide, narrow] = await Promise.all([chartSvg(chart.spec(W)), chartSvg(chart.spec(NARROW_WIDTH))]);
     inner = `<div class="wide">${wide}</div><div class="narrow">${narrow}</div>`;
   }
   return `<section class="chart" data-chart="${chart.id}" data-has-data="${chart.spec ? 'true' : 'false'}"><h2>${escapeHtml(chart.title)}</h2><p class="muted">${escapeHtml(chart.caption)}</p>${inner}</section>`;
@@ -269,10 +299,14 @@ function orphans(data: DashboardData): string {
   const rows = latest
     .map(
       (row) =>
-        `<tr><td>${escapeHtml(row.created_at.slice(0, 10))}</td><td>${escapeHtml(row.reward_type ?? '–')}</td><td>${escapeHtml(row.reference_type ?? '–')}</td><td class="num">${formatPlu(row.plu_amount)}</td></tr>`,
+        `<tr><td class="nowrap">${escapeHtml(row.created_at.slice(0, 10))}</td><td>${escapeHtml(row.reward_type ?? '–')}</td><td>${escapeHtml(row.reference_type ?? '–')}${row.reference_id ? ` <code>${escapeHtml(row.reference_id)}</code>` : ''}</td><td class="num">${formatPlu(row.plu_amount)}</td></tr>`,
     )
     .join('');
-  return `<section class="chart" data-table="rewards-without-transaction"><h2>Rewards without a transaction</h2><p class="muted">${count} reward(s), ${formatPlu(plu)}: referrals, or purchases older than the pulled history. Kept, not dropped.</p>${
+  const shown =
+    latest.length < count
+      ? ` The newest ${latest.length} are listed; ${count - latest.length} more are in the view v_rewards_without_transaction.`
+      : '';
+  return `<section class="chart" data-table="rewards-without-transaction"><h2>Rewards without a transaction</h2><p class="muted">${count} reward(s), ${formatPlu(plu)}: referrals, or purchases older than the pulled history. Kept, not dropped.${shown}</p>${
     count
       ? `<table><thead><tr><th>Created</th><th>Type</th><th>Refers to</th><th class="num">PLU</th></tr></thead><tbody>${rows}</tbody></table>`
       : ''
@@ -328,7 +362,7 @@ function dataHealth(health: DataHealthView): string {
     ? `<table><thead><tr><th>Started</th><th>Mode</th><th>Outcome</th><th class="num">Transactions</th><th class="num">Rewards</th></tr></thead><tbody>${health.recentRuns
         .map(
           (run) =>
-            `<tr data-status="${escapeHtml(run.status)}"><td>${escapeHtml(instant(run.startedAt))}</td><td>${escapeHtml(run.mode)}</td><td>${escapeHtml(run.status)}${run.error ? ` <small>${escapeHtml(run.error)}</small>` : ''}</td><td class="num">${run.transactions}</td><td class="num">${run.rewards}</td></tr>`,
+            `<tr data-status="${escapeHtml(run.status)}"><td class="nowrap">${escapeHtml(instant(run.startedAt))}</td><td>${escapeHtml(run.mode)}</td><td>${escapeHtml(run.status)}${run.error ? ` <small>${escapeHtml(run.error)}</small>` : ''}</td><td class="num">${run.transactions}</td><td class="num">${run.rewards}</td></tr>`,
         )
         .join('')}</tbody></table>`
     : '<p class="muted">No run in the last 30 days.</p>';
@@ -381,7 +415,7 @@ h1{margin:8px 0 0;font-size:1.6rem}h2{margin:0 0 4px;font-size:1.05rem}.muted{co
 main{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,480px),1fr));gap:16px}main>.cards,main>.empty{grid-column:1/-1}
 .chart{background:#fff;border-radius:12px;padding:16px;box-shadow:0 1px 3px rgba(15,23,42,.08);min-width:0}
 .chart svg{width:100%;height:auto;display:block}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;font-size:.85rem}dt{color:#5c677d}dd{margin:0}table{width:100%;border-collapse:collapse;font-size:.85rem}th,td{text-align:left;padding:6px 4px;border-bottom:1px solid #e5e9f0}.num{text-align:right}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;font-size:.85rem}dt{color:#5c677d}dd{margin:0}table{width:100%;border-collapse:collapse;font-size:.85rem}th,td{text-align:left;padding:6px 4px;border-bottom:1px solid #e5e9f0}.num{text-align:right;white-space:nowrap}.nowrap{white-space:nowrap}
 .empty{background:#fff;border-radius:12px;padding:32px;text-align:center}.empty-chart{color:#616e7c;padding:40px 0;text-align:center}
 code{background:#eef2f7;padding:2px 6px;border-radius:4px}
 .narrow{display:none}

@@ -8,6 +8,16 @@ import { quoteIdentifier, type SqlDialect } from '@org/sql-dialect';
 const ratio = (dialect: SqlDialect, a: string, b: string) =>
   `CAST(${a} AS ${dialect.doubleType}) / NULLIF(CAST(${b} AS ${dialect.doubleType}), 0)`;
 
+/** Mean, min and max `plu_price` of the rewards that have one (rejected excluded), per period and currency. */
+const pricesBy = (period: string, name: string, t: (name: string) => string) => `SELECT ${period} AS ${name}, currency,
+  AVG(plu_price) AS mean_plu_price,
+  MIN(plu_price) AS min_plu_price,
+  MAX(plu_price) AS max_plu_price,
+  COUNT(*) AS rewards
+FROM ${t('reward_facts')}
+WHERE plu_price IS NOT NULL AND NOT is_rejected
+GROUP BY ${period}, currency`;
+
 export interface DashboardView {
   name: string;
   description: string;
@@ -16,17 +26,19 @@ export interface DashboardView {
 
 export const DASHBOARD_VIEWS: readonly DashboardView[] = [
   {
-    name: 'v_monthly_plu_earned',
-    description: 'PLU earned per month (rejected rewards excluded) with mean, min and max plu_price',
+    name: 'v_monthly_plu',
+    description: 'PLU earned per month (rejected rewards excluded): PLU is one token whatever the currency of the spend',
     body: (_, t) => `SELECT reward_month,
   SUM(plu_amount) AS plu_earned,
-  COUNT(*) AS rewards,
-  AVG(plu_price) AS mean_plu_price,
-  MIN(plu_price) AS min_plu_price,
-  MAX(plu_price) AS max_plu_price
+  COUNT(*) AS rewards
 FROM ${t('reward_facts')}
 WHERE NOT is_rejected
 GROUP BY reward_month`,
+  },
+  {
+    name: 'v_monthly_plu_price',
+    description: 'Mean, min and max plu_price (fiat per PLU at award) per month and currency: a price is in one currency',
+    body: (_, t) => pricesBy('reward_month', 'reward_month', t),
   },
   {
     name: 'v_monthly_reward_value',
@@ -82,16 +94,9 @@ FROM ${t('reward_facts')}
 WHERE NOT has_transaction`,
   },
   {
-    name: 'v_daily_plu_price',
-    description: 'Mean, min and max plu_price per UTC day of award',
-    body: (d, t) => `SELECT ${d.utcDay('created_at')} AS day,
-  AVG(plu_price) AS mean_plu_price,
-  MIN(plu_price) AS min_plu_price,
-  MAX(plu_price) AS max_plu_price,
-  COUNT(*) AS rewards
-FROM ${t('reward_facts')}
-WHERE plu_price IS NOT NULL AND NOT is_rejected
-GROUP BY ${d.utcDay('created_at')}`,
+    name: 'v_daily_plu_price_by_currency',
+    description: 'Mean, min and max plu_price per UTC day of award and currency',
+    body: (d, t) => pricesBy(d.utcDay('created_at'), 'day', t),
   },
 ];
 
@@ -105,10 +110,20 @@ export class ViewSchemaError extends Error {
   }
 }
 
-/** CREATE OR REPLACE VIEW statements, in dependency order, for a dialect and an optional schema. */
+/**
+ * Views of earlier versions, dropped by every load: they averaged prices of two currencies together. A view's
+ * columns cannot change under CREATE OR REPLACE in Redshift (nor in PostgreSQL, but at the end), so a view whose
+ * shape changes gets a new name and the old one goes.
+ */
+export const RETIRED_VIEWS: readonly string[] = ['v_monthly_plu_earned', 'v_daily_plu_price'];
+
+/** DROP VIEW IF EXISTS of the retired views, then CREATE OR REPLACE VIEW of each view in dependency order. */
 export function viewStatements(dialect: SqlDialect, schema?: string): string[] {
   if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema))
     throw new ViewSchemaError(`Not a plain schema name: ${JSON.stringify(schema)}: letters, digits and _, not starting with a digit.`);
   const table = (name: string) => (schema ? `${quoteIdentifier(schema)}.${quoteIdentifier(name)}` : quoteIdentifier(name));
-  return DASHBOARD_VIEWS.map((view) => `CREATE OR REPLACE VIEW ${table(view.name)} AS\n${view.body(dialect, table)}`);
+  return [
+    ...RETIRED_VIEWS.map((name) => `DROP VIEW IF EXISTS ${table(name)}`),
+    ...DASHBOARD_VIEWS.map((view) => `CREATE OR REPLACE VIEW ${table(view.name)} AS\n${view.body(dialect, table)}`),
+  ];
 }

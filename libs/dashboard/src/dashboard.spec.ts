@@ -5,7 +5,7 @@ import { fixtureWarehouse } from '../test/fixture-warehouse';
 import { loadDashboardData, type DashboardData } from './dashboard-data';
 import { renderDashboardHtml } from './dashboard-html';
 import { REDSHIFT_DIALECT, redshiftSqlOnDuckDb } from '@org/sql-dialect';
-import { DASHBOARD_VIEWS, viewStatements } from './dashboard-views';
+import { DASHBOARD_VIEWS, RETIRED_VIEWS, viewStatements } from './dashboard-views';
 
 describe('dashboard views on DuckDB', () => {
   let dir: string;
@@ -17,10 +17,14 @@ describe('dashboard views on DuckDB', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('earns PLU per month without rejected rewards, with mean, min and max price', () => {
+  it('earns PLU per month without rejected rewards, and gives the price per month in each currency', () => {
     expect(data.monthlyPlu).toEqual([
-      { reward_month: '2024-03', plu_earned: 0.12894, rewards: 2, mean_plu_price: 5, min_plu_price: 5, max_plu_price: 5 },
-      { reward_month: '2024-04', plu_earned: 4.7, rewards: 4, mean_plu_price: 4.5, min_plu_price: 4, max_plu_price: 5 },
+      { reward_month: '2024-03', plu_earned: 0.12894, rewards: 2 },
+      { reward_month: '2024-04', plu_earned: 4.7, rewards: 4 },
+    ]);
+    expect(data.monthlyPrice).toEqual([
+      { reward_month: '2024-03', currency: 'GBP', mean_plu_price: 5, min_plu_price: 5, max_plu_price: 5 },
+      { reward_month: '2024-04', currency: 'GBP', mean_plu_price: 4.5, min_plu_price: 4, max_plu_price: 5 },
     ]);
   });
 
@@ -59,17 +63,22 @@ describe('dashboard views on DuckDB', () => {
   });
 
   it('gives a daily PLU price series in UTC days', () => {
-    expect(data.dailyPrice.map((row) => [row.day, row.mean_plu_price])).toEqual([
-      ['2024-03-31', 5],
-      ['2024-04-05', 4],
-      ['2024-04-07', 5],
+    expect(data.dailyPrice.map((row) => [row.day, row.currency, row.mean_plu_price])).toEqual([
+      ['2024-03-31', 'GBP', 5],
+      ['2024-04-05', 'GBP', 4],
+      ['2024-04-07', 'GBP', 5],
     ]);
   });
 
   it("writes the same views for Redshift, whose text run on DuckDB gives every view's rows unchanged", async () => {
     const redshift = viewStatements(REDSHIFT_DIALECT, 'rewards');
-    expect(redshift).toHaveLength(7);
-    expect(redshift[0]).toMatch(/^CREATE OR REPLACE VIEW "rewards"\."v_monthly_plu_earned" AS/);
+    expect(redshift).toHaveLength(RETIRED_VIEWS.length + DASHBOARD_VIEWS.length);
+    // Views whose columns changed are new names; the old ones go (CREATE OR REPLACE cannot change a view's columns).
+    expect(redshift.slice(0, 2)).toEqual([
+      'DROP VIEW IF EXISTS "rewards"."v_monthly_plu_earned"',
+      'DROP VIEW IF EXISTS "rewards"."v_daily_plu_price"',
+    ]);
+    expect(redshift[2]).toMatch(/^CREATE OR REPLACE VIEW "rewards"\."v_monthly_plu" AS/);
     expect(redshift.at(-1)).toContain(`TO_CHAR(CONVERT_TIMEZONE('UTC', created_at), 'YYYY-MM-DD')`);
     expect(() => viewStatements(REDSHIFT_DIALECT, 'x"; drop')).toThrow('Not a plain schema name');
     const db = await fixtureWarehouse(dir);
@@ -93,6 +102,7 @@ describe('dashboard views on DuckDB', () => {
     const empty = await renderDashboardHtml(
       {
         monthlyPlu: [],
+        monthlyPrice: [],
         monthlyValue: [],
         merchants: [],
         categories: [],
@@ -152,3 +162,91 @@ describe('dashboard views on DuckDB', () => {
 function round(value: number | null): number | null {
   return value === null ? null : Math.round(value * 1e6) / 1e6;
 }
+
+describe('what the page states is so', () => {
+  const chartOf = (html: string, id: string) =>
+    html.slice(html.indexOf(`data-chart="${id}"`), html.indexOf('</section>', html.indexOf(`data-chart="${id}"`)));
+  /** The desktop drawing's text, as the SVG carries it. */
+  const textOf = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((match) => match[1]);
+  const spend = (merchant_category: string, currency: string, amount: number) => ({
+    merchant_category,
+    currency,
+    purchases: 1,
+    spend: amount,
+    plu_earned: 0.5,
+    reward_value: 0.1,
+  });
+  const twoCurrencies: DashboardData = {
+    monthlyPlu: [
+      { reward_month: '2026-10', plu_earned: 4, rewards: 3 },
+      { reward_month: '2026-11', plu_earned: 1, rewards: 1 },
+    ],
+    monthlyPrice: [
+      { reward_month: '2026-10', currency: 'EUR', mean_plu_price: 4.6, min_plu_price: 4.5, max_plu_price: 4.7 },
+      { reward_month: '2026-10', currency: 'GBP', mean_plu_price: 4.07, min_plu_price: 4, max_plu_price: 4.1 },
+    ],
+    monthlyValue: [{ reward_month: '2026-11', currency: 'GBP', reward_value: 2, effective_reward_rate: 0.03 }],
+    merchants: [
+      { merchant: 'SNCF', ...spend('travel', 'EUR', 900) },
+      { merchant: 'TESCO', ...spend('groceries', 'GBP', 12) },
+    ],
+    categories: [spend('travel', 'EUR', 900), spend('travel', 'GBP', 30), spend('groceries', 'GBP', 12)],
+    pluStatus: [{ status: 'available', rewards: 1, plu_amount: 1 }],
+    withoutTransaction: {
+      count: 15,
+      plu: 3,
+      latest: Array.from({ length: 10 }, (_, index) => ({
+        reward_id: `r${index}`,
+        created_at: '2026-11-01T10:00:00Z',
+        reward_type: 'REFERRAL',
+        reference_type: 'referral',
+        reference_id: `ref-${index}`,
+        plu_amount: 0.3,
+      })),
+    },
+    dailyPrice: [
+      { day: '2023-07-01', currency: 'EUR', mean_plu_price: 4.6, min_plu_price: 4.5, max_plu_price: 4.7 },
+      { day: '2023-07-01', currency: 'GBP', mean_plu_price: 4.07, min_plu_price: 4, max_plu_price: 4.1 },
+    ],
+  };
+
+  it('never adds or compares two currencies: spend gets one axis per currency, the price one line per currency', async () => {
+    const html = await renderDashboardHtml(twoCurrencies, { generatedAt: new Date('2026-11-30T23:00:00Z') });
+    for (const id of ['categories', 'top-merchants']) {
+      const text = textOf(chartOf(html, id));
+      expect([id, text.filter((label) => label.startsWith('Spend'))]).toEqual([
+        id,
+        ['Spend (EUR)', 'Spend (GBP)', 'Spend (EUR)', 'Spend (GBP)'],
+      ]);
+    }
+    expect(textOf(chartOf(html, 'top-merchants'))).toContain('SNCF · 0.50 PLU');
+    for (const id of ['monthly-plu', 'daily-price'])
+      expect([id, textOf(chartOf(html, id)).filter((t) => /^(EUR|GBP)$/.test(t))]).toEqual([id, ['EUR', 'GBP', 'EUR', 'GBP']]);
+  });
+
+  it("labels days in UTC whatever the machine's time zone", async () => {
+    const zone = process.env['TZ'];
+    process.env['TZ'] = 'America/New_York';
+    try {
+      const text = textOf(
+        chartOf(await renderDashboardHtml(twoCurrencies, { generatedAt: new Date('2026-11-30T23:00:00Z') }), 'daily-price'),
+      );
+      expect(text).toContain('Jul 01, 2023');
+      expect(text.join(' ')).not.toContain('Jun 30');
+    } finally {
+      if (zone === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = zone;
+    }
+  });
+
+  it('marks the current month as month to date, and says how many rewards without a transaction it does not list', async () => {
+    const html = await renderDashboardHtml(twoCurrencies, { generatedAt: new Date('2026-11-28T12:00:00Z') });
+    expect(textOf(chartOf(html, 'monthly-plu'))).toContain('2026-11 (to date)');
+    expect(html).toContain('2026-11 is month to date (28 of 30 days).');
+    const whole = await renderDashboardHtml(twoCurrencies, { generatedAt: new Date('2026-11-30T23:00:00Z') });
+    expect(whole).not.toContain('(to date)');
+    expect(html).toContain('15 reward(s), 3.00 PLU');
+    expect(html).toContain('The newest 10 are listed; 5 more are in the view v_rewards_without_transaction.');
+    expect(html).toContain('referral <code>ref-0</code>');
+  });
+});

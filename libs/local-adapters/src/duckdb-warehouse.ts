@@ -30,7 +30,7 @@ import {
   type Warehouse,
   PipelineError,
 } from '@org/pipeline';
-import { viewStatements, DASHBOARD_VIEWS } from '@org/dashboard';
+import { viewStatements, DASHBOARD_VIEWS, RETIRED_VIEWS } from '@org/dashboard';
 import { DUCKDB_DIALECT, quoteIdentifier, quoteLiteral } from '@org/sql-dialect';
 import {
   CURATED_SCHEMAS,
@@ -400,14 +400,20 @@ export class DuckDbWarehouse implements Warehouse {
    * removed first), with its own catalog, swapped in whole by `swapIn` (`DuckDbDatabase.replaceWith`): until then
    * the warehouse users see is the old one, and an interrupted or failed rebuild leaves it as it was.
    */
-  async stageRebuild(): Promise<StagedRebuild> {
+  async stageRebuild(options: { resume?: boolean } = {}): Promise<StagedRebuild> {
     if (this.database.path === ':memory:') throw new PipelineError('A rebuild beside an in-memory warehouse has nowhere to go.');
     const path = `${this.database.path}.rebuild`;
     const clear = async () => {
       await rm(path, { force: true });
       await rm(`${path}.wal`, { force: true });
     };
-    await clear();
+    if (!options.resume) await clear();
+    else if (!(await stat(path).catch(() => undefined))) {
+      throw new PipelineError(
+        `The rebuild's staged warehouse ${path} is gone (removed by hand, or discarded after a failure): start the rebuild again.`,
+        { code: 'REBUILD_STAGE_GONE' },
+      );
+    }
     const staged = this.database.sibling(path);
     return {
       warehouse: new DuckDbWarehouse(staged, this.localFile),
@@ -417,6 +423,7 @@ export class DuckDbWarehouse implements Warehouse {
         await staged.close();
         await clear();
       },
+      release: () => staged.close(),
     };
   }
 
@@ -429,7 +436,8 @@ export class DuckDbWarehouse implements Warehouse {
       ).map((row) => [row.name, row.kind]),
     );
     await this.database.transaction(async () => {
-      for (const view of DASHBOARD_VIEWS) await this.database.run(`DROP VIEW IF EXISTS ${quoteIdentifier(view.name)}`);
+      for (const name of [...DASHBOARD_VIEWS.map((view) => view.name), ...RETIRED_VIEWS])
+        await this.database.run(`DROP VIEW IF EXISTS ${quoteIdentifier(name)}`);
       for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) {
         const kind = kinds.get(dataset);
         if (kind) await this.database.run(`DROP ${kind === 'VIEW' ? 'VIEW' : 'TABLE'} ${quoteIdentifier(dataset)}`);

@@ -44,7 +44,7 @@ export { transformStep } from './steps/transform-step';
 export { loadStep } from './steps/load-step';
 export { catalogStep } from './steps/catalog-step';
 export { commitStep, recordFailureStep, type FailureInput } from './steps/commit-step';
-export { rebuildStep } from './steps/rebuild-step';
+export { rebuildStep, REBUILD_RUNS_PER_TASK, type RebuildInput, type RebuildPlan, type RebuildContext } from './steps/rebuild-step';
 export { verifyStep } from './steps/verify-step';
 export {
   buildStateMachineDefinition,

@@ -78,4 +78,6 @@ export interface RunPlan {
   chunks?: RunRequest[];
   /** backfill: the months of the window that begin after the execution started (nothing can be dated there yet). */
   skippedAfterStart?: { months: number; from: string; to: string };
+  /** backfill: the months of the window before the source's first transaction (`firstMonth`): nothing was there. */
+  skippedBeforeSource?: { months: number; from: string; to: string; firstMonth: string };
 }

@@ -83,9 +83,11 @@ export interface Warehouse {
   /**
    * A warehouse where a rebuild can be made beside this one, and the catalog that goes with it, swapped in whole
    * once complete (`swapIn`) or thrown away (`discard`): an interrupted or failed rebuild leaves this warehouse as
-   * it was. Without it, a rebuild empties this warehouse and replays into it.
+   * it was. Without it, a rebuild empties this warehouse and replays into it. A rebuild runs over several tasks
+   * (in AWS, a Map over the committed runs): the first starts it afresh, each later one `resume`s what the first
+   * began (and `release`s it when done; the staged warehouse is gone only after `swapIn` or `discard`).
    */
-  stageRebuild?(): Promise<StagedRebuild>;
+  stageRebuild?(options?: { resume?: boolean }): Promise<StagedRebuild>;
 }
 
 /** A rebuild being made beside the warehouse it will replace. */
@@ -95,6 +97,8 @@ export interface StagedRebuild {
   catalog?: Catalog;
   swapIn(): Promise<void>;
   discard(): Promise<void>;
+  /** Lets go of the staged warehouse (its connection), keeping what was built for the next task to resume. */
+  release(): Promise<void>;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { objectLayout } from './object-layout';
 import type { PipelineContext } from './pipeline-context';
 import type { ObjectStore, RewardMonthSummary } from './ports';
+import { summaryWithout } from './warehouse-schema';
 
 /** How far a count difference is narrowed: years back from the last, and months whose ids are listed. */
 export const SOURCE_CHECK_BOUNDS = {
@@ -9,6 +10,8 @@ export const SOURCE_CHECK_BOUNDS = {
   keysListed: 50,
   monthsRepulledPerRun: 3,
   changedKeysExcluded: 2000,
+  /** `verify` leaves out of the lake's side this many changed rewards, in batches of `changedKeysExcluded`. */
+  changedKeysVerified: 50_000,
 } as const;
 
 /** One month (or the bucket of everything before the years narrowed) where the source and the lake disagree. */
@@ -248,10 +251,12 @@ export class ChangedRewardIds {
   readonly ids = new Set<string>();
   overflow = false;
 
+  constructor(readonly limit: number = SOURCE_CHECK_BOUNDS.changedKeysExcluded) {}
+
   add(rows: readonly { id?: unknown }[]): void {
     if (this.overflow) return;
     for (const row of rows) if (typeof row.id === 'string') this.ids.add(row.id);
-    if (this.ids.size > SOURCE_CHECK_BOUNDS.changedKeysExcluded) {
+    if (this.ids.size > this.limit) {
       this.overflow = true;
       this.ids.clear();
     }
@@ -261,6 +266,31 @@ export class ChangedRewardIds {
     this.ids.clear();
     this.overflow = false;
   }
+}
+
+/**
+ * The warehouse's figures per month for the rewards changed before `before`, leaving out `ids`: in one query pair
+ * up to `SOURCE_CHECK_BOUNDS.changedKeysExcluded` ids (what one statement holds), else batch by batch, each batch's
+ * share taken off the whole.
+ */
+export async function lakeRewardSummaryWithout(
+  warehouse: Pick<PipelineContext['warehouse'], 'rewardMonthSummary'>,
+  before: string,
+  ids: readonly string[],
+): Promise<RewardMonthSummary> {
+  const batch = SOURCE_CHECK_BOUNDS.changedKeysExcluded;
+  if (ids.length <= batch) return warehouse.rewardMonthSummary(before, ids);
+  const all = await warehouse.rewardMonthSummary(before);
+  const excluded: RewardMonthSummary = {};
+  for (let start = 0; start < ids.length; start += batch) {
+    const without = await warehouse.rewardMonthSummary(before, ids.slice(start, start + batch));
+    for (const [month, figures] of Object.entries(all)) {
+      const kept = without[month] ?? { rows: 0, seconds: 0 };
+      const share = excluded[month] ?? { rows: 0, seconds: 0 };
+      excluded[month] = { rows: share.rows + figures.rows - kept.rows, seconds: share.seconds + figures.seconds - kept.seconds };
+    }
+  }
+  return summaryWithout(all, excluded);
 }
 
 /** What a run's check of the lake's rewards against the ledger found, as its manifest records it. */

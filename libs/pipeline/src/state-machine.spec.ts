@@ -7,6 +7,7 @@ import {
   localTaskHandlers,
   pipelineTaskHandlers,
   PIPELINE_TASKS,
+  REBUILD_PHASE_STATES,
   type PipelineTask,
   type StateMachineResources,
 } from './state-machine';
@@ -27,14 +28,29 @@ async function execute(input: object, options: { failAt?: string; context?: obje
   const real = pipelineTaskHandlers({ now: () => new Date('2026-06-30T12:00:00Z') } as PipelineContext);
   const definition = buildStateMachineDefinition(resources) as { States: States };
   const recorder = (task: PipelineTask) => async (input: unknown) => {
-    const payload = input as { runId?: string; from?: string; to?: string };
+    const payload = input as { runId?: string; from?: string; to?: string; phase?: keyof typeof REBUILD_PHASE_STATES; runs?: string[] };
     if (task === 'Plan') return real.Plan(payload);
-    // Backfill months (the Map's runs) have ids ending in their month.
-    const name = `${/-\d{4}-\d{2}$/.test(payload.runId ?? '') ? CHUNK_STATE_PREFIX : ''}${task}`;
-    seen.push(`${name}:${payload.runId}${payload.from ? `:${payload.from}..${payload.to}` : ''}`);
+    // Backfill months (the Map's runs) have ids ending in their month; a rebuild's later states say their phase.
+    const name =
+      task === 'Rebuild' && payload.phase && payload.phase !== ('start' as never)
+        ? REBUILD_PHASE_STATES[payload.phase]
+        : `${/-\d{4}-\d{2}$/.test(payload.runId ?? '') ? CHUNK_STATE_PREFIX : ''}${task}`;
+    seen.push(
+      `${name}:${payload.runId}${payload.from ? `:${payload.from}..${payload.to}` : ''}${payload.runs ? `:${payload.runs.join(',')}` : ''}`,
+    );
     if (name === options.failAt) throw Object.assign(new Error('bad row'), { name: 'RowValidationError' });
     if (name === 'Load' && busyLoads-- > 0)
       throw Object.assign(new Error('an earlier batch is still running'), { name: 'WarehouseInUseError' });
+    // A rebuild's start answers its batches of committed runs, for the Map.
+    if (name === 'Rebuild')
+      return {
+        runId: payload.runId,
+        total: 3,
+        batches: [
+          { runId: payload.runId, phase: 'runs', runs: ['r1', 'r2'], first: 0, total: 3 },
+          { runId: payload.runId, phase: 'runs', runs: ['r3'], first: 2, total: 3 },
+        ],
+      };
     return { runId: payload.runId };
   };
   const handlers = localTaskHandlers(definition, Object.fromEntries(ALL_TASKS.map((task) => [task, recorder(task)])) as never);
@@ -175,10 +191,24 @@ describe('buildStateMachineDefinition', () => {
     ]);
   });
 
-  it('{"mode": "rebuild"} runs Rebuild alone', async () => {
+  it('{"mode": "rebuild"}: Rebuild starts it, a Map replays its batches of runs in order (one task each), RebuildFinish swaps it in', async () => {
     const { seen, outcome } = await execute({ mode: 'rebuild', runId: 'rb' });
     expect(outcome).toBe('succeeded');
-    expect(seen).toEqual(['Rebuild:rb']);
+    expect(seen).toEqual(['Rebuild:rb', 'RebuildRuns:rb:r1,r2', 'RebuildRuns:rb:r3', 'RebuildFinish:rb']);
+    expect(definition.States['RebuildReplay']).toMatchObject({ Type: 'Map', ItemsPath: '$.batches', MaxConcurrency: 1, ResultPath: null });
+  });
+
+  it.each([
+    ['Rebuild', ['Rebuild:rb', 'RebuildDiscard:rb', 'RecordFailure:rb']],
+    ['RebuildRuns', ['Rebuild:rb', 'RebuildRuns:rb:r1,r2', 'RebuildDiscard:rb', 'RecordFailure:rb']],
+    [
+      'RebuildFinish',
+      ['Rebuild:rb', 'RebuildRuns:rb:r1,r2', 'RebuildRuns:rb:r3', 'RebuildFinish:rb', 'RebuildDiscard:rb', 'RecordFailure:rb'],
+    ],
+  ])('a rebuild failing at %s discards what it built beside the warehouse, records the failure and fails', async (failAt, expected) => {
+    const { seen, outcome } = await execute({ mode: 'rebuild', runId: 'rb' }, { failAt });
+    expect(seen).toEqual(expected);
+    expect(outcome).toMatch(/^failed/);
   });
 
   it('{"mode": "verify"} runs Verify alone; a difference it finds goes through RecordFailure to Fail', async () => {

@@ -6,7 +6,7 @@ import { commitStep, recordFailureStep, type FailureInput } from './steps/commit
 import { extractStep } from './steps/extract-step';
 import { loadStep } from './steps/load-step';
 import { planStep } from './steps/plan-step';
-import { rebuildStep } from './steps/rebuild-step';
+import { rebuildStep, type RebuildInput } from './steps/rebuild-step';
 import { transformStep } from './steps/transform-step';
 import { verifyStep } from './steps/verify-step';
 
@@ -46,8 +46,12 @@ const AWS_TRANSIENT = [
 /** Backfill chunks run inside a Map state; their states carry this prefix (names are unique machine-wide). */
 export const CHUNK_STATE_PREFIX = 'Chunk';
 
-/** The task a Task state runs, by its name (`ChunkLoad` runs Load). */
+/** The states of a rebuild after its start: each runs the Rebuild task in another phase. */
+export const REBUILD_PHASE_STATES = { runs: 'RebuildRuns', finish: 'RebuildFinish', discard: 'RebuildDiscard' } as const;
+
+/** The task a Task state runs, by its name (`ChunkLoad` runs Load, `RebuildFinish` runs Rebuild). */
 export function taskOfState(stateName: string): PipelineTask {
+  if ((Object.values(REBUILD_PHASE_STATES) as string[]).includes(stateName)) return 'Rebuild';
   const task = stateName.startsWith(CHUNK_STATE_PREFIX) ? stateName.slice(CHUNK_STATE_PREFIX.length) : stateName;
   if (!(ALL_TASKS as readonly string[]).includes(task))
     throw new PipelineError(`No task behind state ${stateName}: the definition and the handlers disagree.`, { code: 'UNKNOWN_STATE' });
@@ -61,7 +65,9 @@ export function taskOfState(stateName: string): PipelineTask {
  * - an incremental run is Extract → Transform → Load → Catalog → Commit;
  * - a backfill runs that chain once per month, in order, in a Map state (MaxConcurrency 1), each month a run
  *   of its own;
- * - `{"mode": "rebuild"}` rebuilds the warehouse from the lake;
+ * - `{"mode": "rebuild"}` rebuilds the warehouse from the lake: Rebuild starts it (the lock, the staged warehouse)
+ *   and answers batches of committed runs, a Map replays them in order (`MaxConcurrency` 1, one task per batch),
+ *   and RebuildFinish swaps the new warehouse in; a failure anywhere discards the staged one, then RecordFailure;
  * - `{"mode": "verify"}` proves the warehouse against the lake and the lake against the source (a difference fails it).
  * Each Task retries transient errors with exponential backoff (never auth or validation errors), and a Catch
  * records the failure in the run's manifest, then ends in Fail. Steps pass references, never data.
@@ -132,7 +138,28 @@ export function buildStateMachineDefinition(resources: StateMachineResources, op
         ],
         Default: PIPELINE_TASKS[0],
       },
-      Rebuild: task('Rebuild', undefined, 'RecordFailure'),
+      Rebuild: task('Rebuild', 'RebuildReplay', 'RebuildDiscard'),
+      RebuildReplay: {
+        Type: 'Map',
+        ItemsPath: '$.batches',
+        MaxConcurrency: 1,
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'INLINE' },
+          StartAt: REBUILD_PHASE_STATES.runs,
+          States: { [REBUILD_PHASE_STATES.runs]: task('Rebuild', undefined, undefined) },
+        },
+        ResultPath: null,
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: REBUILD_PHASE_STATES.discard }],
+        Next: REBUILD_PHASE_STATES.finish,
+      },
+      [REBUILD_PHASE_STATES.finish]: task('Rebuild', undefined, REBUILD_PHASE_STATES.discard, {
+        Parameters: { 'runId.$': '$.runId', phase: 'finish' },
+      }),
+      // The old warehouse was never touched: what was built beside it goes, then the run records its failure.
+      [REBUILD_PHASE_STATES.discard]: {
+        ...task('Rebuild', 'RecordFailure', undefined, { Parameters: { 'runId.$': '$.runId', phase: 'discard', 'error.$': '$.error' } }),
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.discardError', Next: 'RecordFailure' }],
+      },
       Verify: task('Verify', undefined, 'RecordFailure'),
       Backfill: {
         Type: 'Map',
@@ -161,7 +188,7 @@ export function pipelineTaskHandlers(context: PipelineContext): Record<PipelineT
     Catalog: (input) => catalogStep(context, input as RunRef),
     Commit: (input) => commitStep(context, input as RunRef),
     RecordFailure: (input) => recordFailureStep(context, input as FailureInput),
-    Rebuild: (input) => rebuildStep(context, input as RunRef & { allowEmpty?: boolean }),
+    Rebuild: (input) => rebuildStep(context, input as RebuildInput),
     Verify: (input) => verifyStep(context, input as RunRef & { accept?: boolean }),
   };
 }
@@ -178,6 +205,7 @@ export function localTaskHandlers(
 ): Record<string, (input: unknown) => Promise<unknown>> {
   let failed = false;
   const started = new Set<string>();
+  const failing = new Set<string>();
   const stateNames = (states: Record<string, { Type: string; ItemProcessor?: { States: Record<string, never> } }>): string[] =>
     Object.entries(states).flatMap(([name, state]) =>
       state.Type === 'Task' ? [name] : state.Type === 'Map' && state.ItemProcessor ? stateNames(state.ItemProcessor.States) : [],
@@ -188,15 +216,27 @@ export function localTaskHandlers(
       return [
         name,
         async (input: unknown) => {
-          const runId = (input as { runId?: string }).runId ?? '';
-          if (task === 'RecordFailure') {
+          const payload = input as { runId?: string; phase?: string; runs?: string[] };
+          const runId = payload.runId ?? '';
+          // A rebuild's batches share its run id: each is an item of its own.
+          const item = payload.phase === 'runs' ? `${runId}#${payload.runs?.[0] ?? ''}` : runId;
+          if (task === 'RecordFailure' || payload.phase === 'discard') {
             failed = true;
             if (!started.has(runId)) return input;
-          } else if (failed && !started.has(runId)) {
-            throw new ExecutionStoppedError(`Run ${runId} was not started: an earlier run of this execution failed.`);
+          } else if ((failed || failing.size > 0) && !started.has(item)) {
+            throw new ExecutionStoppedError(`Run ${item} was not started: an earlier run of this execution failed.`);
           }
+          started.add(item);
           started.add(runId);
-          return handlers[task](input);
+          try {
+            const output = await handlers[task](input);
+            failing.delete(item);
+            return output;
+          } catch (error) {
+            // Until a retry of the same item succeeds, nothing queued after it starts.
+            failing.add(item);
+            throw error;
+          }
         },
       ];
     }),

@@ -363,7 +363,7 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
     const concurrency = positiveInteger(query.concurrency ?? 4, 'concurrency');
     const variables = {
       from: query.from === undefined ? null : toIso(query.from, 'from'),
-      to: toIso(query.to ?? new Date(), 'to'),
+      to: toIso(query.to ?? new Date(), 'to', 'end'),
       type: query.type ?? null,
     };
     const first = await fetchTransactionsPage(variables, 0, pageSize);
@@ -439,6 +439,12 @@ export function assertSafeHost(url: string): void {
   } catch {
     throw new PlutusError('PLUTUS_CONFIG', `Not a URL: ${JSON.stringify(url)}.`);
   }
+  // fetch refuses a URL with credentials in it, an error every retry would repeat.
+  if (parsed.username || parsed.password)
+    throw new PlutusError(
+      'PLUTUS_CONFIG',
+      `The Plutus URL carries a user name or password (${parsed.protocol}//…@${parsed.host}): give credentials through auth, not in the URL.`,
+    );
   if (parsed.protocol === 'https:') return;
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -449,9 +455,24 @@ export function assertSafeHost(url: string): void {
   );
 }
 
-function toIso(value: Date | string, name: string): string {
-  const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) throw new PlutusError('PLUTUS_CONFIG', `${name} is not a date: ${String(value)}.`);
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * An instant from a Date, an ISO date (`2026-10-31`: that UTC day, its end when it is an inclusive upper bound) or
+ * an ISO instant with its offset. Anything else (`01/10/2026`, which JavaScript would read as 10 January, or a time
+ * without an offset, read in this machine's zone) is refused rather than guessed.
+ */
+function toIso(value: Date | string, name: string, end: 'start' | 'end' = 'start'): string {
+  if (typeof value === 'string' && !ISO_DATE.test(value) && !ISO_INSTANT.test(value))
+    throw new PlutusError(
+      'PLUTUS_CONFIG',
+      `${name} must be an ISO date (2026-10-31) or instant with its offset (2026-10-31T12:00:00Z), got ${JSON.stringify(value)}.`,
+    );
+  const date = value instanceof Date ? value : new Date(ISO_DATE.test(value) ? `${value}T00:00:00.000Z` : value);
+  if (Number.isNaN(date.getTime()) || (typeof value === 'string' && ISO_DATE.test(value) && date.toISOString().slice(0, 10) !== value))
+    throw new PlutusError('PLUTUS_CONFIG', `${name} is not a date: ${String(value)}.`);
+  if (end === 'end' && typeof value === 'string' && ISO_DATE.test(value)) return new Date(date.getTime() + 86_400_000 - 1).toISOString();
   return date.toISOString();
 }
 

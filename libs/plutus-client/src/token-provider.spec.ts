@@ -2,6 +2,7 @@ import { PlutusAuthError } from './errors';
 import { jwtExpiryMs } from './jwt-expiry';
 import { cachingTokenProvider, maskEmail, passwordTotpTokenProvider, staticTokenProvider } from './token-provider';
 import { totpCode } from './totp';
+import { assertSafeHost } from './client';
 
 const jwtWithExp = (expSeconds: number) =>
   `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ exp: expSeconds })).toString('base64url')}.sig`;
@@ -52,10 +53,23 @@ describe('staticTokenProvider', () => {
     expect(provider.invalidate()).toBe(false);
     await expect(provider.getToken()).rejects.toThrow(/copy a fresh one/);
   });
+
+  it('refuses a missing token (an unset environment variable) or one pasted across lines, as an auth error, not a TypeError', () => {
+    expect(() => staticTokenProvider(undefined as unknown as string)).toThrow(PlutusAuthError);
+    expect(() => staticTokenProvider(undefined as unknown as string)).toThrow(/No id_token was given \(undefined\)/);
+    expect(() => staticTokenProvider('abc\ndef')).toThrow(/line break/);
+  });
 });
 
 describe('passwordTotpTokenProvider', () => {
   const credentials = { email: 'jane@example.com', password: 'hunter2', totpSecret: 'JBSWY3DPEHPK3PXP' };
+
+  it('refuses a TOTP secret that is not base32 at once, as an auth error (the first sign-in would fail like a network cut)', () => {
+    const login = jest.fn();
+    expect(() => passwordTotpTokenProvider({ ...credentials, totpSecret: 'not-base32-1890!' }, login)).toThrow(PlutusAuthError);
+    expect(() => passwordTotpTokenProvider({ ...credentials, password: undefined as unknown as string }, login)).toThrow('No password');
+    expect(login).not.toHaveBeenCalled();
+  });
 
   it('retries a refused sign-in once with a fresh code', async () => {
     const codes: string[] = [];
@@ -85,5 +99,15 @@ describe('passwordTotpTokenProvider', () => {
   it('masks emails', () => {
     expect(maskEmail('someone@example.org')).toBe('s***@example.org');
     expect(maskEmail('not-an-email')).toBe('***');
+  });
+});
+
+describe('assertSafeHost', () => {
+  it('refuses a URL carrying a user name or password (fetch would refuse it on every retry), and plain http off this machine', () => {
+    expect(() => assertSafeHost('https://me:pw@api.plutus.it')).toThrow(/carries a user name or password/);
+    expect(() => assertSafeHost('https://me:pw@api.plutus.it')).not.toThrow(/pw/);
+    expect(() => assertSafeHost('http://api.plutus.it')).toThrow(/Refusing to send credentials/);
+    expect(() => assertSafeHost('https://api.plutus.it')).not.toThrow();
+    expect(() => assertSafeHost('http://127.0.0.1:4010')).not.toThrow();
   });
 });

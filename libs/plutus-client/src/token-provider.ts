@@ -1,6 +1,6 @@
 import { PlutusAuthError } from './errors';
 import { jwtExpiryMs } from './jwt-expiry';
-import { totpCode } from './totp';
+import { decodeBase32, totpCode } from './totp';
 
 /**
  * Supplies the bearer token for API calls. The client calls `getToken()` before each request and
@@ -14,7 +14,13 @@ export interface TokenProvider {
 
 /** A token the user copied from their own signed-in browser session. It cannot be renewed. */
 export function staticTokenProvider(idToken: string): TokenProvider {
-  if (!idToken.trim()) throw new PlutusAuthError('The id_token is empty; copy it from a signed-in session.');
+  if (typeof idToken !== 'string' || !idToken.trim())
+    throw new PlutusAuthError(
+      `No id_token was given (${idToken === undefined ? 'undefined' : 'empty'}): copy one from a signed-in Plutus session (e.g. into PLUTUS_ID_TOKEN).`,
+    );
+  // A header cannot carry a line break: fetch would fail every attempt as if the network had cut off.
+  if (/\s/.test(idToken) || [...idToken].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f))
+    throw new PlutusAuthError('The id_token contains a space, line break or control character: copy it again as one line.');
   let rejected = false;
   return {
     async getToken() {
@@ -98,6 +104,21 @@ export function passwordTotpTokenProvider(
 ): TokenProvider {
   const now = options.now ?? Date.now;
   const stepMs = (options.totpStepSeconds ?? 30) * 1000;
+  for (const [name, value] of [
+    ['email', credentials.email],
+    ['password', credentials.password],
+    ['totpSecret', credentials.totpSecret],
+  ] as const) {
+    if (typeof value !== 'string' || !value.trim()) throw new PlutusAuthError(`No ${name} was given for the Plutus sign-in.`);
+  }
+  // Checked now, not at the first sign-in, where the error would read like a network failure.
+  try {
+    decodeBase32(credentials.totpSecret);
+  } catch {
+    throw new PlutusAuthError(
+      'The TOTP secret is not base32 (letters A-Z and digits 2-7, as an authenticator app shows it when set up): check PLUTUS_TOTP_SECRET.',
+    );
+  }
   const body = (code: string): LoginBody => ({
     email: credentials.email,
     password: credentials.password,

@@ -96,6 +96,23 @@ describe('createPlutusClient against the sandbox', () => {
     expect(new Set(rows.map((row) => row.id))).toEqual(new Set(expected.map((row) => row.id)));
   });
 
+  it('reads a date-only window as whole UTC days, both ends included, and refuses a date it would have to guess', async () => {
+    const rows = await client().allTransactions({ from: '2026-03-01', to: '2026-03-31', pageSize: 100 });
+    const expected = sandbox.data().transactions.filter((row) => new Date(row.date).toISOString().slice(0, 7) === '2026-03');
+    expect(expected.some((row) => new Date(row.date).toISOString().startsWith('2026-03-31'))).toBe(true);
+    expect(new Set(rows.map((row) => row.id))).toEqual(new Set(expected.map((row) => row.id)));
+    for (const [from, problem] of [
+      ['01/10/2026', 'must be an ISO date'],
+      ['2026-02-30', 'is not a date'],
+      ['2026-03-01T10:00:00', 'must be an ISO date'],
+    ]) {
+      await expect(client().allTransactions({ from })).rejects.toMatchObject({
+        code: 'PLUTUS_CONFIG',
+        message: expect.stringContaining(problem),
+      });
+    }
+  });
+
   it('waits as long as Retry-After asks on 429, then succeeds', async () => {
     sandbox.setFaults({ rateLimit: { times: 2, retryAfterSeconds: 3, routes: ['rewards'] } });
     await expect(client().listRewards()).resolves.toHaveLength(sandbox.data().rewards.length);

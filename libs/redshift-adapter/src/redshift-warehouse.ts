@@ -38,9 +38,10 @@ import {
   type LedgerEntry,
   type LoadResult,
   type RunLoad,
+  type StagedRebuild,
   type Warehouse,
 } from '@org/pipeline';
-import { DASHBOARD_VIEWS, viewStatements } from '@org/dashboard';
+import { DASHBOARD_VIEWS, RETIRED_VIEWS, viewStatements } from '@org/dashboard';
 import { quoteIdentifier, quoteLiteral, REDSHIFT_DIALECT } from '@org/sql-dialect';
 import { redshiftMergeStatements } from './redshift-load-plan';
 import { CURATED_SCHEMAS, LAKE_DATASETS, rewardFactsSelectSql, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
@@ -70,9 +71,29 @@ export interface RedshiftWarehouseSettings {
   iamRoleArn: string;
   /** s3:// URL of an object key (the S3 object store's `locate`). */
   locate: (key: string) => string;
+  /**
+   * Database users that read the schema (the extract and verify functions' `IAMR:` users): a rebuild's new schema
+   * gives them again what the setup SQL gave them on the old one. None when every function signs in as one user.
+   */
+  readers?: readonly string[];
   /** Give up waiting for a statement after this long. Default 15 minutes. */
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * A database user's name in double quotes: an `IAMR:`/`IAM:` user is named after its IAM role or user (letters,
+ * digits and `+=,.@_-`), which a plain identifier cannot hold. Anything else is refused, never quoted blindly.
+ */
+export function quoteUserName(name: string): string {
+  if (!/^(IAMR:|IAM:)?[\w+=,.@-]{1,128}$/.test(name))
+    throw new PipelineError(
+      `Not a database user name: ${JSON.stringify(name)} (letters, digits and +=,.@_-, optionally after IAMR: or IAM:).`,
+      {
+        code: 'REDSHIFT_USER_NAME',
+      },
+    );
+  return `"${name}"`;
 }
 
 /** A statement Redshift ran and failed: carries the SQL and Redshift's message. */
@@ -172,6 +193,7 @@ export class RedshiftWarehouse implements Warehouse {
       throw new PipelineError(`iamRoleArn is not an IAM role ARN: ${settings.iamRoleArn}`);
     }
     this.schema = settings.schema ?? 'rewards';
+    for (const reader of settings.readers ?? []) quoteUserName(reader);
     this.sleep = settings.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
@@ -352,10 +374,60 @@ export class RedshiftWarehouse implements Warehouse {
     };
   }
 
+  /**
+   * A rebuild is made in a schema of its own beside this one (`<schema>__rebuild`, created by the loader, who may
+   * create schemas), over as many batches as its runs take; `swapIn` is one batch (one transaction): this schema
+   * renamed away, the new one renamed in, its views made again under their name, the readers' grants given again
+   * (a schema's grants stay with the schema renamed away), and the old schema dropped. Renaming a schema to keep a
+   * copy while a new version is built is what ALTER SCHEMA is for
+   * (https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_SCHEMA.html); the owner may rename it.
+   */
+  async stageRebuild(options: { resume?: boolean } = {}): Promise<StagedRebuild> {
+    const staged = new RedshiftWarehouse(this.client, { ...this.settings, schema: this.stagedSchema() });
+    const stagedSchema = quoteIdentifier(this.stagedSchema());
+    if (!options.resume)
+      await this.runBatch([`DROP SCHEMA IF EXISTS ${stagedSchema} CASCADE`, `CREATE SCHEMA ${stagedSchema}`], 'rebuild-stage');
+    return {
+      warehouse: staged,
+      swapIn: async () => void (await this.runBatch(this.swapStatements(), 'rebuild-swap')),
+      discard: async () => void (await this.runBatch([`DROP SCHEMA IF EXISTS ${stagedSchema} CASCADE`], 'rebuild-discard')),
+      release: async () => undefined,
+    };
+  }
+
+  /** The one batch that puts a staged rebuild in this schema's place (see `stageRebuild`). */
+  swapStatements(): string[] {
+    const schema = quoteIdentifier(this.schema);
+    const old = quoteIdentifier(`${this.schema}__old`);
+    const readers = (this.settings.readers ?? []).map(quoteUserName).join(', ');
+    return [
+      `DROP SCHEMA IF EXISTS ${old} CASCADE`,
+      // A lost schema has nothing to rename away: an empty one stands in for it.
+      `CREATE SCHEMA IF NOT EXISTS ${schema}`,
+      `ALTER SCHEMA ${schema} RENAME TO ${old}`,
+      `ALTER SCHEMA ${quoteIdentifier(this.stagedSchema())} RENAME TO ${schema}`,
+      ...viewStatements(REDSHIFT_DIALECT, this.schema),
+      ...(readers
+        ? [
+            `GRANT USAGE ON SCHEMA ${schema} TO ${readers}`,
+            `GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${readers}`,
+            `ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT SELECT ON TABLES TO ${readers}`,
+          ]
+        : []),
+      `DROP SCHEMA ${old} CASCADE`,
+    ];
+  }
+
+  private stagedSchema(): string {
+    return `${this.schema}__rebuild`;
+  }
+
   /** Drops the views and tables in one batch, for a rebuild from the lake. */
   async reset(): Promise<void> {
     const sqls = [
-      ...DASHBOARD_VIEWS.map((view) => `DROP VIEW IF EXISTS ${quoteIdentifier(this.schema)}.${quoteIdentifier(view.name)}`),
+      ...[...DASHBOARD_VIEWS.map((view) => view.name), ...RETIRED_VIEWS].map(
+        (name) => `DROP VIEW IF EXISTS ${quoteIdentifier(this.schema)}.${quoteIdentifier(name)}`,
+      ),
       ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => `DROP TABLE IF EXISTS ${this.table(dataset)}`),
       `DROP TABLE IF EXISTS ${quoteIdentifier(this.schema)}.${quoteIdentifier(LEDGER_TABLE)}`,
     ];

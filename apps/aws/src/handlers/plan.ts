@@ -1,4 +1,6 @@
 import { planStep } from '@org/pipeline';
-import { lambdaStep, noExtraPorts } from '../lambda-step';
+import { lambdaStep } from '../lambda-step';
+import { plutusSourcePort } from '../plutus-source';
 
-export const handler = lambdaStep('Plan', planStep, noExtraPorts);
+// The source only for a backfill: the months before its first transaction are skipped.
+export const handler = lambdaStep('Plan', planStep, plutusSourcePort);

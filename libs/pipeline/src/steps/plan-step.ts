@@ -1,6 +1,7 @@
 import { newRunId, objectLayout } from '../object-layout';
 import { RunRequestError } from '../pipeline-errors';
 import { STATE_MACHINE_LIMITS } from '../service-limits';
+import { monthWindow, sourceTransactionCount } from '../source-check';
 import type { ExecutionRequest, PipelineContext, RunPlan, RunRequest } from '../pipeline-context';
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -66,12 +67,52 @@ export function planRun(request: ExecutionRequest, startTime: Date): RunPlan {
   return plan;
 }
 
-/** The Plan Task: the state machine hands it the execution's input and start time. */
+/**
+ * The Plan Task: the state machine hands it the execution's input and start time. Given the source, a backfill
+ * skips the months before the source's first transaction (a reward follows its transaction, so nothing of either
+ * dataset is there), found with a bounded number of counts.
+ */
 export async function planStep(
-  context: Pick<PipelineContext, 'now'>,
+  context: Pick<PipelineContext, 'now'> & Partial<Pick<PipelineContext, 'source'>>,
   input: { request?: ExecutionRequest; startTime?: string },
 ): Promise<RunPlan> {
-  return planRun(input.request ?? {}, input.startTime ? new Date(input.startTime) : context.now());
+  const plan = planRun(input.request ?? {}, input.startTime ? new Date(input.startTime) : context.now());
+  if (plan.mode !== 'backfill' || !plan.chunks?.length || !context.source) return plan;
+  const months = plan.chunks.map((chunk) => (chunk.from as string).slice(0, 7));
+  const firstMonth = await firstSourceMonth({ source: context.source }, months);
+  const kept = firstMonth === undefined ? [] : plan.chunks.filter((_, index) => months[index] >= firstMonth);
+  if (!kept.length) {
+    throw new RunRequestError(
+      `backfill: the source serves no transaction dated from ${plan.from} to the end of ${months.at(-1)}, nor before: nothing to backfill.`,
+    );
+  }
+  if (kept.length === plan.chunks.length) return plan;
+  const skipped = plan.chunks.length - kept.length;
+  return {
+    ...plan,
+    chunks: kept,
+    skippedBeforeSource: { months: skipped, from: months[0], to: months[skipped - 1], firstMonth: firstMonth as string },
+  };
+}
+
+/**
+ * The first of `months` (ascending `YYYY-MM`, one per backfill chunk) in which the source dates a transaction,
+ * when none is dated before the first of them; the first month itself when some are; undefined when the source
+ * dates none up to the last month's end. One count, then a binary search: about log2(months) more.
+ */
+export async function firstSourceMonth(context: Pick<PipelineContext, 'source'>, months: readonly string[]): Promise<string | undefined> {
+  const countBefore = (before: string) => sourceTransactionCount(context, { before });
+  if ((await countBefore(monthWindow(months[0]).start)) > 0) return months[0];
+  let low = 0;
+  let high = months.length - 1;
+  if ((await countBefore(monthWindow(months[high]).next)) === 0) return undefined;
+  // Invariant: the source dates a transaction before the end of months[high], none before the start of months[low].
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    if ((await countBefore(monthWindow(months[middle]).next)) > 0) high = middle;
+    else low = middle + 1;
+  }
+  return months[low];
 }
 
 /** The window cut at month ends: 2024-01-15..2024-03-02 gives 01-15..01-31, 02-01..02-29, 03-01..03-02. */

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+'use strict';
+// The command npm links at install, before anything is built (a bin pointing into dist/ would not be linked):
+// it runs the built CLI, or says how to build it.
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+const cli = join(__dirname, '..', 'dist', 'cli.js');
+if (!existsSync(cli)) {
+  console.error(
+    'plutus-sandbox: not built yet (no dist/cli.js). In the repository, run `npx nx build @org/plutus-sandbox` (or `npm start` once), then this again.',
+  );
+  process.exit(2);
+}
+require(cli);
