@@ -14,8 +14,34 @@ const packages = readdirSync(libs).filter((name) => {
 });
 
 describe('public surfaces of the publishable libraries', () => {
-  it('covers every library', () => {
+  it('covers every library, and runs whenever one changes (nx affected reaches this project from every library)', () => {
     expect(packages.length).toBeGreaterThanOrEqual(9);
+    type Manifest = { name: string; dependencies?: Record<string, string>; nx?: { implicitDependencies?: string[] } };
+    const manifestOf = (name: string): Manifest | undefined => {
+      for (const root of [libs, join(__dirname, '..', '..', 'apps'), join(__dirname, '..', '..')]) {
+        for (const folder of readdirSync(root)) {
+          try {
+            const manifest = JSON.parse(readFileSync(join(root, folder, 'package.json'), 'utf8')) as Manifest;
+            if (manifest.name === name) return manifest;
+          } catch {
+            // not a package folder
+          }
+        }
+      }
+      return undefined;
+    };
+    const reached = new Set<string>();
+    const visit = (name: string) => {
+      const manifest = manifestOf(name);
+      for (const next of [...Object.keys(manifest?.dependencies ?? {}), ...(manifest?.nx?.implicitDependencies ?? [])]) {
+        if (!next.startsWith('@org/') || reached.has(next)) continue;
+        reached.add(next);
+        visit(next);
+      }
+    };
+    visit('@org/tools');
+    const names = packages.map((name) => (JSON.parse(readFileSync(join(libs, name, 'package.json'), 'utf8')) as Manifest).name);
+    expect(names.filter((name) => !reached.has(name))).toEqual([]);
   });
 
   it.each(packages)('%s: its README documents every export of its main entry and every subpath', (name) => {

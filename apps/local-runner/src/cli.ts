@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runLocalRunnerCli } from './local-runner-cli';
+import { describeFailure, runLocalRunnerCli } from './local-runner-cli';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {
@@ -26,7 +26,7 @@ runLocalRunnerCli(process.argv.slice(2), {
 }).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(`local-runner: ${(error as Error).stack ?? String(error)}`);
+    console.error(`local-runner: ${describeFailure(error)}`);
     process.exit(2);
   },
 );

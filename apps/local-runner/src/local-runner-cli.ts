@@ -5,6 +5,7 @@ import {
   lockState,
   LockUnreadableError,
   objectLayout,
+  PipelineError,
   readCursor,
   readLock,
   readManifest,
@@ -35,6 +36,24 @@ export interface CliIo {
    * tests in process pass none). `handler` resolves once the run is closed; the caller then exits.
    */
   onSignal?: (handler: (signal: 'SIGINT' | 'SIGTERM') => Promise<void>) => void;
+}
+
+/** System errors a user can act on from the message alone: a busy port, a folder that cannot be written, a full disk. */
+const USER_ERROR_CODES = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'ENOENT', 'ENOTDIR', 'EISDIR']);
+
+/**
+ * What the entry point prints for an error that reached it: the name and message of an error the pipeline or the
+ * sandbox raised on purpose, of a bad option and of a system error a user can act on (no stack trace: the message
+ * says what to do); the stack of anything else, which is a bug worth reporting with it.
+ */
+export function describeFailure(error: unknown): string {
+  const failure = error as (Error & { code?: unknown }) | undefined;
+  const code = typeof failure?.code === 'string' ? failure.code : '';
+  if (code.startsWith('ERR_PARSE_ARGS_')) return `${failure?.message} (--help lists the options)`;
+  const deliberate = failure instanceof PipelineError || failure?.name === 'SandboxDatasetError' || failure?.name?.startsWith('Plutus');
+  if (deliberate || USER_ERROR_CODES.has(code))
+    return `${failure?.name && failure.name !== 'Error' ? `${failure.name}: ` : ''}${failure?.message}`;
+  return failure?.stack ?? String(error);
 }
 
 /** The CLI as a function returning its exit code: 0 success, 1 a failed run, 2 a usage or setup error. */
@@ -78,7 +97,8 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       }
     }
     default: {
-      const progress = config.json ? () => undefined : progressPrinter(io.err);
+      const printer = config.json ? undefined : quietTimeReporter(io.err, config.heartbeatSeconds * 1000);
+      const progress = printer?.progress ?? (() => undefined);
       const source = sourceLabel(config.source);
       if (!config.json) io.err(`source: ${source}`);
       io.onSignal?.((signal) => interrupted(config, io, signal));
@@ -115,9 +135,30 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       } catch (error) {
         io.err(`local-runner: ${(error as Error).message}`);
         return 2;
+      } finally {
+        printer?.stop();
       }
     }
   }
+}
+
+/**
+ * The progress printer, and a line after every `quietMs` without one (a slow or throttled source, a long load),
+ * saying what it still waits for and since when: a run never looks hung.
+ */
+function quietTimeReporter(write: (line: string) => void, quietMs: number): { progress: (event: ProgressEvent) => void; stop: () => void } {
+  let last = { line: 'starting', at: Date.now() };
+  const tracked = (line: string) => {
+    last = { line, at: Date.now() };
+    write(line);
+  };
+  const progress = progressPrinter(tracked);
+  const timer = setInterval(() => {
+    const quiet = Date.now() - last.at;
+    if (quiet >= quietMs) write(`still working, ${Math.round(quiet / 1000)} s since: ${last.line}`);
+  }, quietMs);
+  timer.unref();
+  return { progress, stop: () => clearInterval(timer) };
 }
 
 /** Progress for long steps on stderr: pages fetched of total, rows transformed, tables loaded. */

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 
@@ -72,5 +73,45 @@ describe('npx local-runner', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** The real CLI with any arguments, to its end. */
+function cliArgs(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PLUTUS_') && name !== 'INIT_CWD'));
+    const child = spawn(process.execPath, [CLI, ...args], { env: base, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('a user mistake gets a message, not a stack trace', () => {
+  let dir: string;
+  let busy: Server;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'local-runner-mistakes-'));
+    await mkdir(join(dir, 'data', 'state'), { recursive: true });
+    await writeFile(join(dir, 'data', 'state', 'cursor.json'), '{not json');
+    busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => busy.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['status with a corrupt cursor', () => ['status', '--data-dir', join(dir, 'data')], 'CursorUnreadableError: The cursor'],
+    ['sandbox --port abc', () => ['sandbox', '--port', 'abc'], '--port must be a number, got abc'],
+    ['an unknown sandbox option', () => ['sandbox', '--bogus'], "Unknown option '--bogus' (--help lists the options)"],
+    ['a sandbox on a busy port', () => ['sandbox', '--port', String((busy.address() as { port: number }).port)], 'EADDRINUSE'],
+  ])('%s', async (_, args, message) => {
+    const result = await cliArgs(args());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
   });
 });

@@ -279,6 +279,12 @@ describe('local-runner end to end', () => {
     expect(err.join('\n')).toMatch(/source: Plutus answered HTTP 429 to POST .*graphql.*, retrying in 1\.0 s \(attempt 1;/);
   });
 
+  it('says what it still waits for while a slow source keeps it quiet', async () => {
+    const faults = JSON.stringify({ latencyMs: 1500 });
+    expect(await cli('run', '--sandbox-months', '1', '--sandbox-faults', faults, '--heartbeat-seconds', '1')).toBe(0);
+    expect(err.join('\n')).toMatch(/^still working, \d+ s since: /m);
+  });
+
   it('names its source on the first line, and an empty PLUTUS_* variable means real Plutus, never the sandbox', async () => {
     expect(await cli('run', '--sandbox-months', '1')).toBe(0);
     expect(err[0]).toBe('source: sandbox (synthetic)');

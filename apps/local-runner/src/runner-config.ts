@@ -22,6 +22,8 @@ export interface RunnerConfig {
   /** verify: acknowledge the lake-against-source differences it lists. */
   accept: boolean;
   lookbackDays: number;
+  /** After this many seconds without a progress line, say what the run still waits for. Default 15. */
+  heartbeatSeconds: number;
   backfill?: { from: string; to: string };
   /** Real Plutus (or any https host) when credentials are configured; otherwise the embedded sandbox. */
   source:
@@ -75,6 +77,7 @@ Usage:
 Options:
   --data-dir DIR        where objects and the DuckDB warehouse live (default ./.data)
   --lookback-days N     re-pull this many days before the cursor (default 7)
+  --heartbeat-seconds N  after N quiet seconds, say what the run still waits for (default 15)
   --sandbox-data DIR    make the embedded sandbox serve DIR/rewards.json + DIR/transactions.json
   --sandbox-now ISO     the embedded sandbox's clock (default: now)
   --sandbox-seed N      seed of the synthetic history (default 42)
@@ -105,6 +108,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       options: {
         'data-dir': { type: 'string' },
         'lookback-days': { type: 'string' },
+        'heartbeat-seconds': { type: 'string' },
         'sandbox-data': { type: 'string' },
         'sandbox-now': { type: 'string' },
         'sandbox-seed': { type: 'string' },
@@ -175,6 +179,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     deep: values.deep ?? false,
     accept: values.accept ?? false,
     lookbackDays: number('lookback-days', values['lookback-days'], 7, [0, 3660]),
+    heartbeatSeconds: number('heartbeat-seconds', values['heartbeat-seconds'], 15, [1, 3600]),
     backfill,
     source: plutusFromEnv(env) ?? {
       kind: 'sandbox',
@@ -200,6 +205,7 @@ function defaults(cwd: string): RunnerConfig {
     deep: false,
     accept: false,
     lookbackDays: 7,
+    heartbeatSeconds: 15,
     source: { kind: 'sandbox', seed: 42, months: 36 },
     store: { kind: 'folder' },
     rest: [],

@@ -18,12 +18,12 @@ export async function chartSvg(spec: TopLevelSpec): Promise<string> {
         titleColor: '#3b4252',
         gridColor: '#e5e9f0',
         domainColor: '#c0c8d6',
-        labelFontSize: 11,
-        titleFontSize: 12,
+        labelFontSize: 13,
+        titleFontSize: 13,
         labelOverlap: 'greedy',
         labelSeparation: 3,
       },
-      legend: { labelFontSize: 11, titleFontSize: 12, orient: 'bottom' },
+      legend: { labelFontSize: 13, titleFontSize: 13, orient: 'bottom' },
       range: { category: ['#4c6ef5', '#12b886', '#fab005', '#fa5252', '#7950f2', '#15aabf', '#e64980', '#82c91e'] },
       ...(spec as { config?: object }).config,
     },
@@ -31,7 +31,19 @@ export async function chartSvg(spec: TopLevelSpec): Promise<string> {
   const view = new View(parse(compile(themed).spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
-  return responsive(svg);
+  return withHoverValues(responsive(svg));
+}
+
+/**
+ * Each drawn value (a bar, a point: Vega's `graphics-symbol` items, which carry their fields and values in
+ * `aria-label`) gets a `<title>`, the tooltip a browser shows on hover, with no script in the page.
+ */
+export function withHoverValues(svg: string): string {
+  return svg.replace(/<(path|rect|circle)(\s[^>]*?)\/>/g, (element, tag: string, attributes: string) => {
+    if (!attributes.includes('role="graphics-symbol"')) return element;
+    const label = /\saria-label="([^"]*)"/.exec(attributes)?.[1];
+    return label ? `<${tag}${attributes}><title>${label}</title></${tag}>` : element;
+  });
 }
 
 function responsive(svg: string): string {

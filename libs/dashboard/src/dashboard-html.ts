@@ -44,7 +44,7 @@ interface Chart {
   spec?: (width: number) => TopLevelSpec;
 }
 
-const W = 640;
+const W = 520;
 const H = 260;
 
 /**
@@ -205,13 +205,13 @@ function charts(data: DashboardData, generatedAt: Date): Chart[] {
       spec: data.merchants.length
         ? (width) =>
             perCurrency(data.merchants, (currency, rows) => ({
-              title: { text: currency, anchor: 'start', fontSize: 12 },
+              title: { text: currency, anchor: 'start', fontSize: 14 },
               width,
               height: Math.max(120, rows.length * 24),
               data: { values: rows.map((row) => ({ ...row, label: `${row.merchant} · ${formatPlu(row.plu_earned)}` })) },
               mark: { type: 'bar', color: '#12b886' },
               encoding: {
-                y: { field: 'label', type: 'nominal', sort: '-x', title: null },
+                y: { field: 'label', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: Math.round(width * 0.45) } },
                 x: { field: 'spend', type: 'quantitative', title: `Spend (${currency})` },
               },
             }))
@@ -224,7 +224,7 @@ function charts(data: DashboardData, generatedAt: Date): Chart[] {
       spec: data.categories.length
         ? (width) =>
             perCurrency(data.categories, (currency, rows) => ({
-              title: { text: currency, anchor: 'start', fontSize: 12 },
+              title: { text: currency, anchor: 'start', fontSize: 14 },
               width,
               height: Math.max(100, rows.length * 26),
               data: { values: rows },
@@ -283,7 +283,7 @@ function charts(data: DashboardData, generatedAt: Date): Chart[] {
 }
 
 /** Phones get their own narrower drawing (readable text), not the desktop one shrunk. */
-const NARROW_WIDTH = 330;
+const NARROW_WIDTH = 290;
 
 async function renderChart(chart: Chart): Promise<string> {
   let inner = '<p class="empty-chart">No data for this chart yet.</p>';

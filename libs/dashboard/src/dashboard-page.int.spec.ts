@@ -72,6 +72,15 @@ describe('the dashboard page in Chromium', () => {
       expect(chart.width).toBeLessThanOrEqual(width);
       expect(chart.visible).toBe(1);
     }
+    // Text in the charts is read at its drawn size: the smallest label shown is at least 10 px tall.
+    const smallestText = (await tab.evaluate(`Math.min(...Array.from(document.querySelectorAll('section[data-chart] svg text'))
+      .map((text) => text.getBoundingClientRect().height).filter((height) => height > 0))`)) as number;
+    expect(smallestText).toBeGreaterThanOrEqual(10);
+    // Every drawn value says what it is on hover (a title, no script).
+    const titled = (await tab.evaluate(
+      `document.querySelectorAll('section[data-chart] svg [role="graphics-symbol"] > title').length`,
+    )) as number;
+    expect(titled).toBeGreaterThan(20);
     const overflow = await tab.evaluate('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow as number).toBeLessThanOrEqual(0);
     expect(await tab.textContent('[data-figure="Total spend"]')).toContain('£');

@@ -1,5 +1,6 @@
 import { LAKE_DATASETS, type LakeDataset } from '@org/rewards-transform';
 import { readCursor } from './cursor-state';
+import { ManifestUnreadableError } from './pipeline-errors';
 import { readLakeRuns, type LoadedRun } from './lake-runs';
 import { verifyManifestChain } from './manifest-chain';
 import { objectLayout } from './object-layout';
@@ -235,7 +236,15 @@ const sameKeys = (a: readonly string[] | undefined, b: readonly string[] | undef
 
 async function readAccepted(context: Pick<PipelineContext, 'store'>): Promise<AcceptedDifferences | undefined> {
   if (!(await context.store.exists(ACCEPTED_KEY))) return undefined;
-  return JSON.parse(Buffer.from(await context.store.get(ACCEPTED_KEY)).toString('utf8')) as AcceptedDifferences;
+  const text = Buffer.from(await context.store.get(ACCEPTED_KEY)).toString('utf8');
+  try {
+    return JSON.parse(text) as AcceptedDifferences;
+  } catch (error) {
+    throw new ManifestUnreadableError(
+      `The record of accepted differences ${context.store.locate(ACCEPTED_KEY)} is not JSON (${(error as Error).message}): delete it and run \`verify --accept\` again to acknowledge what is listed.`,
+      { cause: error },
+    );
+  }
 }
 
 /**

@@ -27,9 +27,23 @@ import {
 import { TRANSACTIONS_VIEW_QUERY } from './transactions-query';
 import { CLIENT_VERSION } from './version';
 
-export type Reward = components['schemas']['Reward'];
+/**
+ * The document's fields of a row, without the open index signature `additionalProperties` gives the generated
+ * type: a misspelled field is a compile error. Fields the document does not know still arrive at run time (they
+ * are counted in `unknownFields`); read them through `Record<string, unknown>` on purpose.
+ */
+type DocumentedFields<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
+
+/** The transaction types the document names. Another one (a type Plutus adds later) still arrives, as a string. */
+export type TransactionType = 'PURCHASE' | 'REFUND' | 'TOP_UP';
+
+export type Reward = DocumentedFields<components['schemas']['Reward']>;
 export type { InvalidRow } from './row-contract';
-export type Transaction = components['schemas']['Transaction'];
+export type Transaction = Omit<DocumentedFields<components['schemas']['Transaction']>, 'type'> & {
+  // `string & {}` keeps the named types offered by editors while accepting any other string.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  type?: TransactionType | (string & {}) | null;
+};
 
 /** How to authenticate: a copied id_token, email + password + TOTP secret, or your own provider. */
 export type PlutusAuth = { idToken: string } | PasswordTotpCredentials | { tokenProvider: TokenProvider };
@@ -115,9 +129,21 @@ export interface RewardsQuery {
    * keeps only the recent rows but compares all of them (a body read again restarts it: see `onRestart`).
    */
   onLedgerRow?: (changedAtMs: number) => void;
+  /**
+   * Keep only rewards created in [createdFrom, createdBefore): a backfill's month, say (half-open, so months never
+   * overlap nor leave a gap). Same rules as `changedSince`: filtered as the ledger streams by; a row whose
+   * `createdAt` cannot be read is kept.
+   */
+  createdFrom?: Date | string;
+  createdBefore?: Date | string;
 }
 
 export interface PlutusClient {
+  /**
+   * Signs in now (or checks the copied token is there), so wrong credentials show before the first call; every
+   * call signs in by itself when needed, so calling this is optional.
+   */
+  login(): Promise<void>;
   /** The PLU rewards ledger (all of it, or what changed since an instant), read as a stream. */
   listRewards(query?: RewardsQuery): Promise<Reward[]>;
   /**
@@ -247,6 +273,13 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
     onRestart?: () => void | Promise<void>,
   ): Promise<number> {
     const sinceMs = query.changedSince === undefined ? -Infinity : Date.parse(toIso(query.changedSince, 'changedSince'));
+    const createdFromMs = query.createdFrom === undefined ? -Infinity : Date.parse(toIso(query.createdFrom, 'createdFrom'));
+    const createdBeforeMs = query.createdBefore === undefined ? Infinity : Date.parse(toIso(query.createdBefore, 'createdBefore'));
+    const createdInWindow = (row: unknown) => {
+      if (createdFromMs === -Infinity && createdBeforeMs === Infinity) return true;
+      const created = Date.parse(String((row as Reward)?.createdAt));
+      return Number.isNaN(created) || (created >= createdFromMs && created < createdBeforeMs);
+    };
     let attempted = false;
     return authorized<number>('GET /platform/transactions/pluton', async () => {
       // A body that broke off part-way is read again from the start: the consumer drops that attempt's rows.
@@ -268,7 +301,7 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
           for (const row of values) {
             const changed = Date.parse(String((row as Reward)?.updatedAt ?? (row as Reward)?.createdAt));
             query.onLedgerRow?.(changed);
-            if (Number.isNaN(changed) || changed >= sinceMs) {
+            if ((Number.isNaN(changed) || changed >= sinceMs) && createdInWindow(row)) {
               kept.push(row);
               positions.push(index);
             }
@@ -409,7 +442,11 @@ export function createPlutusClient(options: PlutusClientOptions): PlutusClient {
     return rows;
   }
 
-  return { listRewards, readRewards, transactions, allTransactions };
+  async function signInNow(): Promise<void> {
+    await tokenProvider.getToken();
+  }
+
+  return { login: signInNow, listRewards, readRewards, transactions, allTransactions };
 }
 
 function toTokenProvider(auth: PlutusAuth, login: (body: LoginBody) => Promise<LoginAttempt>): TokenProvider {

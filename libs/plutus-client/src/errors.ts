@@ -2,13 +2,24 @@
  * Every error this library throws is a PlutusError. Messages say what failed and what to do; they never carry
  * a token, a password, a TOTP secret or a request's headers.
  */
+/** The stable machine-readable codes of `PlutusError`: a `switch` over them is checked by the compiler. */
+export type PlutusErrorCode =
+  | 'PLUTUS_AUTH'
+  | 'PLUTUS_CONFIG'
+  | 'PLUTUS_GRAPHQL'
+  | 'PLUTUS_NETWORK'
+  | 'PLUTUS_RATE_LIMIT'
+  | 'PLUTUS_SCHEMA'
+  | 'PLUTUS_SERVER'
+  | 'PLUTUS_TIMEOUT';
+
 export class PlutusError extends Error {
   /** Stable machine-readable code, e.g. `PLUTUS_AUTH`. */
-  readonly code: string;
+  readonly code: PlutusErrorCode;
   /** Whether retrying the same call later may succeed. */
   readonly transient: boolean;
 
-  constructor(code: string, message: string, options: { transient?: boolean; cause?: unknown } = {}) {
+  constructor(code: PlutusErrorCode, message: string, options: { transient?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

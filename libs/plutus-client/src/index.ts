@@ -9,6 +9,7 @@ export {
   type PlutusHosts,
   type Reward,
   type Transaction,
+  type TransactionType,
   type TransactionsPage,
   type TransactionsQuery,
   type RewardsQuery,
@@ -16,6 +17,7 @@ export {
 } from './client';
 export {
   PlutusError,
+  type PlutusErrorCode,
   PlutusAuthError,
   PlutusRateLimitError,
   PlutusServerError,

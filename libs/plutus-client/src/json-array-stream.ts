@@ -3,7 +3,7 @@ import { PlutusError } from './errors';
 /** The body is valid JSON but not an array. (Malformed or cut-off text is a SyntaxError, as JSON.parse says.) */
 export class JsonArrayStreamError extends PlutusError {
   constructor(message: string) {
-    super('JSON_NOT_ARRAY', message);
+    super('PLUTUS_SCHEMA', message);
   }
 }
 

@@ -1,6 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PlutusError } from '@org/plutus-client';
 import { findSchemaMismatch } from '@org/plutus-client/internal';
 import type { SandboxDataset } from './synthetic-history';
 
@@ -8,9 +7,12 @@ export const REWARDS_FILE = 'rewards.json';
 export const TRANSACTIONS_FILE = 'transactions.json';
 
 /** Raised when a dataset folder is missing a file or holds rows the API could never have sent. */
-export class SandboxDatasetError extends PlutusError {
+export class SandboxDatasetError extends Error {
+  readonly code = 'SANDBOX_DATASET';
+  readonly transient = false;
   constructor(message: string) {
-    super('SANDBOX_DATASET', message);
+    super(message);
+    this.name = 'SandboxDatasetError';
   }
 }
 

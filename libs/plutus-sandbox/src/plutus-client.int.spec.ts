@@ -113,6 +113,18 @@ describe('createPlutusClient against the sandbox', () => {
     }
   });
 
+  it('asks for the rewards created in a half-open window, and signs in on demand with login()', async () => {
+    const march = await client().listRewards({ createdFrom: '2026-03-01', createdBefore: '2026-04-01' });
+    const expected = sandbox
+      .data()
+      .rewards.filter((row) => row.createdAt >= '2026-03-01' && Date.parse(row.createdAt) < Date.parse('2026-04-01T00:00:00Z'));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(new Set(march.map((row) => row.id))).toEqual(new Set(expected.map((row) => row.id)));
+    await expect(client().login()).resolves.toBeUndefined();
+    const wrong = client({ auth: { ...sandbox.credentials, password: 'not-the-password' } as never });
+    await expect(wrong.login()).rejects.toBeInstanceOf(PlutusAuthError);
+  });
+
   it('waits as long as Retry-After asks on 429, then succeeds', async () => {
     sandbox.setFaults({ rateLimit: { times: 2, retryAfterSeconds: 3, routes: ['rewards'] } });
     await expect(client().listRewards()).resolves.toHaveLength(sandbox.data().rewards.length);
