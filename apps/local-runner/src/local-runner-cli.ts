@@ -109,10 +109,10 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
           config = withSandboxStart(config, sandboxStart);
         }
       } catch (error) {
-        if (error instanceof ConfigError) return usageError(error.message);
+        // A dataset folder that cannot be served is a usage error like a wrong option.
+        if (error instanceof ConfigError || (error as Error).name === 'SandboxDatasetError') return usageError((error as Error).message);
         // The store could not even be read (a bucket out of reach): nothing ran, so there is no manifest to point to.
-        io.err(`local-runner: the object store cannot be used (${(error as Error).message.split('\n')[0]}); nothing was run.`);
-        return 1;
+        return failed(config, io, `the object store cannot be used (${(error as Error).message.split('\n')[0]}); nothing was run.`);
       }
       try {
         const outcome = await runPipelineOnce(config, progress, io.now);
@@ -133,8 +133,7 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
         if (!outcome.ok && outcome.manifest?.error?.name === 'SourceChangedError') return 2;
         return outcome.ok ? 0 : 1;
       } catch (error) {
-        io.err(`local-runner: ${(error as Error).message}`);
-        return 2;
+        return usageError((error as Error).message);
       } finally {
         printer?.stop();
       }
@@ -244,27 +243,35 @@ async function unlock(config: RunnerConfig, io: CliIo): Promise<number> {
   try {
     lock = await readLock(store);
   } catch (error) {
-    if (!(error instanceof LockUnreadableError) || !config.force) {
-      io.err(`local-runner: ${(error as Error).message}`);
-      return 1;
-    }
+    if (!(error instanceof LockUnreadableError) || !config.force) return failed(config, io, (error as Error).message);
   }
   if (lock && !config.force && lockState(lock, (io.now ?? (() => new Date()))(), thisProcessAsLockOwner()) === 'live') {
-    io.err(
-      `local-runner: run ${lock.runId} holds the lock and is alive (${lock.pid ? `pid ${lock.pid} on ${lock.host}` : `since ${lock.acquiredAt}`}); ` +
+    return failed(
+      config,
+      io,
+      `run ${lock.runId} holds the lock and is alive (${lock.pid ? `pid ${lock.pid} on ${lock.host}` : `since ${lock.acquiredAt}`}); ` +
         'removing it would let two runs interleave. Wait for it, stop it, or use `unlock --force` if you are sure it is gone.',
     );
-    return 1;
   }
   await store.delete(objectLayout.lock);
-  io.out(
-    lock
-      ? `removed the lock of run ${lock.runId} (taken ${lock.acquiredAt})`
-      : config.force
-        ? 'removed the unreadable lock'
-        : 'no lock was held',
-  );
+  const removed = lock ? { runId: lock.runId, acquiredAt: lock.acquiredAt } : null;
+  if (config.json) io.out(JSON.stringify({ ok: true, removed, unreadableRemoved: !lock && config.force }));
+  else
+    io.out(
+      lock
+        ? `removed the lock of run ${lock.runId} (taken ${lock.acquiredAt})`
+        : config.force
+          ? 'removed the unreadable lock'
+          : 'no lock was held',
+    );
   return 0;
+}
+
+/** A command that could not do its work (exit 1): as JSON on stdout with --json, else a line on stderr. */
+function failed(config: RunnerConfig, io: CliIo, message: string): number {
+  if (config.json) io.out(JSON.stringify({ ok: false, exitCode: 1, error: message }));
+  else io.err(`local-runner: ${message}`);
+  return 1;
 }
 
 async function status(config: RunnerConfig, io: CliIo): Promise<number> {
@@ -320,6 +327,7 @@ async function status(config: RunnerConfig, io: CliIo): Promise<number> {
           lockProblem: lockProblem ?? null,
           tables: warehouseBusy ? null : tables,
           warehouseBusy,
+          warehouseMissing: !warehouseBusy && Object.keys(tables).length === 0 && cursor.warehouseRows > 0,
           runs: runs.map((m) => ({ runId: m.runId, status: m.status, startedAt: m.startedAt, error: m.error })),
         },
         null,
@@ -343,7 +351,9 @@ async function status(config: RunnerConfig, io: CliIo): Promise<number> {
           ? Object.entries(tables)
               .map(([name, n]) => `${name} ${n}`)
               .join(', ')
-          : '(no warehouse yet)'
+          : cursor.warehouseRows > 0
+            ? `MISSING: the cursor says run ${cursor.lastCommittedRunId ?? '(unknown)'} left ${cursor.warehouseRows} rows; restore it with \`local-runner rebuild\``
+            : '(no warehouse yet)'
     }`,
   );
   if (runs.length) {

@@ -76,17 +76,52 @@ describe('npx local-runner', () => {
   });
 });
 
-/** The real CLI with any arguments, to its end. */
-function cliArgs(args: string[]): Promise<{ code: number | null; stderr: string }> {
+/** The real CLI with any arguments (and these variables), to its end. */
+function cliArgs(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PLUTUS_') && name !== 'INIT_CWD'));
-    const child = spawn(process.execPath, [CLI, ...args], { env: base, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+describe('the documented options and outputs hold', () => {
+  let dir: string;
+  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'local-runner-options-'))));
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('run --help prints the usage; --json output is JSON even when the command fails', async () => {
+    const help = await cliArgs(['run', '--help']);
+    expect([help.code, help.stdout]).toEqual([0, expect.stringContaining('Usage:\n  local-runner run')]);
+    const missing = await cliArgs(['run', '--json', '--data-dir', join(dir, 'data'), '--sandbox-data', join(dir, 'nonexistent')]);
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, exitCode: 2, error: expect.stringContaining('nonexistent') });
+    const unlock = await cliArgs(['unlock', '--json', '--data-dir', join(dir, 'data')]);
+    expect([unlock.code, JSON.parse(unlock.stdout)]).toEqual([0, { ok: true, removed: null, unreadableRemoved: false }]);
+  });
+
+  it('real credentials beside a sandbox option are a contradiction (exit 2); status and unlock never read credentials', async () => {
+    const both = await cliArgs(['run', '--data-dir', join(dir, 'data'), '--sandbox-seed', '7'], { PLUTUS_ID_TOKEN: 'eyJ.e30.' });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('PLUTUS_ID_TOKEN is set, so this run reads real Plutus, but --sandbox-seed is for the sandbox');
+    expect((await cliArgs(['status', '--data-dir', join(dir, 'data')], { PLUTUS_ID_TOKEN: '' })).code).toBe(0);
+  });
+
+  it('status says the warehouse is missing when the cursor says rows were loaded', async () => {
+    const data = join(dir, 'data');
+    expect((await cliArgs(['run', '--sandbox-months', '1', '--data-dir', data])).code).toBe(0);
+    await rm(join(data, 'warehouse.duckdb'));
+    const status = await cliArgs(['status', '--data-dir', data]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/warehouse rows: MISSING: the cursor says run \S+ left \d+ rows; restore it with `local-runner rebuild`/);
+    expect(JSON.parse((await cliArgs(['status', '--json', '--data-dir', data])).stdout)).toMatchObject({ warehouseMissing: true });
+  });
+});
 
 describe('a user mistake gets a message, not a stack trace', () => {
   let dir: string;

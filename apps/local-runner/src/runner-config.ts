@@ -101,6 +101,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     throw new ConfigError(`Unknown command "${first}". Commands: run, backfill, rebuild, verify, status, dashboard, unlock, sandbox.`);
   }
   if (command === 'sandbox') return { ...defaults(cwd), command, rest: tail };
+  if (tail.includes('--help') || tail.includes('-h')) return { ...defaults(cwd), command: 'help' };
   let values;
   try {
     values = parseArgs({
@@ -181,7 +182,8 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     lookbackDays: number('lookback-days', values['lookback-days'], 7, [0, 3660]),
     heartbeatSeconds: number('heartbeat-seconds', values['heartbeat-seconds'], 15, [1, 3600]),
     backfill,
-    source: plutusFromEnv(env) ?? {
+    // Only the commands that read the source look at its credentials: status or unlock never fail on them.
+    source: (PULLS_FROM_SOURCE.includes(command) ? plutusFromEnv(env, values) : undefined) ?? {
       kind: 'sandbox',
       dataset: values['sandbox-data'] ? resolve(cwd, values['sandbox-data']) : undefined,
       now: values['sandbox-now'],
@@ -270,9 +272,18 @@ const PLUTUS_VARIABLES = ['PLUTUS_ID_TOKEN', 'PLUTUS_EMAIL', 'PLUTUS_PASSWORD', 
  * turn a real run into a sandbox run (synthetic rows would land in a real warehouse). Credentials then must be
  * complete, or it is a usage error naming what is missing.
  */
-function plutusFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['source'] | undefined {
+const PULLS_FROM_SOURCE: readonly RunnerCommand[] = ['run', 'backfill', 'verify', 'rebuild'];
+
+function plutusFromEnv(env: NodeJS.ProcessEnv, flags: Record<string, unknown>): RunnerConfig['source'] | undefined {
   const present = PLUTUS_VARIABLES.filter((name) => env[name] !== undefined);
   if (present.length === 0) return undefined;
+  // A sandbox flag beside real credentials is a contradiction: say so rather than let one silently win.
+  const sandboxFlags = Object.keys(flags).filter((flag) => flag.startsWith('sandbox-') && flags[flag] !== undefined);
+  if (sandboxFlags.length)
+    throw new ConfigError(
+      `${present.join(', ')} ${present.length === 1 ? 'is' : 'are'} set, so this run reads real Plutus, but --${sandboxFlags.join(', --')} ${sandboxFlags.length === 1 ? 'is' : 'are'} for the sandbox. ` +
+        'Unset every PLUTUS_* variable to use the sandbox, or drop the --sandbox-* options.',
+    );
   const baseUrl = env['PLUTUS_BASE_URL'];
   if (baseUrl !== undefined) {
     if (baseUrl === '') throw new ConfigError("PLUTUS_BASE_URL is set but empty: unset it for Plutus's own hosts, or give a URL.");

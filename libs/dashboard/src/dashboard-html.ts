@@ -44,7 +44,7 @@ interface Chart {
   spec?: (width: number) => TopLevelSpec;
 }
 
-const W = 520;
+const W = 460;
 const H = 260;
 
 /**
@@ -130,7 +130,7 @@ function charts(data: DashboardData, generatedAt: Date): Chart[] {
   const monthly = data.monthlyPlu.map((row) => ({ ...row, month: months.label(row.reward_month) }));
   const prices = data.monthlyPrice.map((row) => ({ ...row, month: months.label(row.reward_month) }));
   const values = data.monthlyValue.map((row) => ({ ...row, month: months.label(row.reward_month) }));
-  const monthAxis = { field: 'month', type: 'ordinal', title: null, axis: { labelAngle: -45 } };
+  const monthAxis = { field: 'month', type: 'ordinal', title: null, axis: { labelAngle: -45, labelLimit: 200 } };
   const partial = months.partial(data.monthlyPlu.map((row) => row.reward_month));
   return [
     {
@@ -206,12 +206,13 @@ function charts(data: DashboardData, generatedAt: Date): Chart[] {
         ? (width) =>
             perCurrency(data.merchants, (currency, rows) => ({
               title: { text: currency, anchor: 'start', fontSize: 14 },
-              width,
+              // The labels share the drawing's width with the bars, so the whole is drawn at the page's scale.
+              width: Math.round(width * 0.55),
               height: Math.max(120, rows.length * 24),
               data: { values: rows.map((row) => ({ ...row, label: `${row.merchant} · ${formatPlu(row.plu_earned)}` })) },
               mark: { type: 'bar', color: '#12b886' },
               encoding: {
-                y: { field: 'label', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: Math.round(width * 0.45) } },
+                y: { field: 'label', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: Math.round(width * 0.4) } },
                 x: { field: 'spend', type: 'quantitative', title: `Spend (${currency})` },
               },
             }))
@@ -225,12 +226,12 @@ function charts(data: DashboardData, generatedAt: Date): Chart[] {
         ? (width) =>
             perCurrency(data.categories, (currency, rows) => ({
               title: { text: currency, anchor: 'start', fontSize: 14 },
-              width,
+              width: Math.round(width * 0.7),
               height: Math.max(100, rows.length * 26),
               data: { values: rows },
               mark: { type: 'bar', color: '#4c6ef5' },
               encoding: {
-                y: { field: 'merchant_category', type: 'nominal', sort: '-x', title: null },
+                y: { field: 'merchant_category', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: Math.round(width * 0.25) } },
                 x: { field: 'spend', type: 'quantitative', title: `Spend (${currency})` },
               },
             }))
@@ -283,7 +284,7 @@ function charts(data: DashboardData, generatedAt: Date): Chart[] {
 }
 
 /** Phones get their own narrower drawing (readable text), not the desktop one shrunk. */
-const NARROW_WIDTH = 290;
+const NARROW_WIDTH = 260;
 
 async function renderChart(chart: Chart): Promise<string> {
   let inner = '<p class="empty-chart">No data for this chart yet.</p>';
@@ -415,7 +416,7 @@ h1{margin:8px 0 0;font-size:1.6rem}h2{margin:0 0 4px;font-size:1.05rem}.muted{co
 main{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,480px),1fr));gap:16px}main>.cards,main>.empty{grid-column:1/-1}
 .chart{background:#fff;border-radius:12px;padding:16px;box-shadow:0 1px 3px rgba(15,23,42,.08);min-width:0}
 .chart svg{width:100%;height:auto;display:block}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;font-size:.85rem}dt{color:#5c677d}dd{margin:0}table{width:100%;border-collapse:collapse;font-size:.85rem}th,td{text-align:left;padding:6px 4px;border-bottom:1px solid #e5e9f0}.num{text-align:right;white-space:nowrap}.nowrap{white-space:nowrap}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;font-size:.85rem}dt{color:#5c677d}dd{margin:0}table{width:100%;border-collapse:collapse;font-size:.85rem;display:block;overflow-x:auto}th,td{text-align:left;padding:6px 4px;border-bottom:1px solid #e5e9f0}.num{text-align:right;white-space:nowrap}.nowrap{white-space:nowrap}
 .empty{background:#fff;border-radius:12px;padding:32px;text-align:center}.empty-chart{color:#616e7c;padding:40px 0;text-align:center}
 code{background:#eef2f7;padding:2px 6px;border-radius:4px}
 .narrow{display:none}

@@ -37,6 +37,7 @@ describe('the dashboard page in Chromium', () => {
   it.each([
     ['desktop', 1280, 900],
     ['phone', 390, 844],
+    ['small-phone', 375, 667],
   ])('renders every chart with data and makes no network request (%s)', async (name, width, height) => {
     const context = await browser.newContext({ viewport: { width, height } });
     const tab = await context.newPage();
@@ -72,10 +73,12 @@ describe('the dashboard page in Chromium', () => {
       expect(chart.width).toBeLessThanOrEqual(width);
       expect(chart.visible).toBe(1);
     }
-    // Text in the charts is read at its drawn size: the smallest label shown is at least 10 px tall.
-    const smallestText = (await tab.evaluate(`Math.min(...Array.from(document.querySelectorAll('section[data-chart] svg text'))
-      .map((text) => text.getBoundingClientRect().height).filter((height) => height > 0))`)) as number;
-    expect(smallestText).toBeGreaterThanOrEqual(10);
+    // Text in the charts at its drawn size: the computed font size times the scale its SVG is drawn at.
+    const smallestText = (await tab.evaluate(`Math.min(...Array.from(document.querySelectorAll('section[data-chart] svg'))
+      .filter((svg) => svg.getBoundingClientRect().width > 0)
+      .flatMap((svg) => Array.from(svg.querySelectorAll('text')).map((text) =>
+        parseFloat(getComputedStyle(text).fontSize) * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width)))`)) as number;
+    expect(smallestText).toBeGreaterThanOrEqual(11);
     // Every drawn value says what it is on hover (a title, no script).
     const titled = (await tab.evaluate(
       `document.querySelectorAll('section[data-chart] svg [role="graphics-symbol"] > title').length`,

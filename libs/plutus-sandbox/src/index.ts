@@ -1,6 +1,7 @@
 export {
   startSandbox,
   DEMO_CREDENTIALS,
+  FAULT_CONTROL_PATH,
   type Sandbox,
   type SandboxOptions,
   type SandboxCredentials,

@@ -1,16 +1,24 @@
 import { parseArgs } from 'node:util';
 import { dumpDataset, offDocumentRows, SandboxDatasetError } from './dataset-files';
-import { startSandbox } from './sandbox-server';
+import { totpCode } from '@org/plutus-client/internal';
+import { DEMO_CREDENTIALS, FAULT_CONTROL_PATH, startSandbox } from './sandbox-server';
+import type { SandboxFaults } from './sandbox-faults';
 
 export const USAGE = `plutus-sandbox: a local Plutus API with synthetic (or your own) card data
 
 Usage: plutus-sandbox [--port 4010] [--host 127.0.0.1] [--seed 42] [--months 36] [--now ISO]
-                      [--data DIR] [--latency MS] [--quiet]
+                      [--data DIR] [--latency MS] [--faults JSON] [--quiet]
        plutus-sandbox --dump DIR [--seed 42] [--months 36] [--now ISO]
+       plutus-sandbox totp [--secret BASE32]
 
-  --data DIR   serve DIR/rewards.json and DIR/transactions.json instead of generated data
-  --dump DIR   write the generated dataset to DIR in that format, then exit
-  --latency MS add this delay to every response`;
+  --data DIR    serve DIR/rewards.json and DIR/transactions.json instead of generated data
+  --dump DIR    write the generated dataset to DIR in that format, then exit
+  --latency MS  add this delay to every response
+  --faults JSON inject faults, e.g. '{"rateLimit":{"times":2,"retryAfterSeconds":3,"routes":["transactions"]}}'
+                (fields: latencyMs, rateLimit, serverError, dropConnection, expiredToken, malformedJson, wrongType,
+                rejectLogin; each with times, after, routes). On a loopback host they can also be changed while
+                it runs: curl -X PUT http://127.0.0.1:4010/__sandbox/faults -d '{"serverError":{"times":1}}'
+  totp          print the sign-in code valid now (for curl: POST /auth/login {"email","password","token"})`;
 
 /**
  * The CLI as a function: `log` gets every line it prints, and `stopSignal` resolves when a serving sandbox
@@ -21,6 +29,7 @@ export async function runSandboxCli(
   log: (line: string) => void = console.log,
   stopSignal: Promise<void> = waitForTermination(),
 ): Promise<number> {
+  if (argv[0] === 'totp') return printTotp(argv.slice(1), log);
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -32,6 +41,7 @@ export async function runSandboxCli(
       data: { type: 'string' },
       dump: { type: 'string' },
       latency: { type: 'string' },
+      faults: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -45,6 +55,17 @@ export async function runSandboxCli(
     if (text === undefined || !Number.isFinite(value)) throw new SandboxDatasetError(`--${name} must be a number, got ${text}`);
     return value;
   };
+  let faults: SandboxFaults | undefined;
+  if (values.faults !== undefined) {
+    try {
+      faults = JSON.parse(values.faults) as SandboxFaults;
+    } catch {
+      throw new SandboxDatasetError(`--faults must be JSON, e.g. '{"serverError":{"times":1}}', got ${values.faults}`);
+    }
+    if (!faults || typeof faults !== 'object' || Array.isArray(faults)) throw new SandboxDatasetError('--faults must be a JSON object.');
+  }
+  if (values.latency) faults = { ...faults, latencyMs: number('latency', values.latency) };
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(values.host ?? '');
   const sandbox = await startSandbox({
     port: values.dump ? 0 : number('port', values.port),
     host: values.host,
@@ -52,7 +73,8 @@ export async function runSandboxCli(
     months: number('months', values.months),
     now: values.now,
     dataset: values.data,
-    faults: values.latency ? { latencyMs: number('latency', values.latency) } : undefined,
+    faults,
+    faultControl: loopback,
     onRequest: values.quiet ? undefined : (line) => log(line),
   });
   if (values.dump) {
@@ -73,8 +95,21 @@ export async function runSandboxCli(
     }
   }
   log(`  sign in with email=${email} password=${password} totpSecret=${totpSecret} (sandbox-only credentials)`);
+  log(`  a code for the sign-in: plutus-sandbox totp${loopback ? `; faults while it runs: PUT ${sandbox.url}${FAULT_CONTROL_PATH}` : ''}`);
   await stopSignal;
   await sandbox.close();
+  return 0;
+}
+
+/** `totp`: the code an authenticator would show now for the sandbox's secret (or `--secret`). */
+function printTotp(argv: string[], log: (line: string) => void): number {
+  const { values } = parseArgs({ args: argv, options: { secret: { type: 'string' } } });
+  const secret = values.secret ?? DEMO_CREDENTIALS.totpSecret;
+  try {
+    log(totpCode(secret, Date.now()));
+  } catch {
+    throw new SandboxDatasetError('--secret must be base32 (letters A-Z and digits 2-7).');
+  }
   return 0;
 }
 

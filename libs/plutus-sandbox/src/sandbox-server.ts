@@ -50,7 +50,16 @@ export interface SandboxOptions {
   tokenSecret?: string;
   /** Called with one line per request (method, path, status), for the CLI's log. */
   onRequest?: (line: string) => void;
+  /**
+   * Let a test in any language set faults over HTTP: `PUT /__sandbox/faults` with the `SandboxFaults` JSON (`{}`
+   * clears them), `GET` reads them back. Answered only to a client on this machine; never turn it on for a
+   * sandbox anyone else can reach (the trial stage's public function does not).
+   */
+  faultControl?: boolean;
 }
+
+/** Where faults are set over HTTP, when `faultControl` is on. */
+export const FAULT_CONTROL_PATH = '/__sandbox/faults';
 
 export interface SandboxStats {
   requests: Record<SandboxRoute | 'other', number>;
@@ -89,6 +98,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
   const secret = options.tokenSecret ?? randomBytes(32).toString('hex');
   const faults = new FaultInjector();
+  let currentFaults: SandboxFaults = options.faults ?? {};
   faults.set(options.faults ?? {});
   let nowMs = options.now === undefined ? Date.now() : toMs(options.now);
   const fixed = options.dataset === undefined ? undefined : await loadDataset(options.dataset);
@@ -149,6 +159,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://sandbox').pathname;
+    if (options.faultControl && path === FAULT_CONTROL_PATH) return faultControl(request, response);
     const route = routeOf(request.method ?? 'GET', path);
     stats.requests[route ?? 'other'] += 1;
     const body = await readBody(request);
@@ -177,6 +188,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (route === 'login') return login(body, response);
     if (route === 'rewards') return rewards(request, response);
     return transactions(request, body, response);
+  }
+
+  async function faultControl(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const peer = (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    if (peer !== '127.0.0.1' && peer !== '::1')
+      return sendJson(response, 403, { error: 'forbidden', message: 'Faults are set from this machine only.' });
+    if (request.method === 'GET') return sendJson(response, 200, currentFaults);
+    if (request.method !== 'PUT')
+      return sendJson(response, 405, { error: 'method_not_allowed', message: `PUT or GET ${FAULT_CONTROL_PATH}` });
+    const parsed = parseJson(await readBody(request));
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      return sendJson(response, 400, { error: 'bad_request', message: 'The body is a SandboxFaults JSON object; {} clears every fault.' });
+    currentFaults = parsed as SandboxFaults;
+    faults.set(currentFaults);
+    return sendJson(response, 200, currentFaults);
   }
 
   function login(body: string, response: ServerResponse): void {
@@ -285,7 +311,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const { rewards, transactions } = current().dataset;
       return { rewards: [...rewards], transactions: [...transactions] };
     },
-    setFaults: (next) => faults.set(next),
+    setFaults: (next) => {
+      currentFaults = next;
+      faults.set(next);
+    },
     firedFaults: (name) => faults.firedCount(name),
     stats: () => ({ requests: { ...stats.requests }, maxConcurrent: stats.maxConcurrent }),
     resetStats() {
