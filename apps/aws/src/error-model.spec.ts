@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ViewSchemaError } from '@org/dashboard';
+import { LookmlOptionError, ViewSchemaError } from '@org/dashboard';
 import { GlueCatalogError } from '@org/glue-adapter';
 import {
   CursorUnreadableError,
@@ -62,6 +62,7 @@ const errors: Error[] = [
   new SchemaInvariantError('x'),
   new SandboxDatasetError('x'),
   new ViewSchemaError('x'),
+  new LookmlOptionError('x'),
   new AwsConfigError('x'),
   new SandboxConfigError('x'),
   new ServiceConfigError('x'),

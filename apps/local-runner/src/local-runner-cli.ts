@@ -1,5 +1,6 @@
 import { constants, existsSync } from 'node:fs';
-import { access, mkdir, rm } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { lookmlProject, LookmlOptionError } from '@org/dashboard';
 import { DuckDbDatabase, WarehouseBusyError } from '@org/local-adapters';
 import {
   lockState,
@@ -16,7 +17,7 @@ import {
 } from '@org/pipeline';
 import { thisProcessAsLockOwner } from './process-lock-owner';
 import { runSandboxCli } from '@org/plutus-sandbox';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { dataHealthOf, writeDashboard } from './dashboard-file';
 import { runPipelineOnce, WAREHOUSE_FILE } from './run-pipeline';
 import { formatRunSummary, table } from './run-summary';
@@ -83,6 +84,29 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       return status(config, io);
     case 'verify':
       return verify(config, io);
+    case 'looker': {
+      const settings = config.looker ?? { out: join(config.dataDir, 'looker') };
+      let project: Record<string, string>;
+      try {
+        project = lookmlProject({ connection: settings.connection, schema: settings.schema });
+      } catch (error) {
+        if (error instanceof LookmlOptionError) return usageError(error.message);
+        throw error;
+      }
+      const written: string[] = [];
+      for (const [path, text] of Object.entries(project)) {
+        const file = join(settings.out, path);
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, text);
+        written.push(file);
+      }
+      io.out(
+        config.json
+          ? JSON.stringify({ ok: true, out: settings.out, files: written })
+          : `looker: ${written.length} files in ${settings.out}`,
+      );
+      return 0;
+    }
     case 'dashboard': {
       try {
         const now = (io.now ?? (() => new Date()))();

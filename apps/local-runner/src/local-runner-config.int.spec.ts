@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -103,6 +104,30 @@ describe('the documented options and outputs hold', () => {
     expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, exitCode: 2, error: expect.stringContaining('nonexistent') });
     const unlock = await cliArgs(['unlock', '--json', '--data-dir', join(dir, 'data')]);
     expect([unlock.code, JSON.parse(unlock.stdout)]).toEqual([0, { ok: true, removed: null, unreadableRemoved: false }]);
+  });
+
+  it("run --json prints what the README's RunOutcome block says: every field it prints is documented, every required one is there", async () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const block = /interface RunOutcome \{([\s\S]*?)\n\}/.exec(readme)?.[1] ?? '';
+    const fields = [...block.matchAll(/^\s+(\w+)(\??):/gm)].map((match) => ({ name: match[1], optional: match[2] === '?' }));
+    expect(fields.length).toBeGreaterThan(10);
+    const run = await cliArgs(['run', '--json', '--sandbox-months', '1', '--data-dir', join(dir, 'data')]);
+    expect(run.code).toBe(0);
+    const printed = Object.keys(JSON.parse(run.stdout) as object);
+    expect(printed.filter((name) => !fields.some((field) => field.name === name))).toEqual([]);
+    expect(fields.filter((field) => !field.optional && !printed.includes(field.name))).toEqual([]);
+  });
+
+  it('looker writes the LookML project for the connection and schema given', async () => {
+    const out = join(dir, 'lookml');
+    const written = await cliArgs(['looker', '--out', out, '--connection', 'analytics', '--schema', 'rewards', '--json']);
+    expect(written.code).toBe(0);
+    expect(JSON.parse(written.stdout)).toMatchObject({ ok: true, out, files: expect.arrayContaining([join(out, 'rewards.model.lkml')]) });
+    expect(readFileSync(join(out, 'rewards.model.lkml'), 'utf8')).toContain('connection: "analytics"');
+    expect(readFileSync(join(out, 'views', 'reward_facts.view.lkml'), 'utf8')).toContain('sql_table_name: "rewards"."reward_facts" ;;');
+    const defaults = await cliArgs(['looker', '--data-dir', join(dir, 'data')]);
+    expect([defaults.code, defaults.stdout.trim()]).toEqual([0, `looker: 7 files in ${join(dir, 'data', 'looker')}`]);
+    expect((await cliArgs(['looker', '--out', out, '--schema', 'a"b'])).code).toBe(2);
   });
 
   it('real credentials beside a sandbox option are a contradiction (exit 2); status and unlock never read credentials', async () => {

@@ -384,7 +384,7 @@ describe('local-runner end to end', () => {
     expect(err.join('\n')).toContain('sandbox: serving 1 reward(s) and 3 transaction(s) that break the API document');
     const summary = out.join('\n');
     expect(summary).toMatch(
-      /rows that broke the API document: 4, landed and quarantined by transform: .*transactions \/amount: must be integer \(1\)/,
+      /rows that broke the API document: 4, landed as served \(the transform quarantined 4 row\(s\) in all, each with its reason\): .*transactions \/amount: must be integer \(1\)/,
     );
     expect(summary).toContain('fields the API document does not know (the API moved?): transactions.loyalty_tier (1)');
     expect(await count('transactions')).toBe(1);

@@ -69,8 +69,11 @@ export function formatRunSummary(outcome: RunOutcome): string {
       const problems = Object.entries(manifest.sourceContract?.offDocument ?? {}).flatMap(([dataset, byProblem]) =>
         Object.entries(byProblem).map(([problem, n]) => `${dataset} ${problem} (${n})`),
       );
+      // The transform cleans what it can (a numeric string, say) and quarantines the rest: how many of these it
+      // quarantined is its rejected count, not this one.
+      const rejected = (manifest.quality?.transactions.rejected ?? 0) + (manifest.quality?.rewards.rejected ?? 0);
       lines.push(
-        `rows that broke the API document: ${offDocument}, landed and quarantined by transform: ${problems.slice(0, 3).join('; ')}`,
+        `rows that broke the API document: ${offDocument}, landed as served (the transform quarantined ${rejected} row(s) in all, each with its reason): ${problems.slice(0, 3).join('; ')}`,
       );
     }
     const unknown = Object.entries(manifest.sourceContract?.unknownFields ?? {}).flatMap(([dataset, fields]) =>

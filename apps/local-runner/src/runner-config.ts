@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { calendarDate, PipelineError } from '@org/pipeline';
 import type { PlutusAuth } from '@org/plutus-client';
 import type { SandboxFaults } from '@org/plutus-sandbox';
 
-export type RunnerCommand = 'run' | 'backfill' | 'rebuild' | 'verify' | 'status' | 'dashboard' | 'sandbox' | 'unlock' | 'help';
+export type RunnerCommand = 'run' | 'backfill' | 'rebuild' | 'verify' | 'status' | 'dashboard' | 'looker' | 'sandbox' | 'unlock' | 'help';
 
 /** Everything the runner needs, read once from flags and environment, validated, then passed down. */
 export interface RunnerConfig {
@@ -24,6 +24,8 @@ export interface RunnerConfig {
   lookbackDays: number;
   /** After this many seconds without a progress line, say what the run still waits for. Default 15. */
   heartbeatSeconds: number;
+  /** looker: where the LookML project goes, the Looker connection and the warehouse schema it names. */
+  looker?: { out: string; connection?: string; schema?: string };
   backfill?: { from: string; to: string };
   /** Real Plutus (or any https host) when credentials are configured; otherwise the embedded sandbox. */
   source:
@@ -71,6 +73,7 @@ Usage:
                         acknowledge the source differences it lists, so runs and verify go on past them
   local-runner status   [--data-dir DIR] [--json]      cursor, lock and the latest runs
   local-runner dashboard [--data-dir DIR]              write DIR/dashboard.html from the warehouse views
+  local-runner looker   [--out DIR] [--connection NAME] [--schema NAME]   write a LookML project (default DIR/looker)
   local-runner unlock   [--data-dir DIR] [--force]     remove a lock left by a crashed run (--force: even a live one)
   local-runner sandbox  [sandbox options]              serve the Plutus sandbox (see plutus-sandbox --help)
 
@@ -97,8 +100,10 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const [first, ...tail] = argv;
   const command = (first ?? 'run') as RunnerCommand;
   if (first === '--help' || first === '-h') return { ...defaults(cwd), command: 'help' };
-  if (!['run', 'backfill', 'rebuild', 'verify', 'status', 'dashboard', 'sandbox', 'unlock', 'help'].includes(command)) {
-    throw new ConfigError(`Unknown command "${first}". Commands: run, backfill, rebuild, verify, status, dashboard, unlock, sandbox.`);
+  if (!['run', 'backfill', 'rebuild', 'verify', 'status', 'dashboard', 'looker', 'sandbox', 'unlock', 'help'].includes(command)) {
+    throw new ConfigError(
+      `Unknown command "${first}". Commands: run, backfill, rebuild, verify, status, dashboard, looker, unlock, sandbox.`,
+    );
   }
   if (command === 'sandbox') return { ...defaults(cwd), command, rest: tail };
   if (tail.includes('--help') || tail.includes('-h')) return { ...defaults(cwd), command: 'help' };
@@ -110,6 +115,9 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         'data-dir': { type: 'string' },
         'lookback-days': { type: 'string' },
         'heartbeat-seconds': { type: 'string' },
+        out: { type: 'string' },
+        connection: { type: 'string' },
+        schema: { type: 'string' },
         'sandbox-data': { type: 'string' },
         'sandbox-now': { type: 'string' },
         'sandbox-seed': { type: 'string' },
@@ -181,6 +189,15 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     accept: values.accept ?? false,
     lookbackDays: number('lookback-days', values['lookback-days'], 7, [0, 3660]),
     heartbeatSeconds: number('heartbeat-seconds', values['heartbeat-seconds'], 15, [1, 3600]),
+    ...(command === 'looker'
+      ? {
+          looker: {
+            out: resolve(cwd, values.out ?? join(values['data-dir'] ?? '.data', 'looker')),
+            connection: values.connection,
+            schema: values.schema,
+          },
+        }
+      : {}),
     backfill,
     // Only the commands that read the source look at its credentials: status or unlock never fail on them.
     source: (PULLS_FROM_SOURCE.includes(command) ? plutusFromEnv(env, values) : undefined) ?? {

@@ -1,4 +1,5 @@
 import { quoteIdentifier, type SqlDialect } from '@org/sql-dialect';
+import { ViewSchemaError } from './dashboard-errors';
 
 /**
  * The dashboard's views: one SQL source for both warehouses. What differs between them (the UTC day of a
@@ -99,16 +100,6 @@ WHERE NOT has_transaction`,
     body: (d, t) => pricesBy(d.utcDay('created_at'), 'day', t),
   },
 ];
-
-/** A schema name that is not a plain identifier (the views would not be safe to create). */
-export class ViewSchemaError extends Error {
-  readonly code = 'VIEW_SCHEMA';
-  readonly transient = false;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ViewSchemaError';
-  }
-}
 
 /**
  * Views of earlier versions, dropped by every load: they averaged prices of two currencies together. A view's

@@ -1,4 +1,6 @@
-export { DASHBOARD_VIEWS, RETIRED_VIEWS, viewStatements, ViewSchemaError, type DashboardView } from './dashboard-views';
+export { DASHBOARD_VIEWS, RETIRED_VIEWS, viewStatements, type DashboardView } from './dashboard-views';
+export { DashboardError, ViewSchemaError, LookmlOptionError } from './dashboard-errors';
 export { loadDashboardData, type DashboardData, type QueryRows } from './dashboard-data';
 export { renderDashboardHtml, formatMoney, formatPlu, type DashboardOptions, type DataHealthView } from './dashboard-html';
 export { chartSvg } from './chart-svg';
+export { lookmlProject, LOOKML_DATA_TESTS, MONEY_COLUMNS, type LookmlOptions } from './lookml';

@@ -41,7 +41,6 @@ export type Reward = DocumentedFields<components['schemas']['Reward']>;
 export type { InvalidRow } from './row-contract';
 export type Transaction = Omit<DocumentedFields<components['schemas']['Transaction']>, 'type'> & {
   // `string & {}` keeps the named types offered by editors while accepting any other string.
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   type?: TransactionType | (string & {}) | null;
 };
 
