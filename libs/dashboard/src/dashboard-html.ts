@@ -201,7 +201,7 @@ function charts(data: DashboardData, generatedAt: Date): Chart[] {
     {
       id: 'top-merchants',
       title: 'Top merchants by spend',
-      caption: 'Card purchases, one chart per currency, each merchant labelled with the PLU it earned.',
+      caption: 'Card purchases, one chart per currency; each bar says on hover the PLU that merchant earned.',
       spec: data.merchants.length
         ? (width) =>
             perCurrency(data.merchants, (currency, rows) => ({
@@ -209,11 +209,13 @@ function charts(data: DashboardData, generatedAt: Date): Chart[] {
               // The labels share the drawing's width with the bars, so the whole is drawn at the page's scale.
               width: Math.round(width * 0.55),
               height: Math.max(120, rows.length * 24),
-              data: { values: rows.map((row) => ({ ...row, label: `${row.merchant} · ${formatPlu(row.plu_earned)}` })) },
+              data: { values: rows.map((row) => ({ ...row, plu: formatPlu(row.plu_earned) })) },
               mark: { type: 'bar', color: '#12b886' },
               encoding: {
-                y: { field: 'label', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: Math.round(width * 0.4) } },
+                y: { field: 'merchant', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: Math.round(width * 0.4) } },
                 x: { field: 'spend', type: 'quantitative', title: `Spend (${currency})` },
+                // The hover title: the bar's merchant and spend, and the PLU it earned.
+                tooltip: [{ field: 'plu', title: 'PLU earned' }],
               },
             }))
         : undefined,

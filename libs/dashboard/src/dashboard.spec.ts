@@ -219,7 +219,9 @@ describe('what the page states is so', () => {
         ['Spend (EUR)', 'Spend (GBP)', 'Spend (EUR)', 'Spend (GBP)'],
       ]);
     }
-    expect(textOf(chartOf(html, 'top-merchants'))).toContain('SNCF · 0.50 PLU');
+    expect(textOf(chartOf(html, 'top-merchants'))).toContain('SNCF');
+    // What a subtitle promises is drawn: each bar's hover title carries the PLU its merchant earned.
+    expect(chartOf(html, 'top-merchants')).toMatch(/<title>Spend \(EUR\): 900; merchant: SNCF; PLU earned: 0\.50 PLU<\/title>/);
     for (const id of ['monthly-plu', 'daily-price'])
       expect([id, textOf(chartOf(html, id)).filter((t) => /^(EUR|GBP)$/.test(t))]).toEqual([id, ['EUR', 'GBP', 'EUR', 'GBP']]);
   });
