@@ -226,6 +226,16 @@ describe('what the page states is so', () => {
       expect([id, textOf(chartOf(html, id)).filter((t) => /^(EUR|GBP)$/.test(t))]).toEqual([id, ['EUR', 'GBP', 'EUR', 'GBP']]);
   });
 
+  it("draws every chart without a warning from Vega-Lite (it would print into the runner's output)", async () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await renderDashboardHtml(twoCurrencies, { generatedAt: new Date('2026-11-28T12:00:00Z') });
+      expect(warn.mock.calls).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it("labels days in UTC whatever the machine's time zone", async () => {
     const zone = process.env['TZ'];
     process.env['TZ'] = 'America/New_York';
