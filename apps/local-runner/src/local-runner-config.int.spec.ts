@@ -9,14 +9,11 @@ jest.setTimeout(60_000);
 
 const CLI = join(__dirname, '..', 'dist', 'cli.js');
 
-/** The real CLI as a child process with these variables (and no other PLUTUS_* one). */
-function cli(dataDir: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** The real CLI with any arguments (and these variables), to its end. */
+function cliArgs(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PLUTUS_') && name !== 'INIT_CWD'));
-    const child = spawn(process.execPath, [CLI, 'run', '--data-dir', dataDir], {
-      env: { ...base, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -51,7 +48,7 @@ describe('local-runner refuses a Plutus configuration that cannot work', () => {
       'PLUTUS_ID_TOKEN contains a space, line break',
     ],
   ])('%s: exit 2 with what to fix, no retries, no secret printed', async (_, env, message) => {
-    const result = await cli(dataDir, env);
+    const result = await cliArgs(['run', '--data-dir', dataDir], env);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
     expect(result.stderr).not.toMatch(/attempts|cut off/);
@@ -76,20 +73,6 @@ describe('npx local-runner', () => {
     }
   });
 });
-
-/** The real CLI with any arguments (and these variables), to its end. */
-function cliArgs(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PLUTUS_') && name !== 'INIT_CWD'));
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('the documented options and outputs hold', () => {
   let dir: string;
