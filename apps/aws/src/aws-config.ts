@@ -1,4 +1,5 @@
 import { PipelineError } from '@org/pipeline';
+import { checkTimeZone } from '@org/sql-dialect';
 import type { RedshiftTarget } from '@org/redshift-adapter';
 import type { LambdaEnvironment } from './environment';
 
@@ -8,7 +9,15 @@ export interface AwsPipelineConfig {
   bucket: string;
   prefix: string;
   glueDatabase: string;
-  redshift: { target: RedshiftTarget; schema: string; copyRoleArn: string; readers: string[] };
+  redshift: {
+    target: RedshiftTarget;
+    schema: string;
+    copyRoleArn: string;
+    readers: string[];
+    reportingTimeZone: string;
+    /** The read-only reporting user, and (the loader only) the secret with its password. */
+    reportingUser?: { name: string; secretArn?: string };
+  };
   /** Secrets Manager secret holding the Plutus credentials as JSON ({ idToken } or { email, password, totpSecret }). */
   plutusSecretArn: string;
   plutusBaseUrl?: string;
@@ -39,6 +48,13 @@ export function readAwsConfig(env: LambdaEnvironment): AwsPipelineConfig {
   const lookbackDays = Number(env['LOOKBACK_DAYS'] ?? 7);
   if (!Number.isInteger(lookbackDays) || lookbackDays < 0)
     throw new AwsConfigError(`LOOKBACK_DAYS must be a whole number, got ${env['LOOKBACK_DAYS']}.`);
+  const reportingTimeZone = env['REPORTING_TIME_ZONE'] || 'UTC';
+  try {
+    checkTimeZone(reportingTimeZone);
+  } catch (error) {
+    throw new AwsConfigError(`REPORTING_TIME_ZONE: ${(error as Error).message}`);
+  }
+  const reportingUserName = env['REDSHIFT_REPORTING_USER'];
   const target: RedshiftTarget = workgroupName
     ? { workgroupName, database, secretArn: env['REDSHIFT_SECRET_ARN'] || undefined }
     : {
@@ -60,6 +76,10 @@ export function readAwsConfig(env: LambdaEnvironment): AwsPipelineConfig {
         .split(',')
         .map((user) => user.trim())
         .filter(Boolean),
+      reportingTimeZone,
+      ...(reportingUserName
+        ? { reportingUser: { name: reportingUserName, secretArn: env['REDSHIFT_REPORTING_SECRET_ARN'] || undefined } }
+        : {}),
     },
     plutusSecretArn,
     // A function URL ends in '/'; the client appends paths that start with one.

@@ -26,6 +26,12 @@ export interface PipelineEnvironment {
   PLUTUS_SECRET_ARN: CfnString;
   PLUTUS_BASE_URL?: CfnString;
   LOOKBACK_DAYS: string;
+  /** The reporting time zone of the views' months and days (an IANA name). */
+  REPORTING_TIME_ZONE: string;
+  /** The read-only reporting user (Looker Studio's) the loads grant the report views to. */
+  REDSHIFT_REPORTING_USER?: string;
+  /** The loader's only: the reporting user's sign-in ({ username, password }), to create the user and set its password. */
+  REDSHIFT_REPORTING_SECRET_ARN?: CfnString;
 }
 
 export type PipelineEnvironmentName = keyof PipelineEnvironment;

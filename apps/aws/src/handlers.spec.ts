@@ -139,7 +139,11 @@ describe('Lambda handlers', () => {
     expect(await transform({ runId })).toEqual({ runId });
     expect(await load({ runId })).toEqual({ runId });
     const sqls = redshift.commandCalls(BatchExecuteStatementCommand).flatMap((call) => call.args[0].input.Sqls ?? []);
-    expect(redshift).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 1);
+    // The load's batch, then the views' batch.
+    expect(redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input.StatementName)).toEqual([
+      'rewards-pipeline-load',
+      'rewards-pipeline-views',
+    ]);
     expect(sqls.filter((sql) => sql.startsWith('COPY'))).toEqual([
       expect.stringContaining(`FROM 's3://rewards-data/pipeline/curated/transactions/ingest_date=`),
       expect.stringContaining(`FROM 's3://rewards-data/pipeline/curated/rewards/ingest_date=`),
@@ -342,6 +346,8 @@ describe('Lambda handlers', () => {
         GlueDatabase: 'rewards_dev',
         PlutusSecret: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:PlutusSecret-Q1w2E3',
         RedshiftAdminSecret: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:RedshiftAdminSecret-R4t5Y6',
+        ReportingUserSecret: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:ReportingUserSecret-U7i8O9',
+        'LookerStudioSecurityGroup.GroupId': 'sg-0aaaaaaaaaaaaaaaa',
         'RedshiftWorkgroup.Workgroup.WorkgroupArn':
           'arn:aws:redshift-serverless:eu-west-2:123456789012:workgroup/11111111-2222-3333-4444-555555555555',
         'RedshiftCopyRole.Arn': 'arn:aws:iam::123456789012:role/copy',
@@ -399,7 +405,20 @@ describe('Lambda handlers', () => {
           Key: `${RECORDED.prefix}${objectLayout.raw('rewards', '2026-06-30', '20260630T120000000Z-exec01', 0)}`,
         },
       };
-      const sent: Record<string, SentCommand[]> = { ...sdk.sent, Extract: [...(sdk.sent['Extract'] ?? []), restart] };
+      // With lookerStudioAccess the loader reads the reporting user's secret (redshiftWarehousePort) before each load
+      // and rebuild: asked here as the request it is, for the loader's tasks and, to be refused, for extract's.
+      const reportingSecret: SentCommand = { name: 'GetSecretValue', input: { SecretId: refs['ReportingUserSecret'] } };
+      const loaderExtra = params.lookerStudioAccess ? [reportingSecret] : [];
+      const sent: Record<string, SentCommand[]> = {
+        ...sdk.sent,
+        Extract: [...(sdk.sent['Extract'] ?? []), restart],
+        Load: [...(sdk.sent['Load'] ?? []), ...loaderExtra],
+        Rebuild: [...(sdk.sent['Rebuild'] ?? []), ...loaderExtra],
+      };
+      if (params.lookerStudioAccess) {
+        const asExtract = iamRequestsFor(asDeployed(reportingSecret), facts);
+        expect(await deniedRequests(template, 'ExtractLambdaFunction', asExtract, refs, '123456789012', {})).toHaveLength(asExtract.length);
+      }
       const signIns = new Set<string>();
       for (const [task, commands] of Object.entries(sent)) {
         const requests = commands.map(asDeployed).flatMap((command) => iamRequestsFor(command, facts));

@@ -259,6 +259,74 @@ describe('service-config', () => {
     expect(JSON.stringify(withUser['resources'].Resources)).not.toContain('GetClusterCredentialsWithIAM');
   });
 
+  it('keeps a created workgroup private by default; lookerStudioAccess opens its port to the given ranges only, SSL required, with a read-only user made from a generated secret', () => {
+    const closed = buildServiceConfig(optionsFromArgv(['-s', 'prod', '--param=createRedshiftServerless=true']));
+    expect(closed['resources'].Resources.RedshiftWorkgroup.Properties.PubliclyAccessible).toBe(false);
+    expect(JSON.stringify(closed)).not.toMatch(/LookerStudio|ReportingUser|REPORTING_SECRET/);
+    const config = buildServiceConfig(
+      optionsFromArgv([
+        '-s',
+        'prod',
+        '--param=createRedshiftServerless=true',
+        '--param=lookerStudioAccess=true',
+        '--param=lookerStudioIpRanges=192.0.2.0/24,2001:db8::/48',
+      ]),
+    );
+    const resources = config['resources'].Resources;
+    expect(resources.RedshiftWorkgroup.Properties).toMatchObject({
+      PubliclyAccessible: true,
+      Port: 5439,
+      SecurityGroupIds: [{ 'Fn::GetAtt': ['LookerStudioSecurityGroup', 'GroupId'] }],
+      ConfigParameters: [{ ParameterKey: 'require_ssl', ParameterValue: 'true' }],
+    });
+    expect(resources.LookerStudioSecurityGroup.Properties.SecurityGroupIngress).toEqual([
+      { IpProtocol: 'tcp', FromPort: 5439, ToPort: 5439, CidrIp: '192.0.2.0/24', Description: 'Looker Studio' },
+      { IpProtocol: 'tcp', FromPort: 5439, ToPort: 5439, CidrIpv6: '2001:db8::/48', Description: 'Looker Studio' },
+    ]);
+    expect(JSON.parse(resources.ReportingUserSecret.Properties.GenerateSecretString.SecretStringTemplate)).toEqual({
+      username: 'looker_studio',
+    });
+    // Only the loader (load, rebuild) reads the reporting secret, and only their environment names it.
+    const readsReportingSecret = (role: string) =>
+      JSON.stringify(resources[role].Properties.Policies).includes('{"Ref":"ReportingUserSecret"}');
+    expect(['LoaderRole', 'ExtractRole', 'VerifyRole', 'TransformRole'].map(readsReportingSecret)).toEqual([true, false, false, false]);
+    const withSecret = Object.entries(config['functions'] as Record<string, { environment?: Record<string, unknown> }>)
+      .filter(([, fn]) => fn.environment?.['REDSHIFT_REPORTING_SECRET_ARN'])
+      .map(([name]) => name);
+    expect(withSecret.sort()).toEqual(['load', 'rebuild']);
+    expect(config['provider'].environment).toMatchObject({ REDSHIFT_REPORTING_USER: 'looker_studio', REPORTING_TIME_ZONE: 'UTC' });
+    expect(Object.keys(config['resources'].Outputs)).toEqual(
+      expect.arrayContaining(['LookerStudioHost', 'LookerStudioPort', 'LookerStudioDatabase', 'LookerStudioUserSecretArn']),
+    );
+  });
+
+  it('refuses lookerStudioAccess for a warehouse whose network the stack does not own (naming the commands instead), without ranges, or with every address', () => {
+    const build =
+      (...params: string[]) =>
+      () =>
+        buildServiceConfig(optionsFromArgv(params.map((param) => `--param=${param}`)));
+    expect(build('redshiftWorkgroup=analytics', 'lookerStudioAccess=true', 'lookerStudioIpRanges=192.0.2.0/24')).toThrow(
+      /does not own.*aws redshift-serverless update-workgroup --workgroup-name analytics --publicly-accessible.*require_ssl.*authorize-security-group-ingress.*reportingUser=looker_studio/,
+    );
+    expect(build('redshiftClusterId=analytics', 'lookerStudioAccess=true', 'lookerStudioIpRanges=192.0.2.0/24')).toThrow(
+      /aws redshift modify-cluster --cluster-identifier analytics --publicly-accessible/,
+    );
+    expect(build('createRedshiftServerless=true', 'lookerStudioAccess=true')).toThrow(/needs --param="lookerStudioIpRanges=.*no default/);
+    expect(build('createRedshiftServerless=true', 'lookerStudioAccess=true', 'lookerStudioIpRanges=0.0.0.0/0')).toThrow('every address');
+    expect(build('createRedshiftServerless=true', 'lookerStudioAccess=true', 'lookerStudioIpRanges=192.0.2.0')).toThrow('not a CIDR range');
+    expect(build('createRedshiftServerless=true', 'lookerStudioIpRanges=192.0.2.0/24')).toThrow('with lookerStudioAccess=true only');
+    expect(
+      build(
+        'createRedshiftServerless=true',
+        'lookerStudioAccess=true',
+        'lookerStudioIpRanges=192.0.2.0/24',
+        'redshiftSubnetIds=subnet-0123456789abcdef0',
+      ),
+    ).toThrow('redshiftVpcId');
+    expect(build('redshiftWorkgroup=analytics', 'reportingTimeZone=BST')).toThrow('reportingTimeZone: Not a time zone name');
+    expect(build('redshiftWorkgroup=analytics', 'reportingUser=Looker"')).toThrow('plain database user name');
+  });
+
   it('puts a created workgroup in the subnets and security groups given, and keeps a final snapshot only when asked', () => {
     const config = buildServiceConfig(
       optionsFromArgv([

@@ -3,6 +3,7 @@
 // functions' environment is typed by the contract `aws-config.ts` reads (environment.ts).
 // serverless.js calls buildServiceConfig with the command line's --stage, --region and --param values.
 import { buildStateMachineDefinition, PipelineError, STATE_MACHINE_LIMITS, type StateMachineResources } from '@org/pipeline';
+import { checkTimeZone } from '@org/sql-dialect';
 import type { CfnString, PipelineEnvironment, SandboxEnvironment } from './environment';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './observability-names';
 
@@ -51,6 +52,16 @@ const DEFAULTS: Record<string, string> = {
   // The public sandbox URL's most concurrent invocations; `none` for an account whose concurrency quota cannot
   // spare it (Lambda keeps 100 unreserved: https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
   plutusSandboxReservedConcurrency: '2',
+  // The months and days of the warehouse's views (an IANA name).
+  reportingTimeZone: 'UTC',
+  // A read-only database user for Looker Studio, given SELECT on the report_* views after every load. On a
+  // created namespace lookerStudioAccess makes it; on an existing warehouse an admin makes it (README).
+  reportingUser: '',
+  // A created workgroup reachable from Looker Studio: public, SSL required, the Redshift port open to these ranges only.
+  lookerStudioAccess: 'false',
+  lookerStudioIpRanges: '',
+  // The VPC of redshiftSubnetIds, where the Looker Studio security group must be made.
+  redshiftVpcId: '',
 };
 
 // The trial stage's sign-in: a password CloudFormation generates (never in the template), and a fixed TOTP seed
@@ -117,7 +128,19 @@ export interface Params {
   plutusSandbox: boolean;
   plutusSandboxHistoryStart: string;
   plutusSandboxReservedConcurrency: string;
+  reportingTimeZone: string;
+  reportingUser: string;
+  lookerStudioAccess: boolean;
+  /** CIDR ranges, IPv4 or IPv6. */
+  lookerStudioIpRanges: string[];
+  redshiftVpcId: string;
 }
+
+/** The port a created workgroup listens on, the one Looker Studio's ranges are let in to. */
+export const REDSHIFT_PORT = 5439;
+
+/** The reporting user lookerStudioAccess makes when reportingUser is not given. */
+export const LOOKER_STUDIO_USER = 'looker_studio';
 
 /** `--param="k=v"` pairs over the defaults, validated once. */
 export function readParams(options: ServiceOptions): Params {
@@ -170,7 +193,18 @@ export function readParams(options: ServiceOptions): Params {
     redshiftFinalSnapshot: value('redshiftFinalSnapshot') === 'true',
     plutusSandbox: value('plutusSandbox') === 'true',
     scheduleEnabled: value('scheduleEnabled') === 'true',
+    lookerStudioAccess: value('lookerStudioAccess') === 'true',
+    lookerStudioIpRanges: value('lookerStudioIpRanges')
+      .split(',')
+      .map((range) => range.trim())
+      .filter(Boolean),
   };
+  try {
+    checkTimeZone(params.reportingTimeZone);
+  } catch (error) {
+    throw new ServiceConfigError(`--param reportingTimeZone: ${(error as Error).message}`);
+  }
+  checkLookerStudioAccess(params);
   if (params.plutusSandbox && (params.plutusSecretArn || params.plutusBaseUrl)) {
     throw new ServiceConfigError(
       'plutusSandbox=true makes its own Plutus (the sandbox) and its secret: leave plutusSecretArn and plutusBaseUrl unset.',
@@ -218,6 +252,63 @@ export function readParams(options: ServiceOptions): Params {
     );
   }
   return params;
+}
+
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const IPV6_CIDR = /^[0-9a-fA-F:]+:[0-9a-fA-F:]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
+
+/**
+ * lookerStudioAccess opens the network of a workgroup the stack creates, and no other: an existing workgroup's or
+ * cluster's network is its owner's, so the commands to run instead are named. The ranges have no default: no
+ * Google-owned page listing the addresses Looker Studio connects from could be found, and a guessed or world-wide
+ * range would open the warehouse to more than Looker Studio.
+ */
+function checkLookerStudioAccess(params: Params): void {
+  if (params.reportingUser && !/^[a-z_][a-z0-9_]{0,62}$/.test(params.reportingUser))
+    throw new ServiceConfigError(
+      `--param reportingUser is a plain database user name (lowercase letters, digits, _), got ${JSON.stringify(params.reportingUser)}`,
+    );
+  if (!params.lookerStudioAccess) {
+    if (params.lookerStudioIpRanges.length || params.redshiftVpcId)
+      throw new ServiceConfigError('lookerStudioIpRanges and redshiftVpcId apply with lookerStudioAccess=true only.');
+    return;
+  }
+  if (!params.createRedshiftServerless) {
+    const workgroup = params.redshiftWorkgroup || '<workgroup>';
+    throw new ServiceConfigError(
+      `lookerStudioAccess=true opens the network of a workgroup this stack creates (createRedshiftServerless=true); this stack uses an existing ${params.redshiftClusterId ? 'cluster' : 'workgroup'}, whose network it does not own. ` +
+        'To let Looker Studio in yourself (apps/aws/README.md, "Looker Studio"): ' +
+        (params.redshiftClusterId
+          ? `aws redshift modify-cluster --cluster-identifier ${params.redshiftClusterId} --publicly-accessible, and require_ssl=true in its parameter group; `
+          : `aws redshift-serverless update-workgroup --workgroup-name ${workgroup} --publicly-accessible --config-parameters parameterKey=require_ssl,parameterValue=true; `) +
+        `aws ec2 authorize-security-group-ingress --group-id <its security group> --protocol tcp --port ${REDSHIFT_PORT} --cidr <each Looker Studio range>; ` +
+        `then run the README's reporting-user SQL as an admin and deploy with --param="reportingUser=${LOOKER_STUDIO_USER}" so each load grants it the report views.`,
+    );
+  }
+  if (!params.lookerStudioIpRanges.length)
+    throw new ServiceConfigError(
+      'lookerStudioAccess=true needs --param="lookerStudioIpRanges=CIDR,CIDR": the address ranges Looker Studio connects from, as Google states them for your account. ' +
+        'They have no default: we found no Google-owned page listing them, and the port is opened to those ranges only.',
+    );
+  for (const range of params.lookerStudioIpRanges) {
+    if (!IPV4_CIDR.test(range) && !IPV6_CIDR.test(range))
+      throw new ServiceConfigError(
+        `--param lookerStudioIpRanges: ${JSON.stringify(range)} is not a CIDR range (e.g. 192.0.2.0/24 or 2001:db8::/48).`,
+      );
+    if (/\/0$/.test(range))
+      throw new ServiceConfigError(`--param lookerStudioIpRanges: ${range} is every address; give Looker Studio's ranges only.`);
+  }
+  if (params.redshiftSubnetIds && !/^vpc-[0-9a-f]{8,17}$/.test(params.redshiftVpcId))
+    throw new ServiceConfigError(
+      'lookerStudioAccess=true with redshiftSubnetIds needs --param="redshiftVpcId=vpc-…", the VPC of those subnets: the security group that lets Looker Studio in is made there.',
+    );
+  if (params.redshiftVpcId && !/^vpc-[0-9a-f]{8,17}$/.test(params.redshiftVpcId))
+    throw new ServiceConfigError(`--param redshiftVpcId is a vpc-… id, got ${JSON.stringify(params.redshiftVpcId)}`);
+}
+
+/** The reporting user the loads grant the report views to, if any. */
+export function reportingUserOf(params: Params): string {
+  return params.reportingUser || (params.lookerStudioAccess ? LOOKER_STUDIO_USER : '');
 }
 
 export const FUNCTIONS: Record<string, { task: string; handler: string; memorySize: number; timeout?: number }> = {
@@ -337,14 +428,14 @@ function dataStatementsFor(name: string, params: Params): Cfn[] {
       list(['curated/', 'quarantine/']),
     ],
     catalog: [...runState, glueStatement],
-    load: [...runState, ...warehouseStatements(params), glueStatement],
+    load: [...runState, ...warehouseStatements(params), glueStatement, ...reportingSecretStatements(params)],
     commit: runState,
     recordFailure: runState,
     // Plan reads its input, and for a backfill the source's counts (where its first transaction is); no data of the lake's.
     plan: plutusSecretStatements(params),
     // The trial stage's sandbox reads the generated sign-in it checks; nothing of the pipeline's data.
     plutusSandbox: [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'PlutusSecret' } }],
-    rebuild: [...runState, ...warehouseStatements(params), glueStatement],
+    rebuild: [...runState, ...warehouseStatements(params), glueStatement, ...reportingSecretStatements(params)],
     // Verify reads the lake's manifests, the warehouse, the catalog and the source; it writes only its own manifest and the lock.
     verify: [...runState, ...warehouseStatements(params), glueStatement, ...plutusSecretStatements(params)],
   }[name];
@@ -360,6 +451,13 @@ function dataStatementsFor(name: string, params: Params): Cfn[] {
  */
 const REDSHIFT_ADMIN_USER = 'rewards_admin';
 const namespaceAdminSecret: CfnString = { Ref: 'RedshiftAdminSecret' };
+
+/** The loader (load and rebuild) reads the reporting user's password, to create the user and set its password. */
+function reportingSecretStatements(params: Params): Cfn[] {
+  return params.lookerStudioAccess
+    ? [{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: { Ref: 'ReportingUserSecret' } }]
+    : [];
+}
 
 function warehouseStatements(params: Params): Cfn[] {
   const adminSecret = params.createRedshiftServerless
@@ -742,11 +840,54 @@ function resources(params: Params, stage: string, region: string): Record<string
         WorkgroupName: `rewards-${stage}`,
         NamespaceName: { Ref: 'RedshiftNamespace' },
         BaseCapacity: Number(params.redshiftBaseCapacity),
-        PubliclyAccessible: false,
+        // Private unless lookerStudioAccess: then reachable on its port from Looker Studio's ranges only, SSL required
+        // (require_ssl: https://docs.aws.amazon.com/redshift-serverless/latest/APIReference/API_CreateWorkgroup.html).
+        PubliclyAccessible: params.lookerStudioAccess,
         ...(params.redshiftSubnetIds ? { SubnetIds: params.redshiftSubnetIds.split(',') } : {}),
-        ...(params.redshiftSecurityGroupIds ? { SecurityGroupIds: params.redshiftSecurityGroupIds.split(',') } : {}),
+        ...(params.lookerStudioAccess
+          ? {
+              Port: REDSHIFT_PORT,
+              // A security group's Ref is its name outside a VPC given by VpcId (the default VPC's case); GroupId is its id always.
+              SecurityGroupIds: [
+                { 'Fn::GetAtt': ['LookerStudioSecurityGroup', 'GroupId'] },
+                ...(params.redshiftSecurityGroupIds ? params.redshiftSecurityGroupIds.split(',') : []),
+              ],
+              ConfigParameters: [{ ParameterKey: 'require_ssl', ParameterValue: 'true' }],
+            }
+          : params.redshiftSecurityGroupIds
+            ? { SecurityGroupIds: params.redshiftSecurityGroupIds.split(',') }
+            : {}),
       },
     };
+    if (params.lookerStudioAccess) {
+      r.LookerStudioSecurityGroup = {
+        Type: 'AWS::EC2::SecurityGroup',
+        Properties: {
+          GroupDescription: `Looker Studio to the rewards-${stage} Redshift workgroup, port ${REDSHIFT_PORT} only`,
+          ...(params.redshiftVpcId ? { VpcId: params.redshiftVpcId } : {}),
+          SecurityGroupIngress: params.lookerStudioIpRanges.map((range) => ({
+            IpProtocol: 'tcp',
+            FromPort: REDSHIFT_PORT,
+            ToPort: REDSHIFT_PORT,
+            ...(range.includes(':') ? { CidrIpv6: range } : { CidrIp: range }),
+            Description: 'Looker Studio',
+          })),
+        },
+      };
+      r.ReportingUserSecret = {
+        Type: 'AWS::SecretsManager::Secret',
+        Properties: {
+          Description: `Looker Studio's read-only sign-in to the rewards-${stage} warehouse: SELECT on the report_* views only. The load function creates the user from it.`,
+          GenerateSecretString: {
+            SecretStringTemplate: JSON.stringify({ username: reportingUserOf(params) }),
+            GenerateStringKey: 'password',
+            PasswordLength: 32,
+            ExcludeCharacters: `'"\\/@ `,
+            RequireEachIncludedType: true,
+          },
+        },
+      };
+    }
   }
   return r;
 }
@@ -777,6 +918,8 @@ export function pipelineEnvironment(params: Params, stage: string, region: strin
     PLUTUS_SECRET_ARN: params.plutusSecretArn || { Ref: 'PlutusSecret' },
     ...(params.plutusBaseUrl ? { PLUTUS_BASE_URL: params.plutusBaseUrl } : {}),
     LOOKBACK_DAYS: params.lookbackDays,
+    REPORTING_TIME_ZONE: params.reportingTimeZone,
+    ...(reportingUserOf(params) ? { REDSHIFT_REPORTING_USER: reportingUserOf(params) } : {}),
   };
 }
 
@@ -830,6 +973,10 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
             : {}),
           // Only extract talks to Plutus; on the trial stage, to the sandbox's URL (set here, not for every
           // function: the sandbox's own environment cannot name its own URL).
+          // Only the loader reads the reporting user's password (to create the user and set its password).
+          ...(ROLE_OF_FUNCTION[name] === 'loader' && params.lookerStudioAccess
+            ? { environment: { REDSHIFT_REPORTING_SECRET_ARN: { Ref: 'ReportingUserSecret' } } satisfies Partial<PipelineEnvironment> }
+            : {}),
           ...((name === 'extract' || name === 'verify') && params.plutusSandbox
             ? {
                 environment: {
@@ -888,6 +1035,25 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
           Description: 'The role COPY assumes: attach it to an existing workgroup namespace or cluster',
           Value: { 'Fn::GetAtt': ['RedshiftCopyRole', 'Arn'] },
         },
+        ...(params.lookerStudioAccess
+          ? {
+              LookerStudioHost: {
+                Description: 'Looker Studio, Amazon Redshift connector: Host name or IP',
+                Value: { 'Fn::GetAtt': ['RedshiftWorkgroup', 'Workgroup.Endpoint.Address'] },
+              },
+              LookerStudioPort: { Description: 'Looker Studio: Port', Value: String(REDSHIFT_PORT) },
+              LookerStudioDatabase: { Description: 'Looker Studio: Database', Value: params.redshiftDatabase },
+              LookerStudioUserSecretArn: {
+                Description:
+                  "Looker Studio: Username and Password are this secret's (aws secretsmanager get-secret-value --secret-id <this>); tick Enable SSL",
+                Value: { Ref: 'ReportingUserSecret' },
+              },
+              LookerStudioViews: {
+                Description: 'One Looker Studio data source per view (the report_* views of this schema)',
+                Value: params.redshiftSchema,
+              },
+            }
+          : {}),
         ...(params.plutusSandbox
           ? {
               PlutusSandboxUrl: {

@@ -88,7 +88,7 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       const settings = config.looker ?? { out: join(config.dataDir, 'looker') };
       let project: Record<string, string>;
       try {
-        project = lookmlProject({ connection: settings.connection, schema: settings.schema });
+        project = lookmlProject({ connection: settings.connection, schema: settings.schema, timeZone: config.timeZone });
       } catch (error) {
         if (error instanceof LookmlOptionError) return usageError(error.message);
         throw error;
@@ -111,7 +111,7 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
       try {
         const now = (io.now ?? (() => new Date()))();
         const health = await dataHealthOf(createRunnerStore(config).store, now);
-        const path = await writeDashboard(config.dataDir, join(config.dataDir, WAREHOUSE_FILE), now, health);
+        const path = await writeDashboard(config.dataDir, join(config.dataDir, WAREHOUSE_FILE), now, health, config.timeZone);
         io.out(config.json ? JSON.stringify({ dashboard: path }) : `dashboard: ${path}`);
         return 0;
       } catch (error) {
@@ -143,7 +143,7 @@ export async function runLocalRunnerCli(argv: readonly string[], io: CliIo): Pro
         if (outcome.ok) {
           const now = (io.now ?? (() => new Date()))();
           const health = await dataHealthOf(createRunnerStore(config).store, now);
-          outcome.dashboardPath = await writeDashboard(outcome.dataDir, outcome.warehousePath, now, health);
+          outcome.dashboardPath = await writeDashboard(outcome.dataDir, outcome.warehousePath, now, health, config.timeZone);
         }
         if (config.json) io.out(JSON.stringify(outcome, null, 2));
         else if (outcome.ok) io.out(formatRunSummary(outcome));

@@ -76,7 +76,7 @@ export async function runPipelineOnce(
     const context: PipelineContext = {
       store,
       catalog: new DuckDbCatalog(database, localFile),
-      warehouse: new DuckDbWarehouse(database, localFile),
+      warehouse: new DuckDbWarehouse(database, localFile, { reportingTimeZone: config.timeZone }),
       source,
       now,
       lookbackDays: config.lookbackDays,

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { calendarDate, PipelineError } from '@org/pipeline';
 import type { PlutusAuth } from '@org/plutus-client';
 import type { SandboxFaults } from '@org/plutus-sandbox';
+import { checkTimeZone } from '@org/sql-dialect';
 
 export type RunnerCommand = 'run' | 'backfill' | 'rebuild' | 'verify' | 'status' | 'dashboard' | 'looker' | 'sandbox' | 'unlock' | 'help';
 
@@ -24,6 +25,8 @@ export interface RunnerConfig {
   lookbackDays: number;
   /** After this many seconds without a progress line, say what the run still waits for. Default 15. */
   heartbeatSeconds: number;
+  /** The reporting time zone (IANA name) of the views' months and days and of the dashboard. Default UTC. */
+  timeZone: string;
   /** looker: where the LookML project goes, the Looker connection and the warehouse schema it names. */
   looker?: { out: string; connection?: string; schema?: string };
   backfill?: { from: string; to: string };
@@ -81,11 +84,15 @@ Options:
   --data-dir DIR        where objects and the DuckDB warehouse live (default ./.data)
   --lookback-days N     re-pull this many days before the cursor (default 7)
   --heartbeat-seconds N  after N quiet seconds, say what the run still waits for (default 15)
+  --time-zone ZONE      the reporting time zone of the views' months and days and of the dashboard, an IANA
+                        name such as Europe/London (default: REPORTING_TIME_ZONE, else UTC; never the machine's)
   --sandbox-data DIR    make the embedded sandbox serve DIR/rewards.json + DIR/transactions.json
   --sandbox-now ISO     the embedded sandbox's clock (default: now)
   --sandbox-seed N      seed of the synthetic history (default 42)
   --allow-source-change  load from a source other than the one this data dir was filled from
   --json                machine-readable output
+
+REPORTING_TIME_ZONE   the reporting time zone when --time-zone is not given
 
 An S3 bucket instead of the data folder for objects (the DuckDB warehouse and dashboard stay in --data-dir):
   RUNNER_S3_BUCKET, RUNNER_S3_PREFIX, AWS_REGION, RUNNER_S3_ENDPOINT (S3-compatible servers), AWS credentials
@@ -115,6 +122,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         'data-dir': { type: 'string' },
         'lookback-days': { type: 'string' },
         'heartbeat-seconds': { type: 'string' },
+        'time-zone': { type: 'string' },
         out: { type: 'string' },
         connection: { type: 'string' },
         schema: { type: 'string' },
@@ -189,6 +197,7 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     accept: values.accept ?? false,
     lookbackDays: number('lookback-days', values['lookback-days'], 7, [0, 3660]),
     heartbeatSeconds: number('heartbeat-seconds', values['heartbeat-seconds'], 15, [1, 3600]),
+    timeZone: reportingTimeZone(values['time-zone'], env),
     ...(command === 'looker'
       ? {
           looker: {
@@ -225,10 +234,21 @@ function defaults(cwd: string): RunnerConfig {
     accept: false,
     lookbackDays: 7,
     heartbeatSeconds: 15,
+    timeZone: 'UTC',
     source: { kind: 'sandbox', seed: 42, months: 36 },
     store: { kind: 'folder' },
     rest: [],
   };
+}
+
+/** `--time-zone`, else `REPORTING_TIME_ZONE`, else UTC: an IANA name both DuckDB and Redshift read alike. */
+function reportingTimeZone(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const [name, zone] = flag !== undefined ? ['--time-zone', flag] : ['REPORTING_TIME_ZONE', env['REPORTING_TIME_ZONE'] || 'UTC'];
+  try {
+    return checkTimeZone(zone);
+  } catch (error) {
+    throw new ConfigError(`${name}: ${(error as Error).message}`);
+  }
 }
 
 function storeFromEnv(env: NodeJS.ProcessEnv): RunnerConfig['store'] {

@@ -22,7 +22,13 @@ export async function verifyDataDir(
   const { source, close } = await openRunnerSource(config, onProgress);
   try {
     return await verifyPipeline(
-      { store, warehouse: new DuckDbWarehouse(database, localFile), catalog: new DuckDbCatalog(database, localFile), source, now },
+      {
+        store,
+        warehouse: new DuckDbWarehouse(database, localFile, { reportingTimeZone: config.timeZone }),
+        catalog: new DuckDbCatalog(database, localFile),
+        source,
+        now,
+      },
       { deep: config.deep ? new DuckDbDeepVerifier(database, localFile) : undefined, accept: config.accept },
     );
   } finally {

@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { chartSvg } from './chart-svg';
 import type { DashboardData } from './dashboard-data';
+import { ViewSchemaError } from './dashboard-errors';
 
 export interface DashboardOptions {
   title?: string;
@@ -10,6 +11,11 @@ export interface DashboardOptions {
   source?: string;
   /** How fresh and sound the data is (from the lake's manifests: `summarizeDataHealth` of `@org/pipeline`). */
   health?: DataHealthView;
+  /**
+   * The reporting time zone the views were made in (an IANA name; default UTC): the page's dates, times and
+   * month-to-date mark are this zone's, never the machine's.
+   */
+  timeZone?: string;
 }
 
 /** What the Data health section shows; `@org/pipeline`'s `DataHealth` has this shape. */
@@ -53,11 +59,12 @@ const H = 260;
  */
 export async function renderDashboardHtml(data: DashboardData, options: DashboardOptions): Promise<string> {
   const title = options.title ?? 'Plutus card rewards';
+  const clock = zonedClock(options.timeZone ?? 'UTC');
   const empty = data.monthlyPlu.length === 0 && data.merchants.length === 0 && data.pluStatus.length === 0;
   const body = empty
     ? emptyState()
-    : `${headline(data)}\n${(await Promise.all(charts(data, options.generatedAt).map(renderChart))).join('\n')}\n${orphans(data)}`;
-  const health = options.health ? dataHealth(options.health) : '';
+    : `${headline(data)}\n${(await Promise.all(charts(data, options.generatedAt, clock).map(renderChart))).join('\n')}\n${orphans(data, clock)}`;
+  const health = options.health ? dataHealth(options.health, clock) : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -73,7 +80,7 @@ export async function renderDashboardHtml(data: DashboardData, options: Dashboar
 ${body}
 ${health}
 </main>
-<footer class="muted">Generated ${escapeHtml(options.generatedAt.toISOString().replace('T', ' ').slice(0, 16))} UTC${options.source ? ` from ${escapeHtml(options.source)}` : ''}. Rejected rewards are excluded from earnings.</footer>
+<footer class="muted">Generated ${escapeHtml(clock.instant(options.generatedAt.toISOString()))}${options.source ? ` from ${escapeHtml(options.source)}` : ''}. Rejected rewards are excluded from earnings.</footer>
 </body>
 </html>
 `;
@@ -96,17 +103,59 @@ function headline(data: DashboardData): string {
   return `<section class="cards">${cards.map(([label, value]) => `<div class="card" data-figure="${escapeHtml(label)}"><div class="label">${label}</div><div class="value">${value}</div></div>`).join('')}</section>`;
 }
 
+/** Dates and times of the reporting time zone, read from Intl (never from the machine's zone). */
+interface ZonedClock {
+  timeZone: string;
+  /** `YYYY-MM-DD` of an instant. */
+  day: (instant: Date) => string;
+  /** `YYYY-MM-DD HH:mm <zone>` of an ISO instant, or – for none. */
+  instant: (iso: string | null | undefined) => string;
+}
+
+function zonedClock(timeZone: string): ZonedClock {
+  let format: Intl.DateTimeFormat;
+  try {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+  } catch {
+    throw new ViewSchemaError(`Not a time zone name: ${JSON.stringify(timeZone)}. Give an IANA name such as UTC or Europe/London.`);
+  }
+  const parts = (instant: Date) => Object.fromEntries(format.formatToParts(instant).map((part) => [part.type, part.value]));
+  const day = (instant: Date) => {
+    const p = parts(instant);
+    return `${p['year']}-${p['month']}-${p['day']}`;
+  };
+  return {
+    timeZone,
+    day,
+    instant: (iso) => {
+      if (!iso || Number.isNaN(Date.parse(iso))) return iso ?? '–';
+      const p = parts(new Date(iso));
+      return `${p['year']}-${p['month']}-${p['day']} ${p['hour']}:${p['minute']} ${timeZone}`;
+    },
+  };
+}
+
 /**
- * The current UTC month, when the page is made before its last day, is month to date: labelled so, since its bars
- * are not comparable with whole months.
+ * The current month of the reporting time zone, when the page is made before its last day, is month to date:
+ * labelled so, since its bars are not comparable with whole months.
  */
-function monthLabeller(generatedAt: Date): { label: (month: string) => string; partial: (months: string[]) => string } {
-  const current = generatedAt.toISOString().slice(0, 7);
-  const lastDay = new Date(Date.UTC(generatedAt.getUTCFullYear(), generatedAt.getUTCMonth() + 1, 0)).getUTCDate();
-  const isPartial = generatedAt.getUTCDate() < lastDay;
+function monthLabeller(generatedAt: Date, clock: ZonedClock): { label: (month: string) => string; partial: (months: string[]) => string } {
+  const today = clock.day(generatedAt);
+  const current = today.slice(0, 7);
+  const dayOfMonth = Number(today.slice(8, 10));
+  const lastDay = new Date(Date.UTC(Number(today.slice(0, 4)), Number(today.slice(5, 7)), 0)).getUTCDate();
+  const isPartial = dayOfMonth < lastDay;
   const label = (month: string) => (isPartial && month === current ? `${month} (to date)` : month);
   const partial = (months: string[]) =>
-    isPartial && months.includes(current) ? ` ${current} is month to date (${generatedAt.getUTCDate()} of ${lastDay} days).` : '';
+    isPartial && months.includes(current) ? ` ${current} is month to date (${dayOfMonth} of ${lastDay} days, ${clock.timeZone}).` : '';
   return { label, partial };
 }
 
@@ -122,11 +171,14 @@ function perCurrency<T extends { currency: string }>(rows: readonly T[], part: (
   return (parts.length === 1 ? parts[0] : { vconcat: parts, spacing: 28 }) as TopLevelSpec;
 }
 
-/** Temporal axes in UTC, whatever the time zone of the machine that draws them. */
+/**
+ * Days are the views' `YYYY-MM-DD` of the reporting time zone; drawn on a UTC scale they keep that label whatever
+ * the time zone of the machine that draws them.
+ */
 const utcDay = { type: 'temporal', timeUnit: 'utcyearmonthdate', scale: { type: 'utc' }, title: null };
 
-function charts(data: DashboardData, generatedAt: Date): Chart[] {
-  const months = monthLabeller(generatedAt);
+function charts(data: DashboardData, generatedAt: Date, clock: ZonedClock): Chart[] {
+  const months = monthLabeller(generatedAt, clock);
   const monthly = data.monthlyPlu.map((row) => ({ ...row, month: months.label(row.reward_month) }));
   const prices = data.monthlyPrice.map((row) => ({ ...row, month: months.label(row.reward_month) }));
   const values = data.monthlyValue.map((row) => ({ ...row, month: months.label(row.reward_month) }));
@@ -265,7 +317,7 @@ function charts(data: DashboardData, generatedAt: Date): Chart[] {
     {
       id: 'daily-price',
       title: 'PLU price over time',
-      caption: 'Fiat per PLU at award time, per UTC day and currency: the daily mean, with a band from min to max.',
+      caption: `Fiat per PLU at award time, per day (${clock.timeZone}) and currency: the daily mean, with a band from min to max.`,
       spec: data.dailyPrice.length
         ? (width) => ({
             width,
@@ -297,12 +349,12 @@ async function renderChart(chart: Chart): Promise<string> {
   return `<section class="chart" data-chart="${chart.id}" data-has-data="${chart.spec ? 'true' : 'false'}"><h2>${escapeHtml(chart.title)}</h2><p class="muted">${escapeHtml(chart.caption)}</p>${inner}</section>`;
 }
 
-function orphans(data: DashboardData): string {
+function orphans(data: DashboardData, clock: ZonedClock): string {
   const { count, plu, latest } = data.withoutTransaction;
   const rows = latest
     .map(
       (row) =>
-        `<tr><td class="nowrap">${escapeHtml(row.created_at.slice(0, 10))}</td><td>${escapeHtml(row.reward_type ?? '–')}</td><td>${escapeHtml(row.reference_type ?? '–')}${row.reference_id ? ` <code>${escapeHtml(row.reference_id)}</code>` : ''}</td><td class="num">${formatPlu(row.plu_amount)}</td></tr>`,
+        `<tr><td class="nowrap">${escapeHtml(Number.isNaN(Date.parse(row.created_at)) ? row.created_at.slice(0, 10) : clock.day(new Date(row.created_at)))}</td><td>${escapeHtml(row.reward_type ?? '–')}</td><td>${escapeHtml(row.reference_type ?? '–')}${row.reference_id ? ` <code>${escapeHtml(row.reference_id)}</code>` : ''}</td><td class="num">${formatPlu(row.plu_amount)}</td></tr>`,
     )
     .join('');
   const shown =
@@ -316,13 +368,12 @@ function orphans(data: DashboardData): string {
   }</section>`;
 }
 
-const instant = (iso: string | null | undefined) => (iso ? `${iso.replace('T', ' ').slice(0, 16)} UTC` : '–');
-
 /**
  * Data health: how fresh the data is (newest rows, last successful run), what the last reconciliation found and
  * did, the rows quarantined by reason, and the runs of the last 30 days with their outcome.
  */
-function dataHealth(health: DataHealthView): string {
+function dataHealth(health: DataHealthView, clock: ZonedClock): string {
+  const instant = clock.instant;
   const reconciliation = health.lastReconciliation;
   const reconciled = reconciliation
     ? [

@@ -5,7 +5,7 @@ import { fixtureWarehouse } from '../test/fixture-warehouse';
 import { loadDashboardData, type DashboardData } from './dashboard-data';
 import { renderDashboardHtml } from './dashboard-html';
 import { REDSHIFT_DIALECT, redshiftSqlOnDuckDb } from '@org/sql-dialect';
-import { DASHBOARD_VIEWS, RETIRED_VIEWS, viewStatements } from './dashboard-views';
+import { ALL_VIEWS, REPORTING_VIEWS, RETIRED_VIEWS, viewStatements } from './dashboard-views';
 
 describe('dashboard views on DuckDB', () => {
   let dir: string;
@@ -71,25 +71,74 @@ describe('dashboard views on DuckDB', () => {
   });
 
   it("writes the same views for Redshift, whose text run on DuckDB gives every view's rows unchanged", async () => {
-    const redshift = viewStatements(REDSHIFT_DIALECT, 'rewards');
-    expect(redshift).toHaveLength(RETIRED_VIEWS.length + DASHBOARD_VIEWS.length);
+    const redshift = viewStatements(REDSHIFT_DIALECT, { schema: 'rewards' });
+    expect(redshift).toHaveLength(RETIRED_VIEWS.length + ALL_VIEWS.length);
     // Views whose columns changed are new names; the old ones go (CREATE OR REPLACE cannot change a view's columns).
     expect(redshift.slice(0, 2)).toEqual([
       'DROP VIEW IF EXISTS "rewards"."v_monthly_plu_earned"',
       'DROP VIEW IF EXISTS "rewards"."v_daily_plu_price"',
     ]);
     expect(redshift[2]).toMatch(/^CREATE OR REPLACE VIEW "rewards"\."v_monthly_plu" AS/);
-    expect(redshift.at(-1)).toContain(`TO_CHAR(CONVERT_TIMEZONE('UTC', created_at), 'YYYY-MM-DD')`);
-    expect(() => viewStatements(REDSHIFT_DIALECT, 'x"; drop')).toThrow('Not a plain schema name');
+    expect(redshift.find((sql) => sql.includes('"v_daily_plu_price_by_currency" AS'))).toContain(
+      `TO_CHAR(CONVERT_TIMEZONE('UTC', created_at), 'YYYY-MM-DD')`,
+    );
+    expect(() => viewStatements(REDSHIFT_DIALECT, { schema: 'x"; drop' })).toThrow('Not a plain schema name');
+    expect(() => viewStatements(REDSHIFT_DIALECT, { timeZone: "UTC'; drop" })).toThrow('Not a time zone name');
     const db = await fixtureWarehouse(dir);
     await db.run('CREATE SCHEMA "rewards"');
-    for (const table of ['transactions', 'rewards', 'reward_facts'])
+    for (const table of ['transactions', 'rewards', 'reward_facts', 'load_ledger'])
       await db.run(`CREATE VIEW "rewards"."${table}" AS SELECT * FROM main."${table}"`);
     for (const statement of redshift) await db.run(redshiftSqlOnDuckDb(statement));
-    for (const view of DASHBOARD_VIEWS) {
+    for (const view of ALL_VIEWS) {
       const rows = async (name: string) => (await db.runAndReadAll(`SELECT * FROM ${name} ORDER BY ALL`)).getRowObjectsJson();
       expect([view.name, await rows(`"rewards"."${view.name}"`)]).toEqual([view.name, await rows(`main."${view.name}"`)]);
     }
+    db.closeSync();
+  });
+
+  it("groups months and days in the reporting time zone, never the machine's: a reward at 12:00 UTC on 31 March is 1 April in Auckland", async () => {
+    const auckland = await fixtureWarehouse(dir, 'Pacific/Auckland');
+    const aucklandData = await loadDashboardData(async (sql) => (await auckland.runAndReadAll(sql)).getRowObjectsJson());
+    auckland.closeSync();
+    expect(data.dailyPrice[0].day).toBe('2024-03-31');
+    expect(aucklandData.dailyPrice.map((row) => row.day)).toEqual(['2024-03-31', '2024-04-01', '2024-04-05', '2024-04-07']);
+    const march = (rows: typeof data.monthlyPlu) => rows.find((row) => row.reward_month === '2024-03')?.rewards;
+    expect([march(data.monthlyPlu), march(aucklandData.monthlyPlu)]).toEqual([2, 1]);
+    // The same PLU in all: a zone moves rewards between months, never adds or loses one.
+    const total = (rows: { plu_earned: number }[]) => round(rows.reduce((sum, row) => sum + row.plu_earned, 0));
+    expect(total(aucklandData.monthlyPlu)).toBe(total(data.monthlyPlu));
+  });
+
+  it("gives Looker Studio one flat view per chart, months and days as DATEs, a currency beside every fiat amount, and the dashboard's numbers", async () => {
+    const db = await fixtureWarehouse(dir);
+    const columns = async (view: string) =>
+      (
+        await db.runAndReadAll(
+          `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '${view}' ORDER BY ordinal_position`,
+        )
+      )
+        .getRowObjectsJson()
+        .map((row) => [String(row['column_name']), String(row['data_type'])]);
+    for (const view of REPORTING_VIEWS) {
+      const cols = Object.fromEntries(await columns(view.name));
+      for (const [name, type] of Object.entries(cols)) {
+        if (/^(month|day|created_date)$/.test(name)) expect([view.name, name, type]).toEqual([view.name, name, 'DATE']);
+        if (/(spend|reward_value|reward_amount|price)/.test(name))
+          expect([view.name, name, 'currency' in cols]).toEqual([view.name, name, true]);
+      }
+    }
+    const rows = async (sql: string) => (await db.runAndReadAll(sql)).getRowObjectsJson();
+    expect(
+      (await rows('SELECT CAST(month AS VARCHAR) AS month, plu_earned FROM report_monthly_plu ORDER BY month')).map((row) => ({
+        ...row,
+        plu_earned: Number(row['plu_earned']),
+      })),
+    ).toEqual(data.monthlyPlu.map((row) => ({ month: `${row.reward_month}-01`, plu_earned: row.plu_earned })));
+    expect((await rows('SELECT transactions, rewards FROM report_freshness'))[0]).toEqual({
+      transactions: String(data.merchants.length ? (await rows('SELECT count(*) AS n FROM transactions'))[0]['n'] : 0),
+      rewards: String((await rows('SELECT count(*) AS n FROM rewards'))[0]['n']),
+    });
+    expect(await rows('SELECT load_number, run_id FROM report_load_history')).toEqual([{ load_number: '1', run_id: 'fixture-run' }]);
     db.closeSync();
   });
 
@@ -254,11 +303,23 @@ describe('what the page states is so', () => {
   it('marks the current month as month to date, and says how many rewards without a transaction it does not list', async () => {
     const html = await renderDashboardHtml(twoCurrencies, { generatedAt: new Date('2026-11-28T12:00:00Z') });
     expect(textOf(chartOf(html, 'monthly-plu'))).toContain('2026-11 (to date)');
-    expect(html).toContain('2026-11 is month to date (28 of 30 days).');
+    expect(html).toContain('2026-11 is month to date (28 of 30 days, UTC).');
     const whole = await renderDashboardHtml(twoCurrencies, { generatedAt: new Date('2026-11-30T23:00:00Z') });
     expect(whole).not.toContain('(to date)');
     expect(html).toContain('15 reward(s), 3.00 PLU');
     expect(html).toContain('The newest 10 are listed; 5 more are in the view v_rewards_without_transaction.');
     expect(html).toContain('referral <code>ref-0</code>');
+  });
+
+  it('reads the current month, the footer and every time on the page in the reporting time zone', async () => {
+    // 03:00 UTC on 1 November is still 31 October in Los Angeles: November has not begun there.
+    const generatedAt = new Date('2026-11-01T03:00:00Z');
+    const utc = await renderDashboardHtml(twoCurrencies, { generatedAt });
+    expect(utc).toContain('2026-11 is month to date (1 of 30 days, UTC).');
+    const la = await renderDashboardHtml(twoCurrencies, { generatedAt, timeZone: 'America/Los_Angeles' });
+    expect(la).not.toContain('(to date)');
+    expect(la).toContain('Generated 2026-10-31 20:00 America/Los_Angeles');
+    expect(la).toContain('per day (America/Los_Angeles)');
+    await expect(renderDashboardHtml(twoCurrencies, { generatedAt, timeZone: 'Mars/Olympus' })).rejects.toThrow('Not a time zone name');
   });
 });

@@ -1,4 +1,13 @@
-export { DASHBOARD_VIEWS, RETIRED_VIEWS, viewStatements, type DashboardView } from './dashboard-views';
+export {
+  ALL_VIEWS,
+  DASHBOARD_VIEWS,
+  REPORTING_VIEWS,
+  RETIRED_VIEWS,
+  viewStatements,
+  type DashboardView,
+  type ViewOptions,
+  type ViewSql,
+} from './dashboard-views';
 export { DashboardError, ViewSchemaError, LookmlOptionError } from './dashboard-errors';
 export { loadDashboardData, type DashboardData, type QueryRows } from './dashboard-data';
 export { renderDashboardHtml, formatMoney, formatPlu, type DashboardOptions, type DataHealthView } from './dashboard-html';

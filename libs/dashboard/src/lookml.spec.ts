@@ -148,5 +148,23 @@ describe('the LookML project', () => {
     expect(redshift['views/transactions.view.lkml']).toContain('sql_table_name: "rewards"."transactions" ;;');
     expect(() => lookmlProject({ connection: 'a"b' })).toThrow('Not a Looker connection name');
     expect(() => lookmlProject({ schema: 'x"; drop' })).toThrow('Not a plain schema name');
+    expect(() => lookmlProject({ timeZone: 'CET-ish' })).toThrow('Not a time zone name');
+  });
+
+  it('runs every tile in the reporting time zone, and each tile names only fields its views declare', () => {
+    const project = lookmlProject({ timeZone: 'Europe/London' });
+    const dashboard = JSON.parse(project['dashboards/card_rewards.dashboard.lookml']) as {
+      elements: { fields: string[]; query_timezone: string }[];
+    }[];
+    expect(new Set(dashboard[0].elements.map((tile) => tile.query_timezone))).toEqual(new Set(['Europe/London']));
+    const declared = new Set<string>();
+    for (const [name, view] of views) {
+      for (const [field] of children(view, 'dimension')) declared.add(`${name}.${field}`);
+      for (const [field] of children(view, 'measure')) declared.add(`${name}.${field}`);
+      for (const [group, node] of children(view, 'dimension_group'))
+        for (const timeframe of node['timeframes'] as string[]) declared.add(`${name}.${group}_${timeframe}`);
+    }
+    const named = dashboard[0].elements.flatMap((tile) => tile.fields);
+    expect(named.filter((field) => !declared.has(field))).toEqual([]);
   });
 });

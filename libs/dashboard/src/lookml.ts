@@ -1,4 +1,4 @@
-import { quoteIdentifier } from '@org/sql-dialect';
+import { checkTimeZone, quoteIdentifier } from '@org/sql-dialect';
 import { CURATED_SCHEMAS, DATASET_KEYS, type CuratedDataset } from '@org/rewards-transform';
 import { LookmlOptionError } from './dashboard-errors';
 
@@ -7,6 +7,11 @@ export interface LookmlOptions {
   connection?: string;
   /** The schema of the tables and views (`rewards` in Redshift); none for a DuckDB file. */
   schema?: string;
+  /**
+   * The reporting time zone (an IANA name; default UTC): every dashboard tile runs in it (`query_timezone`), so its
+   * months and days are the views' and the local dashboard's. Looker converts the stored UTC instants to it.
+   */
+  timeZone?: string;
 }
 
 /** One column of a LookML view: what the generator declares, and what the tests run against the warehouse. */
@@ -43,7 +48,7 @@ const KIND: Record<string, LookmlColumn['kind']> = {
 /** The dashboard's views that Looker users explore: their columns, declared here and run against the warehouse by the tests. */
 const VIEW_COLUMNS: Readonly<Record<string, readonly LookmlColumn[]>> = {
   v_monthly_reward_value: [
-    { name: 'reward_month', kind: 'string', description: 'YYYY-MM of the reward (UTC)' },
+    { name: 'reward_month', kind: 'string', description: 'YYYY-MM of the reward, in the reporting time zone the load made the view in' },
     { name: 'currency', kind: 'string' },
     { name: 'reward_value', kind: 'number', description: 'Fiat value of the rewards, in currency' },
     { name: 'rewarded_spend', kind: 'number', description: 'Spend the rewards came from, in currency' },
@@ -103,6 +108,12 @@ export function lookmlProject(options: LookmlOptions = {}): Record<string, strin
   if (!/^[A-Za-z0-9_-]+$/.test(connection)) throw new LookmlOptionError(`Not a Looker connection name: ${JSON.stringify(connection)}.`);
   if (options.schema !== undefined && !plainName.test(options.schema))
     throw new LookmlOptionError(`Not a plain schema name: ${JSON.stringify(options.schema)}.`);
+  let timeZone: string;
+  try {
+    timeZone = checkTimeZone(options.timeZone ?? 'UTC');
+  } catch (error) {
+    throw new LookmlOptionError((error as Error).message);
+  }
   const table = (name: string) => (options.schema ? `${quoteIdentifier(options.schema)}.${quoteIdentifier(name)}` : quoteIdentifier(name));
   const files: Record<string, string> = {};
   for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) {
@@ -115,7 +126,7 @@ export function lookmlProject(options: LookmlOptions = {}): Record<string, strin
   }
   for (const [view, columns] of Object.entries(VIEW_COLUMNS)) files[`views/${view}.view.lkml`] = viewLookml(view, table(view), columns);
   files['rewards.model.lkml'] = modelLookml(connection);
-  files['dashboards/card_rewards.dashboard.lookml'] = dashboardLookml();
+  files['dashboards/card_rewards.dashboard.lookml'] = dashboardLookml(timeZone);
   return files;
 }
 
@@ -194,7 +205,7 @@ ${LOOKML_DATA_TESTS.map((test) => test.lookml).join('\n\n')}
 }
 
 /** The local dashboard's tiles; JSON is YAML, which LookML dashboards are written in. */
-function dashboardLookml(): string {
+function dashboardLookml(timeZone: string): string {
   const tile = (name: string, title: string, type: string, explore: string, fields: string[], extra: object = {}) => ({
     name,
     title,
@@ -203,6 +214,7 @@ function dashboardLookml(): string {
     type,
     fields,
     ...extra,
+    query_timezone: timeZone,
   });
   const dashboard = [
     {
@@ -215,10 +227,11 @@ function dashboardLookml(): string {
           'PLU earned per month',
           'looker_column',
           'reward_facts',
-          ['reward_facts.reward_month', 'reward_facts.total_plu'],
+          // The month of created_at as Looker converts it to the tile's query_timezone (reward_month is the UTC month).
+          ['reward_facts.created_month', 'reward_facts.total_plu'],
           {
             filters: { 'reward_facts.is_rejected': 'No' },
-            sorts: ['reward_facts.reward_month'],
+            sorts: ['reward_facts.created_month'],
           },
         ),
         tile(

@@ -30,8 +30,8 @@ import {
   type Warehouse,
   PipelineError,
 } from '@org/pipeline';
-import { viewStatements, DASHBOARD_VIEWS, RETIRED_VIEWS } from '@org/dashboard';
-import { DUCKDB_DIALECT, quoteIdentifier, quoteLiteral } from '@org/sql-dialect';
+import { viewStatements, ALL_VIEWS, RETIRED_VIEWS } from '@org/dashboard';
+import { checkTimeZone, DUCKDB_DIALECT, quoteIdentifier, quoteLiteral } from '@org/sql-dialect';
 import {
   CURATED_SCHEMAS,
   DATASET_KEYS,
@@ -54,6 +54,11 @@ import {
 
 /** The warehouse file is open in another process (DuckDB allows one writer): a run loading, or a SQL client. */
 export class WarehouseBusyError extends PipelineError {}
+
+export interface DuckDbWarehouseSettings {
+  /** The months and days of the views are this zone's (an IANA name). Default UTC. */
+  reportingTimeZone?: string;
+}
 
 export interface DuckDbOptions {
   /** Open for reading only (status, dashboard): never takes the writer's lock. */
@@ -186,7 +191,10 @@ export class DuckDbWarehouse implements Warehouse {
   constructor(
     private readonly database: DuckDbDatabase,
     private readonly localFile: (key: string) => string | Promise<string>,
-  ) {}
+    private readonly settings: DuckDbWarehouseSettings = {},
+  ) {
+    checkTimeZone(settings.reportingTimeZone ?? 'UTC');
+  }
 
   async loadRun(load: RunLoad, options: { runId?: string } = {}): Promise<LoadResult> {
     const files: Record<LakeDataset, string[]> = { transactions: [], rewards: [] };
@@ -340,6 +348,23 @@ export class DuckDbWarehouse implements Warehouse {
    * tables missing curated columns get them; each change of a table's shape is a transaction of its own (DuckDB
    * does not mix them with changes of rows), and a schema brought up to date is right whether or not a load follows.
    */
+  private viewSql(): string[] {
+    return viewStatements(DUCKDB_DIALECT, {
+      timeZone: this.settings.reportingTimeZone,
+      tableOf: { [LEDGER_TABLE]: qualifiedName(LEDGER_TABLE, STORE_SCHEMA) },
+    });
+  }
+
+  /**
+   * The views made again as this connection's temporary views, in this warehouse's reporting time zone: they
+   * shadow the stored ones for this connection only, so a reader (the dashboard, opened read-only) sees months and
+   * days of the zone it was asked for whichever zone the last load made them in, and writes nothing.
+   */
+  async useTemporaryViews(): Promise<void> {
+    for (const sql of this.viewSql().filter((statement) => statement.startsWith('CREATE OR REPLACE VIEW ')))
+      await this.database.run(sql.replace(/^CREATE OR REPLACE VIEW /, 'CREATE OR REPLACE TEMP VIEW '));
+  }
+
   async createTablesAndViews(): Promise<void> {
     const datasets = Object.keys(CURATED_SCHEMAS) as CuratedDataset[];
     await this.database.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(STORE_SCHEMA)}`);
@@ -365,7 +390,7 @@ export class DuckDbWarehouse implements Warehouse {
       if (change.length) await this.database.transaction(() => this.runAll(change));
     }
     await this.database.transaction(() =>
-      this.runAll([ledgerTableSql(DUCKDB_DIALECT, STORE_SCHEMA), ...datasets.map(publicViewSql), ...viewStatements(DUCKDB_DIALECT)]),
+      this.runAll([ledgerTableSql(DUCKDB_DIALECT, STORE_SCHEMA), ...datasets.map(publicViewSql), ...this.viewSql()]),
     );
   }
 
@@ -416,7 +441,7 @@ export class DuckDbWarehouse implements Warehouse {
     }
     const staged = this.database.sibling(path);
     return {
-      warehouse: new DuckDbWarehouse(staged, this.localFile),
+      warehouse: new DuckDbWarehouse(staged, this.localFile, this.settings),
       catalog: new DuckDbCatalog(staged, this.localFile),
       swapIn: () => this.database.replaceWith(staged),
       discard: async () => {
@@ -436,7 +461,7 @@ export class DuckDbWarehouse implements Warehouse {
       ).map((row) => [row.name, row.kind]),
     );
     await this.database.transaction(async () => {
-      for (const name of [...DASHBOARD_VIEWS.map((view) => view.name), ...RETIRED_VIEWS])
+      for (const name of [...ALL_VIEWS.map((view) => view.name).reverse(), ...RETIRED_VIEWS])
         await this.database.run(`DROP VIEW IF EXISTS ${quoteIdentifier(name)}`);
       for (const dataset of Object.keys(CURATED_SCHEMAS) as CuratedDataset[]) {
         const kind = kinds.get(dataset);

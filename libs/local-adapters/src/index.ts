@@ -6,6 +6,7 @@ export {
   WarehouseBusyError,
   loadMemoryLimitMb,
   type DuckDbOptions,
+  type DuckDbWarehouseSettings,
 } from './duckdb-warehouse';
 export { STORE_SCHEMA, PROBED_COLUMNS, probeHashColumn } from './duckdb-load-plan';
 export { DuckDbDeepVerifier } from './duckdb-deep-verifier';

@@ -13,7 +13,8 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { quoteLiteral, REDSHIFT_DIALECT, redshiftSqlOnDuckDb } from '@org/sql-dialect';
-import { DASHBOARD_VIEWS, RETIRED_VIEWS } from '@org/dashboard';
+import { ALL_VIEWS, DASHBOARD_VIEWS, REPORTING_VIEWS, RETIRED_VIEWS } from '@org/dashboard';
+import { createHash } from 'node:crypto';
 import { expectedWarehouseParquet, LOAD_SEQUENCE, tableDifferencesSql } from '@org/pipeline/testing';
 import { DATASET_KEYS, ledgerDigest, transformRun } from '@org/rewards-transform';
 import {
@@ -74,14 +75,18 @@ describe('RedshiftWarehouse', () => {
     });
   });
 
-  it('loads a run in one batch (one transaction): tables, staging, COPY ... FORMAT AS PARQUET, merge both, the affected facts, the views', async () => {
+  it('loads a run in one batch (one transaction): tables, staging, COPY ... FORMAT AS PARQUET, merge both, the affected facts; then the views in a batch of their own', async () => {
     await expect(warehouse().loadRun(RUN)).resolves.toEqual({
       staged: { transactions: 30, rewards: 42 },
       inTable: { transactions: 29, rewards: 40, reward_facts: 40 },
       factsWithoutTransaction: 3,
     });
-    expect(redshift).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 1);
-    const input = redshift.commandCalls(BatchExecuteStatementCommand)[0].args[0].input;
+    expect(redshift).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 2);
+    const [input, views] = redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input);
+    expect([input.StatementName, views.StatementName]).toEqual(['rewards-pipeline-load', 'rewards-pipeline-views']);
+    expect(views.Sqls?.filter((sql) => sql.startsWith('CREATE OR REPLACE VIEW "rewards".'))).toHaveLength(ALL_VIEWS.length);
+    // The views in the reporting time zone (UTC unless told), none in the load's batch.
+    expect(views.Sqls?.find((sql) => sql.includes('"v_monthly_plu" AS'))).toContain(`CONVERT_TIMEZONE('UTC', created_at)`);
     expect(input).toMatchObject({ WorkgroupName: 'rewards', Database: 'dev' });
     const sqls = input.Sqls ?? [];
     expect(sqls[0]).toBe('CREATE SCHEMA IF NOT EXISTS "rewards"');
@@ -98,9 +103,54 @@ describe('RedshiftWarehouse', () => {
     expect(at('DELETE FROM "rewards"."transactions"')).toBeGreaterThan(at('COPY'));
     expect(at('INSERT INTO "rewards"."rewards"')).toBeGreaterThan(at('INSERT INTO "rewards"."transactions"'));
     expect(at('INSERT INTO "rewards"."reward_facts"')).toBeGreaterThan(at('INSERT INTO "rewards"."rewards"'));
-    expect(at('CREATE OR REPLACE VIEW "rewards"."v_')).toBeGreaterThan(at('INSERT INTO "rewards"."reward_facts"'));
-    // It polled with backoff until FINISHED.
-    expect(redshift.commandCalls(DescribeStatementCommand).filter((call) => call.args[0].input.Id === 'batch-1')).toHaveLength(2);
+    expect(at('CREATE OR REPLACE VIEW')).toBe(-1);
+    // It polled the load with backoff until FINISHED (STARTED, then FINISHED), then the views' batch (FINISHED).
+    expect(redshift.commandCalls(DescribeStatementCommand).filter((call) => call.args[0].input.Id === 'batch-1')).toHaveLength(3);
+  });
+
+  it('makes the reporting user from its password as an MD5 hash only, and lets it read the report_* views and nothing else', async () => {
+    const password = 'Looker-Studio-Passw0rd';
+    const reporting = (user: { name: string; password?: string }) =>
+      new RedshiftWarehouse(new RedshiftDataClient({ region: 'eu-west-2' }), {
+        target: { workgroupName: 'rewards', database: 'dev' },
+        iamRoleArn: ROLE,
+        locate: (key) => `s3://data-bucket/${key}`,
+        sleep: async () => undefined,
+        reportingTimeZone: 'Europe/London',
+        reportingUser: user,
+      });
+    // pg_user answers no such user (the mock's result has no rows for that query).
+    redshift.on(GetStatementResultCommand, { Id: 'pg-user' }).resolves({ ColumnMetadata: [{ name: 'usename' }], Records: [] });
+    redshift
+      .on(ExecuteStatementCommand, { Sql: "SELECT usename FROM pg_user WHERE usename = 'looker_studio'" })
+      .resolves({ Id: 'pg-user' });
+    redshift.on(DescribeStatementCommand, { Id: 'pg-user' }).resolves({ Status: 'FINISHED', HasResultSet: true });
+    await reporting({ name: 'looker_studio', password }).loadRun(RUN);
+    const batches = redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input);
+    expect(batches.map((batch) => batch.StatementName)).toEqual([
+      'rewards-pipeline-load',
+      'rewards-pipeline-reporting-user',
+      'rewards-pipeline-views',
+    ]);
+    // md5 of password + user name, computed here independently of the adapter.
+    const hash = `md5${createHash('md5')
+      .update(password + 'looker_studio')
+      .digest('hex')}`;
+    expect(batches[1].Sqls).toEqual([`CREATE USER "looker_studio" PASSWORD '${hash}'`]);
+    expect(JSON.stringify(redshift.calls().map((call) => call.args[0].input))).not.toContain(password);
+    const grants = (batches[2].Sqls ?? []).filter((sql) => sql.startsWith('GRANT'));
+    expect(grants).toEqual([
+      'GRANT USAGE ON SCHEMA "rewards" TO "looker_studio"',
+      `GRANT SELECT ON ${REPORTING_VIEWS.map((view) => `"rewards"."${view.name}"`).join(', ')} TO "looker_studio"`,
+    ]);
+    expect(batches[2].Sqls?.find((sql) => sql.includes('"v_monthly_plu" AS'))).toContain(`CONVERT_TIMEZONE('Europe/London', created_at)`);
+    // An existing user gets its password set again (a rotated secret takes effect); one an admin made is only granted.
+    expect(reporting({ name: 'looker_studio', password }).reportingUserStatements(true)).toEqual([
+      `ALTER USER "looker_studio" PASSWORD '${hash}'`,
+    ]);
+    expect(reporting({ name: 'looker_studio' }).reportingUserStatements(false)).toEqual([]);
+    expect(() => reporting({ name: 'looker_studio', password: 'short' })).toThrow("breaks Redshift's rules");
+    expect(() => reporting({ name: 'Looker"; drop', password })).toThrow('Not a plain reporting user name');
   });
 
   it('addresses a provisioned cluster with a database user or a secret', async () => {
@@ -314,7 +364,7 @@ describe('RedshiftWarehouse', () => {
     await warehouse().reset();
     await warehouse().loadRun({ transactions: parts('transactions', 30), rewards: parts('rewards', 30) }, { runId: 'r1' });
     const sent = redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input.Sqls ?? []);
-    expect(sent.map((sqls) => sqls.length)).toEqual([expect.any(Number), sizes[3].length]);
+    expect(sent.map((sqls) => sqls.length)).toEqual([expect.any(Number), sizes[3].length, RETIRED_VIEWS.length + ALL_VIEWS.length]);
     expect(Math.max(...[...sent, ...sizes].map((sqls) => sqls.length))).toBeLessThanOrEqual(
       DATA_API_LIMITS.statementsPerBatch - LOAD_BATCH_RESERVE,
     );

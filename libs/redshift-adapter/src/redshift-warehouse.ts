@@ -41,8 +41,9 @@ import {
   type StagedRebuild,
   type Warehouse,
 } from '@org/pipeline';
-import { DASHBOARD_VIEWS, RETIRED_VIEWS, viewStatements } from '@org/dashboard';
-import { quoteIdentifier, quoteLiteral, REDSHIFT_DIALECT } from '@org/sql-dialect';
+import { ALL_VIEWS, REPORTING_VIEWS, RETIRED_VIEWS, viewStatements } from '@org/dashboard';
+import { createHash } from 'node:crypto';
+import { checkTimeZone, quoteIdentifier, quoteLiteral, REDSHIFT_DIALECT } from '@org/sql-dialect';
 import { redshiftMergeStatements } from './redshift-load-plan';
 import { CURATED_SCHEMAS, LAKE_DATASETS, rewardFactsSelectSql, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
 
@@ -76,6 +77,15 @@ export interface RedshiftWarehouseSettings {
    * gives them again what the setup SQL gave them on the old one. None when every function signs in as one user.
    */
   readers?: readonly string[];
+  /** The months and days of the views are this zone's (an IANA name). Default UTC. */
+  reportingTimeZone?: string;
+  /**
+   * A read-only reporting identity (Looker Studio's): a database user that may read the `report_*` views and
+   * nothing else, given SELECT on them again after every load. With a `password` (a namespace the stack created)
+   * the user is created when missing and its password set on every load, so a rotated secret takes effect at the
+   * next load; the password is only ever sent to Redshift as its MD5 hash. Without one, an admin made the user.
+   */
+  reportingUser?: { name: string; password?: string };
   /** Give up waiting for a statement after this long. Default 15 minutes. */
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -94,6 +104,32 @@ export function quoteUserName(name: string): string {
       },
     );
   return `"${name}"`;
+}
+
+/**
+ * A password as CREATE USER and ALTER USER accept it hashed: `md5` and the MD5 of the password followed by the user
+ * name (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_USER.html), so the clear password never appears in
+ * SQL text, in the Data API's statement history or in Redshift's query logs.
+ */
+export function md5PasswordHash(password: string, user: string): string {
+  return `md5${createHash('md5').update(`${password}${user}`, 'utf8').digest('hex')}`;
+}
+
+/** Redshift's rules for a password: 8 to 64 printable ASCII characters, an upper- and a lowercase letter and a digit, none of ' " \\ / @ or space. */
+function checkReportingPassword(password: string): void {
+  const ok =
+    password.length >= 8 &&
+    password.length <= 64 &&
+    /[A-Z]/.test(password) &&
+    /[a-z]/.test(password) &&
+    /[0-9]/.test(password) &&
+    /^[\x21-\x7e]+$/.test(password) &&
+    !/['"\\/@]/.test(password);
+  if (!ok)
+    throw new PipelineError(
+      "The reporting user's password breaks Redshift's rules: 8 to 64 printable ASCII characters with an uppercase letter, a lowercase letter and a digit, and none of ' \" \\ / @ or space.",
+      { code: 'REDSHIFT_REPORTING_PASSWORD' },
+    );
 }
 
 /** A statement Redshift ran and failed: carries the SQL and Redshift's message. */
@@ -194,13 +230,28 @@ export class RedshiftWarehouse implements Warehouse {
     }
     this.schema = settings.schema ?? 'rewards';
     for (const reader of settings.readers ?? []) quoteUserName(reader);
+    checkTimeZone(settings.reportingTimeZone ?? 'UTC');
+    if (settings.reportingUser) {
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(settings.reportingUser.name))
+        throw new PipelineError(
+          `Not a plain reporting user name: ${JSON.stringify(settings.reportingUser.name)} (lowercase letters, digits and _).`,
+          {
+            code: 'REDSHIFT_USER_NAME',
+          },
+        );
+      if (settings.reportingUser.password !== undefined) checkReportingPassword(settings.reportingUser.password);
+    }
     this.sleep = settings.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /**
    * The statements of one run's load, in order, for one BatchExecuteStatement (one transaction): schema and
    * tables, a temp staging table per dataset filled by COPY ... FORMAT AS PARQUET (one per run folder), the merge
-   * and the facts (`redshiftMergeStatements`), then the views. Exposed so they can be inspected and run on DuckDB.
+   * and the facts (`redshiftMergeStatements`), and the run's ledger entry. The views follow in a batch of their
+   * own (`viewBatchStatements`): with Looker Studio's they are more than the Data API's 40 statements leave room for
+   * beside a load, and they read the tables whatever their content, so making them again after the commit (and
+   * again on a retry) changes nothing a reader sees but the definitions. Exposed so they can be inspected and run
+   * on DuckDB.
    */
   loadStatements(load: RunLoad, options: { runId?: string; loadedAt?: Date } = {}): string[] {
     const staging = { transactions: 'staging_transactions', rewards: 'staging_rewards' };
@@ -215,7 +266,6 @@ export class RedshiftWarehouse implements Warehouse {
         ),
       ]),
       ...redshiftMergeStatements({ staging, schema: this.schema }),
-      ...viewStatements(REDSHIFT_DIALECT, this.schema),
       ...(options.runId
         ? ledgerRecordSql({
             runId: options.runId,
@@ -256,6 +306,7 @@ export class RedshiftWarehouse implements Warehouse {
     }
     const sqls = this.loadStatements(load, options);
     const finished = await this.runBatch(sqls, 'load');
+    await this.refreshViews();
     // Rows staged: what each dataset's COPY sub-statements loaded.
     const staged = { transactions: 0, rewards: 0 };
     for (const sub of finished.SubStatements ?? []) {
@@ -339,13 +390,56 @@ export class RedshiftWarehouse implements Warehouse {
       `DELETE FROM ${facts}`,
       `INSERT INTO ${facts} (${columns}) SELECT ${columns} FROM (${select}) AS facts`,
       ledgerFactsCountSql(facts, this.schema),
-      ...viewStatements(REDSHIFT_DIALECT, this.schema),
     ];
   }
 
   async rederiveFacts(): Promise<number> {
     await this.runBatch(this.rederiveFactsStatements(), 'rederive-facts');
+    await this.refreshViews();
     return (await this.tableCounts()).reward_facts;
+  }
+
+  /** The views (the dashboard's and Looker Studio's), in dependency order, in the reporting time zone. */
+  private views(): string[] {
+    return viewStatements(REDSHIFT_DIALECT, { schema: this.schema, timeZone: this.settings.reportingTimeZone });
+  }
+
+  /** What the reporting user may read: the schema's `report_*` views, nothing else (no table, no other view). */
+  private reportingGrants(): string[] {
+    const user = this.settings.reportingUser;
+    if (!user) return [];
+    const schema = quoteIdentifier(this.schema);
+    return [
+      `GRANT USAGE ON SCHEMA ${schema} TO ${quoteIdentifier(user.name)}`,
+      `GRANT SELECT ON ${REPORTING_VIEWS.map((view) => `${schema}.${quoteIdentifier(view.name)}`).join(', ')} TO ${quoteIdentifier(user.name)}`,
+    ];
+  }
+
+  /** One batch (one transaction): the views made again, and the reporting user's grants on them given again. */
+  viewBatchStatements(): string[] {
+    return [...this.views(), ...this.reportingGrants()];
+  }
+
+  /**
+   * The reporting user made when missing, its password set from the settings either way: one statement, as its
+   * own batch, before the grants name it. CREATE USER cannot be told IF NOT EXISTS, so pg_user is asked first.
+   */
+  reportingUserStatements(exists: boolean): string[] {
+    const user = this.settings.reportingUser;
+    if (user?.password === undefined) return [];
+    const hash = quoteLiteral(md5PasswordHash(user.password, user.name));
+    return [
+      exists ? `ALTER USER ${quoteIdentifier(user.name)} PASSWORD ${hash}` : `CREATE USER ${quoteIdentifier(user.name)} PASSWORD ${hash}`,
+    ];
+  }
+
+  private async refreshViews(): Promise<void> {
+    const user = this.settings.reportingUser;
+    if (user?.password !== undefined) {
+      const exists = (await this.query(`SELECT usename FROM pg_user WHERE usename = ${quoteLiteral(user.name)}`)).length > 0;
+      await this.runBatch(this.reportingUserStatements(exists), 'reporting-user');
+    }
+    await this.runBatch(this.viewBatchStatements(), 'views');
   }
 
   private tables(): Record<CuratedDataset, string> {
@@ -406,7 +500,7 @@ export class RedshiftWarehouse implements Warehouse {
       `CREATE SCHEMA IF NOT EXISTS ${schema}`,
       `ALTER SCHEMA ${schema} RENAME TO ${old}`,
       `ALTER SCHEMA ${quoteIdentifier(this.stagedSchema())} RENAME TO ${schema}`,
-      ...viewStatements(REDSHIFT_DIALECT, this.schema),
+      ...this.views(),
       ...(readers
         ? [
             `GRANT USAGE ON SCHEMA ${schema} TO ${readers}`,
@@ -414,6 +508,7 @@ export class RedshiftWarehouse implements Warehouse {
             `ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT SELECT ON TABLES TO ${readers}`,
           ]
         : []),
+      ...this.reportingGrants(),
       `DROP SCHEMA ${old} CASCADE`,
     ];
   }
@@ -425,7 +520,7 @@ export class RedshiftWarehouse implements Warehouse {
   /** Drops the views and tables in one batch, for a rebuild from the lake. */
   async reset(): Promise<void> {
     const sqls = [
-      ...[...DASHBOARD_VIEWS.map((view) => view.name), ...RETIRED_VIEWS].map(
+      ...[...ALL_VIEWS.map((view) => view.name).reverse(), ...RETIRED_VIEWS].map(
         (name) => `DROP VIEW IF EXISTS ${quoteIdentifier(this.schema)}.${quoteIdentifier(name)}`,
       ),
       ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => `DROP TABLE IF EXISTS ${this.table(dataset)}`),

@@ -3,6 +3,7 @@ export {
   REDSHIFT_DIALECT,
   SQL_DIALECTS,
   SqlDialectError,
+  checkTimeZone,
   quoteIdentifier,
   quoteLiteral,
   type SqlDialect,

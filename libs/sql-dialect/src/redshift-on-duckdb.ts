@@ -7,15 +7,20 @@ import { SqlDialectError } from './sql-dialect';
  */
 export const REDSHIFT_ON_DUCKDB: readonly { name: string; pattern: RegExp; replacement: string | ((...groups: string[]) => string) }[] = [
   {
-    name: "UTC wall time: CONVERT_TIMEZONE('UTC', x) → timezone('UTC', x)",
-    pattern: /TO_CHAR\(CONVERT_TIMEZONE\('UTC', ([^()]+(?:\([^()]*\))?)\), '([^']+)'\)/g,
-    replacement: (_, timestamp: string, format: string) =>
-      `strftime(timezone('UTC', ${timestamp}), '${format.replace('YYYY', '%Y').replace('MM', '%m').replace('DD', '%d')}')`,
+    name: "wall time as text: TO_CHAR(CONVERT_TIMEZONE('<zone>', x), 'YYYY-MM') → strftime(timezone('<zone>', x), '%Y-%m')",
+    pattern: /TO_CHAR\(CONVERT_TIMEZONE\(('[A-Za-z0-9_/+-]+'), ([^()]+(?:\([^()]*\))?)\), '([^']+)'\)/g,
+    replacement: (_, zone: string, timestamp: string, format: string) =>
+      `strftime(timezone(${zone}, ${timestamp}), '${format.replace('YYYY', '%Y').replace('MM', '%m').replace('DD', '%d')}')`,
   },
   {
     name: 'epoch microseconds: DATEDIFF(microsecond, epoch, x) → epoch_us(x)',
     pattern: /DATEDIFF\(microsecond, TIMESTAMP '1970-01-01 00:00:00', CONVERT_TIMEZONE\('UTC', ([^()]+)\)\)/g,
     replacement: (_, timestamp: string) => `epoch_us(${timestamp})`,
+  },
+  {
+    name: "wall time: CONVERT_TIMEZONE('<zone>', x) → timezone('<zone>', x)",
+    pattern: /CONVERT_TIMEZONE\(('[A-Za-z0-9_/+-]+'), /g,
+    replacement: 'timezone($1, ',
   },
   {
     name: "hexadecimal to BIGINT: STRTOL(LEFT(MD5(x), 15), 16) → CAST('0x' || LEFT(MD5(x), 15) AS BIGINT)",

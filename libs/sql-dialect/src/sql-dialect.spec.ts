@@ -1,5 +1,13 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { DUCKDB_DIALECT, quoteIdentifier, quoteLiteral, REDSHIFT_DIALECT, SqlDialectError, type SqlDialect } from './sql-dialect';
+import {
+  checkTimeZone,
+  DUCKDB_DIALECT,
+  quoteIdentifier,
+  quoteLiteral,
+  REDSHIFT_DIALECT,
+  SqlDialectError,
+  type SqlDialect,
+} from './sql-dialect';
 import { redshiftSqlOnDuckDb } from './redshift-on-duckdb';
 
 // Each expression of both dialects, run on DuckDB (Redshift's through the named substitutions), against values
@@ -25,6 +33,30 @@ describe('the dialects', () => {
     expect(await evaluate(dialect, (d) => d.md5Hex('x.t'))).toBe('900150983cd24fb0d6963f7d28e17f72');
     // BigInt('0x900150983cd24fb'), computed outside SQL.
     expect(await evaluate(dialect, (d) => d.md5Prefix60('x.t'))).toBe(String(BigInt('0x900150983cd24fb')));
+  });
+
+  // Node's own time zone database (Intl) is the oracle: the same instants near midnight, month ends and daylight
+  // saving changes give the same local day and month in both dialects' SQL as in Intl.
+  const instants = ['2024-03-31T23:30:00Z', '2024-03-31T00:30:00Z', '2026-06-30T23:30:00Z', '2026-10-25T00:59:59Z', '2026-12-31T15:00:00Z'];
+  const zones = ['UTC', 'Europe/London', 'America/New_York', 'Asia/Tokyo', 'Australia/Adelaide'];
+  const intlDay = (instant: string, timeZone: string) =>
+    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(instant));
+  it.each([DUCKDB_DIALECT, REDSHIFT_DIALECT])('$name: the day and month of an instant in a time zone agree with Intl', async (dialect) => {
+    for (const zone of zones) {
+      for (const instant of instants) {
+        const day = intlDay(instant, zone);
+        const sql = `SELECT ${dialect.zonedDay('x.ts', zone)} AS d, ${dialect.zonedMonth('x.ts', zone)} AS m, CAST(${dialect.zonedDate('x.ts', zone)} AS VARCHAR) AS dd, CAST(${dialect.zonedMonthStart('x.ts', zone)} AS VARCHAR) AS ms FROM (SELECT TIMESTAMPTZ '${instant}' AS ts) AS x`;
+        const row = (await db.runAndReadAll(dialect.name === 'redshift' ? redshiftSqlOnDuckDb(sql) : sql)).getRowObjectsJson()[0];
+        expect({ zone, instant, ...row }).toEqual({ zone, instant, d: day, m: day.slice(0, 7), dd: day, ms: `${day.slice(0, 7)}-01` });
+      }
+    }
+  });
+
+  it('accepts IANA time zone names only, so no zone name can inject SQL or mean different things in two engines', () => {
+    for (const zone of zones) expect(checkTimeZone(zone)).toBe(zone);
+    for (const bad of ['BST', 'Not/AZone', "UTC'; DROP TABLE x; --", '+01:00', '', 'europe/london'])
+      expect(() => checkTimeZone(bad)).toThrow(expect.objectContaining({ code: 'SQL_TIME_ZONE' }));
+    expect(() => DUCKDB_DIALECT.zonedDay('ts', "x'y")).toThrow(SqlDialectError);
   });
 
   it('types the curated kinds in each warehouse', () => {

@@ -23,6 +23,14 @@ export interface SqlDialect {
   utcMonth(timestamp: string): string;
   /** `YYYY-MM-DD` of a timestamp, in UTC. */
   utcDay(timestamp: string): string;
+  /** `YYYY-MM` of a timestamp in a time zone (an IANA name that `checkTimeZone` accepted). */
+  zonedMonth(timestamp: string, timeZone: string): string;
+  /** `YYYY-MM-DD` of a timestamp in a time zone. */
+  zonedDay(timestamp: string, timeZone: string): string;
+  /** The calendar day of a timestamp in a time zone, as a DATE. */
+  zonedDate(timestamp: string, timeZone: string): string;
+  /** The first day of the month of a timestamp in a time zone, as a DATE. */
+  zonedMonthStart(timestamp: string, timeZone: string): string;
   /** Microseconds since 1970-01-01T00:00:00Z of a timestamp, as a BIGINT. */
   epochMicros(timestamp: string): string;
   /** The md5 of a text, as 32 lowercase hexadecimal characters. */
@@ -37,7 +45,7 @@ export interface SqlDialect {
 export class SqlDialectError extends Error {
   readonly transient = false;
   constructor(
-    readonly code: 'SQL_IDENTIFIER' | 'SQL_NOT_PORTABLE',
+    readonly code: 'SQL_IDENTIFIER' | 'SQL_NOT_PORTABLE' | 'SQL_TIME_ZONE',
     message: string,
   ) {
     super(message);
@@ -57,6 +65,28 @@ export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/**
+ * A time zone both warehouses and this process know by the same IANA name (e.g. `Europe/London`, `UTC`): refused
+ * with the reason when the name is no plain zone name or Node's time zone database does not know it. DuckDB (ICU)
+ * and Redshift (`CONVERT_TIMEZONE`, https://docs.aws.amazon.com/redshift/latest/dg/CONVERT_TIMEZONE.html) read
+ * the same names; an abbreviation such as `BST` is refused, since its meaning differs between databases.
+ */
+export function checkTimeZone(name: string): string {
+  const plain = /^(UTC|[A-Z][A-Za-z_+-]*(\/[A-Za-z0-9_+-]+){1,2})$/.test(name);
+  let known = false;
+  try {
+    known = plain && new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone.length > 0;
+  } catch {
+    known = false;
+  }
+  if (!known)
+    throw new SqlDialectError(
+      'SQL_TIME_ZONE',
+      `Not a time zone name: ${JSON.stringify(name)}. Give an IANA name such as UTC, Europe/London or America/New_York (not an abbreviation like BST or an offset).`,
+    );
+  return name;
+}
+
 const decimal = (column: SqlColumnType) => `DECIMAL(${column.precision ?? 18},${column.scale ?? 0})`;
 
 export const DUCKDB_DIALECT: SqlDialect = {
@@ -68,6 +98,10 @@ export const DUCKDB_DIALECT: SqlDialect = {
   doubleType: 'DOUBLE',
   utcMonth: (timestamp) => `strftime(timezone('UTC', ${timestamp}), '%Y-%m')`,
   utcDay: (timestamp) => `strftime(timezone('UTC', ${timestamp}), '%Y-%m-%d')`,
+  zonedMonth: (timestamp, zone) => `strftime(timezone(${quoteLiteral(checkTimeZone(zone))}, ${timestamp}), '%Y-%m')`,
+  zonedDay: (timestamp, zone) => `strftime(timezone(${quoteLiteral(checkTimeZone(zone))}, ${timestamp}), '%Y-%m-%d')`,
+  zonedDate: (timestamp, zone) => `CAST(timezone(${quoteLiteral(checkTimeZone(zone))}, ${timestamp}) AS DATE)`,
+  zonedMonthStart: (timestamp, zone) => `CAST(date_trunc('month', timezone(${quoteLiteral(checkTimeZone(zone))}, ${timestamp})) AS DATE)`,
   epochMicros: (timestamp) => `epoch_us(${timestamp})`,
   md5Hex: (text) => `md5(${text})`,
   md5Prefix60: (text) => `CAST('0x' || left(md5(${text}), 15) AS BIGINT)`,
@@ -80,7 +114,7 @@ export const DUCKDB_DIALECT: SqlDialect = {
  */
 const REDSHIFT_TEXT_BYTES = 4096;
 
-/** Redshift: CONVERT_TIMEZONE('UTC', …) gives a TIMESTAMPTZ's UTC wall time. */
+/** Redshift: CONVERT_TIMEZONE('<zone>', …) gives a TIMESTAMPTZ's wall time in that zone. */
 export const REDSHIFT_DIALECT: SqlDialect = {
   name: 'redshift',
   maxTextBytes: REDSHIFT_TEXT_BYTES,
@@ -96,6 +130,11 @@ export const REDSHIFT_DIALECT: SqlDialect = {
   doubleType: 'DOUBLE PRECISION',
   utcMonth: (timestamp) => `TO_CHAR(CONVERT_TIMEZONE('UTC', ${timestamp}), 'YYYY-MM')`,
   utcDay: (timestamp) => `TO_CHAR(CONVERT_TIMEZONE('UTC', ${timestamp}), 'YYYY-MM-DD')`,
+  zonedMonth: (timestamp, zone) => `TO_CHAR(CONVERT_TIMEZONE(${quoteLiteral(checkTimeZone(zone))}, ${timestamp}), 'YYYY-MM')`,
+  zonedDay: (timestamp, zone) => `TO_CHAR(CONVERT_TIMEZONE(${quoteLiteral(checkTimeZone(zone))}, ${timestamp}), 'YYYY-MM-DD')`,
+  zonedDate: (timestamp, zone) => `CAST(CONVERT_TIMEZONE(${quoteLiteral(checkTimeZone(zone))}, ${timestamp}) AS DATE)`,
+  zonedMonthStart: (timestamp, zone) =>
+    `CAST(DATE_TRUNC('month', CONVERT_TIMEZONE(${quoteLiteral(checkTimeZone(zone))}, ${timestamp})) AS DATE)`,
   epochMicros: (timestamp) => `DATEDIFF(microsecond, TIMESTAMP '1970-01-01 00:00:00', CONVERT_TIMEZONE('UTC', ${timestamp}))`,
   md5Hex: (text) => `MD5(${text})`,
   // STRTOL reads a hexadecimal text as a BIGINT: https://docs.aws.amazon.com/redshift/latest/dg/r_STRTOL.html
