@@ -7,6 +7,7 @@ export default [
   {
     ignores: [
       '**/dist',
+      '**/dist-start',
       '**/node_modules',
       '**/.serverless',
       '**/.esbuild',

@@ -85,6 +85,33 @@ describe('local-runner --time-zone', () => {
   });
 });
 
+describe('npm start', () => {
+  it('bundles the runner from its sources and runs it: a run the tsc-built CLI then verifies, all checks agreeing', async () => {
+    const root = join(__dirname, '..', '..', '..');
+    const script = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start'];
+    expect(script).toBe('node apps/local-runner/scripts/start.mjs');
+    const dataDir = join(await mkdtemp(join(tmpdir(), 'npm-start-')), 'data');
+    try {
+      const start = spawnSync(
+        process.execPath,
+        [join(root, 'apps', 'local-runner', 'scripts', 'start.mjs'), '--data-dir', dataDir, '--sandbox-months', '2'],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PLUTUS_'))),
+        },
+      );
+      expect([start.status, start.stderr.slice(-300)]).toEqual([0, expect.any(String)]);
+      expect(readFileSync(join(dataDir, 'dashboard.html'), 'utf8')).toContain('<svg');
+      const verify = await cliArgs(['verify', '--data-dir', dataDir, '--json']);
+      expect(verify.code).toBe(0);
+      expect((JSON.parse(verify.stdout) as { ok: boolean }).ok).toBe(true);
+    } finally {
+      await rm(join(dataDir, '..'), { recursive: true, force: true });
+    }
+  });
+});
+
 describe('npx local-runner', () => {
   it('is linked by npm at install (the command the error messages name), and its --json output is the JSON alone', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'local-runner-bin-'));

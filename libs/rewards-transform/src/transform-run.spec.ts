@@ -297,6 +297,17 @@ describe('transformRun on hand-written fixtures', () => {
     const [meta] = await query(`select compression from parquet_metadata('${join(dir, 'zstd.parquet')}') limit 1`);
     expect(meta.compression).toBe('ZSTD');
   });
+
+  it('keeps min/max statistics on times, amounts and flags, where a reader prunes by them, and none on text (as DuckDB reads the file)', async () => {
+    const stats = await query(
+      `select path_in_schema AS col, stats_min_value IS NOT NULL AS has_min, stats_max_value IS NOT NULL AS has_max from parquet_metadata('${join(dir, 'transactions.parquet')}')`,
+    );
+    const of = (name: string) => stats.find((row) => row['col'] === name);
+    for (const name of ['transaction_date', 'amount_minor', 'transaction_amount'])
+      expect([name, of(name)?.['has_min'], of(name)?.['has_max']]).toEqual([name, true, true]);
+    for (const spec of TRANSACTIONS_SCHEMA.filter((column) => column.kind === 'string'))
+      expect([spec.name, of(spec.name)?.['has_min'], of(spec.name)?.['has_max']]).toEqual([spec.name, false, false]);
+  });
 });
 
 describe('parquetToTable', () => {
