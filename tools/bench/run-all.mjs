@@ -25,6 +25,11 @@ const BENCHES = [
     about: 'The engine against the baseline it replaced: csv-parse, the rules cell by cell, Arrow JS and parquet-wasm.',
   },
   {
+    name: 'fresh-start',
+    script: 'fresh-start-bench.mjs',
+    about: "The README's first command, `npm ci && npm start`, in a fresh clone with no Nx cache.",
+  },
+  {
     name: 'incremental',
     script: 'incremental-bench.mjs',
     about:

@@ -142,10 +142,16 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
       ledger.ms = Date.now() - ledgerStarted;
       context.onProgress?.({ step: 'extract', dataset: 'rewards', fetched: rewards.rowCount });
     };
+    // The lake against the source before this run's window (a count from each, and months only when they differ)
+    // needs nothing this run pulls: it runs beside the pulls, its time hidden by the ledger's.
+    const sourceCheck =
+      request.mode === 'incremental' && clamped.cursor.transactionsThrough && window.transactionsFrom
+        ? checkSourceBefore(context, monthStartOf(window.transactionsFrom))
+        : undefined;
     try {
       // The ledger read (the whole ledger, every run: the API cannot filter it) overlaps the transaction pages.
-      // Both are let finish before a failure is reported, so nothing is still writing after the step ends.
-      const outcomes = await Promise.allSettled([pullTransactions(), pullRewards()]);
+      // All are let finish before a failure is reported, so nothing is still writing after the step ends.
+      const outcomes = await Promise.allSettled([pullTransactions(), pullRewards(), ...(sourceCheck ? [sourceCheck] : [])]);
       const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       if (failed) throw failed.reason;
     } catch (error) {
@@ -162,8 +168,8 @@ export async function extractStep(context: ExtractContext, request: RunRequest):
     await refuseAnotherAccount(context, cursor, record.accounts, request.allowSourceChange === true);
     // The lake against the source before this run's window: rows that arrived after the lookback had passed them
     // (or went missing) are found by count, narrowed to months, and those months pulled again (a few per run).
-    if (request.mode === 'incremental' && clamped.cursor.transactionsThrough && window.transactionsFrom) {
-      const check = await checkSourceBefore(context, monthStartOf(window.transactionsFrom));
+    if (sourceCheck) {
+      const check = await sourceCheck;
       record.sourceCheck = check;
       for (const month of check.repulled) {
         const difference = check.months.find((candidate) => candidate.month === month);
