@@ -277,18 +277,22 @@ function charts(data: DashboardData, generatedAt: Date, clock: ZonedClock): Char
       title: 'Spend by category',
       caption: 'Categories come from the statement text of each merchant; one chart per currency.',
       spec: data.categories.length
-        ? (width) =>
-            perCurrency(data.categories, (currency, rows) => ({
+        ? (width) => {
+            // Room for the longest category name whole (a category is a word or two), the bars get the rest.
+            const longest = Math.max(...data.categories.map((row) => row.merchant_category.length));
+            const labels = Math.min(Math.round(width * 0.6), Math.ceil(longest * 11.5));
+            return perCurrency(data.categories, (currency, rows) => ({
               title: { text: currency, anchor: 'start', fontSize: 14 },
-              width: Math.round(width * 0.7),
+              width: Math.max(80, width - labels - 24),
               height: Math.max(100, rows.length * 26),
               data: { values: rows },
               mark: { type: 'bar', color: '#4c6ef5' },
               encoding: {
-                y: { field: 'merchant_category', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: Math.round(width * 0.25) } },
+                y: { field: 'merchant_category', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: labels } },
                 x: { field: 'spend', type: 'quantitative', title: `Spend (${currency})` },
               },
-            }))
+            }));
+          }
         : undefined,
     },
     {

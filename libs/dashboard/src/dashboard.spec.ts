@@ -311,6 +311,21 @@ describe('what the page states is so', () => {
     expect(html).toContain('referral <code>ref-0</code>');
   });
 
+  it("draws every spending category's name whole on a phone (the narrow drawing), not cut to a few letters", async () => {
+    const categories = ['entertainment', 'groceries', 'eating out', 'transport', 'shopping', 'travel', 'health'];
+    const html = await renderDashboardHtml(
+      { ...twoCurrencies, categories: categories.map((name, i) => spend(name, 'GBP', 100 - i)) },
+      { generatedAt: new Date('2026-11-30T23:00:00Z') },
+    );
+    const chart = chartOf(html, 'categories');
+    const narrow = chart.slice(chart.indexOf('<div class="narrow">'));
+    expect(categories.filter((name) => !textOf(narrow).includes(name))).toEqual([]);
+    // The drawing keeps to the phone's width: its text is not shrunk by scaling a wider picture down.
+    const widths = [...narrow.matchAll(/<svg[^>]*\bviewBox="0 0 (\d+(?:\.\d+)?) /g)].map((match) => Number(match[1]));
+    expect(widths.length).toBeGreaterThan(0);
+    expect(Math.max(...widths)).toBeLessThanOrEqual(300);
+  });
+
   it('reads the current month, the footer and every time on the page in the reporting time zone', async () => {
     // 03:00 UTC on 1 November is still 31 October in Los Angeles: November has not begun there.
     const generatedAt = new Date('2026-11-01T03:00:00Z');
