@@ -139,10 +139,10 @@ describe('Lambda handlers', () => {
     expect(await transform({ runId })).toEqual({ runId });
     expect(await load({ runId })).toEqual({ runId });
     const sqls = redshift.commandCalls(BatchExecuteStatementCommand).flatMap((call) => call.args[0].input.Sqls ?? []);
-    // The load's batch, then the views' batch.
+    // The load's batch (with the dashboard's views), then Looker Studio's views.
     expect(redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input.StatementName)).toEqual([
       'rewards-pipeline-load',
-      'rewards-pipeline-views',
+      'rewards-pipeline-report-views',
     ]);
     expect(sqls.filter((sql) => sql.startsWith('COPY'))).toEqual([
       expect.stringContaining(`FROM 's3://rewards-data/pipeline/curated/transactions/ingest_date=`),

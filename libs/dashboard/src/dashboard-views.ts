@@ -202,6 +202,8 @@ export interface ViewOptions {
   timeZone?: string;
   /** Where a table the views read lives, when not beside them (DuckDB keeps the load ledger in a schema of its own). */
   tableOf?: Partial<Record<string, string>>;
+  /** Which views: all (default), the dashboard's (with the retired ones dropped), or Looker Studio's (which read the dashboard's). */
+  views?: 'all' | 'dashboard' | 'reporting';
 }
 
 /** Every view the loads make: the dashboard's, then Looker Studio's (which read the dashboard's). */
@@ -215,8 +217,10 @@ export function viewStatements(dialect: SqlDialect, options: ViewOptions = {}): 
   const timeZone = checkTimeZone(options.timeZone ?? 'UTC');
   const table = (name: string) =>
     options.tableOf?.[name] ?? (schema ? `${quoteIdentifier(schema)}.${quoteIdentifier(name)}` : quoteIdentifier(name));
+  const which = options.views ?? 'all';
+  const views = which === 'dashboard' ? DASHBOARD_VIEWS : which === 'reporting' ? REPORTING_VIEWS : ALL_VIEWS;
   return [
-    ...RETIRED_VIEWS.map((name) => `DROP VIEW IF EXISTS ${table(name)}`),
-    ...ALL_VIEWS.map((view) => `CREATE OR REPLACE VIEW ${table(view.name)} AS\n${view.body({ dialect, table, timeZone })}`),
+    ...(which === 'reporting' ? [] : RETIRED_VIEWS.map((name) => `DROP VIEW IF EXISTS ${table(name)}`)),
+    ...views.map((view) => `CREATE OR REPLACE VIEW ${table(view.name)} AS\n${view.body({ dialect, table, timeZone })}`),
   ];
 }

@@ -13,7 +13,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { quoteLiteral, REDSHIFT_DIALECT, redshiftSqlOnDuckDb } from '@org/sql-dialect';
-import { ALL_VIEWS, DASHBOARD_VIEWS, REPORTING_VIEWS, RETIRED_VIEWS } from '@org/dashboard';
+import { DASHBOARD_VIEWS, REPORTING_VIEWS, RETIRED_VIEWS } from '@org/dashboard';
 import { createHash } from 'node:crypto';
 import { expectedWarehouseParquet, LOAD_SEQUENCE, tableDifferencesSql } from '@org/pipeline/testing';
 import { DATASET_KEYS, ledgerDigest, transformRun } from '@org/rewards-transform';
@@ -75,7 +75,7 @@ describe('RedshiftWarehouse', () => {
     });
   });
 
-  it('loads a run in one batch (one transaction): tables, staging, COPY ... FORMAT AS PARQUET, merge both, the affected facts; then the views in a batch of their own', async () => {
+  it("loads a run in one batch (one transaction): tables, staging, COPY ... FORMAT AS PARQUET, merge both, the affected facts, the dashboard's views; then Looker Studio's views in a batch of their own", async () => {
     await expect(warehouse().loadRun(RUN)).resolves.toEqual({
       staged: { transactions: 30, rewards: 42 },
       inTable: { transactions: 29, rewards: 40, reward_facts: 40 },
@@ -83,10 +83,12 @@ describe('RedshiftWarehouse', () => {
     });
     expect(redshift).toHaveReceivedCommandTimes(BatchExecuteStatementCommand, 2);
     const [input, views] = redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input);
-    expect([input.StatementName, views.StatementName]).toEqual(['rewards-pipeline-load', 'rewards-pipeline-views']);
-    expect(views.Sqls?.filter((sql) => sql.startsWith('CREATE OR REPLACE VIEW "rewards".'))).toHaveLength(ALL_VIEWS.length);
-    // The views in the reporting time zone (UTC unless told), none in the load's batch.
-    expect(views.Sqls?.find((sql) => sql.includes('"v_monthly_plu" AS'))).toContain(`CONVERT_TIMEZONE('UTC', created_at)`);
+    expect([input.StatementName, views.StatementName]).toEqual(['rewards-pipeline-load', 'rewards-pipeline-report-views']);
+    expect(views.Sqls?.filter((sql) => sql.startsWith('CREATE OR REPLACE VIEW "rewards".'))).toHaveLength(REPORTING_VIEWS.length);
+    // The dashboard's views in the load's own transaction (a view whose columns change is dropped and made there), in
+    // the reporting time zone (UTC unless told).
+    expect(input.Sqls?.filter((sql) => sql.startsWith('CREATE OR REPLACE VIEW "rewards"."v_'))).toHaveLength(DASHBOARD_VIEWS.length);
+    expect(input.Sqls?.find((sql) => sql.includes('"v_monthly_plu" AS'))).toContain(`CONVERT_TIMEZONE('UTC', created_at)`);
     expect(input).toMatchObject({ WorkgroupName: 'rewards', Database: 'dev' });
     const sqls = input.Sqls ?? [];
     expect(sqls[0]).toBe('CREATE SCHEMA IF NOT EXISTS "rewards"');
@@ -103,7 +105,8 @@ describe('RedshiftWarehouse', () => {
     expect(at('DELETE FROM "rewards"."transactions"')).toBeGreaterThan(at('COPY'));
     expect(at('INSERT INTO "rewards"."rewards"')).toBeGreaterThan(at('INSERT INTO "rewards"."transactions"'));
     expect(at('INSERT INTO "rewards"."reward_facts"')).toBeGreaterThan(at('INSERT INTO "rewards"."rewards"'));
-    expect(at('CREATE OR REPLACE VIEW')).toBe(-1);
+    expect(at('CREATE OR REPLACE VIEW "rewards"."v_')).toBeGreaterThan(at('INSERT INTO "rewards"."reward_facts"'));
+    expect(at('CREATE OR REPLACE VIEW "rewards"."report_')).toBe(-1);
     // It polled the load with backoff until FINISHED (STARTED, then FINISHED), then the views' batch (FINISHED).
     expect(redshift.commandCalls(DescribeStatementCommand).filter((call) => call.args[0].input.Id === 'batch-1')).toHaveLength(3);
   });
@@ -130,7 +133,7 @@ describe('RedshiftWarehouse', () => {
     expect(batches.map((batch) => batch.StatementName)).toEqual([
       'rewards-pipeline-load',
       'rewards-pipeline-reporting-user',
-      'rewards-pipeline-views',
+      'rewards-pipeline-report-views',
     ]);
     // md5 of password + user name, computed here independently of the adapter.
     const hash = `md5${createHash('md5')
@@ -143,7 +146,7 @@ describe('RedshiftWarehouse', () => {
       'GRANT USAGE ON SCHEMA "rewards" TO "looker_studio"',
       `GRANT SELECT ON ${REPORTING_VIEWS.map((view) => `"rewards"."${view.name}"`).join(', ')} TO "looker_studio"`,
     ]);
-    expect(batches[2].Sqls?.find((sql) => sql.includes('"v_monthly_plu" AS'))).toContain(`CONVERT_TIMEZONE('Europe/London', created_at)`);
+    expect(batches[0].Sqls?.find((sql) => sql.includes('"v_monthly_plu" AS'))).toContain(`CONVERT_TIMEZONE('Europe/London', created_at)`);
     // An existing user gets its password set again (a rotated secret takes effect); one an admin made is only granted.
     expect(reporting({ name: 'looker_studio', password }).reportingUserStatements(true)).toEqual([
       `ALTER USER "looker_studio" PASSWORD '${hash}'`,
@@ -364,7 +367,7 @@ describe('RedshiftWarehouse', () => {
     await warehouse().reset();
     await warehouse().loadRun({ transactions: parts('transactions', 30), rewards: parts('rewards', 30) }, { runId: 'r1' });
     const sent = redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input.Sqls ?? []);
-    expect(sent.map((sqls) => sqls.length)).toEqual([expect.any(Number), sizes[3].length, RETIRED_VIEWS.length + ALL_VIEWS.length]);
+    expect(sent.map((sqls) => sqls.length)).toEqual([expect.any(Number), sizes[3].length, REPORTING_VIEWS.length]);
     expect(Math.max(...[...sent, ...sizes].map((sqls) => sqls.length))).toBeLessThanOrEqual(
       DATA_API_LIMITS.statementsPerBatch - LOAD_BATCH_RESERVE,
     );

@@ -247,10 +247,11 @@ export class RedshiftWarehouse implements Warehouse {
   /**
    * The statements of one run's load, in order, for one BatchExecuteStatement (one transaction): schema and
    * tables, a temp staging table per dataset filled by COPY ... FORMAT AS PARQUET (one per run folder), the merge
-   * and the facts (`redshiftMergeStatements`), and the run's ledger entry. The views follow in a batch of their
-   * own (`viewBatchStatements`): with Looker Studio's they are more than the Data API's 40 statements leave room for
-   * beside a load, and they read the tables whatever their content, so making them again after the commit (and
-   * again on a retry) changes nothing a reader sees but the definitions. Exposed so they can be inspected and run
+   * and the facts (`redshiftMergeStatements`), the dashboard's views (a retired one dropped, each made again in the
+   * reporting time zone) and the run's ledger entry. Looker Studio's views follow in a batch of their own
+   * (`viewBatchStatements`), with the reporting user's grants: beside a load they are more than the Data API's 40
+   * statements leave room for, and they only read the dashboard's views, so making them again after the commit (and
+   * again on a retry) changes nothing a reader sees but their definitions. Exposed so they can be inspected and run
    * on DuckDB.
    */
   loadStatements(load: RunLoad, options: { runId?: string; loadedAt?: Date } = {}): string[] {
@@ -266,6 +267,7 @@ export class RedshiftWarehouse implements Warehouse {
         ),
       ]),
       ...redshiftMergeStatements({ staging, schema: this.schema }),
+      ...this.views('dashboard'),
       ...(options.runId
         ? ledgerRecordSql({
             runId: options.runId,
@@ -390,6 +392,7 @@ export class RedshiftWarehouse implements Warehouse {
       `DELETE FROM ${facts}`,
       `INSERT INTO ${facts} (${columns}) SELECT ${columns} FROM (${select}) AS facts`,
       ledgerFactsCountSql(facts, this.schema),
+      ...this.views('dashboard'),
     ];
   }
 
@@ -399,9 +402,9 @@ export class RedshiftWarehouse implements Warehouse {
     return (await this.tableCounts()).reward_facts;
   }
 
-  /** The views (the dashboard's and Looker Studio's), in dependency order, in the reporting time zone. */
-  private views(): string[] {
-    return viewStatements(REDSHIFT_DIALECT, { schema: this.schema, timeZone: this.settings.reportingTimeZone });
+  /** The views (the dashboard's, Looker Studio's, or all), in dependency order, in the reporting time zone. */
+  private views(which: 'all' | 'dashboard' | 'reporting' = 'all'): string[] {
+    return viewStatements(REDSHIFT_DIALECT, { schema: this.schema, timeZone: this.settings.reportingTimeZone, views: which });
   }
 
   /** What the reporting user may read: the schema's `report_*` views, nothing else (no table, no other view). */
@@ -415,9 +418,9 @@ export class RedshiftWarehouse implements Warehouse {
     ];
   }
 
-  /** One batch (one transaction): the views made again, and the reporting user's grants on them given again. */
+  /** One batch (one transaction): Looker Studio's views made again, and the reporting user's grants on them given again. */
   viewBatchStatements(): string[] {
-    return [...this.views(), ...this.reportingGrants()];
+    return [...this.views('reporting'), ...this.reportingGrants()];
   }
 
   /**
@@ -439,7 +442,7 @@ export class RedshiftWarehouse implements Warehouse {
       const exists = (await this.query(`SELECT usename FROM pg_user WHERE usename = ${quoteLiteral(user.name)}`)).length > 0;
       await this.runBatch(this.reportingUserStatements(exists), 'reporting-user');
     }
-    await this.runBatch(this.viewBatchStatements(), 'views');
+    await this.runBatch(this.viewBatchStatements(), 'report-views');
   }
 
   private tables(): Record<CuratedDataset, string> {
