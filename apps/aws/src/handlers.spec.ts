@@ -139,11 +139,14 @@ describe('Lambda handlers', () => {
     expect(await transform({ runId })).toEqual({ runId });
     expect(await load({ runId })).toEqual({ runId });
     const sqls = redshift.commandCalls(BatchExecuteStatementCommand).flatMap((call) => call.args[0].input.Sqls ?? []);
-    // The load's batch (with the dashboard's views), then Looker Studio's views.
+    // The load's batch (with the dashboard's views), then Looker Studio's views, then the data health as of this load.
     expect(redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input.StatementName)).toEqual([
       'rewards-pipeline-load',
       'rewards-pipeline-report-views',
+      'rewards-pipeline-data-health',
     ]);
+    // The health kept for Looker Studio names this run, read from its manifest in the lake.
+    expect(sqls.find((sql) => sql.startsWith('INSERT INTO "rewards"."health_runs"'))).toContain(`'${runId}'`);
     expect(sqls.filter((sql) => sql.startsWith('COPY'))).toEqual([
       expect.stringContaining(`FROM 's3://rewards-data/pipeline/curated/transactions/ingest_date=`),
       expect.stringContaining(`FROM 's3://rewards-data/pipeline/curated/rewards/ingest_date=`),

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -106,6 +107,12 @@ describe('npm start', () => {
       const verify = await cliArgs(['verify', '--data-dir', dataDir, '--json']);
       expect(verify.code).toBe(0);
       expect((JSON.parse(verify.stdout) as { ok: boolean }).ok).toBe(true);
+      // The load kept the data health in the warehouse for BI tools: the run it loaded, as its manifest names it.
+      const manifests = readdirSync(join(dataDir, 'runs'));
+      const db = await (await DuckDBInstance.create(join(dataDir, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' })).connect();
+      const runs = (await db.runAndReadAll('SELECT run_id FROM report_recent_runs')).getRowObjectsJson().map((row) => row['run_id']);
+      db.closeSync();
+      expect(runs).toEqual(manifests);
     } finally {
       await rm(join(dataDir, '..'), { recursive: true, force: true });
     }

@@ -177,6 +177,29 @@ export const REPORTING_VIEWS: readonly DashboardView[] = [
       `SELECT seq AS load_number, run_id, CAST(loaded_at AS TIMESTAMP) AS loaded_at, transactions_loaded, rewards_loaded, transactions_in_table, rewards_in_table, reward_facts_in_table FROM ${t('load_ledger')}`,
   },
   {
+    name: 'report_data_health',
+    description: 'Data health as of the last load: newest rows, last successful run, what the last reconciliation and verification found',
+    body: ({ table: t }) => `SELECT CAST(recorded_at AS TIMESTAMPTZ) AS recorded_at,
+  CAST(newest_transaction_at AS TIMESTAMPTZ) AS newest_transaction_at,
+  CAST(newest_reward_change_at AS TIMESTAMPTZ) AS newest_reward_change_at,
+  last_success_run_id, last_success_mode, CAST(last_success_at AS TIMESTAMPTZ) AS last_success_at,
+  CAST(last_reconciliation_at AS TIMESTAMPTZ) AS last_reconciliation_at, runs_replayed, facts_rederived,
+  source_months_differing, months_pulled_again, months_left_to_verify,
+  CAST(last_verification_at AS TIMESTAMPTZ) AS last_verification_at, verification_agreed, verification_checks_failed
+FROM ${t('health_summary')}`,
+  },
+  {
+    name: 'report_recent_runs',
+    description: 'Data health: the runs of the last 30 days as of the last load, failed ones included, with their rows',
+    body: ({ dialect, table: t, timeZone }) =>
+      `SELECT ${dialect.zonedDate('CAST(started_at AS TIMESTAMPTZ)', timeZone)} AS started_date, CAST(started_at AS TIMESTAMPTZ) AS started_at, run_id, mode, status, transactions, rewards, error FROM ${t('health_runs')}`,
+  },
+  {
+    name: 'report_quarantined_rows',
+    description: 'Data health: rows quarantined by the transform, by dataset and reason, over every run',
+    body: ({ table: t }) => `SELECT dataset, reason, quarantined_rows FROM ${t('health_quarantine')}`,
+  },
+  {
     name: 'report_freshness',
     description: 'Data health: the newest transaction and reward held, and the last load',
     body: ({ table: t }) => `SELECT

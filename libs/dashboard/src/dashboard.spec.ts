@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureWarehouse } from '../test/fixture-warehouse';
 import { loadDashboardData, type DashboardData } from './dashboard-data';
-import { renderDashboardHtml } from './dashboard-html';
+import { renderDashboardHtml, type DataHealthView } from './dashboard-html';
 import { REDSHIFT_DIALECT, redshiftSqlOnDuckDb } from '@org/sql-dialect';
 import { ALL_VIEWS, REPORTING_VIEWS, RETIRED_VIEWS, viewStatements } from './dashboard-views';
+import { DATA_HEALTH_TABLES, dataHealthRowStatements } from './data-health-sql';
 
 describe('dashboard views on DuckDB', () => {
   let dir: string;
@@ -86,7 +87,7 @@ describe('dashboard views on DuckDB', () => {
     expect(() => viewStatements(REDSHIFT_DIALECT, { timeZone: "UTC'; drop" })).toThrow('Not a time zone name');
     const db = await fixtureWarehouse(dir);
     await db.run('CREATE SCHEMA "rewards"');
-    for (const table of ['transactions', 'rewards', 'reward_facts', 'load_ledger'])
+    for (const table of ['transactions', 'rewards', 'reward_facts', 'load_ledger', ...DATA_HEALTH_TABLES])
       await db.run(`CREATE VIEW "rewards"."${table}" AS SELECT * FROM main."${table}"`);
     for (const statement of redshift) await db.run(redshiftSqlOnDuckDb(statement));
     for (const view of ALL_VIEWS) {
@@ -165,38 +166,40 @@ describe('dashboard views on DuckDB', () => {
     expect(empty).not.toContain('<svg');
   });
 
+  const HEALTH: DataHealthView = {
+    newest: { transaction: '2026-11-27T18:00:00.000Z', rewardUpdate: '2026-11-28T01:00:00.000Z' },
+    lastSuccessfulRun: { runId: 'r2', mode: 'incremental', finishedAt: '2026-11-28T06:00:00.000Z' },
+    lastReconciliation: {
+      runId: 'r2',
+      at: '2026-11-28T05:59:00.000Z',
+      ledgerRuns: 1,
+      runsReplayed: 1,
+      factsRederived: false,
+      sourceMonthsChecked: true,
+      sourceMonthsDiffering: 2,
+      monthsRepulled: ['2026-03'],
+      monthsLeftToVerify: ['2026-04'],
+    },
+    lastVerification: null,
+    quarantined: [{ dataset: 'rewards', reason: 'amount not a number', rows: 3 }],
+    recentRuns: [
+      {
+        runId: 'r3',
+        mode: 'incremental',
+        status: 'failed',
+        startedAt: '2026-11-28T07:00:00.000Z',
+        transactions: 0,
+        rewards: 0,
+        error: 'load: WarehouseDisagreesError',
+      },
+      { runId: 'r2', mode: 'incremental', status: 'succeeded', startedAt: '2026-11-28T05:58:00.000Z', transactions: 40, rewards: 12 },
+    ],
+  };
+
   it('shows data health: freshness, the last reconciliation, quarantined rows by reason, the recent runs with failures', async () => {
     const html = await renderDashboardHtml(data, {
       generatedAt: new Date('2026-11-28T12:00:00Z'),
-      health: {
-        newest: { transaction: '2026-11-27T18:00:00.000Z', rewardUpdate: '2026-11-28T01:00:00.000Z' },
-        lastSuccessfulRun: { runId: 'r2', mode: 'incremental', finishedAt: '2026-11-28T06:00:00.000Z' },
-        lastReconciliation: {
-          runId: 'r2',
-          at: '2026-11-28T05:59:00.000Z',
-          ledgerRuns: 1,
-          runsReplayed: 1,
-          factsRederived: false,
-          sourceMonthsChecked: true,
-          sourceMonthsDiffering: 2,
-          monthsRepulled: ['2026-03'],
-          monthsLeftToVerify: ['2026-04'],
-        },
-        lastVerification: null,
-        quarantined: [{ dataset: 'rewards', reason: 'amount not a number', rows: 3 }],
-        recentRuns: [
-          {
-            runId: 'r3',
-            mode: 'incremental',
-            status: 'failed',
-            startedAt: '2026-11-28T07:00:00.000Z',
-            transactions: 0,
-            rewards: 0,
-            error: 'load: WarehouseDisagreesError',
-          },
-          { runId: 'r2', mode: 'incremental', status: 'succeeded', startedAt: '2026-11-28T05:58:00.000Z', transactions: 40, rewards: 12 },
-        ],
-      },
+      health: HEALTH,
     });
     const section = html.slice(html.indexOf('data-section="data-health"'));
     expect(section).toContain('<dt>Newest transaction</dt><dd>2026-11-27 18:00 UTC</dd>');
@@ -205,6 +208,46 @@ describe('dashboard views on DuckDB', () => {
     expect(section).toContain('<td>amount not a number</td><td class="num">3</td>');
     expect(section).toMatch(/<tr data-status="failed">.*load: WarehouseDisagreesError/);
     expect(await renderDashboardHtml(data, { generatedAt: new Date() })).not.toContain('data-health');
+  });
+
+  it("keeps the same data health in the warehouse for Looker Studio: its views give the page's figures, failed runs included, text escaped", async () => {
+    const db = await fixtureWarehouse(dir);
+    const health: DataHealthView = {
+      ...HEALTH,
+      recentRuns: [
+        { ...HEALTH.recentRuns[0], error: `load: can't merge; DROP TABLE x; -- ${'é'.repeat(2000)}` },
+        ...HEALTH.recentRuns.slice(1),
+      ],
+    };
+    const statements = dataHealthRowStatements(health, new Date('2026-11-28T12:00:00Z'), (name) => `"${name}"`);
+    // Twice: each load replaces what the last one kept.
+    for (const sql of [...statements, ...statements]) await db.run(sql);
+    const rows = async (sql: string) => (await db.runAndReadAll(sql)).getRowObjectsJson();
+    expect(
+      await rows(
+        'SELECT run_id, status, transactions, CAST(started_date AS VARCHAR) AS day FROM report_recent_runs ORDER BY started_at DESC',
+      ),
+    ).toEqual([
+      { run_id: 'r3', status: 'failed', transactions: '0', day: '2026-11-28' },
+      { run_id: 'r2', status: 'succeeded', transactions: '40', day: '2026-11-28' },
+    ]);
+    const [failed] = await rows("SELECT error FROM report_recent_runs WHERE status = 'failed'");
+    expect(String(failed['error'])).toMatch(/^load: can't merge; DROP TABLE x; -- é+$/);
+    expect(String(failed['error']).length).toBe(1000);
+    expect(await rows('SELECT dataset, reason, quarantined_rows FROM report_quarantined_rows')).toEqual([
+      { dataset: 'rewards', reason: 'amount not a number', quarantined_rows: '3' },
+    ]);
+    const [summary] = await rows(
+      'SELECT CAST(newest_transaction_at AS VARCHAR) AS newest, runs_replayed, months_pulled_again, months_left_to_verify, verification_agreed FROM report_data_health',
+    );
+    expect(summary).toEqual({
+      newest: '2026-11-27 18:00:00+00',
+      runs_replayed: '1',
+      months_pulled_again: '2026-03',
+      months_left_to_verify: '2026-04',
+      verification_agreed: null,
+    });
+    db.closeSync();
   });
 });
 

@@ -13,3 +13,4 @@ export { loadDashboardData, type DashboardData, type QueryRows } from './dashboa
 export { renderDashboardHtml, formatMoney, formatPlu, type DashboardOptions, type DataHealthView } from './dashboard-html';
 export { chartSvg } from './chart-svg';
 export { lookmlProject, LOOKML_DATA_TESTS, MONEY_COLUMNS, type LookmlOptions } from './lookml';
+export { DATA_HEALTH_TABLES, dataHealthTableStatements, dataHealthRowStatements } from './data-health-sql';

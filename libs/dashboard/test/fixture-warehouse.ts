@@ -4,6 +4,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { transformRun } from '@org/rewards-transform';
 import { DUCKDB_DIALECT } from '@org/sql-dialect';
 import { viewStatements } from '../src/dashboard-views';
+import { dataHealthTableStatements } from '../src/data-health-sql';
 
 const fixture = (name: string) => readFile(join(__dirname, '..', '..', 'rewards-transform', 'test', 'fixtures', name), 'utf8');
 
@@ -28,6 +29,7 @@ export async function fixtureWarehouse(dir: string, timeZone = 'UTC'): Promise<D
     "INSERT INTO load_ledger SELECT 1, 'fixture-run', '2026-11-30T06:00:00.000Z', (SELECT count(*) FROM transactions), (SELECT count(*) FROM rewards), " +
       '(SELECT count(*) FROM transactions), (SELECT count(*) FROM rewards), (SELECT count(*) FROM reward_facts)',
   );
+  for (const statement of dataHealthTableStatements(DUCKDB_DIALECT, (name) => `"${name}"`)) await db.run(statement);
   for (const statement of viewStatements(DUCKDB_DIALECT, { timeZone })) await db.run(statement);
   return db;
 }

@@ -28,9 +28,10 @@ import {
   type PartitionRef,
   type RunLoad,
   type Warehouse,
+  type DataHealth,
   PipelineError,
 } from '@org/pipeline';
-import { viewStatements, ALL_VIEWS, RETIRED_VIEWS } from '@org/dashboard';
+import { viewStatements, ALL_VIEWS, RETIRED_VIEWS, dataHealthRowStatements, dataHealthTableStatements } from '@org/dashboard';
 import { checkTimeZone, DUCKDB_DIALECT, quoteIdentifier, quoteLiteral } from '@org/sql-dialect';
 import {
   CURATED_SCHEMAS,
@@ -365,6 +366,11 @@ export class DuckDbWarehouse implements Warehouse {
       await this.database.run(sql.replace(/^CREATE OR REPLACE VIEW /, 'CREATE OR REPLACE TEMP VIEW '));
   }
 
+  async recordDataHealth(health: DataHealth, recordedAt: Date): Promise<void> {
+    await this.createTablesAndViews();
+    await this.database.transaction(() => this.runAll(dataHealthRowStatements(health, recordedAt, quoteIdentifier)));
+  }
+
   async createTablesAndViews(): Promise<void> {
     const datasets = Object.keys(CURATED_SCHEMAS) as CuratedDataset[];
     await this.database.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(STORE_SCHEMA)}`);
@@ -390,7 +396,12 @@ export class DuckDbWarehouse implements Warehouse {
       if (change.length) await this.database.transaction(() => this.runAll(change));
     }
     await this.database.transaction(() =>
-      this.runAll([ledgerTableSql(DUCKDB_DIALECT, STORE_SCHEMA), ...datasets.map(publicViewSql), ...this.viewSql()]),
+      this.runAll([
+        ledgerTableSql(DUCKDB_DIALECT, STORE_SCHEMA),
+        ...datasets.map(publicViewSql),
+        ...dataHealthTableStatements(DUCKDB_DIALECT, quoteIdentifier),
+        ...this.viewSql(),
+      ]),
     );
   }
 

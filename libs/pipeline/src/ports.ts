@@ -1,3 +1,4 @@
+import type { DataHealth } from './data-health';
 import type { InvalidRow, Reward, RewardsQuery, TransactionsPage, TransactionsQuery } from '@org/plutus-client';
 import type { CuratedDataset, LakeDataset } from '@org/rewards-transform';
 import type { LedgerEntry } from './warehouse-ledger';
@@ -58,6 +59,11 @@ export interface LoadResult {
 export interface Warehouse {
   /** With a `runId`, the same transaction records the load in the warehouse's ledger (`warehouse-ledger.ts`). */
   loadRun(load: RunLoad, options?: { runId?: string }): Promise<LoadResult>;
+  /**
+   * Keeps the data's health (from the lake's manifests) in the warehouse, replacing what an earlier load kept, for
+   * BI tools that read only the warehouse. Optional: a warehouse without it shows health on the local page only.
+   */
+  recordDataHealth?(health: DataHealth, recordedAt: Date): Promise<void>;
   /** The ledger, in load order; empty when the warehouse has none yet. */
   ledger(): Promise<LedgerEntry[]>;
   /** Starts the ledger of a warehouse kept before it existed, as holding every committed run up to `runId`. */

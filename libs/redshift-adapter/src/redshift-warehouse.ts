@@ -40,8 +40,16 @@ import {
   type RunLoad,
   type StagedRebuild,
   type Warehouse,
+  type DataHealth,
 } from '@org/pipeline';
-import { ALL_VIEWS, REPORTING_VIEWS, RETIRED_VIEWS, viewStatements } from '@org/dashboard';
+import {
+  ALL_VIEWS,
+  REPORTING_VIEWS,
+  RETIRED_VIEWS,
+  viewStatements,
+  dataHealthRowStatements,
+  dataHealthTableStatements,
+} from '@org/dashboard';
 import { createHash } from 'node:crypto';
 import { checkTimeZone, quoteIdentifier, quoteLiteral, REDSHIFT_DIALECT } from '@org/sql-dialect';
 import { redshiftMergeStatements } from './redshift-load-plan';
@@ -420,7 +428,24 @@ export class RedshiftWarehouse implements Warehouse {
 
   /** One batch (one transaction): Looker Studio's views made again, and the reporting user's grants on them given again. */
   viewBatchStatements(): string[] {
-    return [...this.views('reporting'), ...this.reportingGrants()];
+    return [...this.healthTables(), ...this.views('reporting'), ...this.reportingGrants()];
+  }
+
+  /** The data-health tables Looker Studio's health views read (`@org/dashboard`'s `dataHealthTableStatements`). */
+  private healthTables(): string[] {
+    return dataHealthTableStatements(REDSHIFT_DIALECT, (name) => this.qualified(name));
+  }
+
+  /** The data's health as of this load, replacing what an earlier one kept: one batch (one transaction). */
+  async recordDataHealth(health: DataHealth, recordedAt: Date): Promise<void> {
+    await this.runBatch(
+      [...this.healthTables(), ...dataHealthRowStatements(health, recordedAt, (name) => this.qualified(name))],
+      'data-health',
+    );
+  }
+
+  private qualified(name: string): string {
+    return `${quoteIdentifier(this.schema)}.${quoteIdentifier(name)}`;
   }
 
   /**
@@ -503,6 +528,7 @@ export class RedshiftWarehouse implements Warehouse {
       `CREATE SCHEMA IF NOT EXISTS ${schema}`,
       `ALTER SCHEMA ${schema} RENAME TO ${old}`,
       `ALTER SCHEMA ${quoteIdentifier(this.stagedSchema())} RENAME TO ${schema}`,
+      ...this.healthTables(),
       ...this.views(),
       ...(readers
         ? [

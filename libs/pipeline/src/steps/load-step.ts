@@ -2,6 +2,9 @@ import { StepOrderError } from '../pipeline-errors';
 import type { PipelineContext, RunRef } from '../pipeline-context';
 import { reconcileWarehouse } from '../reconcile';
 import { partsOf } from '../run-manifest';
+import { readCursor } from '../cursor-state';
+import { summarizeDataHealth } from '../data-health';
+import { readLakeRuns } from '../lake-runs';
 import { noteStepDetails, recordStep } from './step-record';
 
 /**
@@ -24,6 +27,7 @@ export async function loadStep(
       { runId: ref.runId },
     );
     for (const [dataset, rows] of Object.entries(result.inTable)) context.onProgress?.({ step: 'load', dataset, rowsInTable: rows });
+    await recordDataHealth(context);
     const loaded = result.ledger?.loaded;
     noteStepDetails(manifest, 'load', {
       counts: {
@@ -46,4 +50,22 @@ export async function loadStep(
     });
   });
   return ref;
+}
+
+/**
+ * The data's health as of this load (failed runs, quarantined rows, the last reconciliation and verification, from
+ * the lake's manifests) kept in the warehouse for BI tools that read only it. A manifest that cannot be read leaves
+ * the health as the last load kept it, said, and fails nothing: `verify` and `status` report such a manifest.
+ */
+async function recordDataHealth(context: Pick<PipelineContext, 'store' | 'warehouse' | 'now' | 'onProgress'>): Promise<void> {
+  if (!context.warehouse.recordDataHealth) return;
+  let health;
+  try {
+    const { manifests } = await readLakeRuns(context.store);
+    health = summarizeDataHealth(manifests, await readCursor(context.store), context.now());
+  } catch (error) {
+    context.onProgress?.({ step: 'load', message: `data health not kept in the warehouse this time: ${(error as Error).message}` });
+    return;
+  }
+  await context.warehouse.recordDataHealth(health, context.now());
 }
