@@ -13,7 +13,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { quoteLiteral, REDSHIFT_DIALECT, redshiftSqlOnDuckDb } from '@org/sql-dialect';
-import { DASHBOARD_VIEWS, REPORTING_VIEWS, RETIRED_VIEWS } from '@org/dashboard';
+import { DASHBOARD_VIEWS, DATA_HEALTH_TABLES, REPORTING_VIEWS, RETIRED_VIEWS } from '@org/dashboard';
 import { createHash } from 'node:crypto';
 import { expectedWarehouseParquet, LOAD_SEQUENCE, tableDifferencesSql } from '@org/pipeline/testing';
 import { DATASET_KEYS, ledgerDigest, transformRun } from '@org/rewards-transform';
@@ -367,7 +367,11 @@ describe('RedshiftWarehouse', () => {
     await warehouse().reset();
     await warehouse().loadRun({ transactions: parts('transactions', 30), rewards: parts('rewards', 30) }, { runId: 'r1' });
     const sent = redshift.commandCalls(BatchExecuteStatementCommand).map((call) => call.args[0].input.Sqls ?? []);
-    expect(sent.map((sqls) => sqls.length)).toEqual([expect.any(Number), sizes[3].length, REPORTING_VIEWS.length]);
+    expect(sent.map((sqls) => sqls.length)).toEqual([
+      expect.any(Number),
+      sizes[3].length,
+      DATA_HEALTH_TABLES.length + REPORTING_VIEWS.length,
+    ]);
     expect(Math.max(...[...sent, ...sizes].map((sqls) => sqls.length))).toBeLessThanOrEqual(
       DATA_API_LIMITS.statementsPerBatch - LOAD_BATCH_RESERVE,
     );
