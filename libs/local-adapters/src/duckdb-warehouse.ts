@@ -366,9 +366,14 @@ export class DuckDbWarehouse implements Warehouse {
       await this.database.run(sql.replace(/^CREATE OR REPLACE VIEW /, 'CREATE OR REPLACE TEMP VIEW '));
   }
 
+  /** The data's health as of this load in its tables (made here if missing), replacing what an earlier load kept: one transaction. */
   async recordDataHealth(health: DataHealth, recordedAt: Date): Promise<void> {
-    await this.createTablesAndViews();
-    await this.database.transaction(() => this.runAll(dataHealthRowStatements(health, recordedAt, quoteIdentifier)));
+    await this.database.transaction(() =>
+      this.runAll([
+        ...dataHealthTableStatements(DUCKDB_DIALECT, quoteIdentifier),
+        ...dataHealthRowStatements(health, recordedAt, quoteIdentifier),
+      ]),
+    );
   }
 
   async createTablesAndViews(): Promise<void> {
