@@ -26,7 +26,7 @@ function once(cold) {
     const cache = cold ? { npm_config_cache: join(dir, 'npm-cache') } : {};
     // npm runs the scripts on the Node the clone installs: no Nx daemon, no Nx cache carried over from elsewhere.
     const env = { ...cache, NX_DAEMON: 'false', NX_SKIP_NX_CACHE: 'true', INIT_CWD: repo };
-    const install = timed('npm', ['ci', '--no-audit', '--no-fund'], repo, env);
+    const install = timed('npm', ['ci'], repo, env);
     const start = timed('npm', ['start'], repo, env);
     return { install, start };
   } finally {
