@@ -26,6 +26,9 @@ function once(cold) {
     const cache = cold ? { npm_config_cache: join(dir, 'npm-cache') } : {};
     // npm runs the scripts on the Node the clone installs: no Nx daemon, no Nx cache carried over from elsewhere.
     const env = { ...cache, NX_DAEMON: 'false', NX_SKIP_NX_CACHE: 'true', INIT_CWD: repo };
+    // A fresh machine's disk holds no other run's unwritten files: the clone's, and the last run's deletion,
+    // are flushed before the clock starts (left alone, their write-back ran into the next npm ci here).
+    execFileSync('sync');
     const install = timed('npm', ['ci'], repo, env);
     const start = timed('npm', ['start'], repo, env);
     return { install, start };

@@ -12,8 +12,10 @@ export const BUNDLE = join(app, 'dist-start', 'local-runner.cjs');
 
 export async function bundleLocalRunner() {
   await build({
-    entryPoints: [join(app, 'src', 'cli.ts')],
-    outfile: BUNDLE,
+    // The CLI, and the script of its transform's worker threads, which the CLI finds beside itself.
+    entryPoints: { 'local-runner': join(app, 'src', 'cli.ts'), 'part-worker': join(app, 'src', 'part-worker.ts') },
+    outdir: dirname(BUNDLE),
+    outExtension: { '.js': '.cjs' },
     bundle: true,
     platform: 'node',
     format: 'cjs',

@@ -23,6 +23,7 @@ import {
 import { createPlutusClient, type PlutusClient, type PlutusLogger } from '@org/plutus-client';
 import { offDocumentRows, startSandbox, type Sandbox } from '@org/plutus-sandbox';
 import { thisProcessAsLockOwner } from './process-lock-owner';
+import { PartWorkerPool, partWorkerScript } from './part-worker-pool';
 import { sourceLabel, type RunnerConfig } from './runner-config';
 
 /** Local stand-ins for the Lambda ARNs: the state machine is the same, the handlers run in this process. */
@@ -72,6 +73,7 @@ export async function runPipelineOnce(
   const database = new DuckDbDatabase(warehousePath);
   const { source, close: closeSource } = await openRunnerSource(config, onProgress);
   const runId = newRunId(now());
+  const partTransformer = transformThreadsOf(config);
   try {
     const context: PipelineContext = {
       store,
@@ -80,6 +82,8 @@ export async function runPipelineOnce(
       source,
       now,
       lookbackDays: config.lookbackDays,
+      partRows: config.partRows,
+      ...(partTransformer ? { partTransformer } : {}),
       onProgress,
       lockOwner: thisProcessAsLockOwner(),
       sourceLabel: sourceLabel(config.source),
@@ -137,9 +141,19 @@ export async function runPipelineOnce(
       durationMs: Date.now() - started,
     };
   } finally {
+    await partTransformer?.close();
     await database.close();
     await closeSource();
   }
+}
+
+/**
+ * The worker threads a run transforms its raw parts on, when it is given more than one and the worker's script is
+ * built (run from the TypeScript sources, as some tests do, the parts are transformed in this thread).
+ */
+function transformThreadsOf(config: RunnerConfig): PartWorkerPool | undefined {
+  const script = partWorkerScript();
+  return config.transformThreads > 1 && script ? new PartWorkerPool(script, config.transformThreads) : undefined;
 }
 
 /**

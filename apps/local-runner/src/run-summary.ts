@@ -52,6 +52,9 @@ export function formatRunSummary(outcome: RunOutcome): string {
         }),
       ),
     );
+    const transformed = manifest.steps.transform?.counts ?? {};
+    if ((transformed['parts'] ?? 0) > 1)
+      lines.push(`transform: ${transformed['parts']} raw parts, ${transformed['parts_at_once'] ?? 1} at a time`);
     lines.push('');
     lines.push(table(['dataset', 'pulled', 'curated', 'rejected', 'duplicates', 'in warehouse'], datasetRows(manifest)));
     const orphans = manifest.steps.load?.counts?.['facts_without_transaction'];

@@ -4,6 +4,7 @@ import { calendarDate, PipelineError } from '@org/pipeline';
 import type { PlutusAuth } from '@org/plutus-client';
 import type { SandboxFaults } from '@org/plutus-sandbox';
 import { checkTimeZone } from '@org/sql-dialect';
+import { defaultTransformThreads } from './part-worker-pool';
 
 export type RunnerCommand = 'run' | 'backfill' | 'rebuild' | 'verify' | 'status' | 'dashboard' | 'looker' | 'sandbox' | 'unlock' | 'help';
 
@@ -23,6 +24,10 @@ export interface RunnerConfig {
   /** verify: acknowledge the lake-against-source differences it lists. */
   accept: boolean;
   lookbackDays: number;
+  /** Rows per raw part: each part is transformed on its own, so memory follows it. Default 100,000. */
+  partRows: number;
+  /** Raw parts transformed at once, each on a worker thread (1: in this thread). Default: one per core, at most 4. */
+  transformThreads: number;
   /** After this many seconds without a progress line, say what the run still waits for. Default 15. */
   heartbeatSeconds: number;
   /** The reporting time zone (IANA name) of the views' months and days and of the dashboard. Default UTC. */
@@ -83,6 +88,9 @@ Usage:
 Options:
   --data-dir DIR        where objects and the DuckDB warehouse live (default ./.data)
   --lookback-days N     re-pull this many days before the cursor (default 7)
+  --part-rows N         rows per raw part, each transformed on its own (default 100000)
+  --transform-threads N  raw parts transformed at once, each on a worker thread; 1 runs them in this thread
+                        (default: RUNNER_TRANSFORM_THREADS, else one per core, at most 4)
   --heartbeat-seconds N  after N quiet seconds, say what the run still waits for (default 15)
   --time-zone ZONE      the reporting time zone of the views' months and days and of the dashboard, an IANA
                         name such as Europe/London (default: REPORTING_TIME_ZONE, else UTC; never the machine's)
@@ -93,6 +101,7 @@ Options:
   --json                machine-readable output
 
 REPORTING_TIME_ZONE   the reporting time zone when --time-zone is not given
+RUNNER_TRANSFORM_THREADS  the transform's threads when --transform-threads is not given
 
 An S3 bucket instead of the data folder for objects (the DuckDB warehouse and dashboard stay in --data-dir):
   RUNNER_S3_BUCKET, RUNNER_S3_PREFIX, AWS_REGION, RUNNER_S3_ENDPOINT (S3-compatible servers), AWS credentials
@@ -122,6 +131,8 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
         'data-dir': { type: 'string' },
         'lookback-days': { type: 'string' },
         'heartbeat-seconds': { type: 'string' },
+        'part-rows': { type: 'string' },
+        'transform-threads': { type: 'string' },
         'time-zone': { type: 'string' },
         out: { type: 'string' },
         connection: { type: 'string' },
@@ -196,6 +207,8 @@ export function readRunnerConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     deep: values.deep ?? false,
     accept: values.accept ?? false,
     lookbackDays: number('lookback-days', values['lookback-days'], 7, [0, 3660]),
+    partRows: number('part-rows', values['part-rows'], 100_000, [100, 10_000_000]),
+    transformThreads: transformThreads(values['transform-threads'], env, number),
     heartbeatSeconds: number('heartbeat-seconds', values['heartbeat-seconds'], 15, [1, 3600]),
     timeZone: reportingTimeZone(values['time-zone'], env),
     ...(command === 'looker'
@@ -233,12 +246,30 @@ function defaults(cwd: string): RunnerConfig {
     deep: false,
     accept: false,
     lookbackDays: 7,
+    partRows: 100_000,
+    transformThreads: 1,
     heartbeatSeconds: 15,
     timeZone: 'UTC',
     source: { kind: 'sandbox', seed: 42, months: 36 },
     store: { kind: 'folder' },
     rest: [],
   };
+}
+
+/** `--transform-threads`, else `RUNNER_TRANSFORM_THREADS`, else one per core (at most 4). */
+function transformThreads(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  number: (name: string, text: string | undefined, fallback: number, range: [number, number]) => number,
+): number {
+  if (flag !== undefined) return number('transform-threads', flag, 1, [1, 64]);
+  const fromEnv = env['RUNNER_TRANSFORM_THREADS']?.trim();
+  if (!fromEnv) return defaultTransformThreads();
+  const value = /^\d{1,2}$/.test(fromEnv) ? Number(fromEnv) : Number.NaN;
+  if (!(value >= 1 && value <= 64)) {
+    throw new ConfigError(`RUNNER_TRANSFORM_THREADS must be a whole number from 1 to 64, got ${JSON.stringify(fromEnv)}.`);
+  }
+  return value;
 }
 
 /** `--time-zone`, else `REPORTING_TIME_ZONE`, else UTC: an IANA name both DuckDB and Redshift read alike. */

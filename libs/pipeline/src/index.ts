@@ -10,6 +10,8 @@ export type {
   RewardsSource,
   RewardMonthSummary,
   StagedRebuild,
+  PartTransformer,
+  PartTransformOutput,
 } from './ports';
 export {
   PipelineError,

@@ -1,5 +1,5 @@
 import type { LockOwner } from './run-lock';
-import type { Catalog, ObjectStore, RewardsSource, Warehouse } from './ports';
+import type { Catalog, ObjectStore, PartTransformer, RewardsSource, Warehouse } from './ports';
 
 export type ProgressEvent =
   | { step: 'extract'; dataset: 'transactions'; fetched: number; total: number }
@@ -36,6 +36,8 @@ export interface PipelineContext {
    * transform quarantines longer values, which would otherwise fail the whole load. Unbounded when absent.
    */
   maxTextBytes?: number;
+  /** Runs the rules on each raw part; by default in this process, one part at a time. */
+  partTransformer?: PartTransformer;
 }
 
 /** What steps hand each other: a reference. Everything else is in the run's manifest. */

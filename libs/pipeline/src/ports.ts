@@ -1,6 +1,6 @@
 import type { DataHealth } from './data-health';
 import type { InvalidRow, Reward, RewardsQuery, TransactionsPage, TransactionsQuery } from '@org/plutus-client';
-import type { CuratedDataset, LakeDataset } from '@org/rewards-transform';
+import type { CuratedDataset, DatasetQuality, LakeDataset } from '@org/rewards-transform';
 import type { LedgerEntry } from './warehouse-ledger';
 
 /** Whole-object storage: a folder locally, a bucket (under a prefix) in AWS. Keys use `/`. */
@@ -121,4 +121,23 @@ export interface RewardsSource {
     onRows: (rows: Reward[], details: { invalid: InvalidRow[]; unknownFields: Record<string, number> }) => void | Promise<void>,
     onRestart?: () => void | Promise<void>,
   ): Promise<number>;
+}
+
+/** What the rules make of one raw part: its curated Parquet, its rejects (when any) and its quality figures. */
+export interface PartTransformOutput {
+  parquet: Uint8Array;
+  /** Rejected rows as CSV (every original cell, then `_reject_reason`), when there are any. */
+  rejectsCsv?: string;
+  quality: DatasetQuality;
+}
+
+/**
+ * Runs the rules (`transformDataset` of `@org/rewards-transform`) on one raw part. The transform step uses one in
+ * this process by default; an app may hand it one that runs parts on worker threads, several at once. Either way a
+ * part's output is the same bytes, and a part that cannot be transformed fails with the rules' own error.
+ */
+export interface PartTransformer {
+  /** How many parts it transforms at once (the step keeps that many in flight). */
+  readonly concurrency: number;
+  transform(dataset: LakeDataset, raw: Uint8Array, options: { maxTextBytes?: number }): Promise<PartTransformOutput>;
 }

@@ -3,7 +3,7 @@ import { MemoryObjectStore } from '../../test/memory-object-store';
 import { readCursor, writeCursor, EMPTY_CURSOR } from '../cursor-state';
 import { LedgerSummary } from '../source-check';
 import type { PipelineContext } from '../pipeline-context';
-import type { LoadResult, RewardsSource, RunLoad, Warehouse } from '../ports';
+import type { LoadResult, PartTransformer, RewardsSource, RunLoad, Warehouse } from '../ports';
 import { readManifest } from '../run-manifest';
 import { VerificationFailedError, WarehouseLostError } from '../pipeline-errors';
 import { objectLayout } from '../object-layout';
@@ -11,7 +11,7 @@ import { verifyStep } from './verify-step';
 import type { LedgerEntry } from '../warehouse-ledger';
 import { extractStep } from './extract-step';
 import { loadStep } from './load-step';
-import { transformStep } from './transform-step';
+import { IN_PROCESS_PART_TRANSFORMER, transformStep } from './transform-step';
 import { commitStep, recordFailureStep } from './commit-step';
 import { catalogStep } from './catalog-step';
 
@@ -193,6 +193,79 @@ describe('the steps on an in-memory store', () => {
     );
     expect(manifest.quality?.transactions).toMatchObject({ rowsIn: 12, rowsOut: 12, rejected: 0 });
     expect(manifest.quality?.rewards).toMatchObject({ rowsIn: 7, rowsOut: 7 });
+  });
+
+  it("transform keeps a part transformer's parts in flight, up to its concurrency, and each part in its place whatever order they finish in", async () => {
+    const rows = {
+      transactions: Array.from({ length: 23 }, (_, i) => transaction(i)),
+      rewards: Array.from({ length: 9 }, (_, i) => reward(i)),
+    };
+    const sequential = context(fixedSource(rows.transactions, rows.rewards));
+    await extractStep(sequential, { runId: 'run1', mode: 'incremental' });
+    await transformStep(sequential, { runId: 'run1' });
+
+    let inFlight = 0;
+    let mostInFlight = 0;
+    let calls = 0;
+    // Parts finish in reverse: the first one started is the last one done.
+    const reversing: PartTransformer = {
+      concurrency: 3,
+      async transform(dataset, raw, options) {
+        const delay = 40 - 5 * calls++;
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, delay)));
+        inFlight -= 1;
+        return IN_PROCESS_PART_TRANSFORMER.transform(dataset, raw, options);
+      },
+    };
+    const concurrent = { ...context(fixedSource(rows.transactions, rows.rewards)), partTransformer: reversing };
+    await extractStep(concurrent, { runId: 'run1', mode: 'incremental' });
+    await transformStep(concurrent, { runId: 'run1' });
+
+    expect(calls).toBe(7); // 5 parts of transactions, 2 of rewards
+    expect(mostInFlight).toBe(3);
+    expect((await readManifest(concurrent.store, 'run1')).steps.transform?.counts).toMatchObject({ parts: 7, parts_at_once: 3 });
+    const [one, other] = [await readManifest(sequential.store, 'run1'), await readManifest(concurrent.store, 'run1')];
+    expect(other.steps.transform?.parts).toEqual(one.steps.transform?.parts);
+    expect(other.quality).toEqual(one.quality);
+    for (const key of one.steps.transform?.parts?.['transactions'] ?? []) {
+      expect(Buffer.from(await concurrent.store.get(key)).equals(Buffer.from(await sequential.store.get(key)))).toBe(true);
+    }
+  });
+
+  it("transform fails with a part's own error, starting no part after it and leaving none running", async () => {
+    let started = 0;
+    let running = 0;
+    const failing: PartTransformer = {
+      concurrency: 2,
+      async transform(dataset, raw, options) {
+        const mine = started++;
+        running += 1;
+        try {
+          await new Promise((resolve) => setTimeout(resolve, mine === 1 ? 5 : 30));
+          if (mine === 1) throw Object.assign(new Error('rewards: the header has no id column'), { name: 'RawInputError' });
+          return await IN_PROCESS_PART_TRANSFORMER.transform(dataset, raw, options);
+        } finally {
+          running -= 1;
+        }
+      },
+    };
+    const ctx = {
+      ...context(
+        fixedSource(
+          Array.from({ length: 23 }, (_, i) => transaction(i)),
+          [],
+        ),
+      ),
+      partTransformer: failing,
+    };
+    await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
+    await expect(transformStep(ctx, { runId: 'run1' })).rejects.toMatchObject({ name: 'RawInputError' });
+    expect(running).toBe(0);
+    expect(started).toBe(2);
+    // The failure path (recordFailureStep) marks the step failed; nothing the step wrote is counted as done.
+    expect((await readManifest(ctx.store, 'run1')).steps.transform).toMatchObject({ status: 'running' });
   });
 
   it('a ledger read that broke off and restarted lands each reward once', async () => {

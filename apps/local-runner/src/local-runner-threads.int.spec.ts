@@ -1,0 +1,173 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RawInputError, transformDataset } from '@org/rewards-transform';
+import { DuckDbDatabase, DuckDbWarehouse } from '@org/local-adapters';
+import { PartWorkerPool, partWorkerScript } from './part-worker-pool';
+import { WAREHOUSE_FILE } from './run-pipeline';
+
+jest.setTimeout(180_000);
+
+// The transform's worker threads, through the built CLI and the bundle `npm start` runs (child processes, real
+// env vars): a run of many raw parts on two threads lands the same bytes as on one.
+const APP = join(__dirname, '..');
+const CLI = join(APP, 'dist', 'cli.js');
+const NOW = ['--sandbox-now', '2026-06-30T12:00:00Z', '--sandbox-months', '12'];
+
+function runCli(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const childEnv = { ...process.env, ...env };
+    delete childEnv['INIT_CWD'];
+    const child = spawn(process.execPath, [script, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+interface Outcome {
+  ok: boolean;
+  manifest: { checksums: Record<string, string>; steps: { transform: { counts: Record<string, number> } } };
+}
+
+/** Each curated part's sha256 by its place (dataset and part number), whatever the run's id. */
+function curatedChecksums(outcome: Outcome): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(outcome.manifest.checksums)
+      .filter(([key]) => key.startsWith('curated/') || key.startsWith('quarantine/'))
+      .map(([key, sum]) => [key.replace(/\/ingest_date=[^/]+\/run=[^/]+/, ''), sum]),
+  );
+}
+
+async function warehouseChecksums(dataDir: string): Promise<string[]> {
+  const database = new DuckDbDatabase(join(dataDir, WAREHOUSE_FILE));
+  try {
+    const warehouse = new DuckDbWarehouse(database, (key) => key);
+    return await Promise.all((['transactions', 'rewards', 'reward_facts'] as const).map((table) => warehouse.tableChecksum(table)));
+  } finally {
+    await database.close();
+  }
+}
+
+describe('the transform on worker threads', () => {
+  let workDir: string;
+  beforeEach(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'local-runner-threads-'));
+  });
+  afterEach(() => rm(workDir, { recursive: true, force: true }));
+
+  it('the built CLI transforms many raw parts two at a time, landing the bytes one thread lands', async () => {
+    const one = await runCli(CLI, ['run', ...NOW, '--part-rows', '300', '--json', '--data-dir', join(workDir, 'one')], {
+      RUNNER_TRANSFORM_THREADS: '1',
+    });
+    const two = await runCli(CLI, [
+      'run',
+      ...NOW,
+      '--part-rows',
+      '300',
+      '--transform-threads',
+      '2',
+      '--json',
+      '--data-dir',
+      join(workDir, 'two'),
+    ]);
+    expect([one.code, two.code]).toEqual([0, 0]);
+    const [single, double] = [JSON.parse(one.stdout) as Outcome, JSON.parse(two.stdout) as Outcome];
+    expect(single.manifest.steps.transform.counts['parts_at_once']).toBe(1);
+    expect(double.manifest.steps.transform.counts['parts_at_once']).toBe(2);
+    expect(double.manifest.steps.transform.counts['parts']).toBeGreaterThan(4);
+    expect(curatedChecksums(double)).toEqual(curatedChecksums(single));
+    expect(Object.keys(curatedChecksums(double)).length).toBe(double.manifest.steps.transform.counts['parts']);
+    expect(await warehouseChecksums(join(workDir, 'two'))).toEqual(await warehouseChecksums(join(workDir, 'one')));
+  });
+
+  it('the bundle `npm start` runs finds its worker script beside it', async () => {
+    const bundling = await runCli(join(APP, 'scripts', 'bundle.mjs'), []);
+    expect(bundling).toMatchObject({ code: 0 });
+    const bundle = join(APP, 'dist-start', 'local-runner.cjs');
+    expect(partWorkerScript(join(bundle, '..'))).toBe(join(APP, 'dist-start', 'part-worker.cjs'));
+    const run = await runCli(bundle, [
+      'run',
+      ...NOW,
+      '--part-rows',
+      '500',
+      '--transform-threads',
+      '2',
+      '--data-dir',
+      join(workDir, 'bundle'),
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/transform: \d+ raw parts, 2 at a time/);
+  });
+
+  it('a bad RUNNER_TRANSFORM_THREADS is a usage error naming it', async () => {
+    const run = await runCli(CLI, ['run', ...NOW, '--data-dir', join(workDir, 'bad')], { RUNNER_TRANSFORM_THREADS: 'all' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('RUNNER_TRANSFORM_THREADS must be a whole number from 1 to 64, got "all"');
+  });
+});
+
+describe('PartWorkerPool', () => {
+  const script = partWorkerScript(join(APP, 'dist')) as string;
+  const csv = (text: string) => new TextEncoder().encode(text);
+  const transactions =
+    'id,currency,amount,date,description\nt1,GBP,-1250,2026-01-02T10:00:00Z,TESCO\nt2,GBP,oops,2026-01-03T10:00:00Z,AMAZON\n';
+
+  it('answers what the rules answer in this thread: the same Parquet bytes, rejects and quality', async () => {
+    const pool = new PartWorkerPool(script, 2);
+    try {
+      const [fromWorker, inThread] = [
+        await pool.transform('transactions', csv(transactions), {}),
+        transformDataset('transactions', transactions),
+      ];
+      expect(Buffer.from(fromWorker.parquet).equals(Buffer.from(inThread.parquet))).toBe(true);
+      expect(fromWorker.rejectsCsv).toBe(inThread.rejectsCsv);
+      expect(fromWorker.quality).toEqual(inThread.quality);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("fails a part with the rules' own error, of its class, and goes on with the next part", async () => {
+    const pool = new PartWorkerPool(script, 1);
+    try {
+      const failure = await pool
+        .transform('rewards', csv('amount,createdAt\n1,2026-01-01T00:00:00Z\n'), {})
+        .catch((error: unknown) => error);
+      let inThread: unknown;
+      try {
+        transformDataset('rewards', 'amount,createdAt\n1,2026-01-01T00:00:00Z\n');
+      } catch (error) {
+        inThread = error;
+      }
+      expect(inThread).toBeInstanceOf(RawInputError);
+      expect(failure).toBeInstanceOf(RawInputError);
+      expect(failure).toMatchObject({ name: 'RawInputError', code: 'RAW_INPUT', message: (inThread as Error).message, dataset: 'rewards' });
+      expect((await pool.transform('transactions', csv(transactions), {})).quality.rowsIn).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails the part of a thread that dies, and closing fails what is left', async () => {
+    const dying = join(await mkdtemp(join(tmpdir(), 'dying-worker-')), 'dying.js');
+    await writeFile(dying, "require('node:worker_threads').parentPort.on('message', () => process.exit(7));\n");
+    const pool = new PartWorkerPool(dying, 1);
+    await expect(pool.transform('transactions', csv(transactions), {})).rejects.toMatchObject({
+      name: 'TransformError',
+      code: 'WORKER_LOST',
+      message: expect.stringContaining('exited with code 7'),
+    });
+    await pool.close();
+    await expect(pool.transform('transactions', csv(transactions), {})).rejects.toMatchObject({ code: 'POOL_CLOSED' });
+    await rm(join(dying, '..'), { recursive: true, force: true });
+  });
+});
