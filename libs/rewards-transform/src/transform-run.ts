@@ -6,6 +6,8 @@ import { dedupeDataset, type DedupeResult } from './rules/dedupe';
 import type { RawCsvCleaningResult } from './engine/raw-csv-reader';
 import { IpcArena } from './engine/arrow-ipc';
 import { tableToParquet, type ParquetCompression } from './engine/parquet-output';
+import { PARQUET_THREAD_MIN_ROWS, ParquetThread } from './engine/parquet-thread';
+import type { ColumnSpec } from './engine/table';
 import { countReasons, nullRates, type DatasetQuality, type QualityReport } from './rules/quality-report';
 import type { CleaningOptions, RejectedRow } from './rules/raw-cleaning';
 import { buildRewardFacts, type RewardFactsResult } from './rules/reward-facts';
@@ -52,25 +54,54 @@ export function transformRun(input: TransformInput): TransformOutput {
     mark = now;
   };
 
-  const transactions = readAndDedupe(input.transactionsCsv, 'transactions', phase, input);
-  const rewards = readAndDedupe(input.rewardsCsv, 'rewards', phase, input);
-  let facts: RewardFactsResult | undefined;
-  if (input.withFacts) {
-    facts = buildRewardFacts(rewards.table, transactions.table, transactions.index());
-    phase('join');
-  }
-
   const compression = input.compression ?? 'snappy';
-  // One arena for all the writes, the largest first, so it grows once.
-  const arena = new IpcArena();
-  const factsParquet = facts && tableToParquet(facts.table, REWARD_FACTS_SCHEMA, compression, arena);
-  const parquet: TransformOutput['parquet'] = {
-    transactions: tableToParquet(transactions.table, TRANSACTIONS_SCHEMA, compression, arena),
-    rewards: tableToParquet(rewards.table, REWARDS_SCHEMA, compression, arena),
-    ...(factsParquet ? { reward_facts: factsParquet } : {}),
+  // Large tables are written on another thread while this one goes on (see ParquetThread); small ones here.
+  let thread: ParquetThread | undefined;
+  let threadOpened = false;
+  // A thread for this table if it is large enough (opened for the first such table, where the machine allows one).
+  const threadFor = (rows: number): ParquetThread | undefined => {
+    if (rows < PARQUET_THREAD_MIN_ROWS) return undefined;
+    if (!threadOpened) [thread, threadOpened] = [ParquetThread.open(), true];
+    return thread;
   };
-  phase('parquet');
+  try {
+    const transactions = readAndDedupe(input.transactionsCsv, 'transactions', phase, input);
+    // The transactions are written while the rewards are read.
+    const transactionsWrite = threadFor(transactions.table.length)?.write(transactions.table, TRANSACTIONS_SCHEMA, compression);
+    if (transactionsWrite !== undefined) phase('parquet');
+    const rewards = readAndDedupe(input.rewardsCsv, 'rewards', phase, input);
+    let facts: RewardFactsResult | undefined;
+    if (input.withFacts) {
+      facts = buildRewardFacts(rewards.table, transactions.table, transactions.index());
+      phase('join');
+    }
 
+    const factsWrite = facts && threadFor(facts.table.length)?.write(facts.table, REWARD_FACTS_SCHEMA, compression);
+    const rewardsWrite = threadFor(rewards.table.length)?.write(rewards.table, REWARDS_SCHEMA, compression);
+    // One arena for the writes here, the largest first, so it grows once.
+    const arena = new IpcArena();
+    const here = (table: Table, schema: readonly ColumnSpec[]) => tableToParquet(table, schema, compression, arena);
+    const factsParquet = facts && (factsWrite === undefined ? here(facts.table, REWARD_FACTS_SCHEMA) : undefined);
+    const rewardsParquet = rewardsWrite === undefined ? here(rewards.table, REWARDS_SCHEMA) : undefined;
+    const transactionsParquet = transactionsWrite === undefined ? here(transactions.table, TRANSACTIONS_SCHEMA) : undefined;
+    const parquet: TransformOutput['parquet'] = {
+      transactions: transactionsParquet ?? (thread as ParquetThread).take(transactionsWrite as number),
+      rewards: rewardsParquet ?? (thread as ParquetThread).take(rewardsWrite as number),
+      ...(facts ? { reward_facts: factsParquet ?? (thread as ParquetThread).take(factsWrite as number) } : {}),
+    };
+    phase('parquet');
+    return assemble(transactions, rewards, facts, parquet);
+  } finally {
+    thread?.close();
+  }
+}
+
+function assemble(
+  transactions: ReturnType<typeof readAndDedupe>,
+  rewards: ReturnType<typeof readAndDedupe>,
+  facts: RewardFactsResult | undefined,
+  parquet: TransformOutput['parquet'],
+): TransformOutput {
   const rejectsCsv: TransformOutput['rejectsCsv'] = {};
   if (transactions.rejects.length) rejectsCsv.transactions = rejectsToCsv(transactions.header, transactions.rejects);
   if (rewards.rejects.length) rejectsCsv.rewards = rejectsToCsv(rewards.header, rewards.rejects);

@@ -36,7 +36,16 @@ const pad8 = (n: number) => (n + 7) & ~7;
  * Types: UTF-8 strings (dictionary-encoded when a column has few distinct values), BOOLEAN, INT64, DOUBLE,
  * DECIMAL(p, s) as 128-bit, and TIMESTAMP(MICROS, UTC); nullability as the schema says.
  */
-export function tableToArrowIpc(table: Table, schema: readonly ColumnSpec[], arena: IpcArena = new IpcArena()): Uint8Array {
+export function tableToArrowIpc(
+  table: Table,
+  schema: readonly ColumnSpec[],
+  arena: IpcArena = new IpcArena(),
+  /**
+   * The string columns that go in as dictionary codes, whatever their number of distinct values, and no other:
+   * the batches of one stream (`chooseDictionaryColumns` on the first) must all have the same types.
+   */
+  dictionaryColumns?: ReadonlySet<string>,
+): Uint8Array {
   // Growing by steps would allocate several buffers on the way; one estimate up front usually suffices.
   arena.ensure(HEAD_ROOM + estimateBodyBytes(table, schema), 0);
   const body = new BodyWriter(arena, HEAD_ROOM);
@@ -45,7 +54,7 @@ export function tableToArrowIpc(table: Table, schema: readonly ColumnSpec[], are
   schema.forEach((spec, index) => {
     const column = table.columns[spec.name];
     if (!column) throw new SchemaInvariantError(`Column ${spec.name} is missing from the table.`);
-    const written = writeColumn(body, spec, column, table.length);
+    const written = writeColumn(body, spec, column, table.length, dictionaryColumns ? dictionaryColumns.has(spec.name) : undefined);
     if (written.nullCount > 0 && !spec.nullable) {
       throw new SchemaInvariantError(`Column ${spec.name} is not nullable but has ${written.nullCount} nulls.`);
     }
@@ -179,7 +188,8 @@ interface WrittenColumn {
   dictionary?: string[];
 }
 
-function writeColumn(body: BodyWriter, spec: ColumnSpec, column: Column, length: number): WrittenColumn {
+/** `dictionary`: true, false, or undefined to let the column's number of distinct values decide. */
+function writeColumn(body: BodyWriter, spec: ColumnSpec, column: Column, length: number, dictionary?: boolean): WrittenColumn {
   if (column instanceof Float64Array) {
     const nullCount = writeValidity(body, column, length);
     body.node(length, nullCount);
@@ -220,8 +230,8 @@ function writeColumn(body: BodyWriter, spec: ColumnSpec, column: Column, length:
   const values = column as (string | null)[];
   const nullCount = writeValidity(body, values, length);
   body.node(length, nullCount);
-  const dictionary = writeDictionaryCodes(body, values, length);
-  if (dictionary) return { type: new Utf8(), nullCount, dictionary };
+  const codes = dictionary === false ? undefined : writeDictionaryCodes(body, values, length, dictionary ? Infinity : undefined);
+  if (codes) return { type: new Utf8(), nullCount, dictionary: codes };
   writeUtf8(body, values, nullCount, true);
   return { type: new Utf8(), nullCount };
 }
@@ -312,8 +322,12 @@ function writeInt128(body: BodyWriter, values: Float64Array): void {
  * dictionary: less to copy, and Parquet writes dictionary pages. Readers (DuckDB, Redshift COPY) see plain
  * strings. Answers undefined, having written nothing, for mostly-unique columns (ids).
  */
-function writeDictionaryCodes(body: BodyWriter, values: (string | null)[], length: number): string[] | undefined {
-  const limit = Math.max(16, length >> 3);
+function writeDictionaryCodes(
+  body: BodyWriter,
+  values: (string | null)[],
+  length: number,
+  limit = dictionaryLimit(length),
+): string[] | undefined {
   const codes = new Map<string, number>();
   const at = body.reserve(length * 4);
   const out = new Int32Array(body.bytes.buffer, body.bytes.byteOffset + at, length);
@@ -332,6 +346,28 @@ function writeDictionaryCodes(body: BodyWriter, values: (string | null)[], lengt
   }
   body.commit(at, length * 4);
   return [...codes.keys()];
+}
+
+/** The most distinct values a column of `length` rows may have to go in as dictionary codes. */
+const dictionaryLimit = (length: number) => Math.max(16, length >> 3);
+
+/** The string columns of `table` with few enough distinct values to go in as dictionary codes. */
+export function chooseDictionaryColumns(table: Table, schema: readonly ColumnSpec[]): Set<string> {
+  const chosen = new Set<string>();
+  const limit = dictionaryLimit(table.length);
+  for (const spec of schema) {
+    if (spec.kind !== 'string') continue;
+    const values = table.columns[spec.name] as (string | null)[] | undefined;
+    if (!values) continue;
+    const distinct = new Set<string | null>();
+    let few = true;
+    for (let i = 0; i < table.length && few; i += 1) {
+      distinct.add(values[i]);
+      few = distinct.size <= limit;
+    }
+    if (few) chosen.add(spec.name);
+  }
+  return chosen;
 }
 
 const encoder = new TextEncoder();

@@ -1,4 +1,12 @@
-import { Compression, EnabledStatistics, Table as WasmTable, wasmMemory, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm/node';
+import {
+  Compression,
+  EnabledStatistics,
+  Table as WasmTable,
+  wasmMemory,
+  writeParquet,
+  WriterPropertiesBuilder,
+  type WriterProperties,
+} from 'parquet-wasm/node';
 import { IpcArena, tableToArrowIpc } from './arrow-ipc';
 import type { ColumnSpec, Table } from './table';
 
@@ -19,14 +27,19 @@ export function tableToParquet(
   const ipc = tableToArrowIpc(table, schema, arena);
   reserveWasmMemory(ipc.length * WASM_BYTES_PER_IPC_BYTE);
   const wasmTable = WasmTable.fromIPCStream(ipc);
+  // writeParquet takes ownership of (and frees) the wasm table and properties.
+  return writeParquet(wasmTable, writerProperties(schema, compression));
+}
+
+/** The Parquet writer's settings for a table of `schema`; `rowGroupRows` caps a row group (the writer's default is 1,048,576). */
+export function writerProperties(schema: readonly ColumnSpec[], compression: ParquetCompression, rowGroupRows?: number): WriterProperties {
   let builder = new WriterPropertiesBuilder().setCompression(compression === 'zstd' ? Compression.ZSTD : Compression.SNAPPY);
+  if (rowGroupRows !== undefined) builder = builder.setMaxRowGroupSize(rowGroupRows);
   // Min/max statistics where a reader can skip row groups by them (times, amounts, flags), not on text: the ids are
   // random and merchants unsorted, so a text column's min and max span nearly every value and prune nothing, and
   // computing them was a quarter of the write.
   for (const spec of schema) if (spec.kind === 'string') builder = builder.setColumnStatisticsEnabled(spec.name, EnabledStatistics.None);
-  const properties = builder.build();
-  // writeParquet takes ownership of (and frees) the wasm table and properties.
-  return writeParquet(wasmTable, properties);
+  return builder.build();
 }
 
 // Reading a stream and writing Parquet needs the stream's copy, the arrays read from it and the writer's pages.

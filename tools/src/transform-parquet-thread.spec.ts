@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+jest.setTimeout(120_000);
+
+// transformRun writes tables of 262,144 rows or more on a thread of their own, in row groups of 131,072 rows, while
+// it goes on with the rest. Run as any project runs the built library (a child process, Node's own resolution of
+// @org/rewards-transform), and read back by DuckDB beside the same tables written in the caller's thread: the
+// same rows, the same types.
+const root = join(__dirname, '..', '..');
+const ROWS = 300_000;
+
+describe('transformRun with the Parquet thread', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'parquet-thread-'));
+    const script = `
+      const { writeFileSync } = require('node:fs');
+      const { join } = require('node:path');
+      const { transformRun, tableToParquet, CURATED_SCHEMAS, REWARD_FACTS_SCHEMA } = require('@org/rewards-transform');
+      const { syntheticRawCsv } = require(${JSON.stringify(join(root, 'tools', 'dist', 'index.js'))});
+      const output = transformRun({ ...syntheticRawCsv(${ROWS}), withFacts: true });
+      const schemas = { ...CURATED_SCHEMAS, reward_facts: REWARD_FACTS_SCHEMA };
+      for (const [name, bytes] of Object.entries(output.parquet)) {
+        writeFileSync(join(process.argv[1], 'thread-' + name + '.parquet'), bytes);
+        writeFileSync(join(process.argv[1], 'here-' + name + '.parquet'), tableToParquet(output.tables[name], schemas[name]));
+      }
+    `;
+    execFileSync(process.execPath, ['-e', script, dir], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(['transactions', 'rewards', 'reward_facts'])(
+    '%s: the same rows and types as written in the caller thread, in row groups',
+    async (name) => {
+      const connection = await (await DuckDBInstance.create(':memory:')).connect();
+      const [thread, here] = [join(dir, `thread-${name}.parquet`), join(dir, `here-${name}.parquet`)];
+      const rows = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJson();
+      expect(await rows(`DESCRIBE SELECT * FROM '${thread}'`)).toEqual(await rows(`DESCRIBE SELECT * FROM '${here}'`));
+      const [count] = await rows(`SELECT count(*)::INT AS n FROM '${thread}'`);
+      expect(Number(count['n'])).toBeGreaterThan(250_000);
+      const differences = await rows(
+        `SELECT count(*)::INT AS n FROM ((SELECT * FROM '${thread}' EXCEPT ALL SELECT * FROM '${here}') UNION ALL (SELECT * FROM '${here}' EXCEPT ALL SELECT * FROM '${thread}'))`,
+      );
+      expect(Number(differences[0]['n'])).toBe(0);
+      const groups = async (file: string) =>
+        Number((await rows(`SELECT count(DISTINCT row_group_id)::INT AS n FROM parquet_metadata('${file}')`))[0]['n']);
+      // The thread wrote it (row groups of 131,072 rows); the caller's thread writes one.
+      expect(await groups(thread)).toBe(Math.ceil(Number(count['n']) / 131_072));
+      expect(await groups(here)).toBe(1);
+    },
+  );
+});
