@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 jest.setTimeout(120_000);
 
-// transformRun writes tables of 262,144 rows or more on a thread of their own, in row groups of 131,072 rows, while
+// transformRun writes tables of 262,144 rows or more on a thread of their own, in row groups of 65,536 rows, while
 // it goes on with the rest. Run as any project runs the built library (a child process, Node's own resolution of
 // @org/rewards-transform), and read back by DuckDB beside the same tables written in the caller's thread: the
 // same rows, the same types.
@@ -48,8 +48,8 @@ describe('transformRun with the Parquet thread', () => {
       expect(Number(differences[0]['n'])).toBe(0);
       const groups = async (file: string) =>
         Number((await rows(`SELECT count(DISTINCT row_group_id)::INT AS n FROM parquet_metadata('${file}')`))[0]['n']);
-      // The thread wrote it (row groups of 131,072 rows); the caller's thread writes one.
-      expect(await groups(thread)).toBe(Math.ceil(Number(count['n']) / 131_072));
+      // The thread wrote it (row groups of 65,536 rows); the caller's thread writes one.
+      expect(await groups(thread)).toBe(Math.ceil(Number(count['n']) / 65_536));
       expect(await groups(here)).toBe(1);
     },
   );

@@ -70,6 +70,9 @@ export function transformRun(input: TransformInput): TransformOutput {
     const transactionsWrite = threadFor(transactions.table.length)?.write(transactions.table, TRANSACTIONS_SCHEMA, compression);
     if (transactionsWrite !== undefined) phase('parquet');
     const rewards = readAndDedupe(input.rewardsCsv, 'rewards', phase, input);
+    // The rewards are written while the facts are derived.
+    const rewardsWrite = threadFor(rewards.table.length)?.write(rewards.table, REWARDS_SCHEMA, compression);
+    if (rewardsWrite !== undefined) phase('parquet');
     let facts: RewardFactsResult | undefined;
     if (input.withFacts) {
       facts = buildRewardFacts(rewards.table, transactions.table, transactions.index());
@@ -77,7 +80,6 @@ export function transformRun(input: TransformInput): TransformOutput {
     }
 
     const factsWrite = facts && threadFor(facts.table.length)?.write(facts.table, REWARD_FACTS_SCHEMA, compression);
-    const rewardsWrite = threadFor(rewards.table.length)?.write(rewards.table, REWARDS_SCHEMA, compression);
     // One arena for the writes here, the largest first, so it grows once.
     const arena = new IpcArena();
     const here = (table: Table, schema: readonly ColumnSpec[]) => tableToParquet(table, schema, compression, arena);

@@ -1,16 +1,10 @@
-import {
-  Compression,
-  EnabledStatistics,
-  Table as WasmTable,
-  wasmMemory,
-  writeParquet,
-  WriterPropertiesBuilder,
-  type WriterProperties,
-} from 'parquet-wasm/node';
+import { Table as WasmTable, wasmMemory, writeParquet } from 'parquet-wasm/node';
 import { IpcArena, tableToArrowIpc } from './arrow-ipc';
+import type { ParquetCompression } from './parquet-thread-protocol';
 import type { ColumnSpec, Table } from './table';
+import { writerProperties } from './writer-properties';
 
-export type ParquetCompression = 'snappy' | 'zstd';
+export type { ParquetCompression };
 
 /**
  * A table to Parquet bytes with logical types that DuckDB and Redshift COPY ... FORMAT AS PARQUET both read:
@@ -29,17 +23,6 @@ export function tableToParquet(
   const wasmTable = WasmTable.fromIPCStream(ipc);
   // writeParquet takes ownership of (and frees) the wasm table and properties.
   return writeParquet(wasmTable, writerProperties(schema, compression));
-}
-
-/** The Parquet writer's settings for a table of `schema`; `rowGroupRows` caps a row group (the writer's default is 1,048,576). */
-export function writerProperties(schema: readonly ColumnSpec[], compression: ParquetCompression, rowGroupRows?: number): WriterProperties {
-  let builder = new WriterPropertiesBuilder().setCompression(compression === 'zstd' ? Compression.ZSTD : Compression.SNAPPY);
-  if (rowGroupRows !== undefined) builder = builder.setMaxRowGroupSize(rowGroupRows);
-  // Min/max statistics where a reader can skip row groups by them (times, amounts, flags), not on text: the ids are
-  // random and merchants unsorted, so a text column's min and max span nearly every value and prune nothing, and
-  // computing them was a quarter of the write.
-  for (const spec of schema) if (spec.kind === 'string') builder = builder.setColumnStatisticsEnabled(spec.name, EnabledStatistics.None);
-  return builder.build();
 }
 
 // Reading a stream and writing Parquet needs the stream's copy, the arrays read from it and the writer's pages.

@@ -4,29 +4,18 @@ import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { TransformError } from '../transform-errors';
 import { chooseDictionaryColumns, IpcArena, tableToArrowIpc } from './arrow-ipc';
-import type { ParquetCompression } from './parquet-output';
+import { CONSUMED, EVENTS, type ParquetCompression, type ThreadMessage, type ThreadReply } from './parquet-thread-protocol';
 import type { ColumnSpec, Table } from './table';
 
 /** Rows per Arrow chunk sent to the thread, and per Parquet row group it writes. */
-export const PARQUET_THREAD_ROW_GROUP_ROWS = 131_072;
+export const PARQUET_THREAD_ROW_GROUP_ROWS = 65_536;
 /** Tables of fewer rows are written in the caller's thread: a thread's start would cost more than it saves. */
-export const PARQUET_THREAD_MIN_ROWS = 2 * PARQUET_THREAD_ROW_GROUP_ROWS;
+export const PARQUET_THREAD_MIN_ROWS = 262_144;
 // Bytes of chunks sent but not yet taken in by the writer, at most: what the thread may hold besides what it
 // writes. About a million transactions' worth, so the first table goes over while the caller reads the next.
 const BYTES_IN_FLIGHT = 80 * 2 ** 20;
 // Without any event for this long (a thread that died cannot say so), the write is given up.
 const STALLED_MS = 120_000;
-
-// Slots of the shared counters: every event, and chunks taken in.
-export const EVENTS = 0;
-export const CONSUMED = 1;
-
-export type ThreadMessage =
-  | { kind: 'open'; id: number; schema: readonly ColumnSpec[]; compression: ParquetCompression; rowGroupRows: number }
-  | { kind: 'chunk'; id: number; ipc: Uint8Array }
-  | { kind: 'end'; id: number };
-
-export type ThreadReply = { id: number; parquet: Uint8Array } | { id: number; error: { name: string; message: string } };
 
 /**
  * A Parquet writer on another thread, for large tables: `write` hands it a table as Arrow chunks (built here, in

@@ -2,9 +2,10 @@
 // Parquet row groups with parquet-wasm's streaming writer, so its memory holds a chunk or two, never the table.
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { Table as WasmTable, transformParquetStream, type RecordBatch } from 'parquet-wasm/node';
-import { writerProperties, type ParquetCompression } from './parquet-output';
+// Only parquet-wasm and the writer's settings: the thread loads none of the engine it does not run.
+import { CONSUMED, EVENTS, type ParquetCompression, type ThreadMessage, type ThreadReply } from './parquet-thread-protocol';
 import type { ColumnSpec } from './table';
-import { EVENTS, CONSUMED, type ThreadMessage, type ThreadReply } from './parquet-thread';
+import { writerProperties } from './writer-properties';
 
 const { port, signal } = workerData as { port: MessagePort; signal: Int32Array };
 
