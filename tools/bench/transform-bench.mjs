@@ -241,5 +241,7 @@ if (process.argv[2] === '--child') {
     const [a, b] = results.slice(-2);
     console.log(`growth ${a.rows} -> ${b.rows} rows: time x${(b.ours / a.ours).toFixed(1)} for x${b.rows / a.rows} rows`);
   }
-  console.log('targets at 1M x 1M: at most 2.0x DuckDB time (DuckDB on all its threads; this engine on the caller's thread and one Parquet thread), at most 1.2 GB peak RSS');
+  console.log(
+    'targets at 1M x 1M: at most 2.0x DuckDB time (DuckDB on all its threads; this engine on the calling thread and one Parquet thread), at most 1.2 GB peak RSS',
+  );
 }

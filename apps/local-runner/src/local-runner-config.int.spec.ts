@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -6,23 +6,12 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 
+import { runCliChild } from '../test/cli-child';
+
 jest.setTimeout(60_000);
 
-const CLI = join(__dirname, '..', 'dist', 'cli.js');
-
 /** The real CLI with any arguments (and these variables), to its end. */
-function cliArgs(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PLUTUS_') && name !== 'INIT_CWD'));
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cliArgs = (args: string[], env: Record<string, string> = {}) => runCliChild(args, env);
 
 // Configuration mistakes are usage errors (exit 2) named as such, before any request: never retried as if the network had cut off.
 describe('local-runner refuses a Plutus configuration that cannot work', () => {

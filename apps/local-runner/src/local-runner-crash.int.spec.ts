@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDbDatabase, DuckDbWarehouse, FileObjectStore } from '@org/local-adapters';
+import { FileObjectStore } from '@org/local-adapters';
 import { objectLayout } from '@org/pipeline';
-import { WAREHOUSE_FILE } from './run-pipeline';
+import { warehouseChecksums } from '../test/cli-child';
 
 jest.setTimeout(180_000);
 
@@ -28,15 +28,7 @@ function runCli(dataDir: string, args: string[], killAt?: number): Promise<{ cod
   });
 }
 
-async function warehouseState(dataDir: string): Promise<string[]> {
-  const database = new DuckDbDatabase(join(dataDir, WAREHOUSE_FILE));
-  try {
-    const warehouse = new DuckDbWarehouse(database, (key) => key);
-    return await Promise.all((['transactions', 'rewards', 'reward_facts'] as const).map((table) => warehouse.tableChecksum(table)));
-  } finally {
-    await database.close();
-  }
-}
+const warehouseState = warehouseChecksums;
 
 // kill -9 of the real CLI while it loads: the warehouse is as before the run or as after it, never half.
 describe('local-runner killed during load', () => {

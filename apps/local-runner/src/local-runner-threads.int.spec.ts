@@ -1,37 +1,16 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RawInputError, transformDataset } from '@org/rewards-transform';
-import { DuckDbDatabase, DuckDbWarehouse } from '@org/local-adapters';
 import { PartWorkerPool, partWorkerScript } from './part-worker-pool';
-import { WAREHOUSE_FILE } from './run-pipeline';
+import { runCliChild, warehouseChecksums } from '../test/cli-child';
 
 jest.setTimeout(180_000);
 
 // The transform's worker threads, through the built CLI and the bundle `npm start` runs (child processes, real
 // env vars): a run of many raw parts on two threads lands the same bytes as on one.
 const APP = join(__dirname, '..');
-const CLI = join(APP, 'dist', 'cli.js');
 const NOW = ['--sandbox-now', '2026-06-30T12:00:00Z', '--sandbox-months', '12'];
-
-function runCli(
-  script: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const childEnv = { ...process.env, ...env };
-    delete childEnv['INIT_CWD'];
-    const child = spawn(process.execPath, [script, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 interface Outcome {
   ok: boolean;
@@ -47,16 +26,6 @@ function curatedChecksums(outcome: Outcome): Record<string, string> {
   );
 }
 
-async function warehouseChecksums(dataDir: string): Promise<string[]> {
-  const database = new DuckDbDatabase(join(dataDir, WAREHOUSE_FILE));
-  try {
-    const warehouse = new DuckDbWarehouse(database, (key) => key);
-    return await Promise.all((['transactions', 'rewards', 'reward_facts'] as const).map((table) => warehouse.tableChecksum(table)));
-  } finally {
-    await database.close();
-  }
-}
-
 describe('the transform on worker threads', () => {
   let workDir: string;
   beforeEach(async () => {
@@ -65,10 +34,10 @@ describe('the transform on worker threads', () => {
   afterEach(() => rm(workDir, { recursive: true, force: true }));
 
   it('the built CLI transforms many raw parts two at a time, landing the bytes one thread lands', async () => {
-    const one = await runCli(CLI, ['run', ...NOW, '--part-rows', '300', '--json', '--data-dir', join(workDir, 'one')], {
+    const one = await runCliChild(['run', ...NOW, '--part-rows', '300', '--json', '--data-dir', join(workDir, 'one')], {
       RUNNER_TRANSFORM_THREADS: '1',
     });
-    const two = await runCli(CLI, [
+    const two = await runCliChild([
       'run',
       ...NOW,
       '--part-rows',
@@ -90,26 +59,21 @@ describe('the transform on worker threads', () => {
   });
 
   it('the bundle `npm start` runs finds its worker script beside it', async () => {
-    const bundling = await runCli(join(APP, 'scripts', 'bundle.mjs'), []);
+    const bundling = await runCliChild([], {}, join(APP, 'scripts', 'bundle.mjs'));
     expect(bundling).toMatchObject({ code: 0 });
     const bundle = join(APP, 'dist-start', 'local-runner.cjs');
     expect(partWorkerScript(join(bundle, '..'))).toBe(join(APP, 'dist-start', 'part-worker.cjs'));
-    const run = await runCli(bundle, [
-      'run',
-      ...NOW,
-      '--part-rows',
-      '500',
-      '--transform-threads',
-      '2',
-      '--data-dir',
-      join(workDir, 'bundle'),
-    ]);
+    const run = await runCliChild(
+      ['run', ...NOW, '--part-rows', '500', '--transform-threads', '2', '--data-dir', join(workDir, 'bundle')],
+      {},
+      bundle,
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/transform: \d+ raw parts, 2 at a time/);
   });
 
   it('a bad RUNNER_TRANSFORM_THREADS is a usage error naming it', async () => {
-    const run = await runCli(CLI, ['run', ...NOW, '--data-dir', join(workDir, 'bad')], { RUNNER_TRANSFORM_THREADS: 'all' });
+    const run = await runCliChild(['run', ...NOW, '--data-dir', join(workDir, 'bad')], { RUNNER_TRANSFORM_THREADS: 'all' });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('RUNNER_TRANSFORM_THREADS must be a whole number from 1 to 64, got "all"');
   });
