@@ -3,7 +3,7 @@
 // functions' environment is typed by the contract `aws-config.ts` reads (environment.ts).
 // serverless.js calls buildServiceConfig with the command line's --stage, --region and --param values.
 import { buildStateMachineDefinition, PipelineError, STATE_MACHINE_LIMITS, type StateMachineResources } from '@org/pipeline';
-import { checkTimeZone } from '@org/sql-dialect';
+import { checkTimeZone, isPlainUserName } from '@org/sql-dialect';
 import type { CfnString, PipelineEnvironment, SandboxEnvironment } from './environment';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './observability-names';
 
@@ -264,7 +264,7 @@ const IPV6_CIDR = /^[0-9a-fA-F:]+:[0-9a-fA-F:]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
  * range would open the warehouse to more than Looker Studio.
  */
 function checkLookerStudioAccess(params: Params): void {
-  if (params.reportingUser && !/^[a-z_][a-z0-9_]{0,62}$/.test(params.reportingUser))
+  if (params.reportingUser && !isPlainUserName(params.reportingUser))
     throw new ServiceConfigError(
       `--param reportingUser is a plain database user name (lowercase letters, digits, _), got ${JSON.stringify(params.reportingUser)}`,
     );

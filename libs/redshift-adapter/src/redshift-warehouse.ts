@@ -51,7 +51,7 @@ import {
   dataHealthTableStatements,
 } from '@org/dashboard';
 import { createHash } from 'node:crypto';
-import { checkTimeZone, quoteIdentifier, quoteLiteral, REDSHIFT_DIALECT } from '@org/sql-dialect';
+import { checkTimeZone, isPlainUserName, quoteIdentifier, quoteLiteral, REDSHIFT_DIALECT } from '@org/sql-dialect';
 import { redshiftMergeStatements } from './redshift-load-plan';
 import { CURATED_SCHEMAS, LAKE_DATASETS, rewardFactsSelectSql, type CuratedDataset, type LakeDataset } from '@org/rewards-transform';
 
@@ -240,7 +240,7 @@ export class RedshiftWarehouse implements Warehouse {
     for (const reader of settings.readers ?? []) quoteUserName(reader);
     checkTimeZone(settings.reportingTimeZone ?? 'UTC');
     if (settings.reportingUser) {
-      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(settings.reportingUser.name))
+      if (!isPlainUserName(settings.reportingUser.name))
         throw new PipelineError(
           `Not a plain reporting user name: ${JSON.stringify(settings.reportingUser.name)} (lowercase letters, digits and _).`,
           {

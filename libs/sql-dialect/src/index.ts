@@ -4,6 +4,7 @@ export {
   SQL_DIALECTS,
   SqlDialectError,
   checkTimeZone,
+  isPlainUserName,
   quoteIdentifier,
   quoteLiteral,
   type SqlDialect,

@@ -1,6 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
   checkTimeZone,
+  isPlainUserName,
   DUCKDB_DIALECT,
   quoteIdentifier,
   quoteLiteral,
@@ -57,6 +58,13 @@ describe('the dialects', () => {
     for (const bad of ['BST', 'Not/AZone', "UTC'; DROP TABLE x; --", '+01:00', '', 'europe/london'])
       expect(() => checkTimeZone(bad)).toThrow(expect.objectContaining({ code: 'SQL_TIME_ZONE' }));
     expect(() => DUCKDB_DIALECT.zonedDay('ts', "x'y")).toThrow(SqlDialectError);
+  });
+
+  it('knows a plain user name: lowercase letters, digits and _, not first a digit, at most 63', () => {
+    for (const name of ['looker_studio', '_reader', 'r2', 'a'.repeat(63)]) expect(isPlainUserName(name)).toBe(true);
+    for (const name of ['Looker', '2reader', 'looker-studio', 'a'.repeat(64), '', 'x; DROP TABLE t', 'reader"']) {
+      expect(isPlainUserName(name)).toBe(false);
+    }
   });
 
   it('types the curated kinds in each warehouse', () => {

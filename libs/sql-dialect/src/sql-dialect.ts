@@ -66,6 +66,15 @@ export function quoteLiteral(value: string): string {
 }
 
 /**
+ * A database user name that needs no quoting in either dialect: lowercase letters, digits and `_`, not starting
+ * with a digit, at most 63 characters. A password's md5 hash is salted with the user name, so the name must be the
+ * one the database stores, and Redshift folds unquoted names to lowercase.
+ */
+export function isPlainUserName(name: string): boolean {
+  return /^[a-z_][a-z0-9_]{0,62}$/.test(name);
+}
+
+/**
  * A time zone both warehouses and this process know by the same IANA name (e.g. `Europe/London`, `UTC`): refused
  * with the reason when the name is no plain zone name or Node's time zone database does not know it. DuckDB (ICU)
  * and Redshift (`CONVERT_TIMEZONE`, https://docs.aws.amazon.com/redshift/latest/dg/CONVERT_TIMEZONE.html) read
