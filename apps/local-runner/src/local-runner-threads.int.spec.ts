@@ -58,6 +58,13 @@ describe('the transform on worker threads', () => {
     expect(await warehouseChecksums(join(workDir, 'two'))).toEqual(await warehouseChecksums(join(workDir, 'one')));
   });
 
+  it("a run of fewer rows than one and a half parts stays in the runner's thread, whatever the threads", async () => {
+    const small = await runCliChild(['run', ...NOW, '--transform-threads', '2', '--json', '--data-dir', join(workDir, 'small')]);
+    expect(small.code).toBe(0);
+    const outcome = JSON.parse(small.stdout) as Outcome;
+    expect(outcome.manifest.steps.transform.counts).toMatchObject({ parts: 2, parts_at_once: 1 });
+  });
+
   it('the bundle `npm start` runs finds its worker script beside it', async () => {
     const bundling = await runCliChild([], {}, join(APP, 'scripts', 'bundle.mjs'));
     expect(bundling).toMatchObject({ code: 0 });

@@ -27,6 +27,12 @@ export type PartReply =
 
 /** The most threads the transform uses by default: parts are 100k rows, and each thread holds one. */
 const DEFAULT_MAX_THREADS = 4;
+/**
+ * Runs of fewer raw rows than one and a half parts stay in the runner's thread: starting a thread (it loads the
+ * rules and compiles parquet-wasm) costs about what a second thread saves on that many rows of the default parts
+ * (the transform benchmark's production path shows both).
+ */
+export const PARTS_FOR_THREADS = 1.5;
 
 /** The transform threads this machine gets by default: one per core, at most `DEFAULT_MAX_THREADS`. */
 export function defaultTransformThreads(): number {
@@ -55,6 +61,7 @@ interface Pending {
  */
 export class PartWorkerPool implements PartTransformer {
   readonly concurrency: number;
+  readonly minRows: number;
   private readonly idle: Worker[] = [];
   private readonly all = new Set<Worker>();
   private readonly busy = new Map<Worker, Pending>();
@@ -65,8 +72,11 @@ export class PartWorkerPool implements PartTransformer {
   constructor(
     private readonly script: string,
     threads: number,
+    /** Rows per raw part of the runs it serves (`--part-rows`). */
+    partRows = 100_000,
   ) {
     this.concurrency = Math.max(1, Math.floor(threads));
+    this.minRows = Math.round(PARTS_FOR_THREADS * partRows);
   }
 
   transform(dataset: LakeDataset, raw: Uint8Array, options: { maxTextBytes?: number }): Promise<PartTransformOutput> {

@@ -153,7 +153,7 @@ export async function runPipelineOnce(
  */
 function transformThreadsOf(config: RunnerConfig): PartWorkerPool | undefined {
   const script = partWorkerScript();
-  return config.transformThreads > 1 && script ? new PartWorkerPool(script, config.transformThreads) : undefined;
+  return config.transformThreads > 1 && script ? new PartWorkerPool(script, config.transformThreads, config.partRows) : undefined;
 }
 
 /**

@@ -139,5 +139,10 @@ export interface PartTransformOutput {
 export interface PartTransformer {
   /** How many parts it transforms at once (the step keeps that many in flight). */
   readonly concurrency: number;
+  /**
+   * Runs of fewer raw rows in all are transformed in the step's own thread: starting threads would cost them more
+   * than it saves (a daily run's few hundred rows, say).
+   */
+  readonly minRows?: number;
   transform(dataset: LakeDataset, raw: Uint8Array, options: { maxTextBytes?: number }): Promise<PartTransformOutput>;
 }

@@ -234,6 +234,27 @@ describe('the steps on an in-memory store', () => {
     }
   });
 
+  it("transform keeps a run smaller than a part transformer's minRows in its own thread", async () => {
+    let calls = 0;
+    const large: PartTransformer = {
+      concurrency: 2,
+      minRows: 33,
+      async transform(dataset, raw, options) {
+        calls += 1;
+        return IN_PROCESS_PART_TRANSFORMER.transform(dataset, raw, options);
+      },
+    };
+    const rows = {
+      transactions: Array.from({ length: 23 }, (_, i) => transaction(i)),
+      rewards: Array.from({ length: 9 }, (_, i) => reward(i)),
+    };
+    const ctx = { ...context(fixedSource(rows.transactions, rows.rewards)), partTransformer: large };
+    await extractStep(ctx, { runId: 'run1', mode: 'incremental' });
+    await transformStep(ctx, { runId: 'run1' });
+    expect(calls).toBe(0);
+    expect((await readManifest(ctx.store, 'run1')).steps.transform?.counts).toMatchObject({ parts: 7, parts_at_once: 1 });
+  });
+
   it("transform fails with a part's own error, starting no part after it and leaving none running", async () => {
     let started = 0;
     let running = 0;

@@ -43,8 +43,10 @@ export async function transformStep(
     const jobs: PartJob[] = LAKE_DATASETS.flatMap((dataset) =>
       partsOf(extract, dataset).map((rawKey, index) => ({ dataset, index, rawKey })),
     );
-    // A single part gains nothing from another thread: it stays in this process.
-    const transformer = jobs.length > 1 ? (context.partTransformer ?? IN_PROCESS_PART_TRANSFORMER) : IN_PROCESS_PART_TRANSFORMER;
+    // A single part, or a run too small to pay for the transformer's threads, stays in this thread.
+    const rows = (extract.counts?.['transactions'] ?? 0) + (extract.counts?.['rewards'] ?? 0);
+    const offered = context.partTransformer;
+    const transformer = offered && jobs.length > 1 && rows >= (offered.minRows ?? 0) ? offered : IN_PROCESS_PART_TRANSFORMER;
     const threads = Math.max(1, Math.min(jobs.length, transformer.concurrency));
     const done = await runBounded(jobs, threads, (job) => transformPart(context, manifest, ref, transformer, job));
 
