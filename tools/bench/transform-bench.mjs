@@ -88,12 +88,15 @@ async function landRawParts(dir) {
   const runId = 'bench-run';
   const ingestDate = '2026-06-30';
   const parts = {};
+  const counts = {};
   for (const dataset of Object.keys(PART_PREFIX)) {
     parts[dataset] = [];
+    counts[dataset] = 0;
     for (const [index, text] of rawParts(readFileSync(join(dir, `${PART_PREFIX[dataset]}.csv`), 'utf8')).entries()) {
       const key = objectLayout.raw(dataset, ingestDate, runId, index);
       await store.put(key, text, { contentType: 'text/csv' });
       parts[dataset].push(key);
+      counts[dataset] += text.split('\n').length - 2;
     }
   }
   const now = new Date().toISOString();
@@ -106,7 +109,7 @@ async function landRawParts(dir) {
     window: { transactionsFrom: null, transactionsTo: now, rewardsUpdatedFrom: null, rewardsUpdatedTo: now },
     cursorBefore: { transactionsThrough: null, rewardsUpdatedThrough: null },
     observed: { transactionsThrough: null, rewardsUpdatedThrough: null },
-    steps: { extract: { status: 'succeeded', startedAt: now, finishedAt: now, durationMs: 0, parts } },
+    steps: { extract: { status: 'succeeded', startedAt: now, finishedAt: now, durationMs: 0, counts, parts } },
     checksums: {},
   };
   await store.put(objectLayout.manifest(runId), JSON.stringify(manifest), { contentType: 'application/json' });

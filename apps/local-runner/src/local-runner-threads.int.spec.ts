@@ -128,6 +128,24 @@ describe('PartWorkerPool', () => {
     }
   });
 
+  it('stops its threads on release, and starts new ones for the next part', async () => {
+    const pool = new PartWorkerPool(script, 2);
+    try {
+      const first = await Promise.all([
+        pool.transform('transactions', csv(transactions), {}),
+        pool.transform('transactions', csv(transactions), {}),
+      ]);
+      expect(pool.threads).toBe(2);
+      await pool.release();
+      expect(pool.threads).toBe(0);
+      const again = await pool.transform('transactions', csv(transactions), {});
+      expect(Buffer.from(again.parquet).equals(Buffer.from(first[0].parquet))).toBe(true);
+      expect(pool.threads).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('fails the part of a thread that dies, and closing fails what is left', async () => {
     const dying = join(await mkdtemp(join(tmpdir(), 'dying-worker-')), 'dying.js');
     await writeFile(dying, "require('node:worker_threads').parentPort.on('message', () => process.exit(7));\n");

@@ -33,6 +33,8 @@ const DEFAULT_MAX_THREADS = 4;
  * (the transform benchmark's production path shows both).
  */
 export const PARTS_FOR_THREADS = 1.5;
+/** A thread's heap limit per 100,000 rows of its parts (a part of wide, awkward rows included). */
+const HEAP_MB_PER_100K_ROWS = 384;
 
 /** The transform threads this machine gets by default: one per core, at most `DEFAULT_MAX_THREADS`. */
 export function defaultTransformThreads(): number {
@@ -62,6 +64,7 @@ interface Pending {
 export class PartWorkerPool implements PartTransformer {
   readonly concurrency: number;
   readonly minRows: number;
+  private readonly heapMb: number;
   private readonly idle: Worker[] = [];
   private readonly all = new Set<Worker>();
   private readonly busy = new Map<Worker, Pending>();
@@ -77,6 +80,7 @@ export class PartWorkerPool implements PartTransformer {
   ) {
     this.concurrency = Math.max(1, Math.floor(threads));
     this.minRows = Math.round(PARTS_FOR_THREADS * partRows);
+    this.heapMb = Math.max(HEAP_MB_PER_100K_ROWS, Math.ceil((HEAP_MB_PER_100K_ROWS * partRows) / 100_000));
   }
 
   transform(dataset: LakeDataset, raw: Uint8Array, options: { maxTextBytes?: number }): Promise<PartTransformOutput> {
@@ -86,6 +90,20 @@ export class PartWorkerPool implements PartTransformer {
       this.queue.push({ request: { id: this.nextId++, dataset, raw, maxTextBytes: options.maxTextBytes }, resolve, reject });
       this.dispatch();
     });
+  }
+
+  /** Threads started and not stopped. */
+  get threads(): number {
+    return this.all.size;
+  }
+
+  /** Stops the threads once no part is queued or running (the next part starts new ones). */
+  async release(): Promise<void> {
+    if (this.queue.length > 0 || this.busy.size > 0) return;
+    const stopping = [...this.all];
+    this.all.clear();
+    this.idle.length = 0;
+    await Promise.all(stopping.map((worker) => worker.terminate()));
   }
 
   /** Stops every thread; a part still queued or running fails. */
@@ -116,7 +134,9 @@ export class PartWorkerPool implements PartTransformer {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(this.script);
+    // A part's memory is bounded by its rows: so is its thread's heap, which V8 would otherwise let grow well past
+    // what the part needs before collecting, once per thread.
+    const worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
     this.all.add(worker);
     worker.on('message', (reply: PartReply) => {
       const pending = this.busy.get(worker);

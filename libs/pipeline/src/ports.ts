@@ -144,5 +144,7 @@ export interface PartTransformer {
    * than it saves (a daily run's few hundred rows, say).
    */
   readonly minRows?: number;
+  /** Called when the step has no more parts: threads can stop, so the load that follows has their memory. */
+  release?(): Promise<void>;
   transform(dataset: LakeDataset, raw: Uint8Array, options: { maxTextBytes?: number }): Promise<PartTransformOutput>;
 }

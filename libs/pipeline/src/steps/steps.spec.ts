@@ -208,8 +208,12 @@ describe('the steps on an in-memory store', () => {
     let mostInFlight = 0;
     let calls = 0;
     // Parts finish in reverse: the first one started is the last one done.
+    let released = 0;
     const reversing: PartTransformer = {
       concurrency: 3,
+      async release() {
+        released += 1;
+      },
       async transform(dataset, raw, options) {
         const delay = 40 - 5 * calls++;
         inFlight += 1;
@@ -224,6 +228,7 @@ describe('the steps on an in-memory store', () => {
     await transformStep(concurrent, { runId: 'run1' });
 
     expect(calls).toBe(7); // 5 parts of transactions, 2 of rewards
+    expect(released).toBe(1);
     expect(mostInFlight).toBe(3);
     expect((await readManifest(concurrent.store, 'run1')).steps.transform?.counts).toMatchObject({ parts: 7, parts_at_once: 3 });
     const [one, other] = [await readManifest(sequential.store, 'run1'), await readManifest(concurrent.store, 'run1')];
@@ -258,8 +263,12 @@ describe('the steps on an in-memory store', () => {
   it("transform fails with a part's own error, starting no part after it and leaving none running", async () => {
     let started = 0;
     let running = 0;
+    let released = 0;
     const failing: PartTransformer = {
       concurrency: 2,
+      async release() {
+        released += running === 0 ? 1 : 100;
+      },
       async transform(dataset, raw, options) {
         const mine = started++;
         running += 1;
@@ -285,6 +294,7 @@ describe('the steps on an in-memory store', () => {
     await expect(transformStep(ctx, { runId: 'run1' })).rejects.toMatchObject({ name: 'RawInputError' });
     expect(running).toBe(0);
     expect(started).toBe(2);
+    expect(released).toBe(1); // once, after every part in flight had ended
     // The failure path (recordFailureStep) marks the step failed; nothing the step wrote is counted as done.
     expect((await readManifest(ctx.store, 'run1')).steps.transform).toMatchObject({ status: 'running' });
   });

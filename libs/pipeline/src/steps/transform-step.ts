@@ -48,7 +48,12 @@ export async function transformStep(
     const offered = context.partTransformer;
     const transformer = offered && jobs.length > 1 && rows >= (offered.minRows ?? 0) ? offered : IN_PROCESS_PART_TRANSFORMER;
     const threads = Math.max(1, Math.min(jobs.length, transformer.concurrency));
-    const done = await runBounded(jobs, threads, (job) => transformPart(context, manifest, ref, transformer, job));
+    let done: PartDone[];
+    try {
+      done = await runBounded(jobs, threads, (job) => transformPart(context, manifest, ref, transformer, job));
+    } finally {
+      await transformer.release?.();
+    }
 
     const parts: Record<string, string[]> = {};
     const quality = {} as NonNullable<RunManifest['quality']>;
