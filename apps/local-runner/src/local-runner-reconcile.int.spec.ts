@@ -113,6 +113,34 @@ describe('local-runner: the warehouse reconciled with the lake', () => {
     expect((await cli(dataDir, ['verify', '--deep'], DAYS[2])).code).toBe(0);
   });
 
+  it("the ledger's figures per month: verify --deep finds one changed by hand, rebuild mends it; figures deleted are computed again by the next run", async () => {
+    await runs(DAYS.slice(0, 1));
+    const months = '"_pipeline"."load_ledger_months"';
+    await sql(
+      dataDir,
+      `UPDATE ${months} SET "seconds" = "seconds" + 1 WHERE "dataset" = 'rewards' AND "month" = (SELECT max("month") FROM ${months} WHERE "dataset" = 'rewards')`,
+    );
+    // Totals still agree with the tables: only the deep check recomputes them month by month.
+    expect((await cli(dataDir, ['verify'], DAYS[0])).code).toBe(0);
+    const deep = await cli(dataDir, ['verify', '--deep'], DAYS[0]);
+    expect(deep.code).toBe(1);
+    expect(deep.stdout).toMatch(
+      /- rewards \d{4}-\d{2}: the ledger's figures per month say \d+ rows \(\d+ s\), the table holds \d+ \(\d+ s\)/,
+    );
+    expect(deep.stdout).toContain('mended by `rebuild`');
+    expect((await cli(dataDir, ['rebuild'], DAYS[0])).code).toBe(0);
+    expect((await cli(dataDir, ['verify', '--deep'], DAYS[0])).code).toBe(0);
+
+    await sql(dataDir, `DELETE FROM ${months} WHERE "dataset" = 'transactions'`);
+    const missing = await cli(dataDir, ['verify'], DAYS[0]);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(
+      /the ledger's figures per month count 0 transactions where the table holds \d+: the next run computes them again/,
+    );
+    await runs([DAYS[1]]);
+    expect((await cli(dataDir, ['verify', '--deep'], DAYS[1])).code).toBe(0);
+  });
+
   it('a warehouse restored from a backup: the next run replays the committed runs it lacks, in order, and says so', async () => {
     await runs(DAYS.slice(0, 1));
     await copyFile(join(dataDir, 'warehouse.duckdb'), join(dataDir, '..', 'backup.duckdb'));

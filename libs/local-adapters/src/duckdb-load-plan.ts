@@ -1,5 +1,5 @@
 import { DUCKDB_DIALECT, quoteIdentifier } from '@org/sql-dialect';
-import { addMissingColumnsSql, createTableSql, qualifiedName } from '@org/pipeline';
+import { addMissingColumnsSql, createTableSql, ledgerMonthsUpdateSql, qualifiedName } from '@org/pipeline';
 import {
   CURATED_SCHEMAS,
   DATASET_VERSIONS,
@@ -104,7 +104,8 @@ export type StagingViews = Record<LakeDataset, string>;
  * 2. the late joins: loaded rewards whose reference_id is a staged transaction (a transaction arriving after its
  *    reward), read before the merge;
  * 3. both datasets merged: the staged keys' rows deleted, the staged rows inserted;
- * 4. the facts of exactly the affected rewards (1 and 2) deleted and derived again (`rewardFactsSelectSql`).
+ * 4. the facts of exactly the affected rewards (1 and 2) deleted and derived again (`rewardFactsSelectSql`);
+ * 5. the ledger's figures per month brought up to date from the rows 3 replaces and adds (`ledgerMonthsUpdateSql`).
  * Each big table is probed once, on the integer hashes of its keys; the matches are checked against the keys, then
  * fetched, deleted and replaced by `rowid` (fetching rows by rowid is a filter on an integer its zone maps can
  * prune). `into: 'empty'` (nothing loaded yet: a first load, a rebuild's first run) skips every probe and copy: the
@@ -112,6 +113,7 @@ export type StagingViews = Record<LakeDataset, string>;
  */
 export function duckdbLoadStatements(options: { staging: StagingViews; into: 'loaded' | 'empty' }): string[] {
   const { staging } = options;
+  const monthTables = { transactions: storeTable('transactions'), rewards: storeTable('rewards') };
   const stagingOf = (dataset: LakeDataset) => quoteIdentifier(staging[dataset]);
   const insertFacts = (rewardsSql: string, transactionsSql: string, referencedBy?: string) =>
     insertRowsSql(
@@ -128,6 +130,8 @@ export function duckdbLoadStatements(options: { staging: StagingViews; into: 'lo
       ),
       insertRowsSql('rewards', storeTable('rewards'), `(${latestRowsSql('rewards', stagingOf('rewards'), DUCKDB_DIALECT)})`),
       insertFacts(storeTable('rewards'), storeTable('transactions')),
+      // The tables were empty: their figures come from what they now hold.
+      ...ledgerMonthsUpdateSql({ dialect: DUCKDB_DIALECT, schema: STORE_SCHEMA, tables: monthTables }),
     ];
   }
 
@@ -168,6 +172,18 @@ export function duckdbLoadStatements(options: { staging: StagingViews; into: 'lo
     `DELETE FROM ${transactionHits} WHERE "transaction_id" NOT IN ${citedOrStaged}`,
     `CREATE TEMP TABLE ${referenced} AS SELECT ${transactionColumns} FROM ${transactions} WHERE rowid IN ` +
       `(SELECT "row_id" FROM ${transactionHits} WHERE "transaction_id" NOT IN ${stagedTransactionIds})`,
+    ...ledgerMonthsUpdateSql({
+      dialect: DUCKDB_DIALECT,
+      schema: STORE_SCHEMA,
+      tables: monthTables,
+      changes: {
+        transactions: {
+          removed: `(SELECT "transaction_date" FROM ${transactions} WHERE rowid IN (SELECT "row_id" FROM ${transactionHits} WHERE "transaction_id" IN ${stagedTransactionIds}))`,
+          added: latest('transactions'),
+        },
+        rewards: { removed: `(SELECT ${version} FROM ${rewardHits} WHERE "reward_id" IN ${stagedRewardIds})`, added: latest('rewards') },
+      },
+    }),
     `DELETE FROM ${transactions} WHERE rowid IN (SELECT "row_id" FROM ${transactionHits} WHERE "transaction_id" IN ${stagedTransactionIds})`,
     insertRowsSql('transactions', transactions, latest('transactions')),
     `DELETE FROM ${rewards} WHERE rowid IN (SELECT "row_id" FROM ${rewardHits} WHERE "reward_id" IN ${stagedRewardIds})`,

@@ -1,7 +1,7 @@
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectedWarehouseParquet, LOAD_SEQUENCE, tableDifferencesSql } from '@org/pipeline/testing';
+import { expectedMonthFigures, expectedWarehouseParquet, LOAD_SEQUENCE, tableDifferencesSql } from '@org/pipeline/testing';
 import { CURATED_SCHEMAS, transformRun } from '@org/rewards-transform';
 import { DuckDbCatalog, DuckDbDatabase, DuckDbWarehouse, loadMemoryLimitMb } from './duckdb-warehouse';
 import { FileObjectStore } from './file-object-store';
@@ -191,12 +191,47 @@ describe('DuckDbWarehouse and DuckDbCatalog', () => {
         const rows = Number(agreement['expected_rows']);
         expect([index, table, agreement]).toEqual([index, table, { actual_rows: rows, expected_rows: rows, joined: rows, differences: 0 }]);
       }
+      // The ledger's figures per month, kept by the loads, equal the reference model's and the tables' own.
+      const figures = expectedMonthFigures(LOAD_SEQUENCE.slice(0, index + 1));
+      expect([index, await warehouse.monthFigures('ledger')]).toEqual([index, figures]);
+      expect([index, await warehouse.monthFigures('tables')]).toEqual([index, figures]);
     }
     // No internal column reaches the tables users query.
     const columns = await database.query<{ name: string }>(
       "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'main' AND column_name LIKE '%hash%'",
     );
     expect(columns).toEqual([]);
+  });
+
+  it("keeps the ledger's figures per month, answers the checks' counts from them, and computes them again from a table whose count they miss", async () => {
+    for (const [index, load] of LOAD_SEQUENCE.entries())
+      await warehouse.loadRun(await curatedRun(`s${index}`, load.transactionsCsv, load.rewardsCsv));
+    const figures = expectedMonthFigures(LOAD_SEQUENCE);
+    const rows = (months: Record<string, { rows: number }>) => Object.fromEntries(Object.entries(months).map(([m, f]) => [m, f.rows]));
+    // Whole months from the kept figures, and the part of a month before an instant inside it from the table.
+    await database.run(
+      `UPDATE _pipeline.load_ledger_months SET "seconds" = "seconds" + 1 WHERE "dataset" = 'rewards' AND "month" = '2026-01'`,
+    );
+    const kept = (await warehouse.monthFigures('ledger')).rewards['2026-01'];
+    expect(await warehouse.rewardMonthSummary('2026-02-01T00:00:00.000Z')).toEqual({
+      ...figures.rewards,
+      '2026-01': kept,
+      '2026-02': undefined,
+    });
+    expect(Object.keys(await warehouse.rewardMonthSummary('2026-01-03T00:00:00.000Z'))).toEqual(['2026-01']);
+    expect((await warehouse.rewardMonthSummary('2026-01-03T00:00:00.000Z'))['2026-01'].rows).toBe(1);
+    expect(await warehouse.transactionMonthCounts('2026-01-31T23:59:59.999Z')).toEqual(rows(figures.transactions));
+    expect(await warehouse.transactionsDatedBefore('2026-01-02T12:00:00.000Z')).toBe(2);
+    // Kept figures whose total is not the table's count are not used, and the next load computes them again.
+    await database.run(`DELETE FROM _pipeline.load_ledger_months WHERE "dataset" = 'rewards' AND "month" = '2026-02'`);
+    expect(await warehouse.rewardMonthSummary('2100-01-01T00:00:00.000Z')).toEqual(figures.rewards);
+    await warehouse.loadRun(await curatedRun('again', LOAD_SEQUENCE[4].transactionsCsv, LOAD_SEQUENCE[4].rewardsCsv));
+    expect(await warehouse.monthFigures('ledger')).toEqual(figures);
+    // A warehouse of an earlier version, which kept none: its next load computes them from the tables.
+    await database.run('DROP TABLE _pipeline.load_ledger_months');
+    expect(await warehouse.transactionsDatedBefore('2100-01-01T00:00:00.000Z')).toBe(3);
+    await warehouse.loadRun(await curatedRun('upgraded', LOAD_SEQUENCE[4].transactionsCsv, LOAD_SEQUENCE[4].rewardsCsv));
+    expect(await warehouse.monthFigures('ledger')).toEqual(figures);
   });
 
   it('counts rows (0 for tables not there yet) and resets to nothing', async () => {

@@ -15,14 +15,20 @@ import {
   tableCountsSql,
   qualifiedName,
   transactionIdsBetweenSql,
-  transactionsDatedBeforeSql,
-  rewardMonthSummarySql,
   summaryWithout,
+  LEDGER_MONTHS_TABLE,
+  ledgerMonthsTableSql,
+  ledgerMonthsSelectSql,
+  ledgerMonthsOf,
+  monthFiguresBefore,
+  monthFiguresOf,
+  monthFiguresScanSql,
+  type MonthFigureReads,
+  type MonthFigures,
   rewardIdsUpdatedBetweenSql,
   accountsSql,
   type RewardMonthSummary,
   type StagedRebuild,
-  transactionMonthCountsSql,
   type Catalog,
   type LoadResult,
   type PartitionRef,
@@ -263,14 +269,13 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async transactionMonthCounts(through: string): Promise<Record<string, number>> {
-    if (!(await this.tableCounts()).transactions) return {};
-    const rows = await this.database.query<{ month: string; n: number }>(transactionMonthCountsSql(DUCKDB_DIALECT, through, STORE_SCHEMA));
-    return Object.fromEntries(rows.map((row) => [row.month, Number(row.n)]));
+    const figures = await monthFiguresBefore(this.monthReads(), 'transactions', new Date(Date.parse(through) + 1).toISOString());
+    return Object.fromEntries(Object.entries(figures).map(([month, { rows }]) => [month, rows]));
   }
 
   async transactionsDatedBefore(before: string): Promise<number> {
-    if (!(await this.tableCounts()).transactions) return 0;
-    return Number((await this.database.query<{ n: number }>(transactionsDatedBeforeSql(before, STORE_SCHEMA)))[0].n);
+    const figures = await monthFiguresBefore(this.monthReads(), 'transactions', before);
+    return Object.values(figures).reduce((sum, month) => sum + month.rows, 0);
   }
 
   async transactionIdsBetween(from: string, before: string): Promise<string[]> {
@@ -281,16 +286,38 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async rewardMonthSummary(before: string, excludeIds: readonly string[] = []): Promise<RewardMonthSummary> {
-    if (!(await this.tableCounts()).rewards) return {};
-    const summary = async (onlyIds?: readonly string[]) =>
-      Object.fromEntries(
-        (
-          await this.database.query<{ month: string; n: number; seconds: number }>(
-            rewardMonthSummarySql(DUCKDB_DIALECT, before, STORE_SCHEMA, onlyIds),
-          )
-        ).map((row) => [row.month, { rows: Number(row.n), seconds: Number(row.seconds) }]),
-      );
-    return excludeIds.length ? summaryWithout(await summary(), await summary(excludeIds)) : summary();
+    const all = await monthFiguresBefore(this.monthReads(), 'rewards', before);
+    if (!excludeIds.length || !Object.keys(all).length) return all;
+    const excluded = await this.scanMonths('rewards', { before, key: 'reward_id', onlyKeys: excludeIds });
+    return summaryWithout(all, excluded);
+  }
+
+  async monthFigures(from: 'ledger' | 'tables'): Promise<Record<LakeDataset, MonthFigures>> {
+    if (from === 'ledger') return (await this.keptMonths()) ?? { transactions: {}, rewards: {} };
+    return { transactions: await this.scanMonths('transactions', {}), rewards: await this.scanMonths('rewards', {}) };
+  }
+
+  private monthReads(): MonthFigureReads {
+    return {
+      kept: () => this.keptMonths(),
+      count: async (dataset) => (await this.tableCounts())[dataset],
+      scan: (dataset, window) => this.scanMonths(dataset, window),
+    };
+  }
+
+  private async keptMonths(): Promise<Record<LakeDataset, MonthFigures> | null> {
+    if (!(await this.hasTable(LEDGER_MONTHS_TABLE))) return null;
+    return ledgerMonthsOf(await this.database.query(ledgerMonthsSelectSql(STORE_SCHEMA)));
+  }
+
+  private async scanMonths(
+    dataset: LakeDataset,
+    options: { from?: string; before?: string; key?: string; onlyKeys?: readonly string[] },
+  ): Promise<MonthFigures> {
+    if (!(await this.tableCounts())[dataset]) return {};
+    return monthFiguresOf(
+      await this.database.query(monthFiguresScanSql(DUCKDB_DIALECT, dataset, { relation: storeTable(dataset), ...options })),
+    );
   }
 
   async rewardIdsUpdatedBetween(from: string, before: string): Promise<string[]> {
@@ -337,8 +364,12 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   private async hasLedger(): Promise<boolean> {
+    return this.hasTable(LEDGER_TABLE);
+  }
+
+  private async hasTable(name: string): Promise<boolean> {
     const rows = await this.database.query(
-      `SELECT 1 FROM information_schema.tables WHERE table_schema = ${quoteLiteral(STORE_SCHEMA)} AND table_name = ${quoteLiteral(LEDGER_TABLE)}`,
+      `SELECT 1 FROM information_schema.tables WHERE table_schema = ${quoteLiteral(STORE_SCHEMA)} AND table_name = ${quoteLiteral(name)}`,
     );
     return rows.length > 0;
   }
@@ -403,6 +434,7 @@ export class DuckDbWarehouse implements Warehouse {
     await this.database.transaction(() =>
       this.runAll([
         ledgerTableSql(DUCKDB_DIALECT, STORE_SCHEMA),
+        ledgerMonthsTableSql(DUCKDB_DIALECT, STORE_SCHEMA),
         ...datasets.map(publicViewSql),
         ...dataHealthTableStatements(DUCKDB_DIALECT, quoteIdentifier),
         ...this.viewSql(),
@@ -485,6 +517,7 @@ export class DuckDbWarehouse implements Warehouse {
         await this.database.run(`DROP TABLE IF EXISTS ${storeTable(dataset)}`);
       }
       await this.database.run(`DROP TABLE IF EXISTS ${qualifiedName(LEDGER_TABLE, STORE_SCHEMA)}`);
+      await this.database.run(`DROP TABLE IF EXISTS ${qualifiedName(LEDGER_MONTHS_TABLE, STORE_SCHEMA)}`);
     });
   }
 

@@ -9,6 +9,7 @@ export type {
   PartitionRef,
   RewardsSource,
   RewardMonthSummary,
+  MonthFigures,
   StagedRebuild,
   PartTransformer,
   PartTransformOutput,
@@ -65,10 +66,7 @@ export {
   presentColumnsSql,
   tableCountsSql,
   qualifiedName,
-  transactionMonthCountsSql,
   transactionIdsBetweenSql,
-  transactionsDatedBeforeSql,
-  rewardMonthSummarySql,
   summaryWithout,
   rewardIdsUpdatedBetweenSql,
   accountsSql,
@@ -85,6 +83,20 @@ export {
   type LedgerEntry,
   type LedgerWrite,
 } from './warehouse-ledger';
+export {
+  LEDGER_MONTHS_TABLE,
+  MONTH_INSTANT,
+  ledgerMonthsTableSql,
+  ledgerMonthsSelectSql,
+  ledgerMonthsUpdateSql,
+  ledgerMonthsOf,
+  monthFiguresScanSql,
+  monthFiguresOf,
+  monthFiguresBefore,
+  wholeEpochSecondsSql,
+  type LedgerMonthsUpdate,
+  type MonthFigureReads,
+} from './warehouse-months';
 export { readLakeRuns, type LakeRuns, type LoadedRun } from './lake-runs';
 export {
   verifyPipeline,

@@ -84,6 +84,11 @@ export interface Warehouse {
   accounts(): Promise<string[]>;
   /** Rows per table; 0 for a table that does not exist yet. */
   tableCounts(): Promise<Record<CuratedDataset, number>>;
+  /**
+   * Each lake dataset's figures per month (`warehouse-months.ts`): as the ledger keeps them (empty where it keeps
+   * none), or computed from the tables (a scan of each: `verify --deep`).
+   */
+  monthFigures(from: 'ledger' | 'tables'): Promise<Record<LakeDataset, MonthFigures>>;
   /** Drops the tables, views and ledger, for a rebuild from the lake. */
   reset(): Promise<void>;
   /**
@@ -111,8 +116,10 @@ export interface StagedRebuild {
  * The source the pipeline reads: card transactions in pages, and the rewards ledger in batches. The core owns
  * this port; `@org/plutus-client`'s client fits it as it is (and a test double needs only these two calls).
  */
-/** Rows per UTC month (`YYYY-MM`) and the sum of their change instants in whole epoch seconds. */
-export type RewardMonthSummary = Record<string, { rows: number; seconds: number }>;
+/** Rows per UTC month (`YYYY-MM`) and the sum of their instants in whole epoch seconds. */
+export type MonthFigures = Record<string, { rows: number; seconds: number }>;
+/** Rewards' figures per UTC month of their change instant (`updated_at`). */
+export type RewardMonthSummary = MonthFigures;
 
 export interface RewardsSource {
   transactions(query: TransactionsQuery): AsyncIterable<TransactionsPage>;

@@ -5,6 +5,7 @@ import { readLakeRuns, type LoadedRun } from './lake-runs';
 import { verifyManifestChain } from './manifest-chain';
 import { objectLayout } from './object-layout';
 import type { PipelineContext } from './pipeline-context';
+import type { MonthFigures } from './ports';
 import { compareWarehouseWithLake } from './reconcile';
 import {
   ChangedRewardIds,
@@ -67,6 +68,26 @@ export interface DeepVerifier {
 const ACCEPTED_KEY = objectLayout.acceptedDifferences;
 
 /**
+ * The months where the ledger's figures differ from the tables' own: figures a run trusts while their totals agree
+ * with the tables' counts, so a difference with equal totals is mended only by a rebuild. At most 20 listed.
+ */
+export function monthFigureDifferences(kept: Record<LakeDataset, MonthFigures>, tables: Record<LakeDataset, MonthFigures>): string[] {
+  const problems: string[] = [];
+  for (const dataset of LAKE_DATASETS) {
+    for (const month of [...new Set([...Object.keys(kept[dataset]), ...Object.keys(tables[dataset])])].sort()) {
+      const [held, actual] = [kept[dataset][month] ?? { rows: 0, seconds: 0 }, tables[dataset][month] ?? { rows: 0, seconds: 0 }];
+      if (held.rows !== actual.rows || held.seconds !== actual.seconds)
+        problems.push(
+          `${dataset} ${month}: the ledger's figures per month say ${held.rows} rows (${held.seconds} s), the table holds ${actual.rows} (${actual.seconds} s)`,
+        );
+    }
+  }
+  if (!problems.length) return [];
+  const listed = problems.slice(0, 20).concat(problems.length > 20 ? [`… and ${problems.length - 20} more months`] : []);
+  return [...listed, 'figures per month that agree in total but not by month are mended by `rebuild`'];
+}
+
+/**
  * `verify`: proves, read-only, the audit trail of manifests, the warehouse against the lake (its ledger, counts and
  * digests), the catalog against the committed runs, and the lake against the source (one aggregate count, narrowed
  * by year and month only where it differs); with `deep`, digests recomputed from the Parquet and the tables. `accept`
@@ -106,6 +127,14 @@ export async function verifyPipeline(
   if (comparison.adopt) warehouseProblems.push('the warehouse keeps no ledger yet: the next run starts one');
   for (const entry of comparison.unrecordedLoads)
     warehouseProblems.push(`run ${entry.runId} is in the warehouse, but its manifest never recorded the load: the next run records it`);
+  const keptMonths = await context.warehouse.monthFigures('ledger');
+  for (const dataset of LAKE_DATASETS) {
+    const kept = Object.values(keptMonths[dataset]).reduce((sum, month) => sum + month.rows, 0);
+    if (kept !== counts[dataset])
+      warehouseProblems.push(
+        `the ledger's figures per month count ${kept} ${dataset} where the table holds ${counts[dataset]}: the next run computes them again from the table`,
+      );
+  }
   const manifestsById = new Map(lake.manifests.map((manifest) => [manifest.runId, manifest]));
   let digestsCompared = 0;
   for (const entry of ledger) {
@@ -168,10 +197,11 @@ export async function verifyPipeline(
       if (table.warehouse !== table.lake)
         deepProblems.push(`${table.name}: the warehouse digests to ${table.warehouse}, the lake to ${table.lake}`);
     }
+    deepProblems.push(...monthFigureDifferences(keptMonths, await context.warehouse.monthFigures('tables')));
     checks.push({
       name: 'deep: digests from Parquet and tables',
       ok: deepProblems.length === 0,
-      detail: `${lake.committed.length} committed run(s) digested from their Parquet; every table digested against the lake's latest rows`,
+      detail: `${lake.committed.length} committed run(s) digested from their Parquet; every table digested against the lake's latest rows; the ledger's figures per month recomputed from the tables`,
       problems: deepProblems,
     });
   }

@@ -79,40 +79,11 @@ export function tableCountsSql(schema?: string): string {
 
 const instant = (iso: string) => `CAST(${quoteLiteral(iso)} AS TIMESTAMPTZ)`;
 
-/** `SELECT "month", "n"`: transactions per UTC month dated up to `through` (inclusive). */
-export function transactionMonthCountsSql(dialect: SqlDialect, through: string, schema?: string): string {
-  return (
-    `SELECT ${dialect.utcMonth('"transaction_date"')} AS "month", COUNT(*) AS "n" FROM ${qualifiedName('transactions', schema)} ` +
-    `WHERE "transaction_date" <= ${instant(through)} GROUP BY 1 ORDER BY 1`
-  );
-}
-
 /** `SELECT "transaction_id"` of the transactions dated in [from, before). */
 export function transactionIdsBetweenSql(from: string, before: string, schema?: string): string {
   return (
     `SELECT "transaction_id" FROM ${qualifiedName('transactions', schema)} ` +
     `WHERE "transaction_date" >= ${instant(from)} AND "transaction_date" < ${instant(before)} ORDER BY 1`
-  );
-}
-
-/** `SELECT "n"`: how many transactions are dated before `before`. */
-export function transactionsDatedBeforeSql(before: string, schema?: string): string {
-  return `SELECT COUNT(*) AS "n" FROM ${qualifiedName('transactions', schema)} WHERE "transaction_date" < ${instant(before)}`;
-}
-
-/**
- * `SELECT "month", "n", "seconds"`: rewards per UTC month of `updated_at` before `before`, with the sum of their
- * `updated_at` in whole epoch seconds, cut toward zero (MOD takes the dividend's sign in DuckDB and Redshift alike).
- * `onlyIds`: the figures of those rewards alone (`summaryWithout` takes them away from the whole's). Two sides with the same rows at the same versions give the same figures; a
- * row missing, added or at another version changes them (the rewards check compares the source's ledger so).
- */
-export function rewardMonthSummarySql(dialect: SqlDialect, before: string, schema?: string, onlyIds?: readonly string[]): string {
-  const micros = dialect.epochMicros('"updated_at"');
-  // Only these ids (their figures are taken away from the whole's: an IN list is a hash lookup, NOT IN a scan per row).
-  const exclude = onlyIds ? ` AND "reward_id" IN (${onlyIds.length ? onlyIds.map(quoteLiteral).join(', ') : 'NULL'})` : '';
-  return (
-    `SELECT ${dialect.utcMonth('"updated_at"')} AS "month", COUNT(*) AS "n", SUM((${micros} - MOD(${micros}, 1000000)) / 1000000) AS "seconds" ` +
-    `FROM ${qualifiedName('rewards', schema)} WHERE "updated_at" < ${instant(before)}${exclude} GROUP BY 1 ORDER BY 1`
   );
 }
 

@@ -1,5 +1,5 @@
 import { quoteIdentifier, REDSHIFT_DIALECT } from '@org/sql-dialect';
-import { qualifiedName } from '@org/pipeline';
+import { ledgerMonthsUpdateSql, qualifiedName } from '@org/pipeline';
 import {
   CURATED_SCHEMAS,
   DATASET_KEYS,
@@ -24,7 +24,9 @@ const columnsOf = (dataset: CuratedDataset) => CURATED_SCHEMAS[dataset].map((spe
  * 3. both datasets merged by replacing rows: the staged keys deleted, the staged rows inserted (AWS's "merge by
  *    replacing existing rows");
  * 4. the facts of exactly the affected rewards (1 and 2) deleted and derived again (`rewardFactsSelectSql`), from
- *    the affected rows and the transactions they cite.
+ *    the affected rows and the transactions they cite;
+ * 5. before 3, the ledger's figures per month brought up to date from the rows 3 replaces and adds
+ *    (`ledgerMonthsUpdateSql`).
  * Each big table is probed by key, and its cost is Redshift's to plan (its sort and distribution keys). The temp
  * tables end with the batch's session, so none is dropped.
  */
@@ -58,6 +60,21 @@ export function redshiftMergeStatements(options: { staging: StagingTables; schem
     `CREATE TEMP TABLE ${late} AS SELECT ${rewardColumns} FROM ${table('rewards')} WHERE "reference_id" IN ${stagedTransactionIds}`,
     // A late-joined reward staged again in this load is affected through its staged (newer) row.
     `DELETE FROM ${late} WHERE "reward_id" IN ${stagedRewardIds}`,
+    ...ledgerMonthsUpdateSql({
+      dialect: REDSHIFT_DIALECT,
+      schema,
+      tables: { transactions: table('transactions'), rewards: table('rewards') },
+      changes: {
+        transactions: {
+          removed: `(SELECT "transaction_date" FROM ${table('transactions')} WHERE "transaction_id" IN ${stagedTransactionIds})`,
+          added: latest('transactions'),
+        },
+        rewards: {
+          removed: `(SELECT ${version} FROM ${table('rewards')} WHERE "reward_id" IN ${stagedRewardIds})`,
+          added: latest('rewards'),
+        },
+      },
+    }),
     ...replace('transactions'),
     ...replace('rewards'),
     `DELETE FROM ${table('reward_facts')} WHERE "reward_id" IN (SELECT "reward_id" FROM ${affected} AS affected)`,

@@ -15,14 +15,17 @@ import 'aws-sdk-client-mock-jest';
 import { quoteLiteral, REDSHIFT_DIALECT, redshiftSqlOnDuckDb } from '@org/sql-dialect';
 import { DASHBOARD_VIEWS, DATA_HEALTH_TABLES, REPORTING_VIEWS, RETIRED_VIEWS } from '@org/dashboard';
 import { createHash } from 'node:crypto';
-import { expectedWarehouseParquet, LOAD_SEQUENCE, tableDifferencesSql } from '@org/pipeline/testing';
+import { expectedMonthFigures, expectedWarehouseParquet, LOAD_SEQUENCE, tableDifferencesSql } from '@org/pipeline/testing';
 import { DATASET_KEYS, ledgerDigest, transformRun } from '@org/rewards-transform';
 import {
   LedgerSummary,
   ledgerEntryOf,
   ledgerSelectSql,
   rewardIdsUpdatedBetweenSql,
-  rewardMonthSummarySql,
+  ledgerMonthsOf,
+  ledgerMonthsSelectSql,
+  monthFiguresOf,
+  monthFiguresScanSql,
   tableCountsSql,
 } from '@org/pipeline';
 import {
@@ -34,7 +37,8 @@ import {
 } from './redshift-warehouse';
 
 /** Statements kept free in the largest batch for what later work adds to the load's transaction. */
-const LOAD_BATCH_RESERVE = 8;
+const LOAD_BATCH_RESERVE = 5;
+const REWARDS_TABLE = '"rewards"."rewards"';
 
 const redshift = mockClient(RedshiftDataClient);
 const ROLE = 'arn:aws:iam::123456789012:role/rewards-redshift-copy';
@@ -92,8 +96,8 @@ describe('RedshiftWarehouse', () => {
     expect(input).toMatchObject({ WorkgroupName: 'rewards', Database: 'dev' });
     const sqls = input.Sqls ?? [];
     expect(sqls[0]).toBe('CREATE SCHEMA IF NOT EXISTS "rewards"');
-    // The three tables and the ledger.
-    expect(sqls.filter((sql) => sql.startsWith('CREATE TABLE IF NOT EXISTS'))).toHaveLength(4);
+    // The three tables, the ledger and its figures per month.
+    expect(sqls.filter((sql) => sql.startsWith('CREATE TABLE IF NOT EXISTS'))).toHaveLength(5);
     expect(sqls.find((sql) => sql.includes('"rewards"."rewards" ('))).toContain('DISTKEY("reward_id") SORTKEY("created_at")');
     expect(sqls).toContain('CREATE TEMP TABLE "staging_rewards" (LIKE "rewards"."rewards")');
     expect(sqls).toContain(`COPY "staging_rewards" FROM 's3://data-bucket/${RUN_FOLDER('rewards')}' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`);
@@ -341,11 +345,12 @@ describe('RedshiftWarehouse', () => {
     expect(sqls.filter((sql) => sql.startsWith('DROP VIEW IF EXISTS "rewards"."v_'))).toHaveLength(
       DASHBOARD_VIEWS.length + RETIRED_VIEWS.length,
     );
-    expect(sqls.slice(-4)).toEqual([
+    expect(sqls.slice(-5)).toEqual([
       'DROP TABLE IF EXISTS "rewards"."transactions"',
       'DROP TABLE IF EXISTS "rewards"."rewards"',
       'DROP TABLE IF EXISTS "rewards"."reward_facts"',
       'DROP TABLE IF EXISTS "rewards"."load_ledger"',
+      'DROP TABLE IF EXISTS "rewards"."load_ledger_months"',
     ]);
   });
 
@@ -505,6 +510,18 @@ describe('the load batch on DuckDB', () => {
         const rows = Number(agreement['expected_rows']);
         expect([index, table, agreement]).toEqual([index, table, { actual_rows: rows, expected_rows: rows, joined: rows, differences: 0 }]);
       }
+      // The ledger's figures per month, kept by the load's own statements, equal the reference model's and the
+      // tables' own (Redshift's text of the scan, run on DuckDB).
+      const figures = expectedMonthFigures(LOAD_SEQUENCE.slice(0, index + 1));
+      const kept = ledgerMonthsOf((await db.runAndReadAll(ledgerMonthsSelectSql('rewards'))).getRowObjectsJson());
+      expect([index, kept]).toEqual([index, figures]);
+      for (const dataset of ['transactions', 'rewards'] as const) {
+        const scan = monthFiguresScanSql(REDSHIFT_DIALECT, dataset, { relation: `"rewards"."${dataset}"` });
+        expect([index, monthFiguresOf((await db.runAndReadAll(redshiftSqlOnDuckDb(scan))).getRowObjectsJson())]).toEqual([
+          index,
+          figures[dataset],
+        ]);
+      }
     }
   });
 
@@ -540,7 +557,7 @@ describe('the load batch on DuckDB', () => {
     );
     const before = '2100-01-01T00:00:00.000Z';
     const rows = (
-      await db.runAndReadAll(redshiftSqlOnDuckDb(rewardMonthSummarySql(REDSHIFT_DIALECT, before, 'rewards')))
+      await db.runAndReadAll(redshiftSqlOnDuckDb(monthFiguresScanSql(REDSHIFT_DIALECT, 'rewards', { relation: REWARDS_TABLE, before })))
     ).getRowObjectsJson();
     const inTable = (await db.runAndReadAll('SELECT epoch_ms("updated_at") AS ms FROM "rewards"."rewards"')).getRowObjectsJson();
     // The same figures worked out here from each row's instant: its UTC month, whole seconds (toward zero) added up.
@@ -552,7 +569,7 @@ describe('the load batch on DuckDB', () => {
       month.seconds += Math.trunc(ms / 1000);
     }
     expect(
-      Object.fromEntries(rows.map((row) => [String(row['month']), { rows: Number(row['n']), seconds: Number(row['seconds']) }])),
+      Object.fromEntries(rows.map((row) => [String(row['month']), { rows: Number(row['rows']), seconds: Number(row['seconds']) }])),
     ).toEqual(expected);
     const first = Object.keys(expected).sort()[0];
     const ids = (
@@ -566,9 +583,13 @@ describe('the load batch on DuckDB', () => {
     expect(summary.months()).toEqual(expected);
     // The figures of some ids alone, to take away from the whole's.
     const only = (
-      await db.runAndReadAll(redshiftSqlOnDuckDb(rewardMonthSummarySql(REDSHIFT_DIALECT, before, 'rewards', ['old-1'])))
+      await db.runAndReadAll(
+        redshiftSqlOnDuckDb(
+          monthFiguresScanSql(REDSHIFT_DIALECT, 'rewards', { relation: REWARDS_TABLE, before, key: 'reward_id', onlyKeys: ['old-1'] }),
+        ),
+      )
     ).getRowObjectsJson();
-    expect(only.map((row) => [String(row['month']), Number(row['n'])])).toEqual([['1929-04', 1]]);
+    expect(only.map((row) => [String(row['month']), Number(row['rows'])])).toEqual([['1929-04', 1]]);
   });
 
   it('derives every fact again from the tables, as the loads did', async () => {

@@ -22,13 +22,19 @@ import {
   TransientError,
   ledgerAdoptSql,
   transactionIdsBetweenSql,
-  transactionsDatedBeforeSql,
-  rewardMonthSummarySql,
   summaryWithout,
   rewardIdsUpdatedBetweenSql,
   accountsSql,
   type RewardMonthSummary,
-  transactionMonthCountsSql,
+  LEDGER_MONTHS_TABLE,
+  ledgerMonthsTableSql,
+  ledgerMonthsSelectSql,
+  ledgerMonthsOf,
+  monthFiguresBefore,
+  monthFiguresOf,
+  monthFiguresScanSql,
+  type MonthFigureReads,
+  type MonthFigures,
   ledgerEntryOf,
   ledgerFactsCountSql,
   ledgerRecordSql,
@@ -337,14 +343,13 @@ export class RedshiftWarehouse implements Warehouse {
   }
 
   async transactionMonthCounts(through: string): Promise<Record<string, number>> {
-    if (!(await this.tableCounts()).transactions) return {};
-    const rows = await this.query(transactionMonthCountsSql(REDSHIFT_DIALECT, through, this.schema));
-    return Object.fromEntries(rows.map((row) => [String(row['month']), Number(row['n'])]));
+    const figures = await monthFiguresBefore(this.monthReads(), 'transactions', new Date(Date.parse(through) + 1).toISOString());
+    return Object.fromEntries(Object.entries(figures).map(([month, { rows }]) => [month, rows]));
   }
 
   async transactionsDatedBefore(before: string): Promise<number> {
-    if (!(await this.tableCounts()).transactions) return 0;
-    return Number((await this.query(transactionsDatedBeforeSql(before, this.schema)))[0]?.['n'] ?? 0);
+    const figures = await monthFiguresBefore(this.monthReads(), 'transactions', before);
+    return Object.values(figures).reduce((sum, month) => sum + month.rows, 0);
   }
 
   async transactionIdsBetween(from: string, before: string): Promise<string[]> {
@@ -353,15 +358,38 @@ export class RedshiftWarehouse implements Warehouse {
   }
 
   async rewardMonthSummary(before: string, excludeIds: readonly string[] = []): Promise<RewardMonthSummary> {
-    if (!(await this.tableCounts()).rewards) return {};
-    const summary = async (onlyIds?: readonly string[]) =>
-      Object.fromEntries(
-        (await this.query(rewardMonthSummarySql(REDSHIFT_DIALECT, before, this.schema, onlyIds))).map((row) => [
-          String(row['month']),
-          { rows: Number(row['n']), seconds: Number(row['seconds']) },
-        ]),
-      );
-    return excludeIds.length ? summaryWithout(await summary(), await summary(excludeIds)) : summary();
+    const all = await monthFiguresBefore(this.monthReads(), 'rewards', before);
+    if (!excludeIds.length || !Object.keys(all).length) return all;
+    return summaryWithout(all, await this.scanMonths('rewards', { before, key: 'reward_id', onlyKeys: excludeIds }));
+  }
+
+  async monthFigures(from: 'ledger' | 'tables'): Promise<Record<LakeDataset, MonthFigures>> {
+    if (from === 'ledger') return (await this.keptMonths()) ?? { transactions: {}, rewards: {} };
+    return { transactions: await this.scanMonths('transactions', {}), rewards: await this.scanMonths('rewards', {}) };
+  }
+
+  private monthReads(): MonthFigureReads {
+    return {
+      kept: () => this.keptMonths(),
+      count: async (dataset) => (await this.tableCounts())[dataset],
+      scan: (dataset, window) => this.scanMonths(dataset, window),
+    };
+  }
+
+  private async keptMonths(): Promise<Record<LakeDataset, MonthFigures> | null> {
+    const present = await this.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = ${quoteLiteral(this.schema)} AND table_name = ${quoteLiteral(LEDGER_MONTHS_TABLE)}`,
+    );
+    if (!present.length) return null;
+    return ledgerMonthsOf(await this.query(ledgerMonthsSelectSql(this.schema)));
+  }
+
+  private async scanMonths(
+    dataset: LakeDataset,
+    options: { from?: string; before?: string; key?: string; onlyKeys?: readonly string[] },
+  ): Promise<MonthFigures> {
+    if (!(await this.tableCounts())[dataset]) return {};
+    return monthFiguresOf(await this.query(monthFiguresScanSql(REDSHIFT_DIALECT, dataset, { relation: this.table(dataset), ...options })));
   }
 
   async rewardIdsUpdatedBetween(from: string, before: string): Promise<string[]> {
@@ -554,6 +582,7 @@ export class RedshiftWarehouse implements Warehouse {
       ),
       ...(Object.keys(CURATED_SCHEMAS) as CuratedDataset[]).map((dataset) => `DROP TABLE IF EXISTS ${this.table(dataset)}`),
       `DROP TABLE IF EXISTS ${quoteIdentifier(this.schema)}.${quoteIdentifier(LEDGER_TABLE)}`,
+      `DROP TABLE IF EXISTS ${quoteIdentifier(this.schema)}.${quoteIdentifier(LEDGER_MONTHS_TABLE)}`,
     ];
     await this.runBatch(sqls, 'reset');
   }
@@ -599,6 +628,7 @@ export class RedshiftWarehouse implements Warehouse {
         createTableSql(dataset, REDSHIFT_DIALECT, { schema: this.schema, layout: TABLE_LAYOUT[dataset], primaryKey: true }),
       ),
       ledgerTableSql(REDSHIFT_DIALECT, this.schema),
+      ledgerMonthsTableSql(REDSHIFT_DIALECT, this.schema),
     ];
   }
 

@@ -133,6 +133,9 @@ function recordingWarehouse(): Warehouse & { loads: RunLoad[]; lose(): void; agr
     async transactionMonthCounts() {
       return {};
     },
+    async monthFigures() {
+      return { transactions: {}, rewards: {} };
+    },
     async transactionIdsBetween() {
       return [];
     },

@@ -11,6 +11,8 @@ import {
   type Table,
 } from '@org/rewards-transform';
 import { concatTables, takeRows } from '@org/rewards-transform/internal';
+import type { MonthFigures } from '../ports';
+import { MONTH_INSTANT } from '../warehouse-months';
 
 // What every warehouse's load must leave, whatever its plan: a reference model in TypeScript, built from the rules
 // library's own definitions (de-duplication, the facts) and the incremental rule below, and a sequence of loads
@@ -112,6 +114,25 @@ export function expectedWarehouse(loads: readonly RawLoad[]): Record<CuratedData
     };
   }
   return { ...state, reward_facts: buildRewardFacts(state.rewards, state.transactions).table };
+}
+
+/**
+ * The figures per month the warehouse's ledger must keep after `loads` (`warehouse-months.ts`), worked out here
+ * from the reference model's rows with JavaScript's own calendar: each row's UTC month of its instant, and the
+ * instants in whole seconds (toward zero) added up.
+ */
+export function expectedMonthFigures(loads: readonly RawLoad[]): Record<LakeDataset, MonthFigures> {
+  const tables = expectedWarehouse(loads);
+  const figures = (dataset: LakeDataset): MonthFigures => {
+    const out: MonthFigures = {};
+    for (const ms of tables[dataset].columns[MONTH_INSTANT[dataset]] as Float64Array) {
+      const month = (out[new Date(ms).toISOString().slice(0, 7)] ??= { rows: 0, seconds: 0 });
+      month.rows += 1;
+      month.seconds += Math.trunc(ms / 1000);
+    }
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  };
+  return { transactions: figures('transactions'), rewards: figures('rewards') };
 }
 
 /** `expectedWarehouse` as Parquet, to load beside a warehouse's tables and compare there. */
