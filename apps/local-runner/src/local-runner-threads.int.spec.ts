@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RawInputError, transformDataset } from '@org/rewards-transform';
-import { PartWorkerPool, partWorkerScript } from './part-worker-pool';
+import { PartWorkerPool, partHeapNeedMb, partWorkerScript } from './part-worker-pool';
 import { runCliChild, warehouseChecksums } from '../test/cli-child';
 
 jest.setTimeout(180_000);
@@ -143,6 +143,47 @@ describe('PartWorkerPool', () => {
       expect(pool.threads).toBe(1);
     } finally {
       await pool.close();
+    }
+  });
+
+  it("transforms in this thread a part too big for a thread's heap, without starting a thread: the bytes the rules give here", async () => {
+    // 1,000 rows of 2 KB descriptions: a 2 MB part, over what a thread bounded at 52 MB can hold.
+    const wide = `id,currency,amount,date,description\n${Array.from(
+      { length: 1_000 },
+      (_, i) => `w${i},GBP,-${i + 1},2026-01-02T10:00:00Z,${'MERCHANT '.repeat(230)}${i}`,
+    ).join('\n')}\n`;
+    expect(partHeapNeedMb(csv(wide))).toBeGreaterThan(52);
+    expect(partHeapNeedMb(csv(transactions))).toBeLessThan(52);
+    const pool = new PartWorkerPool(script, 1, 100_000, 52);
+    try {
+      const part = await pool.transform('transactions', csv(wide), {});
+      expect([pool.inCallingThread, pool.threads]).toEqual([1, 0]);
+      expect(Buffer.from(part.parquet).equals(Buffer.from(transformDataset('transactions', wide).parquet))).toBe(true);
+      expect(part.quality.rowsOut).toBe(1_000);
+      await pool.transform('transactions', csv(transactions), {});
+      expect([pool.inCallingThread, pool.threads]).toEqual([1, 1]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('transforms in this thread a part whose thread ran out of heap (ERR_WORKER_OUT_OF_MEMORY): the bytes the rules give here', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'hungry-worker-'));
+    // A thread that grows until its heap limit stops it (ERR_WORKER_OUT_OF_MEMORY), then one that works.
+    const hungry = join(directory, 'hungry.js');
+    await writeFile(
+      hungry,
+      "require('node:worker_threads').parentPort.on('message', () => { const kept = []; for (;;) kept.push({ at: Math.random(), cells: [1, 2, 3] }); });\n",
+    );
+    const pool = new PartWorkerPool(hungry, 1, 100_000, 32);
+    try {
+      const part = await pool.transform('transactions', csv(transactions), {});
+      expect(pool.inCallingThread).toBe(1);
+      expect(Buffer.from(part.parquet).equals(Buffer.from(transformDataset('transactions', transactions).parquet))).toBe(true);
+      expect(part.rejectsCsv).toBe(transformDataset('transactions', transactions).rejectsCsv);
+    } finally {
+      await pool.close();
+      await rm(directory, { recursive: true, force: true });
     }
   });
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { PartTransformer, PartTransformOutput } from '@org/pipeline';
+import { IN_PROCESS_PART_TRANSFORMER, type PartTransformer, type PartTransformOutput } from '@org/pipeline';
 import {
   CsvFormatError,
   RawInputError,
@@ -35,6 +35,20 @@ const DEFAULT_MAX_THREADS = 4;
 export const PARTS_FOR_THREADS = 1.5;
 /** A thread's heap limit per 100,000 rows of its parts (a part of wide, awkward rows included). */
 const HEAP_MB_PER_100K_ROWS = 384;
+
+/**
+ * The heap a part's transform may need, from its size: a base, per row (narrow rows: their cells and columns)
+ * and per byte (wide rows: the text, twice over when it is not Latin-1), each above what parts of that shape were
+ * measured to need. A part whose need is over a thread's limit is transformed in the calling thread: V8 aborts
+ * the whole process, not only the thread, when one allocation cannot fit a thread's heap.
+ */
+export function partHeapNeedMb(raw: Uint8Array): number {
+  // Buffer's indexOf searches natively: a default part's newlines are counted in about a millisecond.
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  let rows = 0;
+  for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) rows += 1;
+  return 48 + (rows * 1.2) / 1024 + (raw.byteLength * 5) / (1024 * 1024);
+}
 
 /** The transform threads this machine gets by default: one per core, at most `DEFAULT_MAX_THREADS`. */
 export function defaultTransformThreads(): number {
@@ -77,20 +91,29 @@ export class PartWorkerPool implements PartTransformer {
     threads: number,
     /** Rows per raw part of the runs it serves (`--part-rows`). */
     partRows = 100_000,
+    /** Each thread's heap limit; by default `HEAP_MB_PER_100K_ROWS` per 100,000 of `partRows`. */
+    heapMb?: number,
   ) {
     this.concurrency = Math.max(1, Math.floor(threads));
     this.minRows = Math.round(PARTS_FOR_THREADS * partRows);
-    this.heapMb = Math.max(HEAP_MB_PER_100K_ROWS, Math.ceil((HEAP_MB_PER_100K_ROWS * partRows) / 100_000));
+    this.heapMb = heapMb ?? Math.max(HEAP_MB_PER_100K_ROWS, Math.ceil((HEAP_MB_PER_100K_ROWS * partRows) / 100_000));
   }
 
   transform(dataset: LakeDataset, raw: Uint8Array, options: { maxTextBytes?: number }): Promise<PartTransformOutput> {
     if (this.closed)
       return Promise.reject(new TransformError('POOL_CLOSED', 'The transform threads were closed; this part was not transformed.'));
+    if (partHeapNeedMb(raw) > this.heapMb) {
+      this.inCallingThread += 1;
+      return IN_PROCESS_PART_TRANSFORMER.transform(dataset, raw, options);
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ request: { id: this.nextId++, dataset, raw, maxTextBytes: options.maxTextBytes }, resolve, reject });
       this.dispatch();
     });
   }
+
+  /** Parts transformed in the calling thread: too big for a thread's heap, or their thread ran out of it. */
+  inCallingThread = 0;
 
   /** Threads started and not stopped. */
   get threads(): number {
@@ -124,12 +147,11 @@ export class PartWorkerPool implements PartTransformer {
       if (!worker) return;
       const pending = this.queue.shift() as Pending;
       this.busy.set(worker, pending);
-      const { raw } = pending.request;
-      // The part's bytes move to the thread when they are a buffer of their own (the store's read of the part).
-      const owned = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && !(raw.buffer instanceof SharedArrayBuffer);
       // A thread at work keeps the process alive (the run awaits it); an idle one does not.
       worker.ref();
-      worker.postMessage(pending.request, owned ? [raw.buffer as ArrayBuffer] : []);
+      // The part's bytes are copied, not moved: this thread keeps them to transform the part itself should the
+      // thread run out of heap.
+      worker.postMessage(pending.request);
     }
   }
 
@@ -153,16 +175,25 @@ export class PartWorkerPool implements PartTransformer {
       }
       this.dispatch();
     });
-    // A thread that dies (out of memory, a crash in the engine) fails its part; the next part gets a new thread.
-    const lost = (cause: Error) => {
+    // A thread that runs out of heap (a part of rows far wider than its bound allows for) leaves its part to this
+    // thread, whose heap is the process's, as with one transform thread. A thread that dies otherwise (a crash in
+    // the engine) fails its part. Either way the next part gets a new thread.
+    const lost = (cause: Error & { code?: string }) => {
       if (!this.all.delete(worker)) return;
       const index = this.idle.indexOf(worker);
       if (index >= 0) this.idle.splice(index, 1);
       const pending = this.busy.get(worker);
       this.busy.delete(worker);
-      pending?.reject(
-        new TransformError('WORKER_LOST', `The transform thread of a ${pending.request.dataset} part stopped: ${cause.message}`, { cause }),
-      );
+      if (pending && cause.code === 'ERR_WORKER_OUT_OF_MEMORY' && !this.closed) {
+        const { dataset, raw, maxTextBytes } = pending.request;
+        this.inCallingThread += 1;
+        IN_PROCESS_PART_TRANSFORMER.transform(dataset, raw, { maxTextBytes }).then(pending.resolve, pending.reject);
+      } else
+        pending?.reject(
+          new TransformError('WORKER_LOST', `The transform thread of a ${pending.request.dataset} part stopped: ${cause.message}`, {
+            cause,
+          }),
+        );
       if (!this.closed) this.dispatch();
     };
     worker.on('error', lost);

@@ -10,7 +10,13 @@ port.on('message', ({ id, dataset, raw, maxTextBytes }: PartRequest) => {
   let reply: PartReply;
   const transfer: ArrayBuffer[] = [];
   try {
-    const { parquet, rejectsCsv, quality } = transformDataset(dataset as LakeDataset, Buffer.from(raw).toString('utf8'), { maxTextBytes });
+    const { parquet, rejectsCsv, quality } = transformDataset(
+      dataset as LakeDataset,
+      Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'),
+      {
+        maxTextBytes,
+      },
+    );
     reply = { id, ok: true, parquet, quality, ...(rejectsCsv ? { rejectsCsv } : {}) };
     if (parquet.byteOffset === 0 && parquet.byteLength === parquet.buffer.byteLength) transfer.push(parquet.buffer as ArrayBuffer);
   } catch (error) {

@@ -43,7 +43,7 @@ export { readCursor, EMPTY_CURSOR, type Cursor } from './cursor-state';
 export { readLock, lockState, type LockBody, type LockOwner } from './run-lock';
 export { planStep, calendarDate } from './steps/plan-step';
 export { extractStep, type ExtractContext } from './steps/extract-step';
-export { transformStep } from './steps/transform-step';
+export { transformStep, IN_PROCESS_PART_TRANSFORMER } from './steps/transform-step';
 export { loadStep } from './steps/load-step';
 export { catalogStep } from './steps/catalog-step';
 export { commitStep, recordFailureStep, type FailureInput } from './steps/commit-step';

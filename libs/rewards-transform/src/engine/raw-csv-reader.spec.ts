@@ -280,6 +280,30 @@ describe('RangeInterner', () => {
     expect(interner.intern(text, 20, 23)).toBe('GBP');
   });
 
+  it('stops looking values up in a column whose first 4,096 distinct values hardly repeat (ids), and keeps on where they do', () => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => `id-${i}`);
+    const idText = ids.join('|');
+    const idInterner = new RangeInterner();
+    let at = 0;
+    const read = ids.map((id) => {
+      const value = idInterner.intern(idText, at, at + id.length);
+      at += id.length + 1;
+      return value;
+    });
+    expect(read).toEqual(ids);
+    expect(idInterner.interning).toBe(false);
+    // 6,000 distinct merchants, each seen twice in a row: half the values repeat, so the column stays interned.
+    const merchants = Array.from({ length: 12_000 }, (_, i) => `merchant ${i >> 1}`);
+    const merchantText = merchants.join('|');
+    const merchantInterner = new RangeInterner();
+    at = 0;
+    for (const merchant of merchants) {
+      expect(merchantInterner.intern(merchantText, at, at + merchant.length)).toBe(merchant);
+      at += merchant.length + 1;
+    }
+    expect(merchantInterner.interning).toBe(true);
+  });
+
   it('keeps every value through its table growing', () => {
     const interner = new RangeInterner();
     const values = Array.from({ length: 500 }, (_, i) => `merchant ${i}`);

@@ -294,21 +294,32 @@ const upperLetter = (input: string, at: number): boolean => {
   return code >= 65 && code <= 90;
 };
 
+/** Distinct values a column shows before the interner judges whether its values repeat. */
+const INTERN_PROBE = 4096;
+
 /**
  * One shared string per distinct value of a column, looked up by the characters where they lie in the text, so
  * a repeated value (currency, type, merchant) costs no allocation at all. Gives up on high-cardinality columns
- * (ids) after `limit` distinct values and then just cuts each value out.
+ * (ids) and then just cuts each value out: once `INTERN_PROBE` distinct values came with hardly any repeat among
+ * them (more than three in four values new), or after `limit` distinct values.
  */
 export class RangeInterner {
   private slots: (string | undefined)[] = new Array<string | undefined>(64).fill(undefined);
   private mask = 63;
   private size = 0;
+  private seen = 0;
   private open = true;
 
   constructor(private readonly limit = 50_000) {}
 
+  /** Whether values are still looked up (false once the column was judged high-cardinality). */
+  get interning(): boolean {
+    return this.open;
+  }
+
   intern(text: string, start: number, end: number): string {
     if (!this.open) return text.slice(start, end);
+    this.seen += 1;
     const length = end - start;
     let slot = hashRange(text, start, end) & this.mask;
     for (;;) {
@@ -317,7 +328,7 @@ export class RangeInterner {
       if (found.length === length && sameChars(found, text, start)) return found;
       slot = (slot + 1) & this.mask;
     }
-    if (this.size >= this.limit) {
+    if (this.size >= this.limit || (this.size >= INTERN_PROBE && this.size * 4 > this.seen * 3)) {
       this.open = false;
       this.slots = [];
       return text.slice(start, end);
