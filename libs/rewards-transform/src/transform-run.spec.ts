@@ -308,6 +308,20 @@ describe('transformRun on hand-written fixtures', () => {
     for (const spec of TRANSACTIONS_SCHEMA.filter((column) => column.kind === 'string'))
       expect([spec.name, of(spec.name)?.['has_min'], of(spec.name)?.['has_max']]).toEqual([spec.name, false, false]);
   });
+
+  it('writes identifiers plain and the other text with a dictionary (the encodings DuckDB reads from the file)', async () => {
+    const facts = transformRun({
+      transactionsCsv: await fixture('transactions.csv'),
+      rewardsCsv: await fixture('rewards.csv'),
+      withFacts: true,
+    });
+    await writeFile(join(dir, 'facts.parquet'), facts.parquet.reward_facts as Uint8Array);
+    const encodings = await query(`select path_in_schema AS col, encodings from parquet_metadata('${join(dir, 'facts.parquet')}')`);
+    const of = (name: string) => String(encodings.find((row) => row['col'] === name)?.['encodings']);
+    for (const name of ['reward_id', 'reference_id']) expect([name, of(name)]).toEqual([name, expect.not.stringContaining('DICTIONARY')]);
+    for (const name of ['currency', 'merchant', 'reward_month'])
+      expect([name, of(name)]).toEqual([name, expect.stringContaining('DICTIONARY')]);
+  });
 });
 
 describe('parquetToTable', () => {

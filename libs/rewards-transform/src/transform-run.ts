@@ -10,7 +10,7 @@ import { PARQUET_THREAD_MIN_ROWS, ParquetThread } from './engine/parquet-thread'
 import type { ColumnSpec } from './engine/table';
 import { countReasons, nullRates, type DatasetQuality, type QualityReport } from './rules/quality-report';
 import type { CleaningOptions, RejectedRow } from './rules/raw-cleaning';
-import { buildRewardFacts, type RewardFactsResult } from './rules/reward-facts';
+import { buildRewardFacts, rewardFactsBuilder, type RewardFactsResult } from './rules/reward-facts';
 
 export interface TransformInput {
   /** This run's raw transactions CSV (as extract wrote it). */
@@ -65,21 +65,38 @@ export function transformRun(input: TransformInput): TransformOutput {
     return thread;
   };
   try {
-    const transactions = readAndDedupe(input.transactionsCsv, 'transactions', phase, input);
-    // The transactions are written while the rewards are read.
-    const transactionsWrite = threadFor(transactions.table.length)?.write(transactions.table, TRANSACTIONS_SCHEMA, compression);
-    if (transactionsWrite !== undefined) phase('parquet');
+    // The rewards first: their Parquet, the larger, is written while the transactions are read, and the
+    // transactions' while the facts are derived, so the writing thread waits least for the tables it writes.
     const rewards = readAndDedupe(input.rewardsCsv, 'rewards', phase, input);
-    // The rewards are written while the facts are derived.
     const rewardsWrite = threadFor(rewards.table.length)?.write(rewards.table, REWARDS_SCHEMA, compression);
     if (rewardsWrite !== undefined) phase('parquet');
+    const transactions = readAndDedupe(input.transactionsCsv, 'transactions', phase, input);
+    const transactionsWrite = threadFor(transactions.table.length)?.write(transactions.table, TRANSACTIONS_SCHEMA, compression);
+    if (transactionsWrite !== undefined) phase('parquet');
     let facts: RewardFactsResult | undefined;
+    let factsWrite: number | undefined;
     if (input.withFacts) {
-      facts = buildRewardFacts(rewards.table, transactions.table, transactions.index());
-      phase('join');
+      const factsThread = threadFor(rewards.table.length);
+      if (factsThread) {
+        // The facts are derived a row group at a time, each written while the next is derived.
+        const builder = rewardFactsBuilder(rewards.table, transactions.table, transactions.index());
+        let joinMs = 0;
+        factsWrite = factsThread.write(builder.table, REWARD_FACTS_SCHEMA, compression, (from, to) => {
+          const started = performance.now();
+          builder.fill(from, to);
+          joinMs += performance.now() - started;
+        });
+        facts = builder.result();
+        const now = performance.now();
+        input.onPhase?.('join', joinMs);
+        input.onPhase?.('parquet', now - mark - joinMs);
+        mark = now;
+      } else {
+        facts = buildRewardFacts(rewards.table, transactions.table, transactions.index());
+        phase('join');
+      }
     }
 
-    const factsWrite = facts && threadFor(facts.table.length)?.write(facts.table, REWARD_FACTS_SCHEMA, compression);
     // One arena for the writes here, the largest first, so it grows once.
     const arena = new IpcArena();
     const here = (table: Table, schema: readonly ColumnSpec[]) => tableToParquet(table, schema, compression, arena);

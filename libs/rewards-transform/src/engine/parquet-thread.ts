@@ -53,14 +53,24 @@ export class ParquetThread {
     return new ParquetThread(worker, port1, signal);
   }
 
-  /** Sends `table` to be written; answers the id `take` needs. */
-  write(table: Table, schema: readonly ColumnSpec[], compression: ParquetCompression): number {
+  /**
+   * Sends `table` to be written; answers the id `take` needs. `prepare(from, to)`, when given, is called before
+   * rows [from, to) are read: a table still being filled (the facts) goes out as its rows are made.
+   */
+  write(
+    table: Table,
+    schema: readonly ColumnSpec[],
+    compression: ParquetCompression,
+    prepare?: (from: number, to: number) => void,
+  ): number {
     const id = this.nextId++;
     this.port.postMessage({ kind: 'open', id, schema, compression, rowGroupRows: PARQUET_THREAD_ROW_GROUP_ROWS } satisfies ThreadMessage);
     let dictionaries: Set<string> | undefined;
     const arena = new IpcArena();
     for (let from = 0; from < table.length; from += PARQUET_THREAD_ROW_GROUP_ROWS) {
-      const chunk = sliceRows(table, from, Math.min(table.length, from + PARQUET_THREAD_ROW_GROUP_ROWS));
+      const to = Math.min(table.length, from + PARQUET_THREAD_ROW_GROUP_ROWS);
+      prepare?.(from, to);
+      const chunk = sliceRows(table, from, to);
       // Every chunk of a stream has the same types: the first chunk decides which columns are dictionaries.
       dictionaries ??= chooseDictionaryColumns(chunk, schema);
       // A copy of its own, moved to the thread (the arena is reused for the next chunk).

@@ -68,6 +68,25 @@ export function rebateRewardScaled(amountScaled2: number, rateScaled8: number): 
  * Never writes NaN or Infinity: a value that cannot be computed is null, and plu_price_note says why.
  */
 export function buildRewardFacts(rewards: Table, transactions: Table, transactionRows?: KeyLookup): RewardFactsResult {
+  const builder = rewardFactsBuilder(rewards, transactions, transactionRows);
+  builder.fill(0, rewards.length);
+  return builder.result();
+}
+
+/** `buildRewardFacts` a range of rows at a time: the facts of rows [from, to) are in `table` once `fill(from, to)` ran. */
+export interface RewardFactsBuilder {
+  /** Every column at its full length, the rows filled so far. */
+  table: Table;
+  fill(from: number, to: number): void;
+  /** Once every row is filled. */
+  result(): RewardFactsResult;
+}
+
+/**
+ * The facts of `buildRewardFacts`, derived in ranges of rows, so a writer can take the first rows while the later
+ * ones are derived. Ranges may come in any order; each row is filled once.
+ */
+export function rewardFactsBuilder(rewards: Table, transactions: Table, transactionRows?: KeyLookup): RewardFactsBuilder {
   const index = transactionRows ?? KeyIndex.of(transactions.columns['transaction_id'] as string[]);
 
   const txDescription = transactions.columns['description'] as (string | null)[];
@@ -105,53 +124,55 @@ export function buildRewardFacts(rewards: Table, transactions: Table, transactio
   const rateUnit = 10 ** RATE_SCALE;
   const monthCache = new Map<number, string>();
 
-  for (let i = 0; i < n; i += 1) {
-    const ref = referenceId[i];
-    const j = ref === null ? -1 : index.rowOf(ref);
-    const found = j >= 0;
-    hasTransaction[i] = found;
-    if (found) {
-      merchant[i] = txDescription[j];
-      category[i] = txCategory[j];
-      transactionDate[i] = txDate[j];
-      transactionCurrency[i] = txCurrency[j];
-      transactionAmount[i] = txAmount[j];
-    } else {
-      withoutTransaction += 1;
-      merchant[i] = null;
-      category[i] = null;
-      transactionDate[i] = Number.NaN;
-      transactionCurrency[i] = null;
-      transactionAmount[i] = Number.NaN;
+  const fill = (from: number, to: number): void => {
+    for (let i = from; i < to; i += 1) {
+      const ref = referenceId[i];
+      const j = ref === null ? -1 : index.rowOf(ref);
+      const found = j >= 0;
+      hasTransaction[i] = found;
+      if (found) {
+        merchant[i] = txDescription[j];
+        category[i] = txCategory[j];
+        transactionDate[i] = txDate[j];
+        transactionCurrency[i] = txCurrency[j];
+        transactionAmount[i] = txAmount[j];
+      } else {
+        withoutTransaction += 1;
+        merchant[i] = null;
+        category[i] = null;
+        transactionDate[i] = Number.NaN;
+        transactionCurrency[i] = null;
+        transactionAmount[i] = Number.NaN;
+      }
+
+      const rate = rebate[i];
+      let reward = fiat[i];
+      if (Number.isNaN(reward) && found && !Number.isNaN(rate)) reward = rebateRewardScaled(transactionAmount[i], rate);
+      rewardAmount[i] = reward;
+
+      let price = Number.NaN;
+      let note: string | null = null;
+      if (plu[i] === 0) note = PLU_PRICE_NOTES.zeroPlu;
+      else if (Number.isNaN(rate)) note = PLU_PRICE_NOTES.noRate;
+      else if (rate === 0) {
+        if (Number.isNaN(fiat[i])) note = PLU_PRICE_NOTES.noFiat;
+        else price = fiat[i] / moneyUnit / (plu[i] / pluUnit);
+      } else if (!found) note = PLU_PRICE_NOTES.noTransaction;
+      else price = ((transactionAmount[i] / 100) * (rate / rateUnit)) / (plu[i] / pluUnit);
+      if (note !== null) nullByNote[note] = (nullByNote[note] ?? 0) + 1;
+      pluPrice[i] = price;
+      pluPriceNote[i] = note;
+
+      effectiveRate[i] =
+        found && transactionAmount[i] > 0 && !Number.isNaN(reward) ? reward / moneyUnit / (transactionAmount[i] / 100) : Number.NaN;
+      isRejected[i] = reason[i] !== null && REJECTED.test(reason[i] as string);
+
+      const day = Math.floor(created[i] / 86_400_000);
+      let month = monthCache.get(day);
+      if (month === undefined) monthCache.set(day, (month = new Date(created[i]).toISOString().slice(0, 7)));
+      rewardMonth[i] = month;
     }
-
-    const rate = rebate[i];
-    let reward = fiat[i];
-    if (Number.isNaN(reward) && found && !Number.isNaN(rate)) reward = rebateRewardScaled(transactionAmount[i], rate);
-    rewardAmount[i] = reward;
-
-    let price = Number.NaN;
-    let note: string | null = null;
-    if (plu[i] === 0) note = PLU_PRICE_NOTES.zeroPlu;
-    else if (Number.isNaN(rate)) note = PLU_PRICE_NOTES.noRate;
-    else if (rate === 0) {
-      if (Number.isNaN(fiat[i])) note = PLU_PRICE_NOTES.noFiat;
-      else price = fiat[i] / moneyUnit / (plu[i] / pluUnit);
-    } else if (!found) note = PLU_PRICE_NOTES.noTransaction;
-    else price = ((transactionAmount[i] / 100) * (rate / rateUnit)) / (plu[i] / pluUnit);
-    if (note !== null) nullByNote[note] = (nullByNote[note] ?? 0) + 1;
-    pluPrice[i] = price;
-    pluPriceNote[i] = note;
-
-    effectiveRate[i] =
-      found && transactionAmount[i] > 0 && !Number.isNaN(reward) ? reward / moneyUnit / (transactionAmount[i] / 100) : Number.NaN;
-    isRejected[i] = reason[i] !== null && REJECTED.test(reason[i] as string);
-
-    const day = Math.floor(created[i] / 86_400_000);
-    let month = monthCache.get(day);
-    if (month === undefined) monthCache.set(day, (month = new Date(created[i]).toISOString().slice(0, 7)));
-    rewardMonth[i] = month;
-  }
+  };
 
   const derived: Record<string, Column> = {
     has_transaction: hasTransaction,
@@ -169,7 +190,8 @@ export function buildRewardFacts(rewards: Table, transactions: Table, transactio
   };
   const columns: Record<string, Column> = {};
   for (const spec of REWARD_FACTS_SCHEMA) columns[spec.name] = derived[spec.name] ?? rewards.columns[spec.name];
-  return { table: { length: n, columns }, withoutTransaction, pluPriceNullByNote: nullByNote };
+  const table = { length: n, columns };
+  return { table, fill, result: () => ({ table, withoutTransaction, pluPriceNullByNote: nullByNote }) };
 }
 
 /**
