@@ -224,7 +224,8 @@ function readAndDedupe(
   };
   const { table, rejects, header, rowCount } = clean[dataset](csvText, { maxTextBytes: options.maxTextBytes });
   phase('read');
-  const deduped = dedupeDataset(table, dataset);
+  // The read table is this function's own: its kept rows are moved up, not copied.
+  const deduped = dedupeDataset(table, dataset, { inPlace: true });
   phase('dedupe');
   return { ...deduped, rejects, header, rowCount };
 }

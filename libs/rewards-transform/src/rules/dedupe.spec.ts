@@ -97,4 +97,26 @@ describe('de-duplication: one total order on row values, the same in TypeScript 
     const unique: Table = { length: 2, columns: { id: ['a', 'b'], v: Float64Array.from([1, 1]) } };
     expect(dedupeLatest(unique, 'id', 'v', schema).table).toBe(unique);
   });
+
+  it('in place, keeps the same rows in the same order in the table’s own columns, and its index finds them', () => {
+    const schema = [
+      { name: 'id', kind: 'string', nullable: false, description: '' },
+      { name: 'v', kind: 'integer', nullable: false, description: '' },
+    ] as const;
+    const make = (): Table => ({ length: 5, columns: { id: ['a', 'b', 'a', 'c', 'b'], v: Float64Array.from([1, 3, 2, 1, 2]) } });
+    const copied = dedupeLatest(make(), 'id', 'v', schema);
+    const table = make();
+    const [ids, versions] = [table.columns['id'], table.columns['v'] as Float64Array];
+    const moved = dedupeLatest(table, 'id', 'v', schema, { inPlace: true });
+    expect(tableRows(moved.table)).toEqual(tableRows(copied.table));
+    expect(tableRows(moved.table)).toEqual([
+      { id: 'b', v: 3 },
+      { id: 'a', v: 2 },
+      { id: 'c', v: 1 },
+    ]);
+    // No new column: the ids' own array, the versions' own buffer.
+    expect(moved.table.columns['id']).toBe(ids);
+    expect((moved.table.columns['v'] as Float64Array).buffer).toBe(versions.buffer);
+    expect(['a', 'b', 'c'].map((id) => moved.index().rowOf(id))).toEqual([1, 0, 2]);
+  });
 });

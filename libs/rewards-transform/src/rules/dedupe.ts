@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { quoteIdentifier, type SqlDialect } from '@org/sql-dialect';
 import { KeyIndex, type KeyLookup } from '../engine/key-index';
-import { takeRows, type ColumnSpec, type Table } from '../engine/table';
+import { compactRows, takeRows, type ColumnSpec, type Table } from '../engine/table';
 import { SchemaInvariantError } from '../transform-errors';
 import { CURATED_SCHEMAS, DATASET_KEYS, DATASET_VERSIONS, type LakeDataset } from './curated-schemas';
 
@@ -110,8 +110,13 @@ export function latestRowsSql(dataset: LakeDataset, source: string, dialect: Sql
 }
 
 /** `dedupeLatest` with a dataset's key, version and schema. */
-export function dedupeDataset(table: Table, dataset: LakeDataset): DedupeResult {
-  return dedupeLatest(table, DATASET_KEYS[dataset], DATASET_VERSIONS[dataset], CURATED_SCHEMAS[dataset]);
+export function dedupeDataset(table: Table, dataset: LakeDataset, options: DedupeOptions = {}): DedupeResult {
+  return dedupeLatest(table, DATASET_KEYS[dataset], DATASET_VERSIONS[dataset], CURATED_SCHEMAS[dataset], options);
+}
+
+export interface DedupeOptions {
+  /** The kept rows moved to the front of `table`'s own columns (`compactRows`), not copied: `table` is not used after. */
+  inPlace?: boolean;
 }
 
 /**
@@ -123,6 +128,7 @@ export function dedupeLatest(
   keyColumn: string,
   versionColumn: string | undefined,
   schema: readonly ColumnSpec[],
+  options: DedupeOptions = {},
 ): DedupeResult {
   const keys = table.columns[keyColumn] as (string | null)[];
   const versions = versionColumn ? (table.columns[versionColumn] as Float64Array) : undefined;
@@ -154,7 +160,7 @@ export function dedupeLatest(
   if (duplicates === 0) return { table, duplicatesRemoved: 0, index: () => index };
   const kept = new Int32Array(table.length - duplicates);
   for (let row = 0, k = 0; row < table.length; row += 1) if (winning[row]) kept[k++] = row;
-  const deduped = takeRows(table, kept);
+  const deduped = options.inPlace ? compactRows(table, kept) : takeRows(table, kept);
   let keptIndex: KeyIndex | undefined;
   return {
     table: deduped,
