@@ -15,15 +15,13 @@ import {
   tableCountsSql,
   qualifiedName,
   transactionIdsBetweenSql,
-  summaryWithout,
   LEDGER_MONTHS_TABLE,
   ledgerMonthsTableSql,
   ledgerMonthsSelectSql,
   ledgerMonthsOf,
-  monthFiguresBefore,
   monthFiguresOf,
   monthFiguresScanSql,
-  type MonthFigureReads,
+  monthFigureQueries,
   type MonthFigures,
   rewardIdsUpdatedBetweenSql,
   accountsSql,
@@ -269,13 +267,11 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async transactionMonthCounts(through: string): Promise<Record<string, number>> {
-    const figures = await monthFiguresBefore(this.monthReads(), 'transactions', new Date(Date.parse(through) + 1).toISOString());
-    return Object.fromEntries(Object.entries(figures).map(([month, { rows }]) => [month, rows]));
+    return this.months.transactionMonthCounts(through);
   }
 
   async transactionsDatedBefore(before: string): Promise<number> {
-    const figures = await monthFiguresBefore(this.monthReads(), 'transactions', before);
-    return Object.values(figures).reduce((sum, month) => sum + month.rows, 0);
+    return this.months.transactionsDatedBefore(before);
   }
 
   async transactionIdsBetween(from: string, before: string): Promise<string[]> {
@@ -286,39 +282,25 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async rewardMonthSummary(before: string, excludeIds: readonly string[] = []): Promise<RewardMonthSummary> {
-    const all = await monthFiguresBefore(this.monthReads(), 'rewards', before);
-    if (!excludeIds.length || !Object.keys(all).length) return all;
-    const excluded = await this.scanMonths('rewards', { before, key: 'reward_id', onlyKeys: excludeIds });
-    return summaryWithout(all, excluded);
+    return this.months.rewardMonthSummary(before, excludeIds);
   }
 
   async monthFigures(from: 'ledger' | 'tables'): Promise<Record<LakeDataset, MonthFigures>> {
-    if (from === 'ledger') return (await this.keptMonths()) ?? { transactions: {}, rewards: {} };
-    return { transactions: await this.scanMonths('transactions', {}), rewards: await this.scanMonths('rewards', {}) };
+    return this.months.monthFigures(from);
   }
 
-  private monthReads(): MonthFigureReads {
-    return {
-      kept: () => this.keptMonths(),
-      count: async (dataset) => (await this.tableCounts())[dataset],
-      scan: (dataset, window) => this.scanMonths(dataset, window),
-    };
-  }
-
-  private async keptMonths(): Promise<Record<LakeDataset, MonthFigures> | null> {
-    if (!(await this.hasTable(LEDGER_MONTHS_TABLE))) return null;
-    return ledgerMonthsOf(await this.database.query(ledgerMonthsSelectSql(STORE_SCHEMA)));
-  }
-
-  private async scanMonths(
-    dataset: LakeDataset,
-    options: { from?: string; before?: string; key?: string; onlyKeys?: readonly string[] },
-  ): Promise<MonthFigures> {
-    if (!(await this.tableCounts())[dataset]) return {};
-    return monthFiguresOf(
-      await this.database.query(monthFiguresScanSql(DUCKDB_DIALECT, dataset, { relation: storeTable(dataset), ...options })),
-    );
-  }
+  /** The ledger's figures per month, and the tables' own where they cannot answer (`warehouse-months.ts`). */
+  private readonly months = monthFigureQueries({
+    kept: async () =>
+      (await this.hasTable(LEDGER_MONTHS_TABLE)) ? ledgerMonthsOf(await this.database.query(ledgerMonthsSelectSql(STORE_SCHEMA))) : null,
+    count: async (dataset) => (await this.tableCounts())[dataset],
+    scan: async (dataset, options) =>
+      (await this.tableCounts())[dataset]
+        ? monthFiguresOf(
+            await this.database.query(monthFiguresScanSql(DUCKDB_DIALECT, dataset, { relation: storeTable(dataset), ...options })),
+          )
+        : {},
+  });
 
   async rewardIdsUpdatedBetween(from: string, before: string): Promise<string[]> {
     if (!(await this.tableCounts()).rewards) return [];

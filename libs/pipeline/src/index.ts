@@ -93,9 +93,11 @@ export {
   monthFiguresScanSql,
   monthFiguresOf,
   monthFiguresBefore,
+  monthFigureQueries,
   wholeEpochSecondsSql,
   type LedgerMonthsUpdate,
   type MonthFigureReads,
+  type MonthFigureQueries,
 } from './warehouse-months';
 export { readLakeRuns, type LakeRuns, type LoadedRun } from './lake-runs';
 export {

@@ -1,7 +1,7 @@
 import { quoteIdentifier, quoteLiteral, type SqlDialect } from '@org/sql-dialect';
 import { LAKE_DATASETS, type LakeDataset } from '@org/rewards-transform';
-import type { MonthFigures } from './ports';
-import { qualifiedName } from './warehouse-schema';
+import type { MonthFigures, Warehouse } from './ports';
+import { qualifiedName, summaryWithout } from './warehouse-schema';
 
 /**
  * The warehouse ledger's figures per month: for each lake dataset, rows per UTC month of its instant (a
@@ -128,14 +128,20 @@ export function monthFiguresOf(rows: readonly Record<string, unknown>[]): MonthF
   return Object.fromEntries(rows.map((row) => [String(row['month']), { rows: Number(row['rows']), seconds: Number(row['seconds']) }]));
 }
 
-/** What a warehouse reads to answer `monthFiguresBefore`. */
+/** What a warehouse reads to answer the month queries (`monthFigureQueries`). */
 export interface MonthFigureReads {
   /** The kept figures, or null where the warehouse keeps none (no table yet). */
   kept(): Promise<Record<LakeDataset, MonthFigures> | null>;
   /** The table's row count. */
   count(dataset: LakeDataset): Promise<number>;
-  /** The figures computed from the table, for rows whose instant is in [from, before). */
-  scan(dataset: LakeDataset, window: { from?: string; before: string }): Promise<MonthFigures>;
+  /**
+   * The figures computed from the table (`monthFiguresScanSql`), for rows whose instant is in [from, before) when
+   * given, and only the rows of `onlyKeys` (by `key`) when given.
+   */
+  scan(
+    dataset: LakeDataset,
+    options: { from?: string; before?: string; key?: string; onlyKeys?: readonly string[] },
+  ): Promise<MonthFigures>;
 }
 
 /**
@@ -153,4 +159,32 @@ export async function monthFiguresBefore(reads: MonthFigureReads, dataset: LakeD
   const out: MonthFigures = Object.fromEntries(Object.entries(kept).filter(([month]) => month < beforeMonth));
   if (monthStart.getTime() < at.getTime()) Object.assign(out, await reads.scan(dataset, { from: monthStart.toISOString(), before }));
   return out;
+}
+
+/** The `Warehouse` port's month queries, one implementation for every warehouse, over what it reads. */
+export type MonthFigureQueries = Pick<
+  Warehouse,
+  'transactionMonthCounts' | 'transactionsDatedBefore' | 'rewardMonthSummary' | 'monthFigures'
+>;
+
+export function monthFigureQueries(reads: MonthFigureReads): MonthFigureQueries {
+  return {
+    async transactionMonthCounts(through) {
+      const figures = await monthFiguresBefore(reads, 'transactions', new Date(Date.parse(through) + 1).toISOString());
+      return Object.fromEntries(Object.entries(figures).map(([month, { rows }]) => [month, rows]));
+    },
+    async transactionsDatedBefore(before) {
+      const figures = await monthFiguresBefore(reads, 'transactions', before);
+      return Object.values(figures).reduce((sum, month) => sum + month.rows, 0);
+    },
+    async rewardMonthSummary(before, excludeIds = []) {
+      const all = await monthFiguresBefore(reads, 'rewards', before);
+      if (!excludeIds.length || !Object.keys(all).length) return all;
+      return summaryWithout(all, await reads.scan('rewards', { before, key: 'reward_id', onlyKeys: excludeIds }));
+    },
+    async monthFigures(from) {
+      if (from === 'ledger') return (await reads.kept()) ?? { transactions: {}, rewards: {} };
+      return { transactions: await reads.scan('transactions', {}), rewards: await reads.scan('rewards', {}) };
+    },
+  };
 }

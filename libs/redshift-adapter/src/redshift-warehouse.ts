@@ -22,7 +22,6 @@ import {
   TransientError,
   ledgerAdoptSql,
   transactionIdsBetweenSql,
-  summaryWithout,
   rewardIdsUpdatedBetweenSql,
   accountsSql,
   type RewardMonthSummary,
@@ -30,10 +29,9 @@ import {
   ledgerMonthsTableSql,
   ledgerMonthsSelectSql,
   ledgerMonthsOf,
-  monthFiguresBefore,
   monthFiguresOf,
   monthFiguresScanSql,
-  type MonthFigureReads,
+  monthFigureQueries,
   type MonthFigures,
   ledgerEntryOf,
   ledgerFactsCountSql,
@@ -343,13 +341,11 @@ export class RedshiftWarehouse implements Warehouse {
   }
 
   async transactionMonthCounts(through: string): Promise<Record<string, number>> {
-    const figures = await monthFiguresBefore(this.monthReads(), 'transactions', new Date(Date.parse(through) + 1).toISOString());
-    return Object.fromEntries(Object.entries(figures).map(([month, { rows }]) => [month, rows]));
+    return this.months.transactionMonthCounts(through);
   }
 
   async transactionsDatedBefore(before: string): Promise<number> {
-    const figures = await monthFiguresBefore(this.monthReads(), 'transactions', before);
-    return Object.values(figures).reduce((sum, month) => sum + month.rows, 0);
+    return this.months.transactionsDatedBefore(before);
   }
 
   async transactionIdsBetween(from: string, before: string): Promise<string[]> {
@@ -358,39 +354,27 @@ export class RedshiftWarehouse implements Warehouse {
   }
 
   async rewardMonthSummary(before: string, excludeIds: readonly string[] = []): Promise<RewardMonthSummary> {
-    const all = await monthFiguresBefore(this.monthReads(), 'rewards', before);
-    if (!excludeIds.length || !Object.keys(all).length) return all;
-    return summaryWithout(all, await this.scanMonths('rewards', { before, key: 'reward_id', onlyKeys: excludeIds }));
+    return this.months.rewardMonthSummary(before, excludeIds);
   }
 
   async monthFigures(from: 'ledger' | 'tables'): Promise<Record<LakeDataset, MonthFigures>> {
-    if (from === 'ledger') return (await this.keptMonths()) ?? { transactions: {}, rewards: {} };
-    return { transactions: await this.scanMonths('transactions', {}), rewards: await this.scanMonths('rewards', {}) };
+    return this.months.monthFigures(from);
   }
 
-  private monthReads(): MonthFigureReads {
-    return {
-      kept: () => this.keptMonths(),
-      count: async (dataset) => (await this.tableCounts())[dataset],
-      scan: (dataset, window) => this.scanMonths(dataset, window),
-    };
-  }
-
-  private async keptMonths(): Promise<Record<LakeDataset, MonthFigures> | null> {
-    const present = await this.query(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = ${quoteLiteral(this.schema)} AND table_name = ${quoteLiteral(LEDGER_MONTHS_TABLE)}`,
-    );
-    if (!present.length) return null;
-    return ledgerMonthsOf(await this.query(ledgerMonthsSelectSql(this.schema)));
-  }
-
-  private async scanMonths(
-    dataset: LakeDataset,
-    options: { from?: string; before?: string; key?: string; onlyKeys?: readonly string[] },
-  ): Promise<MonthFigures> {
-    if (!(await this.tableCounts())[dataset]) return {};
-    return monthFiguresOf(await this.query(monthFiguresScanSql(REDSHIFT_DIALECT, dataset, { relation: this.table(dataset), ...options })));
-  }
+  /** The ledger's figures per month, and the tables' own where they cannot answer (`warehouse-months.ts`). */
+  private readonly months = monthFigureQueries({
+    kept: async () => {
+      const present = await this.query(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = ${quoteLiteral(this.schema)} AND table_name = ${quoteLiteral(LEDGER_MONTHS_TABLE)}`,
+      );
+      return present.length ? ledgerMonthsOf(await this.query(ledgerMonthsSelectSql(this.schema))) : null;
+    },
+    count: async (dataset) => (await this.tableCounts())[dataset],
+    scan: async (dataset, options) =>
+      (await this.tableCounts())[dataset]
+        ? monthFiguresOf(await this.query(monthFiguresScanSql(REDSHIFT_DIALECT, dataset, { relation: this.table(dataset), ...options })))
+        : {},
+  });
 
   async rewardIdsUpdatedBetween(from: string, before: string): Promise<string[]> {
     if (!(await this.tableCounts()).rewards) return [];
