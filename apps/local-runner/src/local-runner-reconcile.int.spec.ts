@@ -131,14 +131,27 @@ describe('local-runner: the warehouse reconciled with the lake', () => {
     expect((await cli(dataDir, ['rebuild'], DAYS[0])).code).toBe(0);
     expect((await cli(dataDir, ['verify', '--deep'], DAYS[0])).code).toBe(0);
 
-    await sql(dataDir, `DELETE FROM ${months} WHERE "dataset" = 'transactions'`);
+    await sql(
+      dataDir,
+      `DELETE FROM ${months} WHERE "dataset" = 'transactions' AND "month" = (SELECT max("month") FROM ${months} WHERE "dataset" = 'transactions')`,
+    );
     const missing = await cli(dataDir, ['verify'], DAYS[0]);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toMatch(
-      /the ledger's figures per month count 0 transactions where the table holds \d+: the next run computes them again/,
+      /the ledger's figures per month count \d+ transactions where the table holds \d+: the next run computes them again/,
     );
     await runs([DAYS[1]]);
     expect((await cli(dataDir, ['verify', '--deep'], DAYS[1])).code).toBe(0);
+    // A warehouse of an earlier version keeps none: not a difference, and the next load computes them.
+    await sql(dataDir, `DROP TABLE ${months}`);
+    const upgraded = await cli(dataDir, ['verify', '--deep'], DAYS[1]);
+    expect([upgraded.code, upgraded.stdout]).toEqual([
+      0,
+      expect.stringContaining('keeps no figures per month of transactions or rewards yet'),
+    ]);
+    await runs([DAYS[2]]);
+    const after = await cli(dataDir, ['verify', '--deep'], DAYS[2]);
+    expect([after.code, after.stdout]).toEqual([0, expect.not.stringContaining('keeps no figures per month')]);
   });
 
   it('a warehouse restored from a backup: the next run replays the committed runs it lacks, in order, and says so', async () => {

@@ -1,5 +1,5 @@
 import { DUCKDB_DIALECT, quoteIdentifier } from '@org/sql-dialect';
-import { addMissingColumnsSql, createTableSql, ledgerMonthsUpdateSql, qualifiedName } from '@org/pipeline';
+import { addMissingColumnsSql, createTableSql, LEDGER_MONTHS_TABLE, ledgerMonthsUpdateSql, qualifiedName } from '@org/pipeline';
 import {
   CURATED_SCHEMAS,
   DATASET_VERSIONS,
@@ -130,7 +130,8 @@ export function duckdbLoadStatements(options: { staging: StagingViews; into: 'lo
       ),
       insertRowsSql('rewards', storeTable('rewards'), `(${latestRowsSql('rewards', stagingOf('rewards'), DUCKDB_DIALECT)})`),
       insertFacts(storeTable('rewards'), storeTable('transactions')),
-      // The tables were empty: their figures come from what they now hold.
+      // The tables were empty: figures kept before are stale, and theirs come from what they now hold.
+      `DELETE FROM ${qualifiedName(LEDGER_MONTHS_TABLE, STORE_SCHEMA)}`,
       ...ledgerMonthsUpdateSql({ dialect: DUCKDB_DIALECT, schema: STORE_SCHEMA, tables: monthTables }),
     ];
   }
