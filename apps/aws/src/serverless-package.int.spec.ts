@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,9 @@ const FUNCTION_OF_TASK: Record<PipelineTask, string> = {
 };
 
 // `serverless package` runs offline with no credentials; these tests read the CloudFormation it produced.
+// Each zip's digest, to compare with the next package of the same code.
+const zipDigests = new Map<string, string>();
+
 describe('serverless package', () => {
   const out = mkdtempSync(join(tmpdir(), 'sls-package-'));
   let resources: Record<string, Resource>;
@@ -205,8 +209,17 @@ describe('serverless package', () => {
       execFileSync('unzip', ['-Z1', join(out, zip)], { encoding: 'utf8' })
         .trim()
         .split('\n');
-    expect(listing('transform.zip')).toContain('src/handlers/parquet_wasm_bg.wasm');
-    expect(listing('commit.zip')).toEqual(['src/handlers/commit.js']);
+    expect(listing('transform.zip').sort()).toEqual(['src/handlers/parquet_wasm_bg.wasm', 'src/handlers/transform.js']);
+    // Only the bundle that kept parquet-wasm's code carries its 5 MB .wasm.
+    for (const zip of zips.filter((name) => name !== 'transform.zip'))
+      expect({ zip, files: listing(zip) }).toEqual({ zip, files: [expect.stringMatching(/^src\/handlers\/[a-z-]+\.js$/)] });
+    for (const zip of zips)
+      zipDigests.set(
+        zip,
+        createHash('sha256')
+          .update(readFileSync(join(out, zip)))
+          .digest('hex'),
+      );
     const unpacked = join(out, 'unpacked');
     for (const zip of zips) {
       mkdirSync(join(unpacked, zip), { recursive: true });
@@ -263,5 +276,16 @@ describe('serverless package --param="plutusSandbox=true"', () => {
     for (const zip of zips.filter((name) => name !== 'plutusSandbox.zip'))
       expect({ zip, carries: bundleText(zip).includes('generateHistory') }).toEqual({ zip, carries: false });
     expect(statSync(join(out, 'plutusSandbox.zip')).size).toBeLessThan(3 * 1024 * 1024);
+  });
+
+  it('zips the same code into the same bytes, so an unchanged function keeps its code hash', () => {
+    expect(zipDigests.size).toBe(9);
+    for (const [zip, digest] of zipDigests)
+      expect({
+        zip,
+        digest: createHash('sha256')
+          .update(readFileSync(join(out, zip)))
+          .digest('hex'),
+      }).toEqual({ zip, digest });
   });
 });

@@ -934,7 +934,7 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
   return {
     service: 'rewards-pipeline',
     frameworkVersion: '4',
-    plugins: ['serverless-esbuild', 'serverless-step-functions'],
+    plugins: ['./serverless-bundle', 'serverless-step-functions'],
     provider: {
       name: 'aws',
       runtime: 'nodejs22.x',
@@ -948,7 +948,6 @@ export function buildServiceConfig(options: ServiceOptions): Cfn {
       environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_LOG_LEVEL: 'INFO', ...pipelineEnvironment(params, stage, region) },
     },
     package: { individually: true },
-    custom: { esbuild: { config: './esbuild.config.js' } },
     functions: Object.fromEntries(
       Object.entries(functionsFor(params)).map(([name, fn]) => [
         name,

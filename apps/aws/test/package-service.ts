@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const APP = join(__dirname, '..');
-// serverless-esbuild bundles into the service's own `.esbuild/` folder, so two `serverless package` of this
+// osls and the bundling plugin work in the service's own `.serverless/` folder, so two `serverless package` of this
 // service at once (Jest runs test files in parallel workers) would work in the same folder. A lock folder
 // serialises them across processes (in the temp folder, not the project, where the linter walks); one left by a
 // killed process is taken over once it is old.

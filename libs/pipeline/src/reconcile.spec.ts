@@ -142,7 +142,9 @@ describe('the audit trail of committed manifests', () => {
 
     const reordered = await chainOfThree();
     const r1 = JSON.parse(Buffer.from(await reordered.get('runs/r1/manifest.json')).toString('utf8')) as RunManifest;
-    r1.steps.commit = { ...r1.steps.commit!, finishedAt: '2026-01-01T00:25:00.000Z' };
+    const committed = r1.steps.commit;
+    if (!committed) throw new Error('chainOfThree commits run r1');
+    r1.steps.commit = { ...committed, finishedAt: '2026-01-01T00:25:00.000Z' };
     await reordered.put('runs/r1/manifest.json', JSON.stringify(r1, null, 2));
     expect((await verifyManifestChain(reordered)).problems).toEqual(
       expect.arrayContaining(['run r2 follows run r1 in the audit trail, but the committed run before it is (none)']),
