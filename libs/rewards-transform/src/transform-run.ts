@@ -70,8 +70,17 @@ export function transformRun(input: TransformInput): TransformOutput {
     const rewards = readAndDedupe(input.rewardsCsv, 'rewards', phase, input);
     const rewardsWrite = threadFor(rewards.table.length)?.write(rewards.table, REWARDS_SCHEMA, compression);
     if (rewardsWrite !== undefined) phase('parquet');
-    const transactions = readAndDedupe(input.transactionsCsv, 'transactions', phase, input);
-    const transactionsWrite = threadFor(transactions.table.length)?.write(transactions.table, TRANSACTIONS_SCHEMA, compression);
+    // With a thread at hand (or text enough to want one), the transactions' rows go to it as they are read.
+    const readingThread =
+      thread ?? (input.transactionsCsv.length >= STREAMED_READ_MIN_CHARS ? threadFor(PARQUET_THREAD_MIN_ROWS) : undefined);
+    let transactions: ReturnType<typeof readAndDedupe>;
+    let transactionsWrite: number | undefined;
+    if (readingThread) {
+      [transactions, transactionsWrite] = readTransactionsToThread(input.transactionsCsv, readingThread, compression, phase, input);
+    } else {
+      transactions = readAndDedupe(input.transactionsCsv, 'transactions', phase, input);
+      transactionsWrite = threadFor(transactions.table.length)?.write(transactions.table, TRANSACTIONS_SCHEMA, compression);
+    }
     if (transactionsWrite !== undefined) phase('parquet');
     let facts: RewardFactsResult | undefined;
     let factsWrite: number | undefined;
@@ -228,6 +237,50 @@ function readAndDedupe(
   const deduped = dedupeDataset(table, dataset, { inPlace: true });
   phase('dedupe');
   return { ...deduped, rejects, header, rowCount };
+}
+
+/** Transactions text this long holds enough rows (a few hundred thousand) to be worth the Parquet thread. */
+const STREAMED_READ_MIN_CHARS = 32 * 2 ** 20;
+
+/**
+ * The transactions read with their rows sent to the Parquet thread as they are read, so the thread, which would
+ * otherwise wait for the whole table, writes them while the rest is read. The rows sent are the table only when
+ * de-duplication removes none (it keeps the order of the rows it keeps, and a source seldom repeats a
+ * transaction within a run); otherwise that write is dropped and the de-duplicated table is sent again.
+ */
+function readTransactionsToThread(
+  csvText: string,
+  thread: ParquetThread,
+  compression: ParquetCompression,
+  phase: (name: TransformPhase) => void,
+  options: CleaningOptions,
+): [ReturnType<typeof readAndDedupe>, number] {
+  const write = thread.begin(TRANSACTIONS_SCHEMA, compression);
+  let rowsSent = 0;
+  const { table, rejects, header, rowCount } = cleanTransactions(csvText, { maxTextBytes: options.maxTextBytes }, (rows) => {
+    thread.send(write, rows);
+    rowsSent += rows.length;
+  });
+  phase('read');
+  // Rows the reader did not hand over as it went (a text it read by the general road): sent now.
+  if (rowsSent < table.length) thread.send(write, sliceTable(table, rowsSent, table.length));
+  const deduped = dedupeDataset(table, 'transactions', { inPlace: true });
+  phase('dedupe');
+  const read = { ...deduped, rejects, header, rowCount };
+  if (deduped.duplicatesRemoved === 0) {
+    thread.end(write);
+    return [read, write];
+  }
+  thread.abandon(write);
+  return [read, thread.write(deduped.table, TRANSACTIONS_SCHEMA, compression)];
+}
+
+/** Rows [from, to) of a table. */
+function sliceTable(table: Table, from: number, to: number): Table {
+  const columns: Table['columns'] = {};
+  for (const [name, column] of Object.entries(table.columns))
+    columns[name] = column instanceof Float64Array ? column.subarray(from, to) : (column.slice(from, to) as Table['columns'][string]);
+  return { length: to - from, columns };
 }
 
 /**

@@ -29,6 +29,8 @@ export class ParquetThread {
   /** Sizes of the chunks sent, in order: the writer takes them in in that order. */
   private readonly sentBytes: number[] = [];
   private consumedSeen = 0;
+  /** Writes begun and not yet ended: their schema, and the dictionary columns their first chunk chose. */
+  private readonly streams = new Map<number, { schema: readonly ColumnSpec[]; arena: IpcArena; dictionaries?: Set<string> }>();
   private bytesInFlight = 0;
   private nextId = 0;
 
@@ -63,18 +65,35 @@ export class ParquetThread {
     compression: ParquetCompression,
     prepare?: (from: number, to: number) => void,
   ): number {
+    const id = this.begin(schema, compression);
+    this.send(id, table, prepare);
+    this.end(id);
+    return id;
+  }
+
+  /**
+   * Opens a write whose rows come in several `send`s, for a table sent while it is read. `end` closes it; `abandon`
+   * drops it (no file, no reply) when the rows sent turn out not to be the table after all.
+   */
+  begin(schema: readonly ColumnSpec[], compression: ParquetCompression): number {
     const id = this.nextId++;
     this.port.postMessage({ kind: 'open', id, schema, compression, rowGroupRows: PARQUET_THREAD_ROW_GROUP_ROWS } satisfies ThreadMessage);
-    let dictionaries: Set<string> | undefined;
-    const arena = new IpcArena();
+    this.streams.set(id, { schema, arena: new IpcArena() });
+    return id;
+  }
+
+  /** Sends the rows of `table`, after those sent before, to write `id`; see `write` for `prepare`. */
+  send(id: number, table: Table, prepare?: (from: number, to: number) => void): void {
+    const stream = this.streams.get(id);
+    if (!stream) return; // given up already: `take` throws the failure
     for (let from = 0; from < table.length; from += PARQUET_THREAD_ROW_GROUP_ROWS) {
       const to = Math.min(table.length, from + PARQUET_THREAD_ROW_GROUP_ROWS);
       prepare?.(from, to);
-      const chunk = sliceRows(table, from, to);
+      const chunk = from === 0 && to === table.length ? table : sliceRows(table, from, to);
       // Every chunk of a stream has the same types: the first chunk decides which columns are dictionaries.
-      dictionaries ??= chooseDictionaryColumns(chunk, schema);
+      stream.dictionaries ??= chooseDictionaryColumns(chunk, stream.schema);
       // A copy of its own, moved to the thread (the arena is reused for the next chunk).
-      const ipc = tableToArrowIpc(chunk, schema, arena, dictionaries).slice();
+      const ipc = tableToArrowIpc(chunk, stream.schema, stream.arena, stream.dictionaries).slice();
       // Once a write has failed, the thread takes in no more chunks: this write is given up too (never ended, so
       // never a partial file), and `take` throws the failure.
       this.waitUntil(
@@ -83,14 +102,25 @@ export class ParquetThread {
       const failure = this.failure();
       if (failure) {
         this.replies.set(id, { ...failure, id });
-        return id;
+        this.streams.delete(id);
+        return;
       }
       this.sentBytes.push(ipc.length);
       this.bytesInFlight += ipc.length;
       this.port.postMessage({ kind: 'chunk', id, ipc } satisfies ThreadMessage, [ipc.buffer]);
     }
+  }
+
+  /** No more rows for write `id`: the thread finishes its file, which `take` answers. */
+  end(id: number): void {
+    if (!this.streams.delete(id)) return; // given up already: `take` throws the failure
     this.port.postMessage({ kind: 'end', id } satisfies ThreadMessage);
-    return id;
+  }
+
+  /** Drops write `id`: the thread frees what it was sent, and writes no file for it. */
+  abandon(id: number): void {
+    this.streams.delete(id);
+    this.port.postMessage({ kind: 'abandon', id } satisfies ThreadMessage);
   }
 
   /** The Parquet file of a `write`, once the thread has written it. */

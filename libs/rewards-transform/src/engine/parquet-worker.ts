@@ -12,10 +12,12 @@ const { port, signal } = workerData as { port: MessagePort; signal: Int32Array }
 interface Write {
   chunks: Uint8Array[];
   ended: boolean;
+  abandoned?: boolean;
   /** Set while the writer waits for the next chunk. */
   wake?: () => void;
 }
 const writes = new Map<number, Write>();
+const ABANDONED = 'abandoned';
 
 /** Tells the waiting caller that something happened (a chunk taken in, a write done). */
 function event(slot?: number): void {
@@ -35,6 +37,11 @@ async function write(id: number, schema: readonly ColumnSpec[], compression: Par
     {
       pull: async (controller) => {
         while (state.chunks.length === 0 && !state.ended) await new Promise<void>((resolve) => (state.wake = resolve));
+        if (state.abandoned) {
+          // Counted as taken in, so the caller's bytes in flight come down; the writer stops with no file.
+          for (let dropped = state.chunks.splice(0).length; dropped > 0; dropped -= 1) event(CONSUMED);
+          return controller.error(new Error(ABANDONED));
+        }
         const chunk = state.chunks.shift();
         if (!chunk) return controller.close();
         const table = WasmTable.fromIPCStream(chunk);
@@ -66,7 +73,9 @@ port.on('message', (message: ThreadMessage) => {
   if (message.kind === 'open') {
     writes.set(message.id, { chunks: [], ended: false });
     write(message.id, message.schema, message.compression, message.rowGroupRows).catch((error: unknown) => {
+      const abandoned = writes.get(message.id)?.abandoned === true;
       writes.delete(message.id);
+      if (abandoned) return;
       const { name, message: text } = error instanceof Error ? error : { name: 'Error', message: String(error) };
       reply({ id: message.id, error: { name, message: text } });
     });
@@ -75,6 +84,7 @@ port.on('message', (message: ThreadMessage) => {
   const state = writes.get(message.id);
   if (!state) return;
   if (message.kind === 'chunk') state.chunks.push(message.ipc);
+  else if (message.kind === 'abandon') [state.abandoned, state.ended] = [true, true];
   else state.ended = true;
   state.wake?.();
   state.wake = undefined;

@@ -4,6 +4,13 @@ import { emptyColumn, type Column } from './table';
 import { RawInputError } from '../transform-errors';
 import { fastInstant, fastScaled, type Problem } from '../rules/values';
 
+/**
+ * Told of rows as they are kept, `ROWS_READ_STEP` at a time and then the rest: rows [from, to) of `columns` (named
+ * by the rules' targets; the arrays may be longer than `to`) are final. Called only by the one-pass reader.
+ */
+export type RowsRead = (columns: Record<string, Column>, from: number, to: number) => void;
+export const ROWS_READ_STEP = 65_536;
+
 export interface RawCsvCleaningResult extends CleaningResult {
   /** The file's column names, trimmed. */
   header: string[];
@@ -24,7 +31,13 @@ type Shape = (typeof Shape)[keyof typeof Shape];
  * unusual, invalid) are cut out and given to the rule's `parse`, exactly as `cleanRaw` would; a rejected row's
  * original cells are read again from the text. Same answers as `cleanRaw(parseCsv(text))`, which the tests check.
  */
-export function cleanRawCsv(dataset: string, text: string, rules: readonly FieldRule[], required: readonly string[]): RawCsvCleaningResult {
+export function cleanRawCsv(
+  dataset: string,
+  text: string,
+  rules: readonly FieldRule[],
+  required: readonly string[],
+  onRows?: RowsRead,
+): RawCsvCleaningResult {
   const input = text;
   const length = input.length;
   let position = input.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -213,7 +226,9 @@ export function cleanRawCsv(dataset: string, text: string, rules: readonly Field
       continue;
     }
     kept += 1;
+    if (onRows && kept % ROWS_READ_STEP === 0) onRows(namedColumns(rules, out), kept - ROWS_READ_STEP, kept);
   }
+  if (onRows && kept % ROWS_READ_STEP !== 0) onRows(namedColumns(rules, out), kept - (kept % ROWS_READ_STEP), kept);
 
   const columns: Record<string, Column> = {};
   rules.forEach((rule, f) => {
@@ -226,6 +241,12 @@ export function cleanRawCsv(dataset: string, text: string, rules: readonly Field
     }
   });
   return { table: { length: kept, columns }, rejects, header, rowCount };
+}
+
+function namedColumns(rules: readonly FieldRule[], out: readonly Column[]): Record<string, Column> {
+  const columns: Record<string, Column> = {};
+  rules.forEach((rule, f) => (columns[rule.target.name] = out[f]));
+  return columns;
 }
 
 function shapeOf(rule: FieldRule): Shape {

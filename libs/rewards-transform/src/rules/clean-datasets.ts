@@ -78,31 +78,49 @@ function cleanRawInput(
   input: string | CsvColumns,
   rules: readonly FieldRule[],
   required: readonly string[],
+  onRows?: (columns: Record<string, Column>, from: number, to: number) => void,
 ): RawCsvCleaningResult {
-  if (typeof input === 'string') return cleanRawCsv(dataset, input, rules, required);
+  if (typeof input === 'string') return cleanRawCsv(dataset, input, rules, required, onRows);
   return { ...cleanRaw(dataset, input, rules, required), header: input.header, rowCount: input.rowCount };
 }
 
-/** Raw transactions (CSV text or split columns) to the typed `transactions` table (+ rejects), with derived columns. */
-export function cleanTransactions(input: string | CsvColumns, options: CleaningOptions = {}): RawCsvCleaningResult {
+/**
+ * Raw transactions (CSV text or split columns) to the typed `transactions` table (+ rejects), with derived columns.
+ * `onRows`, for CSV text, is handed the table's rows as they are read, in order, a few tens of thousands at a
+ * time (their derived columns too): the caller may write them out before the whole text is read. Rows it was not
+ * handed (none when the text was read in one pass) are the table's rows after the last it was.
+ */
+export function cleanTransactions(
+  input: string | CsvColumns,
+  options: CleaningOptions = {},
+  onRows?: (rows: Table) => void,
+): RawCsvCleaningResult {
   const rules = limitTextBytes(TRANSACTION_RULES, options.maxTextBytes);
-  const { table, rejects, header, rowCount } = cleanRawInput('transactions', input, rules, REQUIRED_TRANSACTION_COLUMNS);
-  const amountMinor = table.columns['amount_minor'] as Float64Array;
-  const description = table.columns['description'] as (string | null)[];
-  // transaction_amount is abs(amount) / 100: the same integer at scale 2, so exact.
-  const transactionAmount = amountMinor.map(Math.abs);
   const categories = new Map<string | null, string>();
-  const category = description.map((text) => {
+  const categoryOf = (text: string | null) => {
     let found = categories.get(text);
     if (found === undefined) categories.set(text, (found = merchantCategory(text)));
     return found;
-  });
-  return {
-    table: ordered(TRANSACTIONS_SCHEMA, table, { transaction_amount: transactionAmount, merchant_category: category }),
-    rejects,
-    header,
-    rowCount,
   };
+  const derived = (table: Table): Table => {
+    const amountMinor = table.columns['amount_minor'] as Float64Array;
+    const description = table.columns['description'] as (string | null)[];
+    // transaction_amount is abs(amount) / 100: the same integer at scale 2, so exact.
+    return ordered(TRANSACTIONS_SCHEMA, table, {
+      transaction_amount: amountMinor.map(Math.abs),
+      merchant_category: description.map(categoryOf),
+    });
+  };
+  const rowsRead =
+    onRows &&
+    ((columns: Record<string, Column>, from: number, to: number) => {
+      const rows: Record<string, Column> = {};
+      for (const [name, column] of Object.entries(columns))
+        rows[name] = column instanceof Float64Array ? column.subarray(from, to) : (column.slice(from, to) as Column);
+      onRows(derived({ length: to - from, columns: rows }));
+    });
+  const { table, rejects, header, rowCount } = cleanRawInput('transactions', input, rules, REQUIRED_TRANSACTION_COLUMNS, rowsRead);
+  return { table: derived(table), rejects, header, rowCount };
 }
 
 /** Raw rewards (CSV text or split columns) to the typed `rewards` table (+ rejects). */
