@@ -1,4 +1,4 @@
-import type { Table } from './engine/table';
+import { sliceRows, type Table } from './engine/table';
 import { formatCsv } from './engine/csv';
 import { cleanRewards, cleanTransactions } from './rules/clean-datasets';
 import { CURATED_SCHEMAS, REWARD_FACTS_SCHEMA, REWARDS_SCHEMA, TRANSACTIONS_SCHEMA, type LakeDataset } from './rules/curated-schemas';
@@ -263,7 +263,7 @@ function readTransactionsToThread(
   });
   phase('read');
   // Rows the reader did not hand over as it went (a text it read by the general road): sent now.
-  if (rowsSent < table.length) thread.send(write, sliceTable(table, rowsSent, table.length));
+  if (rowsSent < table.length) thread.send(write, sliceRows(table, rowsSent, table.length));
   const deduped = dedupeDataset(table, 'transactions', { inPlace: true });
   phase('dedupe');
   const read = { ...deduped, rejects, header, rowCount };
@@ -273,14 +273,6 @@ function readTransactionsToThread(
   }
   thread.abandon(write);
   return [read, thread.write(deduped.table, TRANSACTIONS_SCHEMA, compression)];
-}
-
-/** Rows [from, to) of a table. */
-function sliceTable(table: Table, from: number, to: number): Table {
-  const columns: Table['columns'] = {};
-  for (const [name, column] of Object.entries(table.columns))
-    columns[name] = column instanceof Float64Array ? column.subarray(from, to) : (column.slice(from, to) as Table['columns'][string]);
-  return { length: to - from, columns };
 }
 
 /**

@@ -5,7 +5,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { TransformError } from '../transform-errors';
 import { chooseDictionaryColumns, IpcArena, tableToArrowIpc } from './arrow-ipc';
 import { CONSUMED, EVENTS, type ParquetCompression, type ThreadMessage, type ThreadReply } from './parquet-thread-protocol';
-import type { ColumnSpec, Table } from './table';
+import { sliceRows, type ColumnSpec, type Table } from './table';
 
 /** Rows per Arrow chunk sent to the thread, and per Parquet row group it writes. */
 export const PARQUET_THREAD_ROW_GROUP_ROWS = 65_536;
@@ -171,13 +171,4 @@ export class ParquetThread {
       this.replies.set(reply.id, reply);
     }
   }
-}
-
-/** Rows [from, to) of a table: views of its numbers, copies of its other arrays' slots. */
-function sliceRows(table: Table, from: number, to: number): Table {
-  const columns: Table['columns'] = {};
-  for (const [name, column] of Object.entries(table.columns)) {
-    columns[name] = column instanceof Float64Array ? column.subarray(from, to) : column.slice(from, to);
-  }
-  return { length: to - from, columns };
 }

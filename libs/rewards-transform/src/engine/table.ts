@@ -30,6 +30,15 @@ export function emptyColumn(spec: ColumnSpec, length: number): Column {
   return isNumericKind(spec.kind) ? new Float64Array(length).fill(Number.NaN) : new Array(length).fill(null);
 }
 
+/** Rows [from, to) of a table: views of its numbers, copies of its other arrays' slots. */
+export function sliceRows(table: Table, from: number, to: number): Table {
+  const columns: Table['columns'] = {};
+  for (const [name, column] of Object.entries(table.columns)) {
+    columns[name] = column instanceof Float64Array ? column.subarray(from, to) : column.slice(from, to);
+  }
+  return { length: to - from, columns };
+}
+
 /** The rows at `indexes`, in that order, as a new table. */
 export function takeRows(table: Table, indexes: ArrayLike<number>): Table {
   const columns: Record<string, Column> = {};

@@ -12,7 +12,7 @@ import {
 import { merchantCategory } from './merchant-category';
 import { cleanRaw, limitTextBytes, type CellParser, type CleaningOptions, type FastShape, type FieldRule } from './raw-cleaning';
 import { cleanRawCsv, type RawCsvCleaningResult } from '../engine/raw-csv-reader';
-import type { Column, ColumnSpec, Table } from '../engine/table';
+import { sliceRows, type Column, type ColumnSpec, type Table } from '../engine/table';
 import { boolean, currency, instant, integer, scaledDecimal, text } from './values';
 
 const spec = (schema: readonly ColumnSpec[], name: string): ColumnSpec => {
@@ -113,12 +113,7 @@ export function cleanTransactions(
   };
   const rowsRead =
     onRows &&
-    ((columns: Record<string, Column>, from: number, to: number) => {
-      const rows: Record<string, Column> = {};
-      for (const [name, column] of Object.entries(columns))
-        rows[name] = column instanceof Float64Array ? column.subarray(from, to) : (column.slice(from, to) as Column);
-      onRows(derived({ length: to - from, columns: rows }));
-    });
+    ((columns: Record<string, Column>, from: number, to: number) => onRows(derived(sliceRows({ length: to, columns }, from, to))));
   const { table, rejects, header, rowCount } = cleanRawInput('transactions', input, rules, REQUIRED_TRANSACTION_COLUMNS, rowsRead);
   return { table: derived(table), rejects, header, rowCount };
 }
