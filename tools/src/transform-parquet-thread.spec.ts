@@ -109,3 +109,21 @@ describe('transformRun with the Parquet thread, when the source repeats transact
     expect(await expectSameAsHere(dir, name)).toBeGreaterThan(250_000);
   });
 });
+
+// With the thread open for the rewards, a transactions file of no rows is written by the caller: the thread's
+// writer learns the columns from the first chunk it gets, and it gets none.
+describe('transformRun with the Parquet thread, when the transactions have no rows', () => {
+  let dir: string;
+  let quality: ReturnType<typeof runInChild>;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'parquet-thread-empty-'));
+    quality = runInChild(dir, `csv.transactionsCsv = csv.transactionsCsv.slice(0, csv.transactionsCsv.indexOf('\\n') + 1);`);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes an empty transactions file with every column, and the rewards and facts in full', async () => {
+    expect(quality.rowsIn).toBe(0);
+    expect(await expectSameAsHere(dir, 'transactions')).toBe(0);
+    expect(await expectSameAsHere(dir, 'reward_facts')).toBeGreaterThan(250_000);
+  });
+});
