@@ -110,8 +110,8 @@ describe('transformRun with the Parquet thread, when the source repeats transact
   });
 });
 
-// With the thread open for the rewards, a transactions file of no rows is written by the caller: the thread's
-// writer learns the columns from the first chunk it gets, and it gets none.
+// With the thread open for the rewards, a transactions file of no rows: the thread's writer learns the columns
+// from the first chunk it gets, and it gets none, so the ParquetThread writes that empty file itself.
 describe('transformRun with the Parquet thread, when the transactions have no rows', () => {
   let dir: string;
   let quality: ReturnType<typeof runInChild>;

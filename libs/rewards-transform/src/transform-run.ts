@@ -254,7 +254,7 @@ function readTransactionsToThread(
   compression: ParquetCompression,
   phase: (name: TransformPhase) => void,
   options: CleaningOptions,
-): [ReturnType<typeof readAndDedupe>, number | undefined] {
+): [ReturnType<typeof readAndDedupe>, number] {
   const write = thread.begin(TRANSACTIONS_SCHEMA, compression);
   let rowsSent = 0;
   const { table, rejects, header, rowCount } = cleanTransactions(csvText, { maxTextBytes: options.maxTextBytes }, (rows) => {
@@ -267,11 +267,6 @@ function readTransactionsToThread(
   const deduped = dedupeDataset(table, 'transactions', { inPlace: true });
   phase('dedupe');
   const read = { ...deduped, rejects, header, rowCount };
-  if (table.length === 0) {
-    // The thread's writer learns the columns from the first chunk: a table with no rows is written by the caller.
-    thread.abandon(write);
-    return [read, undefined];
-  }
   if (deduped.duplicatesRemoved === 0) {
     thread.end(write);
     return [read, write];

@@ -5,7 +5,8 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { TransformError } from '../transform-errors';
 import { chooseDictionaryColumns, IpcArena, tableToArrowIpc } from './arrow-ipc';
 import { CONSUMED, EVENTS, type ParquetCompression, type ThreadMessage, type ThreadReply } from './parquet-thread-protocol';
-import { sliceRows, type ColumnSpec, type Table } from './table';
+import { tableToParquet } from './parquet-output';
+import { emptyColumn, sliceRows, type ColumnSpec, type Table } from './table';
 
 /** Rows per Arrow chunk sent to the thread, and per Parquet row group it writes. */
 export const PARQUET_THREAD_ROW_GROUP_ROWS = 65_536;
@@ -30,7 +31,10 @@ export class ParquetThread {
   private readonly sentBytes: number[] = [];
   private consumedSeen = 0;
   /** Writes begun and not yet ended: their schema, and the dictionary columns their first chunk chose. */
-  private readonly streams = new Map<number, { schema: readonly ColumnSpec[]; arena: IpcArena; dictionaries?: Set<string> }>();
+  private readonly streams = new Map<
+    number,
+    { schema: readonly ColumnSpec[]; compression: ParquetCompression; arena: IpcArena; dictionaries?: Set<string>; rowsSent: number }
+  >();
   private bytesInFlight = 0;
   private nextId = 0;
 
@@ -78,7 +82,7 @@ export class ParquetThread {
   begin(schema: readonly ColumnSpec[], compression: ParquetCompression): number {
     const id = this.nextId++;
     this.port.postMessage({ kind: 'open', id, schema, compression, rowGroupRows: PARQUET_THREAD_ROW_GROUP_ROWS } satisfies ThreadMessage);
-    this.streams.set(id, { schema, arena: new IpcArena() });
+    this.streams.set(id, { schema, compression, arena: new IpcArena(), rowsSent: 0 });
     return id;
   }
 
@@ -107,14 +111,24 @@ export class ParquetThread {
       }
       this.sentBytes.push(ipc.length);
       this.bytesInFlight += ipc.length;
+      stream.rowsSent += to - from;
       this.port.postMessage({ kind: 'chunk', id, ipc } satisfies ThreadMessage, [ipc.buffer]);
     }
   }
 
   /** No more rows for write `id`: the thread finishes its file, which `take` answers. */
   end(id: number): void {
-    if (!this.streams.delete(id)) return; // given up already: `take` throws the failure
-    this.port.postMessage({ kind: 'end', id } satisfies ThreadMessage);
+    const stream = this.streams.get(id);
+    if (!stream) return; // given up already: `take` throws the failure
+    this.streams.delete(id);
+    if (stream.rowsSent > 0) {
+      this.port.postMessage({ kind: 'end', id } satisfies ThreadMessage);
+      return;
+    }
+    // The thread's writer learns the columns from its first chunk; with none, the (empty) file is written here.
+    this.port.postMessage({ kind: 'abandon', id } satisfies ThreadMessage);
+    const empty: Table = { length: 0, columns: Object.fromEntries(stream.schema.map((spec) => [spec.name, emptyColumn(spec, 0)])) };
+    this.replies.set(id, { id, parquet: tableToParquet(empty, stream.schema, stream.compression) });
   }
 
   /** Drops write `id`: the thread frees what it was sent, and writes no file for it. */
